@@ -1,0 +1,117 @@
+/*
+ * common/config.h: the daemon configuration (DESIGN §4), the policy file
+ * (limits and submission kinds) and the parties file (certificate -> Party).
+ *
+ * Runs in the parent at start and on SIGHUP; the results are immutable and
+ * reference-counted by the caller (a reload builds new ones and swaps them
+ * in). Parsing uses inih; unknown sections and keys are errors; every error
+ * names its file, line and key in ERR ("FILE:LINE: key 'k': reason").
+ * Relative paths in the configuration are taken relative to the current
+ * directory, as the daemon was started.
+ */
+#ifndef INTAKE_CONFIG_H
+#define INTAKE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#define CONFIG_ERR_MAX     512
+#define PARTY_ID_MAX       64    /* [party ID]: A-Z a-z 0-9 _ - */
+#define PARTY_NAME_MAX     256
+#define PARTY_MATCH_MAX    512
+#define KIND_NAME_MAX      64
+#define KIND_TYPES_MAX     32    /* MIME types a kind may allow */
+#define MIME_MAX           128
+
+enum role { ROLE_PARTY, ROLE_SECAS, ROLE_AUDITOR };
+
+struct config {
+	char     listen_host[256];
+	char     listen_port[16];
+	char     admin_host[256];
+	char     admin_port[16];      /* admin_host[0] == 0: no admin listener */
+	char     data[4096];
+	char     tls_certificate[4096];
+	char     tls_key[4096];
+	char     tls_client_ca[4096];
+	char     tls_crl[4096];       /* empty: no CRL */
+	char     log_origin[256];
+	char     log_key[4096];
+	char     policy_file[4096];
+	char     parties_file[4096];
+	/* [limits] of the configuration (issue: robustness); seconds, counts */
+	unsigned handshake_timeout;   /* TLS handshake, default 10 */
+	unsigned header_timeout;      /* request line + headers, default 10 */
+	unsigned body_timeout;        /* idle time while reading a body, default 60 */
+	unsigned request_timeout;     /* whole request, 0 = none (large uploads), default 0 */
+	unsigned max_connections;     /* default 1024 */
+	unsigned max_connections_party; /* default 64 */
+	unsigned max_header_count;    /* default 64 */
+	unsigned max_header_size;     /* total bytes of request line + headers, default 16384 */
+	unsigned workers;             /* inspector threads, default 2 */
+};
+
+struct kind {
+	char     name[KIND_NAME_MAX];
+	char     types[KIND_TYPES_MAX][MIME_MAX];  /* allowed MIME types */
+	size_t   ntypes;
+	uint64_t max_upload;          /* 0: the [limits] one */
+};
+
+struct policy {
+	uint64_t     max_upload;      /* bytes, [limits] max_upload, default 4G */
+	/* archive inspection limits (issue: deep inspection) */
+	uint64_t     archive_members;     /* default 10000 */
+	uint64_t     archive_ratio;       /* default 100 */
+	uint64_t     archive_ratio_min;   /* members below this expanded size are not ratio-checked, default 1 MiB */
+	unsigned     archive_depth;       /* default 3 */
+	uint64_t     archive_expanded;    /* default 16G */
+	unsigned     path_max;            /* default 1024 */
+	unsigned     inspect_seconds;     /* default 120 */
+	unsigned     xml_depth;           /* default 256 */
+	uint64_t     xml_part_max;        /* default 64M per XML part */
+	unsigned     workbook_rows;       /* default 10000 */
+	struct kind *kinds;
+	size_t       nkinds;
+};
+
+struct party {
+	char      id[PARTY_ID_MAX];
+	char      name[PARTY_NAME_MAX];
+	char      match[PARTY_MATCH_MAX]; /* SAN URI, subject CN, or sha256:<hex> */
+	enum role role;
+};
+
+struct parties {
+	struct party *v;
+	size_t        n;
+};
+
+/* Fills CFG from FILE with defaults for what it does not say. 0/-1 (ERR). */
+int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
+
+/* Loads a policy file; *out is freed with policy_free. 0/-1 (ERR). */
+int policy_load(const char *file, struct policy **out, char *err, size_t errlen);
+void policy_free(struct policy *p);
+/* The kind named NAME, or NULL. */
+const struct kind *policy_kind(const struct policy *p, const char *name);
+/* Whether MIME is one of the kind's allowed types. */
+int kind_allows(const struct kind *k, const char *mime);
+/* The upload limit for kind K in bytes. */
+uint64_t policy_max_upload(const struct policy *p, const struct kind *k);
+
+/* Loads a parties file; *out is freed with parties_free. 0/-1 (ERR). */
+int parties_load(const char *file, struct parties **out, char *err, size_t errlen);
+void parties_free(struct parties *p);
+/* The Party of CERT: its SAN URIs first, then its subject CN, then
+ * sha256:<hex of the DER>. NULL when none matches. Writes the certificate's
+ * SHA-256 hex (65 bytes with NUL) to CERT_SHA256 when not NULL. */
+const struct party *parties_match(const struct parties *p, X509 *cert, char cert_sha256[65]);
+const struct party *parties_find(const struct parties *p, const char *id);
+
+/* Parses sizes like 4096, 64K, 10M, 4G, 1T (powers of 1024). 0/-1. */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif

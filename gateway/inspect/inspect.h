@@ -1,0 +1,69 @@
+/*
+ * inspect/inspect.h: what an upload really is and what is inside it.
+ *
+ * Runs in an inspector worker (a thread today, a sandboxed process once
+ * privilege separation lands): given a read-only fd of the quarantined file,
+ * its name and the kind's policy, returns a verdict with findings. It never
+ * writes the store, never sees the signing key, and never trusts the file:
+ * any error in a check is a finding and a rejection (fail closed).
+ *
+ * One struct inspector per thread (it owns a libmagic handle, opened with
+ * MAGIC_MIME_TYPE|MAGIC_ERROR|MAGIC_NO_CHECK_COMPRESS: no decompression, no
+ * forking).
+ */
+#ifndef INTAKE_INSPECT_H
+#define INTAKE_INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+#define FINDING_CODE_MAX    48
+#define FINDING_MEMBER_MAX  1024
+#define FINDING_DETAIL_MAX  256
+#define FINDINGS_MAX        32   /* kept per upload; the rest are counted */
+
+struct finding {
+	char code[FINDING_CODE_MAX];     /* e.g. "type-mismatch", "zip-overlap" */
+	char member[FINDING_MEMBER_MAX]; /* archive member path, "" for the file itself */
+	char detail[FINDING_DETAIL_MAX]; /* human-readable reason, no control chars */
+};
+
+struct inspect_request {
+	int                  fd;        /* read-only, positioned anywhere; use pread */
+	uint64_t             size;
+	const char          *filename;  /* validated by the front */
+	const struct kind   *kind;
+	const struct policy *policy;
+};
+
+struct inspect_result {
+	int            accepted;        /* 1 accepted, 0 rejected */
+	char           type[MIME_MAX];  /* detected type of the file */
+	struct finding findings[FINDINGS_MAX];
+	size_t         nfindings;       /* kept */
+	size_t         nmore;           /* findings not kept */
+	int            is_archive;      /* members/manifest below are meaningful */
+	uint64_t       members;
+	uint8_t        manifest_sha256[32];
+	char          *manifest;        /* malloc'd: one line per member, NULL if none */
+	size_t         manifest_len;
+};
+
+struct inspector;
+
+struct inspector *inspector_new(void);
+void inspector_free(struct inspector *in);
+/* Inspects; always fills RES (a failure to inspect is a rejection finding).
+ * Returns 0, or -1 only if RES could not be filled at all. */
+int inspector_run(struct inspector *in, const struct inspect_request *req,
+    struct inspect_result *res);
+/* Frees what RES owns (not RES itself). */
+void inspect_result_clear(struct inspect_result *res);
+/* Adds a finding to RES (truncating fields, replacing control characters);
+ * with REJECT set, RES becomes a rejection. */
+void inspect_finding(struct inspect_result *res, int reject, const char *code,
+    const char *member, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

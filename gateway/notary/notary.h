@@ -1,0 +1,77 @@
+/*
+ * notary/notary.h: the sequencer. The only writer of the ledger and the only
+ * holder of the Ed25519 log key.
+ *
+ * Runs in its own thread (its own process once privilege separation lands).
+ * The front hands it finished jobs (metadata, the quarantined file, the
+ * inspector's verdict); it groups every job waiting at that moment into one
+ * commit: accepted blobs are moved into the content-addressed store
+ * (fsync file, rename, fsync directory), rejected blobs are deleted, the
+ * entries and the new tree hashes are appended and a new checkpoint signed
+ * in one SQLite transaction (WAL, synchronous=FULL). Only after COMMIT does
+ * it fill each job's receipt and proof and call job->done, from its thread.
+ * Nothing is answered before it is on disk (DESIGN §6).
+ *
+ * A job that cannot be recorded (disk full, I/O error) comes back with
+ * status -1 and err set; nothing of it is kept. A failure that could leave
+ * the ledger inconsistent with what was answered is fatal.
+ */
+#ifndef INTAKE_NOTARY_H
+#define INTAKE_NOTARY_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "inspect/inspect.h"
+
+#define FILENAME_MAX_BYTES 255
+#define REF_MAX            128
+
+struct notary_job {
+	/* in: from the front */
+	char     party[PARTY_ID_MAX];
+	char     cert_sha256[65];          /* hex */
+	char     kind[KIND_NAME_MAX];
+	char     filename[FILENAME_MAX_BYTES + 1];
+	char     ref[REF_MAX + 1];         /* "" = none */
+	uint64_t size;
+	uint8_t  sha256[32];
+	char     quarantine[PATH_MAX];     /* the quarantined file; the notary removes or promotes it */
+	char     client_digest[128];       /* "sha-256=:…:" as claimed, "" = none */
+	struct inspect_result result;      /* in: the inspector's verdict (moved in, freed by notary_job_clear) */
+	/* extra finding lines the front adds (e.g. digest mismatch) go in result too */
+
+	/* out: filled by the notary before done() */
+	int      status;                   /* 0 recorded, -1 not recorded */
+	int      err;                      /* errno when status is -1 (ENOSPC -> 507) */
+	uint64_t index;
+	char     time[32];                 /* RFC 3339 UTC */
+	char    *entry;                    /* the entry text (leaf), malloc'd */
+	char    *receipt;                  /* the entry as a signed note, malloc'd */
+	char    *proof;                    /* c2sp tlog-proof against the new checkpoint, malloc'd */
+
+	/* completion: called once, from the notary thread */
+	void   (*done)(struct notary_job *job, void *arg);
+	void    *arg;
+	struct notary_job *next;           /* queue link, the notary's */
+};
+
+struct notary;
+
+/* Opens the ledger under CFG->data, loads the log key, runs start-up
+ * recovery (empty the quarantine, drop store blobs no entry names, check the
+ * last checkpoint against the entries), and starts the notary thread.
+ * NULL with a reason in ERR on failure. */
+struct notary *notary_open(const struct config *cfg, char *err, size_t errlen);
+/* Queues JOB; its done() will be called exactly once. */
+void notary_submit(struct notary *n, struct notary_job *job);
+/* Finishes every queued job, stops the thread, wipes the key, frees. */
+void notary_close(struct notary *n);
+/* The verifier key string of the log key (owned by the notary). */
+const char *notary_vkey(const struct notary *n);
+/* Frees what the job owns (entry, receipt, proof, inspect result). */
+void notary_job_clear(struct notary_job *job);
+
+#endif
