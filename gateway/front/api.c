@@ -1,0 +1,464 @@
+/*
+ * front/api.c: the read side of the HTTP API (DESIGN §5).
+ *
+ *   GET /v1/log/checkpoint                     latest signed checkpoint (text/plain)
+ *   GET /v1/log/consistency?old=N&new=M        base64 hashes, one per line
+ *   GET /v1/log/tile/<L>/<N>[.p/<W>]           C2SP tlog-tiles hash tiles
+ *   GET /v1/log/tile/entries/<N>[.p/<W>]       entry bundles (secas, auditor)
+ *   GET /v1/receipts/{index}                   receipt with a fresh proof
+ *   GET /v1/receipts?party=&kind=&verdict=&since=&limit=&after=
+ *   GET /v1/workbooks/{index}/links            link report of a Validation Workbook
+ *
+ * Runs in the loop thread, on a read-only ledger connection; every answer
+ * comes from one read transaction. Roles: a `party` sees only its own
+ * receipts and workbooks (another Party's is a 404, the same as a missing
+ * one) and no entry bundles; `secas` and `auditor` see everything. Numbers
+ * in paths and queries are parsed strictly (digits only, no leading zeros,
+ * bounded).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <jansson.h>
+
+#include "common/log.h"
+#include "front/conn.h"
+#include "front/front.h"
+#include "lib/util.h"
+#include "notary/ledger.h"
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX     1000
+#define TILE_HEIGHT        8
+#define TILE_WIDTH         256
+
+/* Decimal without sign or leading zeros, at most 2^62. */
+static int
+api_number(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 19 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > ((uint64_t)1 << 62))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+api_query_number(const char *query, const char *name, uint64_t *out, int *present)
+{
+	char buf[32];
+	int r = url_query(query, name, buf, sizeof(buf));
+
+	*present = r == 1;
+	if (r == 0)
+		return 0;
+	if (r == -1)
+		return -1;
+	return api_number(buf, strlen(buf), out);
+}
+
+static int
+api_visible(const struct conn *c, const char *party)
+{
+	return c->role != ROLE_PARTY || strcmp(c->party_id, party) == 0;
+}
+
+json_t *
+api_receipt_json(const struct ledger_entry *e, const char *proof)
+{
+	char hex[65];
+	json_t *j, *fa;
+	json_error_t jerr;
+
+	util_hex(e->sha256, 32, hex);
+	j = json_object();
+	json_object_set_new(j, "verdict", json_string(e->accepted ? "accepted" : "rejected"));
+	json_object_set_new(j, "index", json_integer((json_int_t)e->index));
+	json_object_set_new(j, "party", json_string(e->party));
+	json_object_set_new(j, "kind", json_string(e->kind));
+	json_object_set_new(j, "filename", json_string(e->filename));
+	if (e->ref[0])
+		json_object_set_new(j, "ref", json_string(e->ref));
+	json_object_set_new(j, "size", json_integer((json_int_t)e->size));
+	json_object_set_new(j, "sha256", json_string(hex));
+	json_object_set_new(j, "type", json_string(e->type));
+	fa = e->findings ? json_loads(e->findings, 0, &jerr) : NULL;
+	json_object_set_new(j, "findings", fa ? fa : json_array());
+	json_object_set_new(j, "time", json_string(e->time));
+	json_object_set_new(j, "receipt", json_string(e->receipt ? e->receipt : ""));
+	if (proof)
+		json_object_set_new(j, "proof", json_string(proof));
+	return j;
+}
+
+static void
+api_checkpoint(struct conn *c)
+{
+	char *note = NULL;
+	uint64_t size;
+
+	if (ledger_checkpoint(c->front->ledger, &note, &size) != 0) {
+		free(note);
+		conn_error(c, 503, "no checkpoint yet", 0);
+		return;
+	}
+	conn_respond(c, 200, "text/plain; charset=utf-8", note, strlen(note), 0);
+	free(note);
+}
+
+static void
+api_consistency(struct conn *c, const char *query)
+{
+	uint64_t old_size, new_size, cur;
+	int has_old, has_new;
+	intake_hash proof[INTAKE_PROOF_MAX];
+	size_t n;
+	char *note = NULL;
+	struct evbuffer *b;
+
+	if (api_query_number(query, "old", &old_size, &has_old) == -1 ||
+	    api_query_number(query, "new", &new_size, &has_new) == -1 ||
+	    !has_old || !has_new) {
+		conn_error(c, 400, "old and new must be tree sizes", 0);
+		return;
+	}
+	if (ledger_checkpoint(c->front->ledger, &note, &cur) != 0) {
+		free(note);
+		conn_error(c, 503, "no checkpoint yet", 0);
+		return;
+	}
+	free(note);
+	if (old_size > new_size) {
+		conn_error(c, 400, "old is larger than new", 0);
+		return;
+	}
+	if (new_size > cur) {
+		conn_error(c, 400, "new is beyond the current tree size", 0);
+		return;
+	}
+	if (old_size == 0) {
+		/* Everything is consistent with the empty tree: the proof is empty. */
+		conn_respond(c, 200, "text/plain; charset=utf-8", "", 0, 0);
+		return;
+	}
+	if (ledger_consistency(c->front->ledger, old_size, new_size, proof, &n) != 0) {
+		conn_error(c, 500, "cannot build the proof", 0);
+		return;
+	}
+	b = evbuffer_new();
+	for (size_t i = 0; i < n; i++) {
+		char line[64];
+		size_t l = util_b64(proof[i], 32, line);
+
+		line[l++] = '\n';
+		evbuffer_add(b, line, l);
+	}
+	{
+		size_t len = evbuffer_get_length(b);
+		char *s = malloc(len + 1);
+
+		if (s) {
+			evbuffer_remove(b, s, len);
+			conn_respond(c, 200, "text/plain; charset=utf-8", s, len, 0);
+			free(s);
+		} else
+			conn_error(c, 500, "out of memory", 0);
+	}
+	evbuffer_free(b);
+}
+
+static void
+api_receipt(struct conn *c, const char *arg)
+{
+	uint64_t index;
+	struct ledger_entry e;
+	char *proof = NULL;
+	int r;
+
+	if (api_number(arg, strlen(arg), &index) == -1) {
+		conn_error(c, 404, "no such receipt", 0);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	r = ledger_get(c->front->ledger, index, &e);
+	if (r == 1 || (r == 0 && !api_visible(c, e.party))) {
+		ledger_entry_clear(&e);
+		conn_error(c, 404, "no such receipt", 0);
+		return;
+	}
+	if (r != 0 || ledger_proof(c->front->ledger, index, &proof) != 0) {
+		ledger_entry_clear(&e);
+		free(proof);
+		conn_error(c, 500, "cannot read the ledger", 0);
+		return;
+	}
+	conn_json(c, 200, api_receipt_json(&e, proof), 0);
+	free(proof);
+	ledger_entry_clear(&e);
+}
+
+struct api_list {
+	json_t  *list;
+	uint64_t last;
+	unsigned n;
+};
+
+static int
+api_list_one(const struct ledger_entry *e, void *arg)
+{
+	struct api_list *l = arg;
+
+	json_array_append_new(l->list, api_receipt_json(e, NULL));
+	l->last = e->index;
+	l->n++;
+	return 0;
+}
+
+/* RFC 3339 UTC as we write it: YYYY-MM-DDTHH:MM:SSZ (prefixes allowed). */
+static int
+api_time_ok(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t n = strlen(s);
+
+	if (n == 0 || n > sizeof(pat) - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+			return 0;
+	return 1;
+}
+
+static void
+api_receipts(struct conn *c, const char *query)
+{
+	struct ledger_filter f = { .verdict = -1, .limit = LIST_LIMIT_DEFAULT };
+	char party[PARTY_ID_MAX], kind[KIND_NAME_MAX], verdict[16], since[32];
+	uint64_t limit, after;
+	int has, r;
+	struct api_list l = { 0 };
+	json_t *j;
+
+	if ((r = url_query(query, "party", party, sizeof(party))) == -1 ||
+	    (r == 1 && (f.party = party, 0)) ||
+	    (r = url_query(query, "kind", kind, sizeof(kind))) == -1 ||
+	    (r == 1 && (f.kind = kind, 0)) ||
+	    (r = url_query(query, "verdict", verdict, sizeof(verdict))) == -1 ||
+	    (r == 1 && (f.verdict = strcmp(verdict, "accepted") == 0 ? 1 :
+	        strcmp(verdict, "rejected") == 0 ? 0 : -2) == -2) ||
+	    (r = url_query(query, "since", since, sizeof(since))) == -1 ||
+	    (r == 1 && !api_time_ok(since)) ||
+	    (r == 1 && (f.since = since, 0)) ||
+	    api_query_number(query, "limit", &limit, &has) == -1 ||
+	    (has && (limit == 0 || limit > LIST_LIMIT_MAX)) ||
+	    (has && (f.limit = (unsigned)limit, 0)) ||
+	    api_query_number(query, "after", &after, &has) == -1) {
+		conn_error(c, 400, "bad query: party, kind, verdict (accepted|rejected), "
+		    "since (RFC 3339 UTC), limit (1-1000), after (index)", 0);
+		return;
+	}
+	if (has) {
+		f.after = after;
+		f.has_after = 1;
+	}
+	if (c->role == ROLE_PARTY) {
+		/* A Party lists only its own receipts, whatever it asks. */
+		if (f.party && strcmp(f.party, c->party_id) != 0) {
+			j = json_pack("{s:[]}", "receipts");
+			conn_json(c, 200, j, 0);
+			return;
+		}
+		f.party = c->party_id;
+	}
+	l.list = json_array();
+	if (ledger_list(c->front->ledger, &f, api_list_one, &l) != 0) {
+		json_decref(l.list);
+		conn_error(c, 500, "cannot read the ledger", 0);
+		return;
+	}
+	j = json_object();
+	json_object_set_new(j, "receipts", l.list);
+	if (l.n == f.limit)
+		json_object_set_new(j, "next", json_integer((json_int_t)l.last));
+	conn_json(c, 200, j, 0);
+}
+
+/* Parses a tile index path "x001/x234/067" starting at S; returns the rest. */
+static const char *
+api_tile_index(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (int seg = 0; seg < 7; seg++) {
+		int last = s[0] != 'x';
+		const char *d = last ? s : s + 1;
+
+		if (d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' ||
+		    d[2] < '0' || d[2] > '9')
+			return NULL;
+		v = v * 1000 + (uint64_t)((d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0'));
+		if (last) {
+			*out = v;
+			return d + 3;
+		}
+		if (d[3] != '/')
+			return NULL;
+		s = d + 4;
+	}
+	return NULL;
+}
+
+static void
+api_tile(struct conn *c, const char *rest)
+{
+	int entries = 0;
+	uint64_t level = 0, index, width = TILE_WIDTH, cur, first;
+	const char *p;
+	char *note = NULL;
+	struct evbuffer *b;
+
+	if (strncmp(rest, "entries/", 8) == 0) {
+		entries = 1;
+		p = rest + 8;
+	} else {
+		const char *slash = strchr(rest, '/');
+
+		if (slash == NULL || api_number(rest, (size_t)(slash - rest), &level) == -1 ||
+		    level > 5) {
+			conn_error(c, 404, "no such tile", 0);
+			return;
+		}
+		p = slash + 1;
+	}
+	if ((p = api_tile_index(p, &index)) == NULL) {
+		conn_error(c, 404, "no such tile", 0);
+		return;
+	}
+	if (strncmp(p, ".p/", 3) == 0) {
+		if (api_number(p + 3, strlen(p + 3), &width) == -1 || width == 0 ||
+		    width >= TILE_WIDTH) {
+			conn_error(c, 404, "no such tile", 0);
+			return;
+		}
+	} else if (*p != '\0') {
+		conn_error(c, 404, "no such tile", 0);
+		return;
+	}
+	if (entries && c->role == ROLE_PARTY) {
+		conn_error(c, 404, "no such tile", 0);
+		return;
+	}
+	if (ledger_checkpoint(c->front->ledger, &note, &cur) != 0) {
+		free(note);
+		conn_error(c, 404, "no such tile", 0);
+		return;
+	}
+	free(note);
+	/* The tile's nodes are at tree level TILE_HEIGHT*level; node i covers
+	 * leaves [i << lvl, (i+1) << lvl). All must be in the tree. */
+	first = index * TILE_WIDTH;
+	if (index > (UINT64_MAX >> 9) ||
+	    ((first + width) << (TILE_HEIGHT * level)) >> (TILE_HEIGHT * level) != first + width ||
+	    ((first + width) << (TILE_HEIGHT * level)) > cur) {
+		conn_error(c, 404, "no such tile", 0);
+		return;
+	}
+	b = evbuffer_new();
+	for (uint64_t i = 0; i < width; i++) {
+		if (entries) {
+			struct ledger_entry e;
+			uint8_t len[2];
+			size_t n;
+
+			memset(&e, 0, sizeof(e));
+			if (ledger_get(c->front->ledger, first + i, &e) != 0 || e.entry == NULL ||
+			    (n = strlen(e.entry)) > 0xffff) {
+				ledger_entry_clear(&e);
+				goto fail;
+			}
+			len[0] = (uint8_t)(n >> 8);
+			len[1] = (uint8_t)n;
+			evbuffer_add(b, len, 2);
+			evbuffer_add(b, e.entry, n);
+			ledger_entry_clear(&e);
+		} else {
+			uint8_t h[32];
+
+			if (ledger_hash(c->front->ledger, (unsigned)(TILE_HEIGHT * level), first + i, h) != 0)
+				goto fail;
+			evbuffer_add(b, h, 32);
+		}
+	}
+	{
+		size_t len = evbuffer_get_length(b);
+		char *s = malloc(len ? len : 1);
+
+		if (s == NULL)
+			goto fail;
+		evbuffer_remove(b, s, len);
+		conn_respond(c, 200, "application/octet-stream", s, len, 0);
+		free(s);
+	}
+	evbuffer_free(b);
+	return;
+fail:
+	evbuffer_free(b);
+	conn_error(c, 500, "cannot read the ledger", 0);
+}
+
+static void
+api_links(struct conn *c, const char *rest)
+{
+	uint64_t index;
+	const char *slash = strchr(rest, '/');
+	json_t *report = NULL;
+	int r;
+
+	if (slash == NULL || strcmp(slash, "/links") != 0 ||
+	    api_number(rest, (size_t)(slash - rest), &index) == -1) {
+		conn_error(c, 404, "not found", 0);
+		return;
+	}
+	r = ledger_links(c->front->ledger, index,
+	    c->role == ROLE_PARTY ? c->party_id : NULL, &report);
+	if (r == 1) {
+		conn_error(c, 404, "no such workbook", 0);
+		return;
+	}
+	if (r != 0) {
+		conn_error(c, 500, "cannot read the ledger", 0);
+		return;
+	}
+	conn_json(c, 200, report, 0);
+}
+
+void
+api_get(struct conn *c, const char *path, const char *query)
+{
+	if (strcmp(path, "/v1/log/checkpoint") == 0)
+		api_checkpoint(c);
+	else if (strcmp(path, "/v1/log/consistency") == 0)
+		api_consistency(c, query);
+	else if (strncmp(path, "/v1/log/tile/", 13) == 0)
+		api_tile(c, path + 13);
+	else if (strcmp(path, "/v1/receipts") == 0)
+		api_receipts(c, query);
+	else if (strncmp(path, "/v1/receipts/", 13) == 0)
+		api_receipt(c, path + 13);
+	else if (strncmp(path, "/v1/workbooks/", 14) == 0)
+		api_links(c, path + 14);
+	else
+		conn_error(c, 404, "not found", 0);
+}

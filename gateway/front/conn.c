@@ -1,0 +1,720 @@
+/*
+ * front/conn.c: accepting connections, the TLS handshake, HTTP/1.1 framing
+ * with llhttp, routing, and writing answers.
+ *
+ * Runs in the loop thread. Authentication happens in the TLS handshake:
+ * until it has succeeded no byte is given to the HTTP parser. The Party is
+ * looked up again for every request in the parties snapshot of the moment,
+ * so a SIGHUP that removes a Party takes effect on the next request.
+ * Limits: header count and total header bytes, URL length, header and body
+ * idle timeouts (bufferevent timeouts), connection count.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "common/log.h"
+#include "front/conn.h"
+#include "front/front.h"
+
+#define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
+
+static llhttp_settings_t conn_settings;
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+static const char *
+conn_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default:  return "Status";
+	}
+}
+
+static void
+conn_set_timeout(struct conn *c, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	if (c->bev)
+		bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL, seconds ? &tv : NULL);
+}
+
+/* Forgets the request state so that the next one starts clean. */
+static void
+conn_reset_request(struct conn *c)
+{
+	c->route = ROUTE_NONE;
+	c->url_len = 0;
+	c->url_too_long = 0;
+	c->hname_len = c->hvalue_len = 0;
+	c->hvalue_long = 0;
+	c->nheaders = 0;
+	c->header_bytes = 0;
+	c->expect_continue = 0;
+	c->in_body = 0;
+	c->party = NULL;
+	c->refused = 0;
+	c->keepalive = 0;
+	memset(&c->up, 0, sizeof(c->up));
+	c->up.fd = -1;
+}
+
+static void
+conn_free_socket(struct conn *c)
+{
+	struct front *f = c->front;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	c->state = CONN_CLOSED;
+	if (c->linger) {
+		event_free(c->linger);
+		c->linger = NULL;
+	}
+	if (c->bev) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+		if (ssl)
+			SSL_set_shutdown(ssl, SSL_RECEIVED_SHUTDOWN);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	/* Unlink from the live list. */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		f->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	f->nconns--;
+}
+
+void
+conn_release(struct conn *c)
+{
+	if (c->pending)
+		return;
+	upload_abort(c);
+	if (c->cert)
+		X509_free(c->cert);
+	runtime_unref(c->rt);
+	free(c);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	conn_free_socket(c);
+	conn_release(c);
+	/* A draining daemon exits when the last connection with work is gone. */
+}
+
+static void
+conn_linger_done(evutil_socket_t fd, short what, void *arg)
+{
+	conn_close(arg);
+}
+
+void
+conn_respond(struct conn *c, int status, const char *ctype, const char *body,
+    size_t len, int close)
+{
+	struct evbuffer *out;
+
+	if (c->state == CONN_CLOSED || c->bev == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (c->front->draining)
+		close = 1;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s"
+	    "\r\n", status, conn_reason(status), body ? len : 0,
+	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+	    close ? "Connection: close\r\n" : "");
+	if (body && len)
+		evbuffer_add(out, body, len);
+	if (close) {
+		struct timeval tv = { .tv_sec = LINGER_SECONDS, .tv_usec = 0 };
+
+		c->state = CONN_LINGER;
+		if (c->linger == NULL)
+			c->linger = evtimer_new(c->front->base, conn_linger_done, c);
+		if (c->linger)
+			evtimer_add(c->linger, &tv);
+		conn_set_timeout(c, LINGER_SECONDS);
+	}
+}
+
+void
+conn_error(struct conn *c, int status, const char *msg, int close)
+{
+	json_t *j = json_pack("{s:s}", "error", msg);
+
+	conn_json(c, status, j, close);
+}
+
+void
+conn_json(struct conn *c, int status, json_t *j, int close)
+{
+	char *s;
+
+	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
+		return;
+	}
+	json_decref(j);
+	conn_respond(c, status, "application/json", s, strlen(s), close);
+	free(s);
+}
+
+/* Refuses the request from inside a parser callback: answer, then close. */
+static int
+conn_refuse(struct conn *c, int status, const char *msg)
+{
+	c->refused = 1;
+	c->front->n_refused++;
+	log_info("refused %s party=%s status=%d: %s", c->peer,
+	    c->party_id[0] ? c->party_id : "-", status, msg);
+	conn_error(c, status, msg, 1);
+	return -1;
+}
+
+/* --- llhttp callbacks --- */
+
+static int
+on_message_begin(llhttp_t *p)
+{
+	struct conn *c = p->data;
+
+	conn_reset_request(c);
+	conn_set_timeout(c, c->front->cfg->header_timeout);
+	return 0;
+}
+
+static int
+conn_header_budget(struct conn *c, size_t len)
+{
+	c->header_bytes += len;
+	if (c->header_bytes > c->front->cfg->max_header_size)
+		return conn_refuse(c, 431, "request headers too large");
+	return 0;
+}
+
+static int
+on_url(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn *c = p->data;
+
+	if (conn_header_budget(c, len) == -1)
+		return -1;
+	if (c->url_len + len > URL_MAX)
+		return conn_refuse(c, 414, "request target too long");
+	memcpy(c->url + c->url_len, at, len);
+	c->url_len += len;
+	c->url[c->url_len] = '\0';
+	return 0;
+}
+
+static int
+on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn *c = p->data;
+
+	if (conn_header_budget(c, len) == -1)
+		return -1;
+	if (c->hname_len + len > HDR_NAME_MAX)
+		len = HDR_NAME_MAX - c->hname_len;   /* long names are never ours */
+	memcpy(c->hname + c->hname_len, at, len);
+	c->hname_len += len;
+	c->hname[c->hname_len] = '\0';
+	return 0;
+}
+
+static int
+on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn *c = p->data;
+
+	if (conn_header_budget(c, len) == -1)
+		return -1;
+	if (c->hvalue_len + len > HDR_VALUE_MAX) {
+		c->hvalue_long = 1;
+		len = HDR_VALUE_MAX - c->hvalue_len;
+	}
+	memcpy(c->hvalue + c->hvalue_len, at, len);
+	c->hvalue_len += len;
+	c->hvalue[c->hvalue_len] = '\0';
+	return 0;
+}
+
+static int
+on_header_value_complete(llhttp_t *p)
+{
+	struct conn *c = p->data;
+
+	if (++c->nheaders > c->front->cfg->max_header_count)
+		return conn_refuse(c, 431, "too many request headers");
+	if (strcasecmp(c->hname, "expect") == 0) {
+		if (strcasecmp(c->hvalue, "100-continue") != 0)
+			return conn_refuse(c, 417, "unsupported expectation");
+		c->expect_continue = 1;
+	} else if (strcasecmp(c->hname, "content-digest") == 0 ||
+	    (strcasecmp(c->hname, "repr-digest") == 0 && c->up.digest_hdr[0] == '\0')) {
+		if (c->hvalue_long)
+			return conn_refuse(c, 400, "digest header too long");
+		snprintf(c->up.digest_hdr, sizeof(c->up.digest_hdr), "%s", c->hvalue);
+	}
+	c->hname_len = c->hvalue_len = 0;
+	c->hname[0] = c->hvalue[0] = '\0';
+	c->hvalue_long = 0;
+	return 0;
+}
+
+/* The Party of this request, from the current parties snapshot. */
+static int
+conn_authorise(struct conn *c)
+{
+	struct runtime *rt = c->front->rt;
+
+	if (c->rt != rt) {
+		runtime_unref(c->rt);
+		c->rt = runtime_ref(rt);
+	}
+	c->party = parties_match(c->rt->parties, c->cert, NULL);
+	if (c->party == NULL) {
+		c->party_id[0] = '\0';
+		return -1;
+	}
+	snprintf(c->party_id, sizeof(c->party_id), "%s", c->party->id);
+	c->role = c->party->role;
+	return 0;
+}
+
+static int
+on_headers_complete(llhttp_t *p)
+{
+	struct conn *c = p->data;
+	char *path, *query;
+	int method = llhttp_get_method(p);
+
+	c->keepalive = llhttp_should_keep_alive(p);
+	if (conn_authorise(c) == -1)
+		return conn_refuse(c, 403, "certificate does not map to a Party");
+	if (c->front->draining)
+		return conn_refuse(c, 503, "shutting down");
+	if (c->url_len == 0 || c->url[0] != '/')
+		return conn_refuse(c, 400, "bad request target");
+	path = c->url;
+	if ((query = strchr(path, '?')) != NULL)
+		*query++ = '\0';
+	if (strncmp(path, "/v1/submissions/", 16) == 0) {
+		if (method != HTTP_PUT)
+			return conn_refuse(c, 405, "use PUT to upload");
+		c->route = ROUTE_UPLOAD;
+		if (upload_begin(c, path + 16, query) == -1)
+			return -1;   /* upload_begin answered */
+		c->in_body = 1;
+		conn_set_timeout(c, c->front->cfg->body_timeout);
+		if (c->expect_continue)
+			evbuffer_add_printf(bufferevent_get_output(c->bev),
+			    "HTTP/1.1 100 Continue\r\n\r\n");
+		return 0;
+	}
+	if (method != HTTP_GET && method != HTTP_HEAD)
+		return conn_refuse(c, 405, "method not allowed");
+	/* GET requests carry no body; anything else is refused. */
+	if (p->content_length > 0 || (p->flags & F_CHUNKED))
+		return conn_refuse(c, 400, "a GET request has no body");
+	/* Keep the split path and query for on_message_complete. */
+	if (query) {
+		size_t plen = strlen(path);
+		memmove(c->url + plen + 1, query, strlen(query) + 1);
+		c->url[plen] = '\0';
+	}
+	c->route = ROUTE_RECEIPT;   /* any GET: resolved in api_get */
+	return 0;
+}
+
+static int
+on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn *c = p->data;
+
+	if (c->route != ROUTE_UPLOAD)
+		return -1;
+	return upload_body(c, at, len);
+}
+
+static int
+on_message_complete(llhttp_t *p)
+{
+	struct conn *c = p->data;
+
+	if (c->route == ROUTE_UPLOAD) {
+		c->state = CONN_WAITING;
+		conn_set_timeout(c, 0);
+		upload_finish(c);
+		return HPE_PAUSED;
+	}
+	{
+		const char *path = c->url;
+		const char *query = c->url + strlen(c->url) + 1;
+
+		if ((size_t)(query - c->url) > c->url_len)
+			query = "";
+		api_get(c, path, query);
+	}
+	conn_set_timeout(c, c->front->cfg->header_timeout);
+	return 0;
+}
+
+/* --- bufferevent callbacks --- */
+
+static void
+conn_parse(struct conn *c)
+{
+	struct evbuffer *in;
+
+	while (c->state == CONN_READING && c->bev) {
+		struct evbuffer_iovec v;
+		llhttp_errno_t e;
+		size_t used;
+
+		in = bufferevent_get_input(c->bev);
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			return;
+		e = llhttp_execute(&c->parser, v.iov_base, v.iov_len);
+		if (e == HPE_OK) {
+			evbuffer_drain(in, v.iov_len);
+			continue;
+		}
+		if (e == HPE_PAUSED) {
+			used = (size_t)(llhttp_get_error_pos(&c->parser) - (const char *)v.iov_base);
+			evbuffer_drain(in, used);
+			return;
+		}
+		if (c->in_body && c->up.too_large) {
+			/* Body past max_upload: a logged rejection, then close. */
+			c->keepalive = 0;
+			c->state = CONN_WAITING;
+			conn_set_timeout(c, 0);
+			evbuffer_drain(in, evbuffer_get_length(in));
+			upload_finish(c);
+			return;
+		}
+		/* A parse error, or a callback refused. */
+		if (!c->refused) {
+			log_info("bad request from %s party=%s: %s", c->peer,
+			    c->party_id[0] ? c->party_id : "-", llhttp_errno_name(e));
+			if (c->in_body)
+				upload_abort(c);
+			conn_error(c, 400, "malformed HTTP request", 1);
+		} else if (c->in_body)
+			upload_abort(c);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_LINGER) {
+		/* Discard what the client still sends after a refusal. */
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	conn_parse(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_LINGER &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		/* Answer sent: stop writing; linger reads until EOF or the timer. */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+		if (ssl)
+			SSL_shutdown(ssl);
+	}
+}
+
+static void
+conn_handshake_done(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	X509 *cert;
+
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK) {
+		X509_free(cert);
+		conn_close(c);
+		return;
+	}
+	c->cert = cert;
+	(void)parties_match(c->rt->parties, cert, c->cert_sha256);
+	c->state = CONN_READING;
+	conn_set_timeout(c, c->front->cfg->header_timeout);
+	conn_parse(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_handshake_done(c);
+		return;
+	}
+	if (c->state == CONN_HANDSHAKE) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+		char buf[160] = "closed";
+
+		if (e)
+			ERR_error_string_n(e, buf, sizeof(buf));
+		else if (what & BEV_EVENT_TIMEOUT)
+			snprintf(buf, sizeof(buf), "handshake timeout");
+		c->front->n_tls_fail++;
+		log_info("TLS handshake with %s failed: %s", c->peer, buf);
+		while (bufferevent_get_openssl_error(bev))
+			;
+	} else if (c->state == CONN_READING && c->in_body) {
+		log_info("upload from %s party=%s aborted: %s after %llu bytes",
+		    c->peer, c->party_id, (what & BEV_EVENT_TIMEOUT) ? "timeout" :
+		    "connection closed", (unsigned long long)c->up.received);
+		upload_abort(c);
+	}
+	if (c->state == CONN_WAITING) {
+		/* The upload is complete and in the pipeline: it will be
+		 * recorded; only the answer is lost with the socket. */
+		conn_free_socket(c);
+		return;
+	}
+	conn_close(c);
+}
+
+void
+conn_resume(struct conn *c)
+{
+	if (c->state != CONN_WAITING || c->bev == NULL)
+		return;
+	if (!c->keepalive) {
+		c->state = CONN_LINGER;
+		return;
+	}
+	c->state = CONN_READING;
+	llhttp_resume(&c->parser);
+	conn_set_timeout(c, c->front->cfg->header_timeout);
+	bufferevent_enable(c->bev, EV_READ);
+	conn_parse(c);
+}
+
+static void
+conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct front *f = arg;
+	struct conn *c;
+	SSL *ssl;
+
+	f->n_connections++;
+	if (f->draining || f->nconns >= f->cfg->max_connections) {
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (ssl = SSL_new(f->rt->tls)) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->front = f;
+	c->rt = runtime_ref(f->rt);
+	c->state = CONN_HANDSHAKE;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
+	conn_reset_request(c);
+	llhttp_init(&c->parser, HTTP_REQUEST, &conn_settings);
+	c->parser.data = c;
+	c->bev = bufferevent_openssl_socket_new(f->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		close(fd);
+		runtime_unref(c->rt);
+		free(c);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATERMARK);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	c->next = f->conns;
+	if (f->conns)
+		f->conns->prev = c;
+	f->conns = c;
+	f->nconns++;
+	conn_set_timeout(c, f->cfg->handshake_timeout);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void
+conn_accept_error(struct evconnlistener *l, void *arg)
+{
+	log_warn("accept");
+}
+
+int
+front_start(struct front *f, char *err, size_t errlen)
+{
+	struct evutil_addrinfo hints = { 0 }, *ai = NULL;
+	int rc;
+
+	llhttp_settings_init(&conn_settings);
+	conn_settings.on_message_begin = on_message_begin;
+	conn_settings.on_url = on_url;
+	conn_settings.on_header_field = on_header_field;
+	conn_settings.on_header_value = on_header_value;
+	conn_settings.on_header_value_complete = on_header_value_complete;
+	conn_settings.on_headers_complete = on_headers_complete;
+	conn_settings.on_body = on_body;
+	conn_settings.on_message_complete = on_message_complete;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
+	if ((rc = evutil_getaddrinfo(f->cfg->listen_host, f->cfg->listen_port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "listen %s:%s: %s", f->cfg->listen_host,
+		    f->cfg->listen_port, evutil_gai_strerror(rc));
+		return -1;
+	}
+	f->listener = evconnlistener_new_bind(f->base, conn_accept, f,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 511,
+	    ai->ai_addr, (int)ai->ai_addrlen);
+	evutil_freeaddrinfo(ai);
+	if (f->listener == NULL) {
+		snprintf(err, errlen, "listen %s:%s: %s", f->cfg->listen_host,
+		    f->cfg->listen_port, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(f->listener, conn_accept_error);
+	return 0;
+}
+
+static void
+front_grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct front *f = arg;
+
+	log_info("grace time over with %u connections", f->nconns);
+	event_base_loopbreak(f->base);
+}
+
+static void
+front_check_drained(evutil_socket_t fd, short what, void *arg)
+{
+	struct front *f = arg;
+	struct conn *c;
+	int busy = 0;
+
+	for (c = f->conns; c; c = c->next)
+		if (c->state == CONN_WAITING || (c->state == CONN_READING && c->in_body))
+			busy = 1;
+	if (!busy && pipeline_pending(f->pipeline) == 0)
+		event_base_loopbreak(f->base);
+}
+
+void
+front_drain(struct front *f)
+{
+	struct conn *c, *next;
+	struct timeval grace = { .tv_sec = 30, .tv_usec = 0 };
+	struct timeval tick = { .tv_sec = 0, .tv_usec = 100000 };
+	struct event *ev;
+
+	if (f->draining)
+		return;
+	f->draining = 1;
+	if (f->listener) {
+		evconnlistener_free(f->listener);
+		f->listener = NULL;
+	}
+	/* Idle connections go now; uploads in flight may finish. */
+	for (c = f->conns; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_HANDSHAKE ||
+		    (c->state == CONN_READING && !c->in_body))
+			conn_close(c);
+	}
+	f->grace = evtimer_new(f->base, front_grace_over, f);
+	evtimer_add(f->grace, &grace);
+	ev = event_new(f->base, -1, EV_PERSIST, front_check_drained, f);
+	event_add(ev, &tick);
+	front_check_drained(-1, 0, f);
+}
+
+void
+front_free(struct front *f)
+{
+	struct conn *c, *next;
+
+	for (c = f->conns; c; c = next) {
+		next = c->next;
+		conn_free_socket(c);
+		conn_release(c);
+	}
+	if (f->listener)
+		evconnlistener_free(f->listener);
+	if (f->grace)
+		event_free(f->grace);
+}

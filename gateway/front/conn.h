@@ -1,0 +1,129 @@
+/*
+ * front/conn.h: one client connection (internal to the front).
+ *
+ * A connection moves through: TLS handshake -> reading a request (headers,
+ * then body) -> waiting for the pipeline (reading paused) -> writing the
+ * answer -> keep-alive or close. Refusals before the body close the
+ * connection after a short lingering drain so that the client reads the
+ * answer instead of a reset.
+ */
+#ifndef INTAKE_CONN_H
+#define INTAKE_CONN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/bufferevent.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include <llhttp.h>
+
+#include "front/front.h"
+
+#define URL_MAX          4096   /* request target, bytes */
+#define HDR_NAME_MAX     64     /* longest header name we keep */
+#define HDR_VALUE_MAX    512    /* longest header value we keep (the rest are only counted) */
+#define LINGER_SECONDS   2      /* drain after a refusal before closing */
+#define LINGER_BYTES     (1 << 20)
+
+enum conn_state {
+	CONN_HANDSHAKE,  /* TLS not finished */
+	CONN_READING,    /* parsing a request */
+	CONN_WAITING,    /* upload handed to the pipeline, reading paused */
+	CONN_LINGER,     /* answer queued, close after it is written and input drained */
+	CONN_CLOSED      /* socket gone, struct kept until the pipeline returns */
+};
+
+enum route {
+	ROUTE_NONE, ROUTE_UPLOAD, ROUTE_RECEIPT, ROUTE_RECEIPTS, ROUTE_CHECKPOINT,
+	ROUTE_CONSISTENCY, ROUTE_TILE, ROUTE_LINKS
+};
+
+struct upload {
+	int             fd;               /* quarantine file, -1 when none */
+	char            path[4096];
+	EVP_MD_CTX     *sha256;
+	EVP_MD_CTX     *sha512;           /* only when the client claims sha-512 */
+	uint64_t        received;         /* body bytes seen */
+	uint64_t        stored;           /* body bytes written and hashed */
+	uint64_t        max;
+	int             too_large;        /* exceeded max mid-stream */
+	int             write_errno;      /* a write to the quarantine failed */
+	const struct kind *kind;
+	char            kind_name[KIND_NAME_MAX];
+	char            filename[256];
+	char            ref[REF_MAX + 1];
+	char            digest_hdr[HDR_VALUE_MAX];   /* Content-Digest / Repr-Digest value */
+};
+
+struct conn {
+	struct front       *front;
+	struct conn        *next, *prev;
+	struct bufferevent *bev;
+	struct runtime     *rt;           /* reference taken at accept */
+	enum conn_state     state;
+	char                peer[64];     /* address for logs */
+	X509               *cert;         /* peer certificate (a reference) */
+	char                cert_sha256[65];
+	struct event       *linger;
+
+	/* the request being parsed */
+	llhttp_t            parser;
+	enum route          route;
+	char                url[URL_MAX + 1];
+	size_t              url_len;
+	int                 url_too_long;
+	char                hname[HDR_NAME_MAX + 1];
+	size_t              hname_len;
+	char                hvalue[HDR_VALUE_MAX + 1];
+	size_t              hvalue_len;
+	int                 hvalue_long;
+	unsigned            nheaders;
+	size_t              header_bytes;
+	int                 expect_continue;
+	int                 in_body;
+	const struct party *party;        /* in rt->parties, for this request */
+	char                party_id[PARTY_ID_MAX];
+	enum role           role;
+	struct upload       up;
+	int                 refused;      /* an answer was queued from a callback */
+	int                 pending;      /* a pipeline job refers to this conn */
+	int                 keepalive;
+};
+
+/* Writes a complete response. BODY may be NULL. CLOSE: Connection: close
+ * and linger-close after it is sent. */
+void conn_respond(struct conn *c, int status, const char *ctype,
+    const char *body, size_t len, int close);
+/* {"error": MSG} with STATUS; closes when CLOSE. */
+void conn_error(struct conn *c, int status, const char *msg, int close);
+/* A JSON answer; takes ownership of J. */
+void conn_json(struct conn *c, int status, json_t *j, int close);
+/* Resumes reading after an answer to a pipelined upload (keep-alive). */
+void conn_resume(struct conn *c);
+/* Frees a connection whose socket is gone and which no job refers to. */
+void conn_release(struct conn *c);
+
+/* upload.c: PUT /v1/submissions/{kind}/{filename}[?ref=] */
+int upload_begin(struct conn *c, const char *path, const char *query);
+int upload_body(struct conn *c, const char *at, size_t len);
+void upload_finish(struct conn *c);
+void upload_abort(struct conn *c);
+/* Filename validation (exported for unit tests): percent-decodes IN (LEN
+ * bytes) into OUT (OUTLEN); 0 if it is a valid upload filename, -1 with a
+ * reason in WHY. */
+int upload_filename(const char *in, size_t len, char *out, size_t outlen, const char **why);
+int upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why);
+
+/* api.c: the GET API. */
+void api_get(struct conn *c, const char *path, const char *query);
+/* The JSON of a receipt (upload answer shape) from a ledger entry and proof. */
+json_t *api_receipt_json(const struct ledger_entry *e, const char *proof);
+
+/* Percent-decoding of a URL component; 0/-1 (bad escape or too long). */
+int url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn);
+/* Value of query parameter NAME (decoded) into OUT; 1 found, 0 absent, -1 bad. */
+int url_query(const char *query, const char *name, char *out, size_t outlen);
+
+#endif

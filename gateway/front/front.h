@@ -1,0 +1,100 @@
+/*
+ * front/front.h: the network side of intaked.
+ *
+ * Runs in the daemon's main thread on one libevent loop. It terminates
+ * mutual TLS (OpenSSL through bufferevent_openssl; a client certificate is
+ * required and verified in the handshake, before any HTTP byte is parsed),
+ * maps the certificate to a Party, parses HTTP/1.1 with llhttp, streams
+ * upload bodies into quarantine files while hashing them, and hands finished
+ * uploads to the pipeline (inspector workers, then the notary). It trusts
+ * nothing a client sends; it never holds the signing key and never writes
+ * the ledger (it reads it, read-only, for the GET API).
+ *
+ * Modules: tls.c (TLS context), conn.c (connections, HTTP framing,
+ * responses), upload.c (PUT /v1/submissions), api.c (GET API), pipeline.c
+ * (inspector worker threads and completion), admin.c (/healthz, /metrics on
+ * the plain admin listener), runtime.c (reloadable policy, parties, TLS).
+ */
+#ifndef INTAKE_FRONT_H
+#define INTAKE_FRONT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include <llhttp.h>
+
+#include "common/config.h"
+#include "notary/ledger.h"
+#include "notary/notary.h"
+
+/* Policy, parties and TLS context as of the last (re)load. Reference
+ * counted: a connection or a job in flight keeps the one it started with;
+ * SIGHUP swaps in a new one. */
+struct runtime {
+	atomic_int       refs;
+	struct policy   *policy;
+	struct parties  *parties;
+	SSL_CTX         *tls;
+};
+
+struct runtime *runtime_load(const struct config *cfg, char *err, size_t errlen);
+struct runtime *runtime_ref(struct runtime *rt);
+void runtime_unref(struct runtime *rt);
+
+/* TLS context for the intake listener (tls.c). NULL and ERR on failure. */
+SSL_CTX *tls_ctx_new(const struct config *cfg, char *err, size_t errlen);
+
+struct pipeline;
+struct conn;
+
+struct front {
+	struct event_base    *base;
+	const struct config  *cfg;
+	struct runtime       *rt;        /* current; swapped on reload */
+	struct ledger        *ledger;    /* read-only connection for the GET API */
+	struct notary        *notary;
+	struct pipeline      *pipeline;
+	struct evconnlistener *listener;
+	struct evhttp        *admin;
+	struct conn          *conns;     /* list of live connections */
+	unsigned              nconns;
+	int                   draining;  /* SIGTERM received */
+	struct event         *grace;
+	/* counters for /metrics */
+	uint64_t              n_accepted, n_rejected, n_refused, n_failed, n_bytes;
+	uint64_t              n_tls_fail, n_connections;
+};
+
+int front_start(struct front *f, char *err, size_t errlen);
+/* Stops accepting; finishes uploads in flight (up to a grace time); breaks the loop. */
+void front_drain(struct front *f);
+void front_free(struct front *f);
+
+/* pipeline.c: inspector workers. A job travels front -> worker (inspect)
+ * -> notary -> front; done() runs in the loop thread. */
+struct pipeline_job {
+	struct notary_job    nj;        /* what the notary records */
+	int                  fd;        /* quarantined file, read-only for the inspector */
+	struct runtime      *rt;        /* policy of the upload (a reference) */
+	const struct kind   *kind;      /* in rt->policy */
+	int                  reject_early; /* front already decided: skip inspection (result filled) */
+	void               (*done)(struct pipeline_job *job, void *arg);
+	void                *arg;
+	struct pipeline_job *next;
+};
+
+struct pipeline *pipeline_new(struct event_base *base, struct notary *n,
+    unsigned workers, char *err, size_t errlen);
+void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
+/* Number of jobs submitted and not yet done. */
+unsigned pipeline_pending(struct pipeline *p);
+void pipeline_free(struct pipeline *p);
+
+/* admin.c */
+int admin_start(struct front *f, char *err, size_t errlen);
+
+#endif

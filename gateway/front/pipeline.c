@@ -1,0 +1,198 @@
+/*
+ * front/pipeline.c: carries a finished upload from the front to the
+ * inspector workers, then to the notary, and back to the loop thread.
+ *
+ * Workers are threads today (one libmagic handle each); each runs
+ * inspector_run on the read-only quarantine fd and never touches the store
+ * or the key. The notary calls back from its own thread; completions are
+ * queued under a mutex and handed to the loop with event_active(), so that
+ * every connection is only ever touched by the loop thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "common/log.h"
+#include "front/front.h"
+#include "inspect/inspect.h"
+
+#define WORKERS_MAX 64
+
+struct pipeline {
+	struct notary       *notary;
+	struct event        *ev_done;
+	pthread_mutex_t      mtx;
+	pthread_cond_t       cond;
+	struct pipeline_job *todo, *todo_tail;   /* waiting for a worker */
+	struct pipeline_job *done;               /* finished, for the loop */
+	unsigned             pending;            /* loop thread only */
+	int                  stop;
+	pthread_t            threads[WORKERS_MAX];
+	unsigned             nthreads;
+};
+
+static void
+pipeline_notary_done(struct notary_job *nj, void *arg)
+{
+	struct pipeline *p = arg;
+	struct pipeline_job *job = (struct pipeline_job *)nj;  /* nj is the first member */
+
+	pthread_mutex_lock(&p->mtx);
+	job->next = p->done;
+	p->done = job;
+	pthread_mutex_unlock(&p->mtx);
+	event_active(p->ev_done, EV_READ, 0);
+}
+
+static void *
+pipeline_worker(void *arg)
+{
+	struct pipeline *p = arg;
+	struct inspector *in;
+	struct pipeline_job *job;
+
+	if ((in = inspector_new()) == NULL)
+		fatalx("%s: cannot create an inspector", __func__);
+	for (;;) {
+		pthread_mutex_lock(&p->mtx);
+		while (p->todo == NULL && !p->stop)
+			pthread_cond_wait(&p->cond, &p->mtx);
+		if (p->todo == NULL) {
+			pthread_mutex_unlock(&p->mtx);
+			break;
+		}
+		job = p->todo;
+		p->todo = job->next;
+		if (p->todo == NULL)
+			p->todo_tail = NULL;
+		pthread_mutex_unlock(&p->mtx);
+
+		if (!job->reject_early) {
+			struct inspect_request req = {
+				.fd = job->fd, .size = job->nj.size,
+				.filename = job->nj.filename, .kind = job->kind,
+				.policy = job->rt->policy,
+			};
+			struct inspect_result *res = &job->nj.result;
+			/* The front may have added findings already (digest). */
+			struct inspect_result pre = *res;
+
+			memset(res, 0, sizeof(*res));
+			if (inspector_run(in, &req, res) == -1) {
+				res->accepted = 0;
+				inspect_finding(res, 1, "inspect-failed", "",
+				    "the file could not be inspected");
+			}
+			for (size_t i = 0; i < pre.nfindings; i++)
+				inspect_finding(res, 1, pre.findings[i].code,
+				    pre.findings[i].member, "%s", pre.findings[i].detail);
+		}
+		close(job->fd);
+		job->fd = -1;
+		job->nj.done = pipeline_notary_done;
+		job->nj.arg = p;
+		notary_submit(p->notary, &job->nj);
+	}
+	inspector_free(in);
+	return NULL;
+}
+
+static void
+pipeline_complete(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipeline *p = arg;
+	struct pipeline_job *list, *job, *next, *rev = NULL;
+
+	pthread_mutex_lock(&p->mtx);
+	list = p->done;
+	p->done = NULL;
+	pthread_mutex_unlock(&p->mtx);
+	/* Oldest first. */
+	for (job = list; job; job = next) {
+		next = job->next;
+		job->next = rev;
+		rev = job;
+	}
+	for (job = rev; job; job = next) {
+		next = job->next;
+		p->pending--;
+		job->done(job, job->arg);
+	}
+}
+
+struct pipeline *
+pipeline_new(struct event_base *base, struct notary *n, unsigned workers,
+    char *err, size_t errlen)
+{
+	struct pipeline *p;
+
+	if (workers == 0 || workers > WORKERS_MAX) {
+		snprintf(err, errlen, "workers must be 1..%d", WORKERS_MAX);
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->notary = n;
+	pthread_mutex_init(&p->mtx, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if ((p->ev_done = event_new(base, -1, 0, pipeline_complete, p)) == NULL) {
+		snprintf(err, errlen, "event_new failed");
+		free(p);
+		return NULL;
+	}
+	for (p->nthreads = 0; p->nthreads < workers; p->nthreads++) {
+		if (pthread_create(&p->threads[p->nthreads], NULL, pipeline_worker, p) != 0) {
+			snprintf(err, errlen, "cannot start inspector workers");
+			pipeline_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+void
+pipeline_submit(struct pipeline *p, struct pipeline_job *job)
+{
+	job->next = NULL;
+	p->pending++;
+	pthread_mutex_lock(&p->mtx);
+	if (p->todo_tail)
+		p->todo_tail->next = job;
+	else
+		p->todo = job;
+	p->todo_tail = job;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mtx);
+}
+
+unsigned
+pipeline_pending(struct pipeline *p)
+{
+	return p->pending;
+}
+
+/* Stops the workers after the queued jobs; the notary must still be open. */
+void
+pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mtx);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mtx);
+	for (unsigned i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	event_free(p->ev_done);
+	pthread_mutex_destroy(&p->mtx);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}

@@ -1,0 +1,521 @@
+/*
+ * front/upload.c: PUT /v1/submissions/{kind}/{filename}[?ref=REF].
+ *
+ * Runs in the loop thread. Before the body: the Party is known (conn.c),
+ * the kind must exist (404), the filename and ref must be valid (400), a
+ * declared size over the limit is refused (413); none of these are logged.
+ * The body then streams into a new quarantine file while SHA-256 (and
+ * SHA-512 when the client claims one) is computed; memory stays bounded by
+ * the bufferevent watermark whatever the size. A body that grows past the
+ * limit stops being stored and ends as a logged rejection. When the last
+ * byte is in, the job goes to the pipeline (inspect, then notary) and the
+ * answer, 201 or 422 with the signed receipt, is written when the notary
+ * has made everything durable. An upload cut short leaves nothing: the
+ * quarantine file is removed and nothing is logged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "front/conn.h"
+#include "front/front.h"
+#include "lib/util.h"
+#include "notary/store.h"
+
+/* Hex digit value, or -1. */
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int
+url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int ch = (unsigned char)in[i];
+
+		if (ch == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			if ((hi = hexval(in[i + 1])) < 0 || (lo = hexval(in[i + 2])) < 0)
+				return -1;
+			ch = hi << 4 | lo;
+			i += 2;
+		}
+		if (n + 1 >= outlen)
+			return -1;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	if (outn)
+		*outn = n;
+	return 0;
+}
+
+int
+url_query(const char *query, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *end = strchr(p, '&');
+		size_t plen = end ? (size_t)(end - p) : strlen(p);
+
+		if (plen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
+			return url_decode(p + nlen + 1, plen - nlen - 1, out, outlen, NULL) == 0 ? 1 : -1;
+		if (plen == nlen && strncmp(p, name, nlen) == 0) {
+			if (outlen == 0)
+				return -1;
+			out[0] = '\0';
+			return 1;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Length of the UTF-8 sequence at S (strict: no overlongs, no surrogates,
+ * nothing above U+10FFFF) and its code point, or -1. */
+static int
+utf8_next(const unsigned char *s, size_t len, unsigned *cp)
+{
+	unsigned c = s[0], v;
+	int n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+	} else
+		return -1;
+	if ((size_t)n > len)
+		return -1;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return -1;
+	*cp = v;
+	return n;
+}
+
+/* Text we are willing to put in a receipt: UTF-8, no control characters,
+ * no bidirectional overrides (they make a name read differently). */
+static int
+text_ok(const char *s, size_t len, const char **why)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned cp;
+		int n = utf8_next((const unsigned char *)s + i, len - i, &cp);
+
+		if (n < 0) {
+			*why = "not valid UTF-8";
+			return -1;
+		}
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+			*why = "control character";
+			return -1;
+		}
+		if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+		    cp == 0x200e || cp == 0x200f || cp == 0x061c) {
+			*why = "bidirectional control character";
+			return -1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+int
+upload_filename(const char *in, size_t len, char *out, size_t outlen, const char **why)
+{
+	size_t n;
+
+	if (url_decode(in, len, out, outlen, &n) == -1) {
+		*why = "filename: bad percent-encoding or longer than 255 bytes";
+		return -1;
+	}
+	if (n == 0) {
+		*why = "filename: empty";
+		return -1;
+	}
+	if (n > FILENAME_MAX_BYTES) {
+		*why = "filename: longer than 255 bytes";
+		return -1;
+	}
+	if (memchr(out, '\0', n) != NULL) {
+		*why = "filename: control character";
+		return -1;
+	}
+	if (memchr(out, '/', n) != NULL) {
+		*why = "filename: contains '/'";
+		return -1;
+	}
+	if (out[0] == '.') {
+		*why = "filename: starts with '.'";
+		return -1;
+	}
+	if (text_ok(out, n, why) == -1) {
+		*why = strcmp(*why, "not valid UTF-8") == 0 ? "filename: not valid UTF-8" :
+		    strcmp(*why, "control character") == 0 ? "filename: control character" :
+		    "filename: bidirectional control character";
+		return -1;
+	}
+	return 0;
+}
+
+int
+upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why)
+{
+	size_t n;
+
+	if (url_decode(in, len, out, outlen, &n) == -1 || n > REF_MAX) {
+		*why = "ref: bad percent-encoding or longer than 128 bytes";
+		return -1;
+	}
+	if (n == 0 || memchr(out, '\0', n) != NULL || text_ok(out, n, why) == -1) {
+		*why = "ref: empty, not UTF-8, or a control character";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+upload_refuse(struct conn *c, int status, const char *msg)
+{
+	c->refused = 1;
+	c->front->n_refused++;
+	log_info("refused upload party=%s status=%d: %s", c->party_id, status, msg);
+	conn_error(c, status, msg, 1);
+	return -1;
+}
+
+int
+upload_begin(struct conn *c, const char *path, const char *query)
+{
+	struct upload *u = &c->up;
+	const char *slash, *why;
+	char kname[KIND_NAME_MAX + 8];
+	char refbuf[4 * REF_MAX];
+	size_t klen;
+	int r;
+
+	if ((slash = strchr(path, '/')) == NULL)
+		return upload_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
+	klen = (size_t)(slash - path);
+	if (url_decode(path, klen, kname, sizeof(kname), NULL) == -1 ||
+	    (u->kind = policy_kind(c->rt->policy, kname)) == NULL)
+		return upload_refuse(c, 404, "unknown submission kind");
+	snprintf(u->kind_name, sizeof(u->kind_name), "%s", u->kind->name);
+	if (upload_filename(slash + 1, strlen(slash + 1), u->filename,
+	    sizeof(u->filename), &why) == -1)
+		return upload_refuse(c, 400, why);
+	if (query && (r = url_query(query, "ref", refbuf, sizeof(refbuf))) != 0) {
+		if (r == -1 || upload_ref(refbuf, strlen(refbuf), u->ref, sizeof(u->ref), &why) == -1)
+			return upload_refuse(c, 400, r == -1 ? "ref: bad percent-encoding" : why);
+	}
+	u->max = policy_max_upload(c->rt->policy, u->kind);
+	if (!(c->parser.flags & F_CHUNKED) && (c->parser.flags & F_CONTENT_LENGTH) == 0)
+		return upload_refuse(c, 411, "Content-Length or chunked encoding required");
+	if (!(c->parser.flags & F_CHUNKED) && c->parser.content_length > u->max) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "declared size exceeds max_upload of %llu bytes",
+		    (unsigned long long)u->max);
+		return upload_refuse(c, 413, msg);
+	}
+	if (u->digest_hdr[0] && strstr(u->digest_hdr, "sha-512=") != NULL)
+		u->sha512 = EVP_MD_CTX_new();
+	if ((u->sha256 = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1 ||
+	    (u->sha512 && EVP_DigestInit_ex(u->sha512, EVP_sha512(), NULL) != 1))
+		return upload_refuse(c, 500, "out of memory");
+	if ((u->fd = store_open_quarantine(c->front->cfg->data, u->path, sizeof(u->path))) == -1) {
+		int e = errno;
+
+		log_warn("quarantine file");
+		return upload_refuse(c, e == ENOSPC || e == EDQUOT ? 507 : 500,
+		    e == ENOSPC || e == EDQUOT ? "insufficient storage" : "cannot store upload");
+	}
+	return 0;
+}
+
+int
+upload_body(struct conn *c, const char *at, size_t len)
+{
+	struct upload *u = &c->up;
+
+	if (u->write_errno) {
+		u->received += len;   /* counted, not stored: answered 507 at the end */
+		return 0;
+	}
+	if (u->received + len > u->max) {
+		/* Stop here: conn.c sees the error and finishes the upload
+		 * as a rejection without reading the rest. */
+		u->too_large = 1;
+		u->received += len;
+		return -1;
+	}
+	EVP_DigestUpdate(u->sha256, at, len);
+	if (u->sha512)
+		EVP_DigestUpdate(u->sha512, at, len);
+	u->received += len;
+	u->stored += len;
+	c->front->n_bytes += len;
+	while (len > 0) {
+		ssize_t w = write(u->fd, at, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			u->write_errno = errno;
+			log_warn("write to quarantine party=%s", c->party_id);
+			return 0;
+		}
+		at += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Removes an unfinished upload without a trace. */
+void
+upload_abort(struct conn *c)
+{
+	struct upload *u = &c->up;
+
+	if (u->fd != -1) {
+		close(u->fd);
+		u->fd = -1;
+		if (u->path[0])
+			unlink(u->path);
+		u->path[0] = '\0';
+	}
+	EVP_MD_CTX_free(u->sha256);
+	EVP_MD_CTX_free(u->sha512);
+	u->sha256 = u->sha512 = NULL;
+}
+
+/* Checks an RFC 9530 digest claim against what we computed; adds a
+ * rejection finding on mismatch. Unknown algorithms are ignored. */
+static void
+upload_check_digest(struct upload *u, const uint8_t sha256[32],
+    const uint8_t *sha512, struct inspect_result *res)
+{
+	static const struct { const char *name; size_t len; } algs[] = {
+		{ "sha-256", 32 }, { "sha-512", 64 },
+	};
+	const char *p = u->digest_hdr;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t itemlen = comma ? (size_t)(comma - p) : strlen(p);
+		char item[HDR_VALUE_MAX + 1];
+		char *eq, *b64, *end;
+		uint8_t got[64];
+		long n;
+
+		snprintf(item, sizeof(item), "%.*s", (int)itemlen, p);
+		p = comma ? comma + 1 : p + itemlen;
+		b64 = item;
+		while (*b64 == ' ' || *b64 == '\t')
+			b64++;
+		if ((eq = strchr(b64, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+			const uint8_t *ours = i == 0 ? sha256 : sha512;
+
+			if (strcasecmp(b64, algs[i].name) != 0 || ours == NULL)
+				continue;
+			end = eq + 1;
+			if (*end != ':' || (end = strchr(eq + 2, ':')) == NULL) {
+				inspect_finding(res, 1, "digest-malformed", "",
+				    "%s digest is not a byte sequence", algs[i].name);
+				break;
+			}
+			n = util_unb64(eq + 2, (size_t)(end - (eq + 2)), got, sizeof(got));
+			if (n != (long)algs[i].len || memcmp(got, ours, algs[i].len) != 0)
+				inspect_finding(res, 1, "digest-mismatch", "",
+				    "client %s digest differs from the received body", algs[i].name);
+			break;
+		}
+	}
+}
+
+static void
+upload_done(struct pipeline_job *job, void *arg)
+{
+	struct conn *c = arg;
+	struct notary_job *nj = &job->nj;
+	struct front *f = c->front;
+
+	c->pending = 0;
+	if (nj->status == 0) {
+		json_t *j;
+		char hex[65];
+
+		util_hex(nj->sha256, 32, hex);
+		if (nj->result.accepted)
+			f->n_accepted++;
+		else
+			f->n_rejected++;
+		log_info("%s index=%llu party=%s kind=%s size=%llu sha256=%s type=%s%s%s",
+		    nj->result.accepted ? "accepted" : "rejected",
+		    (unsigned long long)nj->index, nj->party, nj->kind,
+		    (unsigned long long)nj->size, hex, nj->result.type,
+		    nj->result.nfindings ? " first finding=" : "",
+		    nj->result.nfindings ? nj->result.findings[0].code : "");
+		if (c->state != CONN_CLOSED) {
+			j = json_object();
+			json_object_set_new(j, "verdict", json_string(nj->result.accepted ? "accepted" : "rejected"));
+			json_object_set_new(j, "index", json_integer((json_int_t)nj->index));
+			json_object_set_new(j, "party", json_string(nj->party));
+			json_object_set_new(j, "kind", json_string(nj->kind));
+			json_object_set_new(j, "filename", json_string(nj->filename));
+			if (nj->ref[0])
+				json_object_set_new(j, "ref", json_string(nj->ref));
+			json_object_set_new(j, "size", json_integer((json_int_t)nj->size));
+			json_object_set_new(j, "sha256", json_string(hex));
+			json_object_set_new(j, "type", json_string(nj->result.type));
+			json_t *fa = json_array();
+			for (size_t i = 0; i < nj->result.nfindings; i++) {
+				const struct finding *fd = &nj->result.findings[i];
+				json_array_append_new(fa, json_pack("{s:s,s:s,s:s}", "code", fd->code,
+				    "member", fd->member, "detail", fd->detail));
+			}
+			json_object_set_new(j, "findings", fa);
+			json_object_set_new(j, "time", json_string(nj->time));
+			json_object_set_new(j, "receipt", json_string(nj->receipt));
+			json_object_set_new(j, "proof", json_string(nj->proof));
+			conn_json(c, nj->result.accepted ? 201 : 422, j,
+			    !c->keepalive || c->up.too_large);
+		}
+	} else {
+		f->n_failed++;
+		log_warnx("upload party=%s kind=%s size=%llu not recorded: %s",
+		    nj->party, nj->kind, (unsigned long long)nj->size, strerror(nj->err));
+		if (c->state != CONN_CLOSED) {
+			if (nj->err == ENOSPC || nj->err == EDQUOT)
+				conn_error(c, 507, "insufficient storage: nothing was recorded", 1);
+			else
+				conn_error(c, 500, "the upload could not be recorded", 1);
+		}
+	}
+	notary_job_clear(nj);
+	runtime_unref(job->rt);
+	free(job);
+	if (c->state == CONN_CLOSED) {
+		conn_release(c);
+		return;
+	}
+	memset(&c->up, 0, sizeof(c->up));
+	c->up.fd = -1;
+	conn_resume(c);
+}
+
+void
+upload_finish(struct conn *c)
+{
+	struct upload *u = &c->up;
+	struct pipeline_job *job;
+	struct notary_job *nj;
+	uint8_t sha512[64];
+	unsigned int mdlen;
+	int fd;
+
+	if (u->write_errno) {
+		int e = u->write_errno;
+
+		upload_abort(c);
+		conn_error(c, e == ENOSPC || e == EDQUOT ? 507 : 500,
+		    e == ENOSPC || e == EDQUOT ? "insufficient storage: nothing was recorded" :
+		    "the upload could not be stored", 1);
+		return;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		upload_abort(c);
+		conn_error(c, 500, "out of memory", 1);
+		return;
+	}
+	nj = &job->nj;
+	snprintf(nj->party, sizeof(nj->party), "%s", c->party_id);
+	memcpy(nj->cert_sha256, c->cert_sha256, sizeof(nj->cert_sha256));
+	snprintf(nj->kind, sizeof(nj->kind), "%s", u->kind_name);
+	snprintf(nj->filename, sizeof(nj->filename), "%s", u->filename);
+	snprintf(nj->ref, sizeof(nj->ref), "%s", u->ref);
+	snprintf(nj->quarantine, sizeof(nj->quarantine), "%s", u->path);
+	EVP_DigestFinal_ex(u->sha256, nj->sha256, &mdlen);
+	if (u->sha512)
+		EVP_DigestFinal_ex(u->sha512, sha512, &mdlen);
+	nj->size = u->stored;
+	if (u->digest_hdr[0]) {
+		snprintf(nj->client_digest, sizeof(nj->client_digest), "%s", u->digest_hdr);
+		upload_check_digest(u, nj->sha256, u->sha512 ? sha512 : NULL, &nj->result);
+	}
+	if (u->too_large) {
+		/* What was stored is only a prefix: recorded as a rejection of
+		 * its first max_upload bytes, never inspected or kept. */
+		job->reject_early = 1;
+		snprintf(nj->result.type, sizeof(nj->result.type), "application/octet-stream");
+		inspect_finding(&nj->result, 1, "too-large", "",
+		    "body exceeds max_upload of %llu bytes; the first %llu bytes are recorded",
+		    (unsigned long long)u->max, (unsigned long long)u->stored);
+	}
+	/* The inspector reads its own read-only descriptor. */
+	fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	close(u->fd);
+	u->fd = -1;
+	EVP_MD_CTX_free(u->sha256);
+	EVP_MD_CTX_free(u->sha512);
+	u->sha256 = u->sha512 = NULL;
+	if (fd == -1) {
+		log_warn("reopen quarantine");
+		unlink(u->path);
+		free(job);
+		conn_error(c, 500, "the upload could not be stored", 1);
+		return;
+	}
+	u->path[0] = '\0';   /* the pipeline owns the file now */
+	job->fd = fd;
+	job->rt = runtime_ref(c->rt);
+	job->kind = u->kind;
+	job->done = upload_done;
+	job->arg = c;
+	c->pending = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	pipeline_submit(c->front->pipeline, job);
+}

@@ -1,0 +1,62 @@
+/*
+ * intake/intake.c: the `intake` command line tool (DESIGN §3).
+ *
+ * Job: dispatch `intake COMMAND ARGS...` to one of the commands in the
+ * table below (one line per command; each lives in cmd_NAME.c and is
+ * declared in cmds.h). Runs as the user, on the user's machine: SECAS,
+ * auditors and operators use it to make keys and to verify receipts, logs
+ * and files against the public verification library (include/intake/).
+ * Exit status: 0 success, 1 a check or operation failed, 2 usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "cmds.h"
+
+struct intake_cmd {
+	const char *name;
+	int       (*run)(int, char **);
+	const char *usage;  /* arguments, shown after "intake NAME" */
+};
+
+static const struct intake_cmd intake_cmds[] = {
+	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE" },
+	{ "verify", cmd_verify, "--vkey VKEY RESPONSE [FILE]" },
+};
+
+static void
+intake_usage(FILE *f)
+{
+	fprintf(f, "usage:\n");
+	for (size_t i = 0; i < sizeof(intake_cmds) / sizeof(intake_cmds[0]); i++)
+		fprintf(f, "  intake %s %s\n", intake_cmds[i].name, intake_cmds[i].usage);
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("intake", 0);
+	if (argc < 2) {
+		intake_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		intake_usage(stdout);
+		return CMD_OK;
+	}
+	for (size_t i = 0; i < sizeof(intake_cmds) / sizeof(intake_cmds[0]); i++) {
+		if (strcmp(argv[1], intake_cmds[i].name) == 0) {
+			char prog[64];
+
+			/* getopt's own messages then read "intake NAME: ..." */
+			snprintf(prog, sizeof(prog), "intake %s", intake_cmds[i].name);
+			argv[1] = prog;
+			return intake_cmds[i].run(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "intake: unknown command \"%s\"\n", argv[1]);
+	intake_usage(stderr);
+	return CMD_USAGE;
+}
