@@ -1,0 +1,1277 @@
+/*
+ * tests/unit/config.c: the configuration, policy and parties parsers
+ * (common/config.c) and the certificate -> Party mapping.
+ *
+ * Every error case checks that the message names the file, the line and the
+ * key or section. Certificates come from certs/mkdev.sh, run once into a
+ * scratch directory, and from the OpenSSL API here (for the hostile ones a
+ * CA would not normally issue: NUL bytes, two CNs, two Parties in one SAN).
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "common/config.h"
+
+static char tmp[256];          /* scratch directory of this run */
+static char pki[300];          /* tmp/pki: certs/mkdev.sh output */
+static int  pki_ok;
+
+/* Writes CONTENT (with every '@' replaced by the scratch directory) to
+ * tmp/NAME and returns its path (static buffer, one per call site cycle). */
+static const char *
+put(const char *name, const char *content)
+{
+	static char paths[4][512];
+	static int slot;
+	char *path = paths[slot++ % 4];
+	const char *p;
+	FILE *f;
+
+	snprintf(path, 512, "%s/%s", tmp, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (p = content; *p != '\0'; p++) {
+		if (*p == '@')
+			fputs(tmp, f);
+		else
+			fputc(*p, f);
+	}
+	fclose(f);
+	return path;
+}
+
+/* Asserts that ERR starts with "FILE:LINE: " followed by WHAT. */
+static void
+expect_err(int rc, const char *err, const char *file, unsigned line, const char *what)
+{
+	char want[1024];
+
+	snprintf(want, sizeof(want), "%s:%u: %s", file, line, what);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "want '%s...', got '%s'", want, err);
+}
+
+/* A valid configuration; FMT may replace any line (it is the whole text). */
+#define GOOD_CONF \
+	"[server]\n" \
+	"listen = 127.0.0.1:8443\n" \
+	"data = @/var\n" \
+	"[tls]\n" \
+	"certificate = @/server.crt\n" \
+	"key = @/server.key\n" \
+	"client_ca = @/ca.crt\n" \
+	"[log]\n" \
+	"origin = intake.example.org/log\n" \
+	"key = @/var/log.key\n" \
+	"[policy]\n" \
+	"file = @/p.policy\n" \
+	"parties = @/parties.conf\n"
+
+static void
+touch_inputs(void)
+{
+	put("server.crt", "x");
+	put("server.key", "x");
+	put("ca.crt", "x");
+	put("ca.crl", "x");
+	put("p.policy", "x");
+	put("parties.conf", "x");
+}
+
+/* GOOD_CONF with line LINE (1-based) replaced by REPL (NULL: removed). */
+static const char *
+conf_with(unsigned line, const char *repl)
+{
+	static char buf[16384];
+	const char *p = GOOD_CONF, *e;
+	unsigned n = 1;
+	size_t len = 0;
+
+	while (*p != '\0') {
+		e = strchr(p, '\n') + 1;
+		if (n == line) {
+			if (repl != NULL)
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n", repl);
+		} else {
+			memcpy(buf + len, p, (size_t)(e - p));
+			len += (size_t)(e - p);
+		}
+		p = e;
+		n++;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* ---- the daemon configuration ------------------------------------------- */
+
+START_TEST(config_defaults_applied)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", GOOD_CONF);
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "127.0.0.1");
+	ck_assert_str_eq(cfg.listen_port, "8443");
+	ck_assert_str_eq(cfg.admin_host, "");
+	ck_assert_str_eq(cfg.tls_crl, "");
+	ck_assert_str_eq(cfg.log_origin, "intake.example.org/log");
+	ck_assert_uint_eq(cfg.handshake_timeout, 10);
+	ck_assert_uint_eq(cfg.header_timeout, 10);
+	ck_assert_uint_eq(cfg.body_timeout, 60);
+	ck_assert_uint_eq(cfg.request_timeout, 0);
+	ck_assert_uint_eq(cfg.max_connections, 1024);
+	ck_assert_uint_eq(cfg.max_connections_party, 64);
+	ck_assert_uint_eq(cfg.max_header_count, 64);
+	ck_assert_uint_eq(cfg.max_header_size, 16384);
+	ck_assert_uint_eq(cfg.workers, 2);
+}
+END_TEST
+
+START_TEST(config_inline_comments_stripped)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", want[512];
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf",
+	    "; the DESIGN sample, comments and all\n"
+	    "# hash comments at the start of a line too\n"
+	    "[server]\n"
+	    "listen = 127.0.0.1:8443        ; intake listener, mutual TLS only\n"
+	    "admin  = 127.0.0.1:8444        ; plain HTTP, loopback: /healthz, /metrics\n"
+	    "data   = @/var                   ; data directory, created if missing\n"
+	    "\n"
+	    "[tls]   ; section comment\n"
+	    "certificate = @/server.crt\n"
+	    "key         = @/server.key\n"
+	    "client_ca   = @/ca.crt\n"
+	    "crl         = @/ca.crl ; optional; revoked certificates are refused\n"
+	    "[log]\n"
+	    "origin = intake.example.org/log ; log origin = signing key name\n"
+	    "key    = @/var/log.key            ; created with `intake keygen`\n"
+	    "[policy]\n"
+	    "file    = @/p.policy  ; limits and submission kinds\n"
+	    "parties = @/parties.conf   ; who may connect, as whom\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "127.0.0.1");
+	ck_assert_str_eq(cfg.listen_port, "8443");
+	ck_assert_str_eq(cfg.admin_host, "127.0.0.1");
+	ck_assert_str_eq(cfg.admin_port, "8444");
+	ck_assert_str_eq(cfg.log_origin, "intake.example.org/log");
+	snprintf(want, sizeof(want), "%s/ca.crl", tmp);
+	ck_assert_str_eq(cfg.tls_crl, want);
+	snprintf(want, sizeof(want), "%s/var", tmp);
+	ck_assert_str_eq(cfg.data, want);
+	snprintf(want, sizeof(want), "%s/parties.conf", tmp);
+	ck_assert_str_eq(cfg.parties_file, want);
+}
+END_TEST
+
+START_TEST(config_rejects_unknown_key)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", conf_with(3, "data = @/var\nbogus = 1"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "key 'bogus': unknown");
+	/* a key of another section is unknown here */
+	f = put("c.conf", conf_with(3, "origin = x"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 3, "key 'origin': unknown");
+}
+END_TEST
+
+START_TEST(config_rejects_unknown_section)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", conf_with(8, "[logging]"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 8,
+	    "section 'logging': unknown");
+	/* an empty unknown section is an error too */
+	f = put("c.conf", GOOD_CONF "[extra]\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 14, "section 'extra'");
+	/* a name longer than inih's own section buffer is seen whole */
+	f = put("c.conf", conf_with(1, "[server-and-a-very-long-name-well-beyond-fifty-bytes-of-inih]"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 1,
+	    "section 'server-and-a-very-long-name-well-beyond-fifty-bytes-of-inih': unknown");
+}
+END_TEST
+
+START_TEST(config_rejects_bad_listen)
+{
+	static const char *const bad[] = {
+		"not-an-address", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+		"127.0.0.1:", ":8443", "::1:8443", "[::1]8443", "[::1]", "[zz::q]:80",
+		"[]:80", "300.1.1.1:80", "1.2.3:80", "-bad.example:80", "bad-.example:80",
+		"a..b:80", "host:80x", "host:+80", "host:-1", "host:123456", "ho_st:80",
+		"[::1]:8443x", "127.0.0.1:8443 8444",
+	};
+	struct config cfg;
+	char err[CONFIG_ERR_MAX], line[128];
+	const char *f;
+	size_t i;
+
+	touch_inputs();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "listen = %s", bad[i]);
+		f = put("c.conf", conf_with(2, line));
+		err[0] = '\0';
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 2,
+		    "key 'listen': not HOST:PORT");
+	}
+	f = put("c.conf", conf_with(3, "data = @/var\nadmin = localhost"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4,
+	    "key 'admin': not HOST:PORT");
+}
+END_TEST
+
+START_TEST(config_admin_must_be_loopback)
+{
+	static const char *const bad[] = {
+		"0.0.0.0:8444", "10.0.0.1:8444", "[::]:8444", "[2001:db8::1]:8444",
+		"intake.example.org:8444", "[::ffff:10.0.0.1]:8444",
+	};
+	static const char *const good[] = {
+		"127.0.0.1:8444", "127.1.2.3:8444", "[::1]:8444", "localhost:8444",
+	};
+	struct config cfg;
+	char err[CONFIG_ERR_MAX], line[128];
+	const char *f;
+	size_t i;
+
+	touch_inputs();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "data = @/var\nadmin = %s", bad[i]);
+		f = put("c.conf", conf_with(3, line));
+		err[0] = '\0';
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4,
+		    "key 'admin': not a loopback address");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(line, sizeof(line), "data = @/var\nadmin = %s", good[i]);
+		f = put("c.conf", conf_with(3, line));
+		err[0] = '\0';
+		ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s: %s", good[i], err);
+		ck_assert_str_eq(cfg.admin_port, "8444");
+	}
+}
+END_TEST
+
+START_TEST(config_accepts_listen_forms)
+{
+	static const char *const good[][3] = {
+		{ "[::1]:8443", "::1", "8443" },
+		{ "[2001:db8::7]:1", "2001:db8::7", "1" },
+		{ "localhost:65535", "localhost", "65535" },
+		{ "intake.example.org:443", "intake.example.org", "443" },
+		{ "0.0.0.0:8443", "0.0.0.0", "8443" },
+	};
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", line[128];
+	const char *f;
+	size_t i;
+
+	touch_inputs();
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(line, sizeof(line), "listen = %s", good[i][0]);
+		f = put("c.conf", conf_with(2, line));
+		ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s: %s", good[i][0],
+		    err);
+		ck_assert_str_eq(cfg.listen_host, good[i][1]);
+		ck_assert_str_eq(cfg.listen_port, good[i][2]);
+	}
+}
+END_TEST
+
+START_TEST(config_rejects_missing_required_key)
+{
+	/* line of GOOD_CONF, key, line the error names (its section header) */
+	static const struct { unsigned line; const char *key; unsigned at; } req[] = {
+		{ 2, "listen", 1 }, { 3, "data", 1 }, { 5, "certificate", 4 }, { 6, "key", 4 },
+		{ 7, "client_ca", 4 }, { 9, "origin", 8 }, { 10, "key", 8 }, { 12, "file", 11 },
+		{ 13, "parties", 11 },
+	};
+	struct config cfg;
+	char err[CONFIG_ERR_MAX], what[128];
+	const char *f;
+	size_t i;
+
+	touch_inputs();
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		f = put("c.conf", conf_with(req[i].line, NULL));
+		err[0] = '\0';
+		snprintf(what, sizeof(what), "key '%s': missing", req[i].key);
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, req[i].at, what);
+	}
+	/* a whole section missing: the error names the last line */
+	f = put("c.conf", "[server]\nlisten = 127.0.0.1:1\ndata = x\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 3, "key 'certificate': missing");
+	/* an empty file */
+	f = put("c.conf", "");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 1, "key 'listen': missing");
+}
+END_TEST
+
+START_TEST(config_rejects_missing_file)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", conf_with(5, "certificate = @/no-such.crt"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 5,
+	    "key 'certificate': cannot open");
+	ck_assert_ptr_nonnull(strstr(err, "no-such.crt"));
+	f = put("c.conf", conf_with(7, "client_ca = @"));   /* a directory */
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 7,
+	    "key 'client_ca':");
+	f = put("c.conf", conf_with(13, "parties = @/none.conf"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 13,
+	    "key 'parties': cannot open");
+	/* the configuration itself */
+	ck_assert_int_eq(config_load("/nonexistent/intaked.conf", &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/intaked.conf"));
+}
+END_TEST
+
+START_TEST(config_rejects_bad_origin)
+{
+	static const char *const bad[] = { "a+b", "a b", "intake\xc2\xa0log" };
+	struct config cfg;
+	char err[CONFIG_ERR_MAX], line[128];
+	const char *f;
+	size_t i;
+
+	touch_inputs();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "origin = %s", bad[i]);
+		f = put("c.conf", conf_with(9, line));
+		err[0] = '\0';
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 9, "key 'origin':");
+	}
+	f = put("c.conf", conf_with(9, "origin ="));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 9, "key 'origin': empty");
+}
+END_TEST
+
+START_TEST(config_limits_section)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", GOOD_CONF
+	    "[limits]\n"
+	    "handshake_timeout = 5\n"
+	    "header_timeout = 7\n"
+	    "body_timeout = 30\n"
+	    "request_timeout = 3600\n"
+	    "max_connections = 100\n"
+	    "max_connections_party = 10\n"
+	    "max_header_count = 32\n"
+	    "max_header_size = 8K   ; a size\n"
+	    "workers = 4\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.handshake_timeout, 5);
+	ck_assert_uint_eq(cfg.header_timeout, 7);
+	ck_assert_uint_eq(cfg.body_timeout, 30);
+	ck_assert_uint_eq(cfg.request_timeout, 3600);
+	ck_assert_uint_eq(cfg.max_connections, 100);
+	ck_assert_uint_eq(cfg.max_connections_party, 10);
+	ck_assert_uint_eq(cfg.max_header_count, 32);
+	ck_assert_uint_eq(cfg.max_header_size, 8192);
+	ck_assert_uint_eq(cfg.workers, 4);
+
+	f = put("c.conf", GOOD_CONF "[limits]\nworkers = 0\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'workers':");
+	f = put("c.conf", GOOD_CONF "[limits]\nbody_timeout = 1m\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'body_timeout':");
+	f = put("c.conf", GOOD_CONF "[limits]\nmax_connections = 99999999999999999999\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'max_connections':");
+	f = put("c.conf", GOOD_CONF "[limits]\nmax_header_size = 4G\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'max_header_size':");
+	f = put("c.conf", GOOD_CONF "[limits]\nmax_connections = 10\nmax_connections_party = 11\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16,
+	    "key 'max_connections_party':");
+	f = put("c.conf", GOOD_CONF "[limits]\nmax_uploads = 1\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'max_uploads': unknown");
+}
+END_TEST
+
+START_TEST(config_rejects_repeats)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", conf_with(3, "data = @/var\nlisten = 127.0.0.1:9"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4,
+	    "key 'listen': repeated (first at line 2)");
+	f = put("c.conf", GOOD_CONF "[server]\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 14,
+	    "section 'server': repeated (first at line 1)");
+	f = put("c.conf", conf_with(3, "data = @/var\nadmin = 127.0.0.1:8443"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "key 'admin': same address");
+}
+END_TEST
+
+START_TEST(config_rejects_bad_syntax)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	char big[9000];
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", "listen = 127.0.0.1:1\n" GOOD_CONF);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 1,
+	    "key 'listen': outside any [section]");
+	f = put("c.conf", conf_with(4, "[tls"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "syntax error");
+	f = put("c.conf", conf_with(3, "data = @/var\njust some words"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "syntax error");
+	/* no multi-line values: an indented line after a key is an error */
+	f = put("c.conf", conf_with(3, "data = @/var\n   continued"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "syntax error");
+	f = put("c.conf", conf_with(4, "[tls] trailing"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "section 'tls': text after");
+	/* hostile bytes */
+	f = put("c.conf", conf_with(9, "origin = a\x01" "b"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 9, "control character");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "data = ", 7);
+	f = put("c.conf", conf_with(3, big));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 3, "line longer than");
+}
+END_TEST
+
+START_TEST(config_rejects_nul_byte)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", path[512];
+	static const char text[] = "[server]\nlisten = 127.0.0.1:1\0:2\n";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", tmp);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fwrite(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	expect_err(config_load(path, &cfg, err, sizeof(err)), err, path, 2, "NUL byte");
+}
+END_TEST
+
+/* ---- sizes ---------------------------------------------------------------- */
+
+START_TEST(size_parses_suffixes)
+{
+	static const struct { const char *s; uint64_t v; } good[] = {
+		{ "0", 0 }, { "4096", 4096 }, { "64K", 65536 }, { "64k", 65536 },
+		{ "10M", 10485760 }, { "4G", 4294967296ull }, { "1T", 1099511627776ull },
+		{ "16777215T", 16777215ull << 40 }, { "18446744073709551615", UINT64_MAX },
+		{ "007", 7 },
+	};
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 1;
+		ck_assert_msg(config_parse_size(good[i].s, &v) == 0, "%s", good[i].s);
+		ck_assert_msg(v == good[i].v, "%s -> %llu", good[i].s, (unsigned long long)v);
+	}
+}
+END_TEST
+
+START_TEST(size_rejects_overflow_negative_junk)
+{
+	static const char *const bad[] = {
+		"16777216T", "18446744073709551616", "99999999999999999999999", "-1", "1.5G",
+		"", "G", "4GB", " 4G", "4G ", "+4", "4 G", "0x10", "4P", "1e9", "4KK",
+		"17179869184G",
+	};
+	uint64_t v = 42;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(config_parse_size(bad[i], &v) == -1, "accepted '%s'", bad[i]);
+	ck_assert_int_eq(config_parse_size(NULL, &v), -1);
+	ck_assert(v == 42);
+}
+END_TEST
+
+/* ---- the policy ----------------------------------------------------------- */
+
+START_TEST(policy_defaults_when_no_limits)
+{
+	struct policy *p = NULL;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	f = put("p.policy", "[kind evidence]\ntypes = application/pdf\n");
+	ck_assert_msg(policy_load(f, &p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(p->max_upload == 4ull << 30);
+	ck_assert(p->archive_members == 10000);
+	ck_assert(p->archive_ratio == 100);
+	ck_assert(p->archive_ratio_min == 1ull << 20);
+	ck_assert_uint_eq(p->archive_depth, 3);
+	ck_assert(p->archive_expanded == 16ull << 30);
+	ck_assert_uint_eq(p->path_max, 1024);
+	ck_assert_uint_eq(p->inspect_seconds, 120);
+	ck_assert_uint_eq(p->xml_depth, 256);
+	ck_assert(p->xml_part_max == 64ull << 20);
+	ck_assert_uint_eq(p->workbook_rows, 10000);
+	ck_assert_uint_eq(p->nkinds, 1);
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(policy_limits_and_kinds_parsed)
+{
+	struct policy *p = NULL;
+	const struct kind *k;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	f = put("p.policy",
+	    "[limits]\n"
+	    "max_upload = 1G     ; comment\n"
+	    "archive_members = 50\n"
+	    "archive_ratio = 20\n"
+	    "archive_ratio_min = 64K\n"
+	    "archive_depth = 2\n"
+	    "archive_expanded = 2G\n"
+	    "path_max = 255\n"
+	    "inspect_seconds = 30\n"
+	    "xml_depth = 64\n"
+	    "xml_part_max = 8M\n"
+	    "workbook_rows = 500\n"
+	    "[kind director-letter]\n"
+	    "types = application/pdf\n"
+	    "max_upload = 10M\n"
+	    "[kind evidence-bundle]\n"
+	    "types =   Application/ZIP\tapplication/x-tar   application/gzip\n");
+	ck_assert_msg(policy_load(f, &p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(p->max_upload == 1ull << 30);
+	ck_assert(p->archive_members == 50);
+	ck_assert(p->archive_ratio == 20);
+	ck_assert(p->archive_ratio_min == 65536);
+	ck_assert_uint_eq(p->archive_depth, 2);
+	ck_assert(p->archive_expanded == 2ull << 30);
+	ck_assert_uint_eq(p->path_max, 255);
+	ck_assert_uint_eq(p->inspect_seconds, 30);
+	ck_assert_uint_eq(p->xml_depth, 64);
+	ck_assert(p->xml_part_max == 8ull << 20);
+	ck_assert_uint_eq(p->workbook_rows, 500);
+	ck_assert_uint_eq(p->nkinds, 2);
+
+	k = policy_kind(p, "director-letter");
+	ck_assert_ptr_nonnull(k);
+	ck_assert(policy_max_upload(p, k) == 10ull << 20);
+	ck_assert(kind_allows(k, "application/pdf"));
+	ck_assert(!kind_allows(k, "application/zip"));
+	ck_assert(!kind_allows(k, "application/pdfx"));
+	ck_assert(!kind_allows(k, ""));
+
+	k = policy_kind(p, "evidence-bundle");
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->ntypes, 3);
+	ck_assert_str_eq(k->types[0], "application/zip");   /* folded */
+	ck_assert(kind_allows(k, "application/zip"));
+	ck_assert(kind_allows(k, "application/x-tar"));
+	ck_assert(policy_max_upload(p, k) == 1ull << 30);   /* the [limits] one */
+
+	ck_assert_ptr_null(policy_kind(p, "evidence"));
+	ck_assert_ptr_null(policy_kind(p, "EVIDENCE-BUNDLE"));
+	ck_assert_ptr_null(policy_kind(p, ""));
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(policy_rejects_bad_size)
+{
+	static const char *const bad[] = { "16777216T", "-1", "1.5G", "4X", "0" };
+	struct policy *p = NULL;
+	char err[CONFIG_ERR_MAX], text[256];
+	const char *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[limits]\nmax_upload = %s\n"
+		    "[kind a]\ntypes = text/plain\n", bad[i]);
+		f = put("p.policy", text);
+		err[0] = '\0';
+		expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'max_upload':");
+		ck_assert_ptr_null(p);
+	}
+	f = put("p.policy", "[kind a]\ntypes = text/plain\nmax_upload = 1.5G\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 3, "key 'max_upload':");
+	f = put("p.policy", "[limits]\narchive_depth = 1000\n[kind a]\ntypes = text/plain\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'archive_depth':");
+	f = put("p.policy", "[limits]\narchive_members = 10K\n[kind a]\ntypes = text/plain\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'archive_members':");
+	/* a kind may not exceed the [limits] max_upload */
+	f = put("p.policy", "[limits]\nmax_upload = 1M\n[kind a]\ntypes = text/plain\n"
+	    "max_upload = 2M\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 5, "key 'max_upload': above");
+}
+END_TEST
+
+START_TEST(policy_rejects_kind_without_types)
+{
+	struct policy *p = NULL;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	f = put("p.policy", "[kind a]\ntypes = text/plain\n\n[kind b]\nmax_upload = 1M\n"
+	    "[kind c]\ntypes = text/csv\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 4, "key 'types': missing");
+	ck_assert_ptr_nonnull(strstr(err, "kind b"));
+	f = put("p.policy", "[kind a]\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 1, "key 'types': missing");
+	f = put("p.policy", "[kind a]\ntypes = ;nothing\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'types':");
+}
+END_TEST
+
+START_TEST(policy_rejects_no_kinds)
+{
+	struct policy *p = NULL;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	f = put("p.policy", "[limits]\nmax_upload = 1G\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "section 'kind':");
+	f = put("p.policy", "; nothing\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 1, "section 'kind':");
+}
+END_TEST
+
+START_TEST(policy_rejects_bad_kind_and_types)
+{
+	static const struct { const char *text; unsigned line; const char *what; } bad[] = {
+		{ "[kind Evidence]\ntypes = a/b\n", 1, "section 'kind Evidence':" },
+		{ "[kind ev_idence]\ntypes = a/b\n", 1, "section 'kind ev_idence':" },
+		{ "[kind ../x]\ntypes = a/b\n", 1, "section 'kind ../x':" },
+		{ "[kind]\ntypes = a/b\n", 1, "section 'kind': unknown" },
+		{ "[kinds x]\ntypes = a/b\n", 1, "section 'kinds x': unknown" },
+		{ "[kind a]\ntypes = a/b\n[kind a]\ntypes = c/d\n", 3, "section 'kind a': repeated" },
+		{ "[kind a]\ntypes = pdf\n", 2, "key 'types': 'pdf'" },
+		{ "[kind a]\ntypes = application/\n", 2, "key 'types':" },
+		{ "[kind a]\ntypes = /pdf\n", 2, "key 'types':" },
+		{ "[kind a]\ntypes = a/b/c\n", 2, "key 'types':" },
+		{ "[kind a]\ntypes = a/b,c/d\n", 2, "key 'types':" },
+		{ "[kind a]\ntypes = a/b A/B\n", 2, "key 'types': 'a/b' listed twice" },
+		{ "[kind a]\ntypes = a/b\ntypes = c/d\n", 3, "key 'types': repeated" },
+		{ "[kind a]\ntypes = a/b\nmagic = 1\n", 3, "key 'magic': unknown" },
+		{ "[limits]\nkinds = 1\n[kind a]\ntypes = a/b\n", 2, "key 'kinds': unknown" },
+	};
+	struct policy *p = NULL;
+	char err[CONFIG_ERR_MAX];
+	const char *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = put("p.policy", bad[i].text);
+		err[0] = '\0';
+		expect_err(policy_load(f, &p, err, sizeof(err)), err, f, bad[i].line, bad[i].what);
+	}
+}
+END_TEST
+
+START_TEST(policy_rejects_too_many_types)
+{
+	struct policy *p = NULL;
+	char err[CONFIG_ERR_MAX] = "", text[4096];
+	size_t len, i;
+	const char *f;
+
+	len = (size_t)snprintf(text, sizeof(text), "[kind a]\ntypes =");
+	for (i = 0; i < KIND_TYPES_MAX; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, " t/s%zu", i);
+	snprintf(text + len, sizeof(text) - len, "\n");
+	f = put("p.policy", text);
+	ck_assert_msg(policy_load(f, &p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(p->kinds[0].ntypes, KIND_TYPES_MAX);
+	policy_free(p);
+	p = NULL;
+	snprintf(text + len, sizeof(text) - len, " t/extra\n");
+	f = put("p.policy", text);
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'types': more than");
+}
+END_TEST
+
+/* ---- the parties ----------------------------------------------------------- */
+
+#define GOOD_PARTIES \
+	"[party ALPHA]\n" \
+	"name  = Alpha Energy Ltd\n" \
+	"match = urn:sec:party:ALPHA     ; SAN URI\n" \
+	"role  = party\n" \
+	"[party SECAS]\n" \
+	"name = SECAS\n" \
+	"match = urn:sec:party:SECAS\n" \
+	"role = secas\n" \
+	"[party AUDIT]\n" \
+	"name = Audit LLP\n" \
+	"match = sha256:ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n" \
+	"role = auditor\n"
+
+START_TEST(parties_load_roles_and_find)
+{
+	struct parties *ps = NULL;
+	const struct party *pt;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	f = put("parties.conf", GOOD_PARTIES);
+	ck_assert_msg(parties_load(f, &ps, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(ps->n, 3);
+	pt = parties_find(ps, "ALPHA");
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->name, "Alpha Energy Ltd");
+	ck_assert_str_eq(pt->match, "urn:sec:party:ALPHA");
+	ck_assert_int_eq(pt->role, ROLE_PARTY);
+	ck_assert_int_eq(parties_find(ps, "SECAS")->role, ROLE_SECAS);
+	pt = parties_find(ps, "AUDIT");
+	ck_assert_int_eq(pt->role, ROLE_AUDITOR);
+	ck_assert_str_eq(pt->match,
+	    "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	ck_assert_ptr_null(parties_find(ps, "alpha"));
+	ck_assert_ptr_null(parties_find(ps, "GAMMA"));
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(parties_rejects_bad_entries)
+{
+	static const struct { const char *text; unsigned line; const char *what; } bad[] = {
+		{ GOOD_PARTIES "[party BETA]\nname = B\nmatch = urn:b\nrole = admin\n", 16,
+		  "key 'role': 'admin'" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nmatch = urn:b\nrole = Party\n", 16,
+		  "key 'role':" },
+		{ GOOD_PARTIES "[party ALPHA]\nname = A2\nmatch = urn:a2\nrole = party\n", 13,
+		  "section 'party ALPHA': duplicate party (first at line 1)" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nmatch = urn:sec:party:SECAS\nrole = party\n",
+		  15, "key 'match': 'urn:sec:party:SECAS' already matches party SECAS" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nmatch = "
+		  "sha256:abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789\n"
+		  "role = party\n", 15, "key 'match':" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nrole = party\n", 13,
+		  "key 'match': missing" },
+		{ GOOD_PARTIES "[party BETA]\n", 13, "key 'name': missing" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nmatch = urn:b\n", 13, "key 'role': missing" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nmatch = urn:b\nrole = party\nemail = x\n",
+		  17, "key 'email': unknown" },
+		{ GOOD_PARTIES "[party BETA]\nname = B\nname = C\n", 15, "key 'name': repeated" },
+		{ "[party A B]\nname = x\n", 1, "section 'party A B':" },
+		{ "[party A/B]\nname = x\n", 1, "section 'party A/B':" },
+		{ "[party ]\nname = x\n", 1, "section 'party': unknown" },
+		{ "[parties]\n", 1, "section 'parties': unknown" },
+		{ "[party X]\nname = x\nmatch = sha256:abc\nrole = party\n", 3, "key 'match':" },
+		{ "[party X]\nname = x\nmatch = SHA256:zz23456789abcdef0123456789abcdef0123456789"
+		  "abcdef0123456789abcdef\nrole = party\n", 3, "key 'match':" },
+	};
+	struct parties *ps = NULL;
+	char err[CONFIG_ERR_MAX];
+	const char *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = put("parties.conf", bad[i].text);
+		err[0] = '\0';
+		expect_err(parties_load(f, &ps, err, sizeof(err)), err, f, bad[i].line, bad[i].what);
+		ck_assert_ptr_null(ps);
+	}
+}
+END_TEST
+
+/* ---- certificates -> Parties ------------------------------------------------- */
+
+static X509 *
+load_pem(const char *name)
+{
+	char path[512];
+	X509 *x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", pki, name);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s", path);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	return x;
+}
+
+/* The SHA-256 hex of X's DER, computed another way than config.c does. */
+static void
+digest_hex(X509 *x, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0, i;
+
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &n), 1);
+	ck_assert_uint_eq(n, 32);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static struct parties *
+load_parties(const char *text)
+{
+	struct parties *ps = NULL;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f = put("match.conf", text);
+
+	ck_assert_msg(parties_load(f, &ps, err, sizeof(err)) == 0, "%s", err);
+	return ps;
+}
+
+START_TEST(match_san_uri)
+{
+	struct parties *ps;
+	const struct party *pt;
+	char hex[65], want[65];
+	X509 *a, *g;
+
+	ck_assert_msg(pki_ok, "certs/mkdev.sh failed");
+	ps = load_parties(
+	    "[party ALPHA]\nname = A\nmatch = urn:sec:party:ALPHA\nrole = party\n"
+	    "[party BETA]\nname = B\nmatch = urn:sec:party:BETA\nrole = party\n"
+	    /* BETA's CN: must not win over ALPHA's SAN */
+	    "[party CNBETA]\nname = C\nmatch = ALPHA\nrole = auditor\n");
+	a = load_pem("alpha.crt");
+	pt = parties_match(ps, a, hex);
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->id, "ALPHA");
+	digest_hex(a, want);
+	ck_assert_str_eq(hex, want);
+
+	pt = parties_match(ps, a, NULL);          /* NULL hash buffer is fine */
+	ck_assert_str_eq(pt->id, "ALPHA");
+
+	g = load_pem("gamma.crt");                /* unknown party: no match at all */
+	ck_assert_ptr_null(parties_match(ps, g, hex));
+	digest_hex(g, want);
+	ck_assert_str_eq(hex, want);
+	ck_assert_ptr_null(parties_match(ps, NULL, hex));
+	ck_assert_str_eq(hex, "");
+	X509_free(a);
+	X509_free(g);
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(match_cn_fallback)
+{
+	struct parties *ps;
+	const struct party *pt;
+	X509 *b;
+
+	ck_assert_msg(pki_ok, "certs/mkdev.sh failed");
+	/* beta.crt's SAN urn:sec:party:BETA matches nobody: its CN does */
+	ps = load_parties("[party B]\nname = B\nmatch = BETA\nrole = party\n"
+	    "[party A]\nname = A\nmatch = urn:sec:party:ALPHA\nrole = party\n");
+	b = load_pem("beta.crt");
+	pt = parties_match(ps, b, NULL);
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->id, "B");
+	X509_free(b);
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(match_sha256_fallback)
+{
+	struct parties *ps;
+	const struct party *pt;
+	char hex[65], text[512];
+	X509 *s, *a;
+
+	ck_assert_msg(pki_ok, "certs/mkdev.sh failed");
+	s = load_pem("secas.crt");
+	a = load_pem("audit.crt");
+	digest_hex(s, hex);
+	snprintf(text, sizeof(text), "[party PINNED]\nname = P\nmatch = sha256:%s\n"
+	    "role = secas\n", hex);
+	ps = load_parties(text);
+	pt = parties_match(ps, s, NULL);
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->id, "PINNED");
+	/* another certificate of the same CA: not pinned, no match */
+	ck_assert_ptr_null(parties_match(ps, a, NULL));
+	X509_free(s);
+	X509_free(a);
+	parties_free(ps);
+}
+END_TEST
+
+/* A self-signed certificate with the given CNs (LEN bytes each, NUL allowed)
+ * and SAN URIs (likewise); NULL lists for none. */
+static X509 *
+mkcert(const char *const *cns, const int *cnlens, int ncn, const char *const *uris,
+    const int *urilens, int nuri)
+{
+	static EVP_PKEY *key;
+	GENERAL_NAMES *gens = NULL;
+	X509_NAME *name;
+	X509 *x;
+	int i;
+
+	if (key == NULL)
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	ck_assert_ptr_nonnull(key);
+	x = X509_new();
+	ck_assert_ptr_nonnull(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Test", -1,
+	    -1, 0);
+	for (i = 0; i < ncn; i++)
+		ck_assert_int_eq(X509_NAME_add_entry_by_NID(name, NID_commonName,
+		    V_ASN1_UTF8STRING, (const unsigned char *)cns[i], cnlens[i], -1, 0), 1);
+	X509_set_issuer_name(x, name);
+	if (nuri > 0) {
+		gens = sk_GENERAL_NAME_new_null();
+		for (i = 0; i < nuri; i++) {
+			GENERAL_NAME *gn = GENERAL_NAME_new();
+			ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+			ASN1_STRING_set(s, uris[i], urilens[i]);
+			GENERAL_NAME_set0_value(gn, GEN_URI, s);
+			sk_GENERAL_NAME_push(gens, gn);
+		}
+		ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+		    X509V3_ADD_DEFAULT), 1);
+		GENERAL_NAMES_free(gens);
+	}
+	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
+	return x;
+}
+
+#define MATCH_PARTIES \
+	"[party ALPHA]\nname = A\nmatch = urn:sec:party:ALPHA\nrole = party\n" \
+	"[party BETA]\nname = B\nmatch = urn:sec:party:BETA\nrole = party\n" \
+	"[party CN]\nname = C\nmatch = Alpha Energy\nrole = party\n"
+
+START_TEST(match_generated_certificates)
+{
+	static const char *const cn[] = { "Alpha Energy" };
+	static const int cnl[] = { 12 };
+	static const char *const cnnul[] = { "Alpha Energy\0.evil" };
+	static const int cnnull[] = { 18 };
+	static const char *const twocn[] = { "Alpha Energy", "Other" };
+	static const int twocnl[] = { 12, 5 };
+	static const char *const u1[] = { "https://example.org/x", "urn:sec:party:BETA" };
+	static const int u1l[] = { 21, 18 };
+	static const char *const u2[] = { "urn:sec:party:ALPHA", "urn:sec:party:BETA" };
+	static const int u2l[] = { 19, 18 };
+	static const char *const unul[] = { "urn:sec:party:ALPHA\0x" };
+	static const int unull[] = { 21 };
+	static const char *const upre[] = { "urn:sec:party:ALPH", "urn:sec:party:ALPHAX" };
+	static const int uprel[] = { 18, 20 };
+	struct parties *ps = load_parties(MATCH_PARTIES);
+	const struct party *pt;
+	X509 *x;
+
+	/* no SAN: the CN */
+	x = mkcert(cn, cnl, 1, NULL, NULL, 0);
+	pt = parties_match(ps, x, NULL);
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->id, "CN");
+	X509_free(x);
+
+	/* the SAN URI wins over the CN, and a non-matching URI is skipped */
+	x = mkcert(cn, cnl, 1, u1, u1l, 2);
+	pt = parties_match(ps, x, NULL);
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->id, "BETA");
+	X509_free(x);
+
+	/* a CN with a NUL in it matches nothing */
+	x = mkcert(cnnul, cnnull, 1, NULL, NULL, 0);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+
+	/* two CNs: ambiguous, no CN match */
+	x = mkcert(twocn, twocnl, 2, NULL, NULL, 0);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+
+	/* SAN URIs naming two Parties: refused, even though the CN would match */
+	x = mkcert(cn, cnl, 1, u2, u2l, 2);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+
+	/* a SAN URI with a NUL: refused outright */
+	x = mkcert(cn, cnl, 1, unul, unull, 1);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+
+	/* prefixes and extensions of a match value are not matches */
+	x = mkcert(NULL, NULL, 0, upre, uprel, 2);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	parties_free(ps);
+}
+END_TEST
+
+/* ---- the shipped files ------------------------------------------------------- */
+
+START_TEST(shipped_policy_loads)
+{
+	static const char *const kinds[] = {
+		"evidence-bundle", "evidence", "validation-workbook", "ssa-workbook",
+		"remediation-plan", "director-letter", "notification-agreement",
+		"shared-resource-return",
+	};
+	static const char xlsx[] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	struct policy *p = NULL;
+	const struct kind *k;
+	char err[CONFIG_ERR_MAX] = "";
+	size_t i;
+
+	ck_assert_msg(policy_load(SRCDIR "/policy/intake.policy", &p, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_uint_eq(p->nkinds, sizeof(kinds) / sizeof(kinds[0]));
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		ck_assert_msg(policy_kind(p, kinds[i]) != NULL, "no kind %s", kinds[i]);
+	ck_assert(p->max_upload == 4ull << 30);
+	k = policy_kind(p, "evidence-bundle");
+	ck_assert(kind_allows(k, "application/zip"));
+	ck_assert(kind_allows(k, "application/x-7z-compressed"));
+	ck_assert(!kind_allows(k, "application/pdf"));
+	k = policy_kind(p, "evidence");
+	ck_assert(kind_allows(k, "image/png") && kind_allows(k, "text/csv"));
+	ck_assert(!kind_allows(k, "application/zip"));
+	ck_assert(!kind_allows(k, "application/vnd.ms-excel.sheet.macroEnabled.12"));
+	ck_assert(kind_allows(policy_kind(p, "validation-workbook"), xlsx));
+	ck_assert(!kind_allows(policy_kind(p, "validation-workbook"), "application/pdf"));
+	ck_assert(kind_allows(policy_kind(p, "director-letter"), "application/pdf"));
+	ck_assert(kind_allows(policy_kind(p, "shared-resource-return"), "text/plain"));
+	ck_assert(kind_allows(policy_kind(p, "shared-resource-return"), xlsx));
+	policy_free(p);
+}
+END_TEST
+
+START_TEST(shipped_parties_load)
+{
+	struct parties *ps = NULL;
+	char err[CONFIG_ERR_MAX] = "";
+
+	ck_assert_msg(parties_load(SRCDIR "/policy/parties.conf", &ps, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_uint_eq(ps->n, 4);
+	ck_assert_int_eq(parties_find(ps, "ALPHA")->role, ROLE_PARTY);
+	ck_assert_int_eq(parties_find(ps, "BETA")->role, ROLE_PARTY);
+	ck_assert_int_eq(parties_find(ps, "SECAS")->role, ROLE_SECAS);
+	ck_assert_int_eq(parties_find(ps, "AUDIT")->role, ROLE_AUDITOR);
+	parties_free(ps);
+}
+END_TEST
+
+/* The shipped parties file maps the mkdev.sh certificates as intended. */
+START_TEST(shipped_parties_match_dev_certs)
+{
+	static const char *const ok[][2] = {
+		{ "alpha.crt", "ALPHA" }, { "beta.crt", "BETA" }, { "secas.crt", "SECAS" },
+		{ "audit.crt", "AUDIT" },
+	};
+	struct parties *ps = NULL;
+	char err[CONFIG_ERR_MAX] = "";
+	const struct party *pt;
+	X509 *x;
+	size_t i;
+
+	ck_assert_msg(pki_ok, "certs/mkdev.sh failed");
+	ck_assert_int_eq(parties_load(SRCDIR "/policy/parties.conf", &ps, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		x = load_pem(ok[i][0]);
+		pt = parties_match(ps, x, NULL);
+		ck_assert_msg(pt != NULL && strcmp(pt->id, ok[i][1]) == 0, "%s", ok[i][0]);
+		X509_free(x);
+	}
+	x = load_pem("gamma.crt");
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(shipped_intaked_conf_loads)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", dir[512], cmd[4096];
+
+	/* intaked.conf's paths are relative: give it a tree with certs/dev */
+	ck_assert_msg(pki_ok, "certs/mkdev.sh failed");
+	snprintf(dir, sizeof(dir), "%s/root", tmp);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/certs' && ln -sfn '%s' '%s/certs/dev' && "
+	    "ln -sfn '%s/policy' '%s/policy'", dir, pki, dir, SRCDIR, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_msg(config_load(SRCDIR "/intaked.conf", &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.listen_host, "127.0.0.1");
+	ck_assert_str_eq(cfg.listen_port, "8443");
+	ck_assert_str_eq(cfg.admin_host, "127.0.0.1");
+	ck_assert_str_eq(cfg.admin_port, "8444");
+	ck_assert_str_eq(cfg.data, "var");
+	ck_assert_str_eq(cfg.tls_certificate, "certs/dev/server.crt");
+	ck_assert_str_eq(cfg.tls_key, "certs/dev/server.key");
+	ck_assert_str_eq(cfg.tls_client_ca, "certs/dev/ca.crt");
+	ck_assert_str_eq(cfg.tls_crl, "certs/dev/ca.crl");
+	ck_assert_str_eq(cfg.log_origin, "intake.example.org/log");
+	ck_assert_str_eq(cfg.log_key, "var/log.key");
+	ck_assert_str_eq(cfg.policy_file, "policy/intake.policy");
+	ck_assert_str_eq(cfg.parties_file, "policy/parties.conf");
+
+	/* without the dev PKI, -t names the missing certificate */
+	snprintf(cmd, sizeof(cmd), "rm '%s/certs/dev'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	expect_err(config_load(SRCDIR "/intaked.conf", &cfg, err, sizeof(err)), err,
+	    SRCDIR "/intaked.conf", 13, "key 'certificate': cannot open certs/dev/server.crt");
+}
+END_TEST
+
+START_TEST(mkdev_idempotent_keys_private)
+{
+	static const char *const keys[] = {
+		"ca.key", "server.key", "alpha.key", "alpha.pem", "rogue.key", "gamma.pem",
+	};
+	char path[512], cmd[1024], out[256] = "";
+	struct stat st, st2;
+	FILE *p;
+	size_t i;
+
+	ck_assert_msg(pki_ok, "certs/mkdev.sh failed");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pki, keys[i]);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_msg((st.st_mode & 0777) == 0600, "%s mode %o", keys[i], st.st_mode & 0777);
+	}
+	snprintf(path, sizeof(path), "%s/ca.crt", pki);
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(cmd, sizeof(cmd), "sh '%s/certs/mkdev.sh' '%s'", SRCDIR, pki);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_ptr_nonnull(strstr(out, "nothing to do"));
+	ck_assert_int_eq(stat(path, &st2), 0);
+	ck_assert(st.st_ino == st2.st_ino && st.st_mtime == st2.st_mtime);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("config");
+	tcase_add_test(tc, config_defaults_applied);
+	tcase_add_test(tc, config_inline_comments_stripped);
+	tcase_add_test(tc, config_rejects_unknown_key);
+	tcase_add_test(tc, config_rejects_unknown_section);
+	tcase_add_test(tc, config_rejects_bad_listen);
+	tcase_add_test(tc, config_accepts_listen_forms);
+	tcase_add_test(tc, config_admin_must_be_loopback);
+	tcase_add_test(tc, config_rejects_missing_required_key);
+	tcase_add_test(tc, config_rejects_missing_file);
+	tcase_add_test(tc, config_rejects_bad_origin);
+	tcase_add_test(tc, config_limits_section);
+	tcase_add_test(tc, config_rejects_repeats);
+	tcase_add_test(tc, config_rejects_bad_syntax);
+	tcase_add_test(tc, config_rejects_nul_byte);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("size");
+	tcase_add_test(tc, size_parses_suffixes);
+	tcase_add_test(tc, size_rejects_overflow_negative_junk);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy");
+	tcase_add_test(tc, policy_defaults_when_no_limits);
+	tcase_add_test(tc, policy_limits_and_kinds_parsed);
+	tcase_add_test(tc, policy_rejects_bad_size);
+	tcase_add_test(tc, policy_rejects_kind_without_types);
+	tcase_add_test(tc, policy_rejects_no_kinds);
+	tcase_add_test(tc, policy_rejects_bad_kind_and_types);
+	tcase_add_test(tc, policy_rejects_too_many_types);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("parties");
+	tcase_add_test(tc, parties_load_roles_and_find);
+	tcase_add_test(tc, parties_rejects_bad_entries);
+	tcase_add_test(tc, match_san_uri);
+	tcase_add_test(tc, match_cn_fallback);
+	tcase_add_test(tc, match_sha256_fallback);
+	tcase_add_test(tc, match_generated_certificates);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("shipped");
+	tcase_add_test(tc, shipped_policy_loads);
+	tcase_add_test(tc, shipped_parties_load);
+	tcase_add_test(tc, shipped_parties_match_dev_certs);
+	tcase_add_test(tc, shipped_intaked_conf_loads);
+	tcase_add_test(tc, mkdev_idempotent_keys_private);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	char cmd[1024];
+	const char *base = getenv("TMPDIR");
+	int failed;
+
+	snprintf(tmp, sizeof(tmp), "%s/unit_config.XXXXXX", base ? base : "/tmp");
+	if (mkdtemp(tmp) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(pki, sizeof(pki), "%s/pki", tmp);
+	snprintf(cmd, sizeof(cmd), "sh '%s/certs/mkdev.sh' '%s' >/dev/null", SRCDIR, pki);
+	pki_ok = system(cmd) == 0;
+
+	sr = srunner_create(config_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp);
+	return failed == 0 ? 0 : 1;
+}
