@@ -19,10 +19,12 @@
 #include <stdint.h>
 
 #include <intake/merkle.h>
+#include <intake/note.h>
 
 #include "common/config.h"
 
 struct ledger;
+struct workbook_refs;
 
 struct ledger_entry {
 	uint64_t index;
@@ -59,15 +61,84 @@ int ledger_checkpoint(struct ledger *l, char **note, uint64_t *size);
 /* Entry INDEX: 0 found, 1 not found, -1 error. Clear with ledger_entry_clear. */
 int ledger_get(struct ledger *l, uint64_t index, struct ledger_entry *e);
 void ledger_entry_clear(struct ledger_entry *e);
-/* A fresh c2sp tlog-proof (malloc'd) of INDEX against the latest checkpoint. */
+/* A fresh c2sp tlog-proof (malloc'd) of INDEX against the latest checkpoint.
+ * 0, 1 if INDEX is not in that checkpoint's tree, -1 on error. */
 int ledger_proof(struct ledger *l, uint64_t index, char **proof);
 /* Consistency proof between two tree sizes (0 < OLD <= NEW <= current). */
 int ledger_consistency(struct ledger *l, uint64_t old, uint64_t new_size,
     intake_hash proof[INTAKE_PROOF_MAX], size_t *n);
-/* Calls CB for each entry matching F in index order; CB returns non-zero to stop. */
+/* Calls CB for each entry matching F in index order; CB returns non-zero to stop.
+ * CB runs inside the read transaction and must not call into L. */
 int ledger_list(struct ledger *l, const struct ledger_filter *f,
     int (*cb)(const struct ledger_entry *e, void *arg), void *arg);
 /* Stored complete-subtree hash at (level, index): for tiles and audits. 0/1/-1. */
 int ledger_hash(struct ledger *l, unsigned level, uint64_t index, uint8_t out[32]);
+
+/* Number of entries (= tree size); outside a write transaction. 0/-1. */
+int ledger_tree_size(struct ledger *l, uint64_t *size);
+/* Whether an accepted entry names blob SHA256: 1 yes, 0 no, -1 error. */
+int ledger_blob_referenced(struct ledger *l, const uint8_t sha256[32]);
+/*
+ * Checks the whole stored log (start-up recovery, offline audits): the latest
+ * checkpoint is signed by V (when not NULL) for ORIGIN (when not NULL), there
+ * are exactly as many entries as it covers, every leaf is the hash of its
+ * entry, every stored node the hash of its children, and the root of the
+ * stored tree is the checkpoint's root. 0 (*SIZE = checkpoint size), 1 if the
+ * ledger is empty and has no checkpoint yet, -1 with the reason in ERR.
+ */
+int ledger_verify(struct ledger *l, const struct intake_verifier *v,
+    const char *origin, uint64_t *size, char *err, size_t errlen);
+
+/*
+ * Writer API (the notary only; the ledger must be open writable). A batch is
+ * ledger_begin, ledger_append for each entry, ledger_add_checkpoint for the
+ * new size, then ledger_commit (or ledger_rollback). The handle is locked
+ * from begin to commit/rollback: only the calling thread may use it between.
+ * The in-transaction reads (ledger_tx_*) see the batch's own rows.
+ */
+struct ledger_record {
+	uint64_t       index;        /* must equal the tree size */
+	const char    *time;
+	const char    *party;
+	const char    *cert;         /* hex */
+	const char    *kind;
+	const char    *filename;
+	const char    *ref;          /* "" none */
+	uint64_t       size;
+	const uint8_t *sha256;       /* 32 bytes */
+	const char    *type;
+	int            accepted;
+	const char    *entry;        /* the leaf text, exactly as signed */
+	size_t         entry_len;
+	const char    *receipt;      /* signed note of entry */
+	const char    *findings;     /* JSON array text */
+	const char    *manifest;     /* archive member manifest, NULL none */
+	size_t         manifest_len;
+	const struct workbook_refs *workbook; /* accepted validation workbooks: its
+	                                      * evidence references (links.h), else NULL */
+};
+
+/* BEGIN IMMEDIATE; *SIZE is the tree size at the start. 0/-1 (errno). */
+int ledger_begin(struct ledger *l, uint64_t *size);
+/* Appends R: the entry row, its leaf and the completed subtree hashes. 0/-1. */
+int ledger_append(struct ledger *l, const struct ledger_record *r);
+/* Root of the first SIZE leaves, in the transaction. 0/-1. */
+int ledger_tx_root(struct ledger *l, uint64_t size, uint8_t root[32]);
+/* Audit path of INDEX in the tree of SIZE leaves, in the transaction. 0/-1. */
+int ledger_tx_inclusion(struct ledger *l, uint64_t index, uint64_t size,
+    intake_hash proof[INTAKE_PROOF_MAX], size_t *n);
+/* Records the signed checkpoint NOTE of SIZE (must be the current size). 0/-1. */
+int ledger_add_checkpoint(struct ledger *l, uint64_t size, const char *note);
+/* COMMIT (durable on return: WAL, synchronous=FULL). On failure the batch is
+ * rolled back and -1 returned with errno ENOSPC, EIO, ... */
+int ledger_commit(struct ledger *l);
+/* Abandons the batch. */
+void ledger_rollback(struct ledger *l);
+
+/* The link report of Validation Workbook INDEX (DESIGN §5) as JSON (*out,
+ * a new reference). PARTY not NULL: the workbook must be that Party's.
+ * 0 found, 1 not found (or not a workbook), -1 error. */
+struct json_t;
+int ledger_links(struct ledger *l, uint64_t index, const char *party, struct json_t **out);
 
 #endif

@@ -39,7 +39,7 @@ struct notary_job {
 	uint64_t size;
 	uint8_t  sha256[32];
 	char     quarantine[PATH_MAX];     /* the quarantined file; the notary removes or promotes it */
-	char     client_digest[128];       /* "sha-256=:…:" as claimed, "" = none */
+	char     client_digest[513];       /* "sha-256=:…:" as claimed, "" = none */
 	struct inspect_result result;      /* in: the inspector's verdict (moved in, freed by notary_job_clear) */
 	/* extra finding lines the front adds (e.g. digest mismatch) go in result too */
 
@@ -65,7 +65,9 @@ struct notary;
  * last checkpoint against the entries), and starts the notary thread.
  * NULL with a reason in ERR on failure. */
 struct notary *notary_open(const struct config *cfg, char *err, size_t errlen);
-/* Queues JOB; its done() will be called exactly once. */
+/* Queues JOB; its done() will be called exactly once. JOB's out fields must
+ * be zero (a calloc'd job, or one after notary_job_clear), and JOB must stay
+ * valid until done() runs. */
 void notary_submit(struct notary *n, struct notary_job *job);
 /* Finishes every queued job, stops the thread, wipes the key, frees. */
 void notary_close(struct notary *n);

@@ -1,0 +1,1118 @@
+/*
+ * notary/ledger.c: the SQLite ledger (ledger.h).
+ *
+ * One connection per handle, guarded by a mutex: a reader function holds it
+ * for its whole read transaction, the writer from ledger_begin to
+ * ledger_commit/ledger_rollback. Every statement is a constant string
+ * prepared once at open with bound parameters; the schema is append-only
+ * (triggers refuse UPDATE and DELETE), which guards against our own bugs, not
+ * against someone with write access to the file: ledger_verify is for that.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include <intake/receipt.h>
+
+#include "common/log.h"
+#include "notary/ledger.h"
+#include "notary/links.h"
+
+#define LEDGER_FILE           "ledger.db"
+#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_BUSY_MS        5000   /* wait this long for a lock before failing */
+
+enum {
+	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_SIZE, ST_REF,
+	ST_INS_ENTRY, ST_INS_TREE, ST_INS_CP,
+	ST_COUNT
+};
+
+#define ENTRY_COLS "idx, time, party, kind, filename, ref, size, sha256, type, " \
+	"verdict, entry, receipt, findings"
+#define LIST_FILTER "AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR verdict = ?3) " \
+	"AND (?4 IS NULL OR time >= ?4) ORDER BY idx LIMIT ?5"
+
+static const char *ledger_sql[ST_COUNT] = {
+	[ST_HASH] = "SELECT hash FROM tree WHERE level = ?1 AND idx = ?2",
+	[ST_CP_LATEST] = "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
+	[ST_GET] = "SELECT " ENTRY_COLS " FROM entries WHERE idx = ?1",
+	[ST_LIST_ANY] = "SELECT " ENTRY_COLS " FROM entries WHERE idx > ?1 " LIST_FILTER,
+	[ST_LIST_PARTY] = "SELECT " ENTRY_COLS " FROM entries WHERE party = ?6 AND idx > ?1 "
+	    LIST_FILTER,
+	[ST_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM entries",
+	[ST_REF] = "SELECT 1 FROM entries WHERE sha256 = ?1 AND verdict = 'accepted' LIMIT 1",
+	[ST_INS_ENTRY] = "INSERT INTO entries(idx, time, party, cert, kind, filename, ref, "
+	    "size, sha256, type, verdict, entry, receipt, findings, manifest) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_INS_TREE] = "INSERT INTO tree(level, idx, hash) VALUES(?1, ?2, ?3)",
+	[ST_INS_CP] = "INSERT INTO checkpoints(size, note) VALUES(?1, ?2)",
+};
+
+static const char ledger_schema[] =
+	"CREATE TABLE entries("
+	" idx INTEGER PRIMARY KEY, time TEXT NOT NULL, party TEXT NOT NULL,"
+	" cert TEXT NOT NULL, kind TEXT NOT NULL, filename TEXT NOT NULL,"
+	" ref TEXT NOT NULL, size INTEGER NOT NULL, sha256 BLOB NOT NULL,"
+	" type TEXT NOT NULL,"
+	" verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),"
+	" entry TEXT NOT NULL, receipt TEXT NOT NULL, findings TEXT NOT NULL,"
+	" manifest TEXT);"
+	"CREATE INDEX entries_party ON entries(party, idx);"
+	"CREATE INDEX entries_sha256 ON entries(sha256);"
+	"CREATE TABLE tree(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;"
+	"CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);"
+	"CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries"
+	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+	"CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries"
+	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+	"CREATE TRIGGER tree_no_update BEFORE UPDATE ON tree"
+	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+	"CREATE TRIGGER tree_no_delete BEFORE DELETE ON tree"
+	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints"
+	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+	"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
+	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+	"PRAGMA user_version = 1;";
+
+struct ledger {
+	sqlite3         *db;
+	sqlite3_stmt    *st[ST_COUNT];
+	int              writable;
+	pthread_mutex_t  mu;
+	int              in_tx;      /* a write transaction is open */
+	uint64_t         tx_size;    /* tree size inside it */
+};
+
+static int	ledger_errno(int rc);
+static int	ledger_exec(struct ledger *l, const char *sql);
+static int	ledger_read_hash(void *arg, unsigned level, uint64_t index,
+		    uint8_t out[INTAKE_HASH_LEN]);
+static void	ledger_seterr(char *err, size_t errlen, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+ledger_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* errno for an SQLite result code (what the front turns into a status). */
+static int
+ledger_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return ENOSPC;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EBUSY;
+	case SQLITE_READONLY:
+		return EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return EACCES;
+	case SQLITE_CONSTRAINT:
+		return EEXIST;
+	default:
+		return EIO;
+	}
+}
+
+/* A constant statement without parameters (transactions, pragmas, schema). */
+static int
+ledger_exec(struct ledger *l, const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
+		log_warnx("ledger: %s", msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		errno = ledger_errno(rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ledger_step_err(struct ledger *l, sqlite3_stmt *st, int rc)
+{
+	log_warnx("ledger: %s: %s", sqlite3_sql(st), sqlite3_errmsg(l->db));
+	errno = ledger_errno(rc);
+	return -1;
+}
+
+/* Integer column that must be >= 0. */
+static uint64_t
+ledger_col_u64(sqlite3_stmt *st, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* Bind a uint64 as SQLite's signed 64-bit integer; -1 above INT64_MAX. */
+static int
+ledger_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	if (v > INT64_MAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return sqlite3_bind_int64(st, i, (sqlite3_int64)v) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+/* Sets the pragmas every connection uses. */
+static int
+ledger_configure(struct ledger *l)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int rc, on = 1;
+
+	sqlite3_busy_timeout(l->db, LEDGER_BUSY_MS);
+	sqlite3_extended_result_codes(l->db, 1);
+	sqlite3_db_config(l->db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
+	sqlite3_db_config(l->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
+	sqlite3_db_config(l->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on);
+	if (ledger_exec(l, "PRAGMA foreign_keys = OFF") == -1)
+		return -1;
+	if (!l->writable)
+		return ledger_exec(l, "PRAGMA query_only = ON");
+	if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		sqlite3_finalize(st);
+		log_warnx("ledger: cannot switch to WAL mode");
+		errno = EIO;
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return ledger_exec(l, "PRAGMA synchronous = FULL");
+}
+
+/* Creates the schema in a new ledger, checks its version in an old one. */
+static int
+ledger_schema_check(struct ledger *l, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+
+	if (l->writable && ledger_exec(l, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version == 0 && l->writable) {
+		if (ledger_exec(l, ledger_schema) == -1)
+			goto fail;
+		version = LEDGER_SCHEMA_VERSION;
+	}
+	if (version != LEDGER_SCHEMA_VERSION) {
+		ledger_seterr(err, errlen, "ledger: unknown schema version %d", version);
+		if (l->writable)
+			ledger_exec(l, "ROLLBACK");
+		return -1;
+	}
+	/* The workbook link tables live beside the entries (links.h). */
+	if (l->writable && links_schema(l->db) == -1)
+		goto fail;
+	if (l->writable && ledger_exec(l, "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	ledger_seterr(err, errlen, "ledger: schema: %s", sqlite3_errmsg(l->db));
+	if (l->writable && !sqlite3_get_autocommit(l->db))
+		ledger_exec(l, "ROLLBACK");
+	return -1;
+}
+
+struct ledger *
+ledger_open(const char *dir, int writable, char *err, size_t errlen)
+{
+	struct ledger *l;
+	char path[PATH_MAX];
+	int flags, i, n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", dir, LEDGER_FILE);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		ledger_seterr(err, errlen, "ledger: path too long");
+		return NULL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		ledger_seterr(err, errlen, "ledger: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&l->mu, NULL);
+	l->writable = writable;
+	flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE |
+	    (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
+		ledger_seterr(err, errlen, "ledger: %s: %s", path,
+		    l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
+		goto fail;
+	}
+	if (ledger_configure(l) == -1) {
+		ledger_seterr(err, errlen, "ledger: %s: %s", path, sqlite3_errmsg(l->db));
+		goto fail;
+	}
+	if (ledger_schema_check(l, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < ST_COUNT; i++) {
+		if (!writable && i >= ST_INS_ENTRY)
+			continue;
+		if (sqlite3_prepare_v3(l->db, ledger_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &l->st[i], NULL) != SQLITE_OK) {
+			ledger_seterr(err, errlen, "ledger: prepare: %s", sqlite3_errmsg(l->db));
+			goto fail;
+		}
+	}
+	return l;
+fail:
+	ledger_close(l);
+	return NULL;
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	int i;
+
+	if (l == NULL)
+		return;
+	if (l->in_tx)
+		ledger_rollback(l);
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(l->st[i]);
+	if (l->db != NULL && sqlite3_close(l->db) != SQLITE_OK)
+		log_warnx("ledger: close: %s", sqlite3_errmsg(l->db));
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+/* Read transaction around a reader function. */
+static int
+ledger_rbegin(struct ledger *l)
+{
+	pthread_mutex_lock(&l->mu);
+	if (ledger_exec(l, "BEGIN") == -1) {
+		pthread_mutex_unlock(&l->mu);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+ledger_rend(struct ledger *l)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		if (l->st[i] != NULL)
+			sqlite3_reset(l->st[i]);
+	if (ledger_exec(l, "COMMIT") == -1)
+		ledger_exec(l, "ROLLBACK");
+	pthread_mutex_unlock(&l->mu);
+}
+
+static int
+ledger_read_hash(void *arg, unsigned level, uint64_t index, uint8_t out[INTAKE_HASH_LEN])
+{
+	struct ledger *l = arg;
+	sqlite3_stmt *st = l->st[ST_HASH];
+	int rc, ret = -1;
+
+	sqlite3_reset(st);
+	if (sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
+	    ledger_bind_u64(st, 2, index) == -1)
+		goto out;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) == INTAKE_HASH_LEN) {
+			memcpy(out, sqlite3_column_blob(st, 0), INTAKE_HASH_LEN);
+			ret = 0;
+		} else
+			log_warnx("ledger: tree(%u, %" PRIu64 ") is not a hash", level, index);
+	} else if (rc != SQLITE_DONE)
+		ledger_step_err(l, st, rc);
+out:
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Latest checkpoint inside a transaction: 0, 1 none, -1 error. NOTE may be NULL. */
+static int
+ledger_cp_latest(struct ledger *l, char **note, uint64_t *size)
+{
+	sqlite3_stmt *st = l->st[ST_CP_LATEST];
+	const unsigned char *t;
+	int rc, ret = -1;
+
+	sqlite3_reset(st);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ledger_step_err(l, st, rc);
+		goto out;
+	}
+	*size = ledger_col_u64(st, 0);
+	if (note != NULL) {
+		if ((t = sqlite3_column_text(st, 1)) == NULL ||
+		    (*note = strdup((const char *)t)) == NULL)
+			goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int
+ledger_size_locked(struct ledger *l, uint64_t *size)
+{
+	sqlite3_stmt *st = l->st[ST_SIZE];
+	int rc, ret = -1;
+
+	sqlite3_reset(st);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*size = ledger_col_u64(st, 0);
+		ret = 0;
+	} else
+		ledger_step_err(l, st, rc);
+	sqlite3_reset(st);
+	return ret;
+}
+
+int
+ledger_checkpoint(struct ledger *l, char **note, uint64_t *size)
+{
+	int ret;
+
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	ret = ledger_cp_latest(l, note, size);
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_tree_size(struct ledger *l, uint64_t *size)
+{
+	int ret;
+
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	ret = ledger_size_locked(l, size);
+	ledger_rend(l);
+	return ret;
+}
+
+/* Copies text column COL into a fixed field; -1 if absent or too long. */
+static int
+ledger_col_copy(sqlite3_stmt *st, int col, char *out, size_t outlen)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (t == NULL || n < 0 || (size_t)n >= outlen)
+		return -1;
+	memcpy(out, t, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static char *
+ledger_col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t == NULL ? NULL : strdup((const char *)t);
+}
+
+/* Fills E from a row of ENTRY_COLS. 0/-1. */
+static int
+ledger_row_entry(sqlite3_stmt *st, struct ledger_entry *e)
+{
+	const unsigned char *verdict;
+
+	memset(e, 0, sizeof(*e));
+	e->index = ledger_col_u64(st, 0);
+	if (ledger_col_copy(st, 1, e->time, sizeof(e->time)) == -1 ||
+	    ledger_col_copy(st, 2, e->party, sizeof(e->party)) == -1 ||
+	    ledger_col_copy(st, 3, e->kind, sizeof(e->kind)) == -1 ||
+	    ledger_col_copy(st, 4, e->filename, sizeof(e->filename)) == -1 ||
+	    ledger_col_copy(st, 5, e->ref, sizeof(e->ref)) == -1 ||
+	    ledger_col_copy(st, 8, e->type, sizeof(e->type)) == -1)
+		goto bad;
+	e->size = ledger_col_u64(st, 6);
+	if (sqlite3_column_bytes(st, 7) != 32)
+		goto bad;
+	memcpy(e->sha256, sqlite3_column_blob(st, 7), 32);
+	verdict = sqlite3_column_text(st, 9);
+	e->accepted = verdict != NULL && strcmp((const char *)verdict, "accepted") == 0;
+	if ((e->entry = ledger_col_dup(st, 10)) == NULL ||
+	    (e->receipt = ledger_col_dup(st, 11)) == NULL ||
+	    (e->findings = ledger_col_dup(st, 12)) == NULL)
+		goto bad;
+	return 0;
+bad:
+	log_warnx("ledger: entry %" PRIu64 " is malformed", e->index);
+	ledger_entry_clear(e);
+	errno = EIO;
+	return -1;
+}
+
+int
+ledger_get(struct ledger *l, uint64_t index, struct ledger_entry *e)
+{
+	sqlite3_stmt *st = l->st[ST_GET];
+	int rc, ret = -1;
+
+	memset(e, 0, sizeof(*e));
+	if (index > INT64_MAX)
+		return 1;
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if (ledger_bind_u64(st, 1, index) == -1)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		ret = 1;
+	else if (rc == SQLITE_ROW)
+		ret = ledger_row_entry(st, e);
+	else
+		ledger_step_err(l, st, rc);
+out:
+	ledger_rend(l);
+	return ret;
+}
+
+void
+ledger_entry_clear(struct ledger_entry *e)
+{
+	free(e->entry);
+	free(e->receipt);
+	free(e->findings);
+	e->entry = e->receipt = e->findings = NULL;
+}
+
+int
+ledger_proof(struct ledger *l, uint64_t index, char **proof)
+{
+	intake_hash path[INTAKE_PROOF_MAX];
+	char *note = NULL;
+	uint64_t size;
+	size_t n;
+	int ret = -1, r;
+
+	*proof = NULL;
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if ((r = ledger_cp_latest(l, &note, &size)) != 0) {
+		ret = r;
+		goto out;
+	}
+	if (index >= size) {
+		ret = 1;
+		goto out;
+	}
+	if (intake_merkle_inclusion_proof(index, size, ledger_read_hash, l, path, &n) == -1)
+		goto out;
+	if ((*proof = intake_tlog_proof_format(index, path, n, note)) == NULL)
+		goto out;
+	ret = 0;
+out:
+	ledger_rend(l);
+	free(note);
+	return ret;
+}
+
+int
+ledger_consistency(struct ledger *l, uint64_t old, uint64_t new_size,
+    intake_hash proof[INTAKE_PROOF_MAX], size_t *n)
+{
+	uint64_t size;
+	int ret = -1;
+
+	*n = 0;
+	if (old == 0 || old > new_size) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if (ledger_cp_latest(l, NULL, &size) != 0 || new_size > size) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (old == new_size) {
+		ret = 0;
+		goto out;
+	}
+	ret = intake_merkle_consistency_proof(old, new_size, ledger_read_hash, l, proof, n);
+out:
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_list(struct ledger *l, const struct ledger_filter *f,
+    int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
+{
+	struct ledger_entry e;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE, ret = -1, stop = 0;
+
+	if (f->limit == 0 || (f->has_after && f->after >= INT64_MAX)) {
+		errno = EINVAL;
+		return -1;
+	}
+	st = l->st[f->party != NULL ? ST_LIST_PARTY : ST_LIST_ANY];
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, f->has_after ? (sqlite3_int64)f->after : -1) != SQLITE_OK ||
+	    ledger_bind_text(st, 2, f->kind) == -1 ||
+	    ledger_bind_text(st, 3, f->verdict == -1 ? NULL :
+	    f->verdict ? "accepted" : "rejected") == -1 ||
+	    ledger_bind_text(st, 4, f->since) == -1 ||
+	    sqlite3_bind_int64(st, 5, f->limit) != SQLITE_OK ||
+	    (f->party != NULL && ledger_bind_text(st, 6, f->party) == -1))
+		goto out;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ledger_row_entry(st, &e) == -1)
+			goto out;
+		stop = cb(&e, arg);
+		ledger_entry_clear(&e);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		ledger_step_err(l, st, rc);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_clear_bindings(st);
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_hash(struct ledger *l, unsigned level, uint64_t index, uint8_t out[32])
+{
+	sqlite3_stmt *st = l->st[ST_HASH];
+	int rc, ret = -1;
+
+	if (index > INT64_MAX || level > 63)
+		return 1;
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if (sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
+	    ledger_bind_u64(st, 2, index) == -1)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		ret = 1;
+	else if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(out, sqlite3_column_blob(st, 0), 32);
+		ret = 0;
+	} else if (rc == SQLITE_ROW)
+		errno = EIO;
+	else
+		ledger_step_err(l, st, rc);
+out:
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_links(struct ledger *l, uint64_t index, const char *party_or_null,
+    json_t **out)
+{
+	int ret;
+
+	*out = NULL;
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	ret = links_report(l->db, index, party_or_null, out);
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_blob_referenced(struct ledger *l, const uint8_t sha256[32])
+{
+	sqlite3_stmt *st = l->st[ST_REF];
+	int rc, ret = -1;
+
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if (sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC) != SQLITE_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ledger_step_err(l, st, rc);
+out:
+	sqlite3_clear_bindings(st);
+	ledger_rend(l);
+	return ret;
+}
+
+/*
+ * ledger_verify, level 0: entries 0..SIZE-1 exist, contiguous, each receipt
+ * starts with its entry, and tree(0, i) = leaf(entry i).
+ */
+static int
+ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
+{
+	sqlite3_stmt *se = NULL, *st = NULL;
+	uint8_t leaf[INTAKE_HASH_LEN];
+	const void *text, *rcpt;
+	uint64_t i = 0;
+	int rc, rt, n, rn, ret = -1;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT idx, entry, receipt FROM entries ORDER BY idx",
+	    -1, &se, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "SELECT idx, hash FROM tree WHERE level = 0 ORDER BY idx",
+	    -1, &st, NULL) != SQLITE_OK) {
+		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(se);
+		rt = sqlite3_step(st);
+		if (rc == SQLITE_DONE && rt == SQLITE_DONE)
+			break;
+		if ((rc != SQLITE_ROW && rc != SQLITE_DONE) ||
+		    (rt != SQLITE_ROW && rt != SQLITE_DONE)) {
+			ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+			goto out;
+		}
+		if (rc != SQLITE_ROW || rt != SQLITE_ROW) {
+			ledger_seterr(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
+			    rc == SQLITE_ROW ? "entry" : "leaf hash", i,
+			    rc == SQLITE_ROW ? "a leaf hash" : "an entry");
+			goto out;
+		}
+		if (ledger_col_u64(se, 0) != i || ledger_col_u64(st, 0) != i) {
+			ledger_seterr(err, errlen, "ledger: entries or leaves not contiguous at %"
+			    PRIu64, i);
+			goto out;
+		}
+		if (i >= size) {
+			ledger_seterr(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
+			    "last checkpoint (size %" PRIu64 ")", i, size);
+			goto out;
+		}
+		text = sqlite3_column_text(se, 1);
+		n = sqlite3_column_bytes(se, 1);
+		rcpt = sqlite3_column_text(se, 2);
+		rn = sqlite3_column_bytes(se, 2);
+		if (text == NULL || rcpt == NULL || rn < n || memcmp(text, rcpt, n) != 0) {
+			ledger_seterr(err, errlen, "ledger: receipt %" PRIu64 " is not its entry", i);
+			goto out;
+		}
+		intake_merkle_leaf(text, n, leaf);
+		if (sqlite3_column_bytes(st, 1) != INTAKE_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 1), leaf, INTAKE_HASH_LEN) != 0) {
+			ledger_seterr(err, errlen, "ledger: leaf hash %" PRIu64 " does not match "
+			    "its entry", i);
+			goto out;
+		}
+		i++;
+	}
+	if (i != size) {
+		ledger_seterr(err, errlen, "ledger: %" PRIu64 " entries but the last checkpoint "
+		    "has size %" PRIu64, i, size);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(se);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Level LEVEL >= 1: exactly SIZE >> LEVEL nodes, each the hash of its children. */
+static int
+ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
+    size_t errlen)
+{
+	static const char sql[] = "SELECT idx, hash FROM tree WHERE level = ?1 ORDER BY idx";
+	sqlite3_stmt *sc = NULL, *sp = NULL;
+	uint8_t kids[2][INTAKE_HASH_LEN], node[INTAKE_HASH_LEN];
+	uint64_t want = size >> level, k = 0;
+	int rc, j, ret = -1;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &sc, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, sql, -1, &sp, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int(sc, 1, (int)level - 1) != SQLITE_OK ||
+	    sqlite3_bind_int(sp, 1, (int)level) != SQLITE_OK) {
+		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	while ((rc = sqlite3_step(sp)) == SQLITE_ROW) {
+		if (k >= want || ledger_col_u64(sp, 0) != k ||
+		    sqlite3_column_bytes(sp, 1) != INTAKE_HASH_LEN) {
+			ledger_seterr(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64 ")",
+			    level, ledger_col_u64(sp, 0));
+			goto out;
+		}
+		for (j = 0; j < 2; j++) {
+			if (sqlite3_step(sc) != SQLITE_ROW ||
+			    ledger_col_u64(sc, 0) != 2 * k + j ||
+			    sqlite3_column_bytes(sc, 1) != INTAKE_HASH_LEN) {
+				ledger_seterr(err, errlen, "ledger: tree node (%u, %" PRIu64
+				    ") lacks its children", level, k);
+				goto out;
+			}
+			memcpy(kids[j], sqlite3_column_blob(sc, 1), INTAKE_HASH_LEN);
+		}
+		intake_merkle_node(kids[0], kids[1], node);
+		if (memcmp(node, sqlite3_column_blob(sp, 1), INTAKE_HASH_LEN) != 0) {
+			ledger_seterr(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does not "
+			    "match its children", level, k);
+			goto out;
+		}
+		k++;
+	}
+	if (rc != SQLITE_DONE) {
+		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	if (k != want) {
+		ledger_seterr(err, errlen, "ledger: level %u has %" PRIu64 " nodes, want %"
+		    PRIu64, level, k, want);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(sc);
+	sqlite3_finalize(sp);
+	return ret;
+}
+
+/* No stored node at LEVEL or above. */
+static int
+ledger_verify_top(struct ledger *l, unsigned level, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM tree WHERE level >= ?1", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 0) != 0) {
+		ledger_seterr(err, errlen, "ledger: tree nodes above level %u", level - 1);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* The checkpoint NOTE: signed by V (if given), for ORIGIN (if given), of SIZE. */
+static int
+ledger_verify_note(const char *note, const struct intake_verifier *v, const char *origin,
+    uint64_t size, struct intake_checkpoint *cp, char *err, size_t errlen)
+{
+	const char *end;
+	int r;
+
+	if (v != NULL)
+		r = intake_checkpoint_open(v, note, strlen(note), cp);
+	else {
+		end = strstr(note, "\n\n");
+		r = end == NULL ? -1 :
+		    intake_checkpoint_parse(note, end - note + 1, cp);
+	}
+	if (r == -1) {
+		ledger_seterr(err, errlen, "ledger: checkpoint of size %" PRIu64 " does not "
+		    "verify with the log key", size);
+		return -1;
+	}
+	if (cp->size != size) {
+		ledger_seterr(err, errlen, "ledger: checkpoint row %" PRIu64 " holds size %"
+		    PRIu64, size, cp->size);
+		return -1;
+	}
+	if (origin != NULL && strcmp(cp->origin, origin) != 0) {
+		ledger_seterr(err, errlen, "ledger: checkpoint origin %s is not %s",
+		    cp->origin, origin);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ledger_verify(struct ledger *l, const struct intake_verifier *v, const char *origin,
+    uint64_t *size, char *err, size_t errlen)
+{
+	struct intake_checkpoint cp;
+	uint8_t root[INTAKE_HASH_LEN];
+	char *note = NULL;
+	uint64_t cpsize = 0, n;
+	unsigned level;
+	int r, ret = -1;
+
+	if (ledger_rbegin(l) == -1) {
+		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		return -1;
+	}
+	if ((r = ledger_cp_latest(l, &note, &cpsize)) == -1) {
+		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	if (r == 1) {
+		if (ledger_size_locked(l, &n) == -1 || n != 0 ||
+		    ledger_verify_top(l, 0, err, errlen) == -1) {
+			ledger_seterr(err, errlen, "ledger: entries or tree hashes without any "
+			    "checkpoint");
+			goto out;
+		}
+		ret = 1;
+		goto out;
+	}
+	if (ledger_verify_note(note, v, origin, cpsize, &cp, err, errlen) == -1)
+		goto out;
+	if (ledger_verify_leaves(l, cpsize, err, errlen) == -1)
+		goto out;
+	for (level = 1; level < 64 && (cpsize >> level) != 0; level++)
+		if (ledger_verify_level(l, level, cpsize, err, errlen) == -1)
+			goto out;
+	if (ledger_verify_top(l, level, err, errlen) == -1)
+		goto out;
+	if (intake_merkle_root(cpsize, ledger_read_hash, l, root) == -1) {
+		ledger_seterr(err, errlen, "ledger: cannot compute the root of size %" PRIu64,
+		    cpsize);
+		goto out;
+	}
+	if (memcmp(root, cp.root, sizeof(root)) != 0) {
+		ledger_seterr(err, errlen, "ledger: the stored tree of size %" PRIu64 " does "
+		    "not have the root of the last checkpoint", cpsize);
+		goto out;
+	}
+	*size = cpsize;
+	ret = 0;
+out:
+	ledger_rend(l);
+	free(note);
+	return ret;
+}
+
+/* Writer API. */
+
+int
+ledger_begin(struct ledger *l, uint64_t *size)
+{
+	if (!l->writable) {
+		errno = EROFS;
+		return -1;
+	}
+	pthread_mutex_lock(&l->mu);
+	if (ledger_exec(l, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	if (ledger_size_locked(l, &l->tx_size) == -1) {
+		ledger_exec(l, "ROLLBACK");
+		goto fail;
+	}
+	l->in_tx = 1;
+	*size = l->tx_size;
+	return 0;
+fail:
+	pthread_mutex_unlock(&l->mu);
+	return -1;
+}
+
+int
+ledger_append(struct ledger *l, const struct ledger_record *r)
+{
+	unsigned levels[64];
+	intake_hash hashes[64];
+	uint8_t leaf[INTAKE_HASH_LEN];
+	sqlite3_stmt *st;
+	int i, n, rc, saved = EIO;
+
+	if (!l->in_tx || r->index != l->tx_size || r->entry == NULL ||
+	    r->receipt == NULL || r->findings == NULL || r->sha256 == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	intake_merkle_leaf(r->entry, r->entry_len, leaf);
+	n = intake_merkle_append(r->index, leaf, ledger_read_hash, l, levels, hashes);
+	if (n <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	st = l->st[ST_INS_TREE];
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		if (sqlite3_bind_int(st, 1, (int)levels[i]) != SQLITE_OK ||
+		    ledger_bind_u64(st, 2, r->index >> levels[i]) == -1 ||
+		    sqlite3_bind_blob(st, 3, hashes[i], INTAKE_HASH_LEN, SQLITE_STATIC) != SQLITE_OK)
+			goto fail;
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			ledger_step_err(l, st, rc);
+			saved = errno;
+			goto fail;
+		}
+	}
+	sqlite3_reset(st);
+	st = l->st[ST_INS_ENTRY];
+	sqlite3_reset(st);
+	if (ledger_bind_u64(st, 1, r->index) == -1 ||
+	    ledger_bind_text(st, 2, r->time) == -1 ||
+	    ledger_bind_text(st, 3, r->party) == -1 ||
+	    ledger_bind_text(st, 4, r->cert) == -1 ||
+	    ledger_bind_text(st, 5, r->kind) == -1 ||
+	    ledger_bind_text(st, 6, r->filename) == -1 ||
+	    ledger_bind_text(st, 7, r->ref != NULL ? r->ref : "") == -1 ||
+	    ledger_bind_u64(st, 8, r->size) == -1 ||
+	    sqlite3_bind_blob(st, 9, r->sha256, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    ledger_bind_text(st, 10, r->type) == -1 ||
+	    ledger_bind_text(st, 11, r->accepted ? "accepted" : "rejected") == -1 ||
+	    sqlite3_bind_text(st, 12, r->entry, (int)r->entry_len, SQLITE_STATIC) != SQLITE_OK ||
+	    ledger_bind_text(st, 13, r->receipt) == -1 ||
+	    ledger_bind_text(st, 14, r->findings) == -1 ||
+	    (r->manifest != NULL ?
+	    sqlite3_bind_text(st, 15, r->manifest, (int)r->manifest_len, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 15)) != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ledger_step_err(l, st, rc);
+		saved = errno;
+		goto fail;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r->workbook != NULL && r->accepted &&
+	    links_record(l->db, r->index, r->workbook) == -1)
+		goto fail;
+	l->tx_size++;
+	return 0;
+fail:
+	sqlite3_reset(l->st[ST_INS_TREE]);
+	sqlite3_reset(l->st[ST_INS_ENTRY]);
+	sqlite3_clear_bindings(l->st[ST_INS_ENTRY]);
+	errno = saved;
+	return -1;
+}
+
+int
+ledger_tx_root(struct ledger *l, uint64_t size, uint8_t root[32])
+{
+	if (!l->in_tx || size > l->tx_size) {
+		errno = EINVAL;
+		return -1;
+	}
+	return intake_merkle_root(size, ledger_read_hash, l, root);
+}
+
+int
+ledger_tx_inclusion(struct ledger *l, uint64_t index, uint64_t size,
+    intake_hash proof[INTAKE_PROOF_MAX], size_t *n)
+{
+	if (!l->in_tx || size > l->tx_size || index >= size) {
+		errno = EINVAL;
+		return -1;
+	}
+	return intake_merkle_inclusion_proof(index, size, ledger_read_hash, l, proof, n);
+}
+
+int
+ledger_add_checkpoint(struct ledger *l, uint64_t size, const char *note)
+{
+	sqlite3_stmt *st = l->st[ST_INS_CP];
+	int rc, ret = -1;
+
+	if (!l->in_tx || size != l->tx_size || note == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	sqlite3_reset(st);
+	if (ledger_bind_u64(st, 1, size) == -1 || ledger_bind_text(st, 2, note) == -1)
+		goto out;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		ledger_step_err(l, st, rc);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+int
+ledger_commit(struct ledger *l)
+{
+	int rc, saved;
+
+	if (!l->in_tx) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		saved = ledger_errno(rc);
+		log_warnx("ledger: commit: %s", sqlite3_errmsg(l->db));
+		if (!sqlite3_get_autocommit(l->db))
+			ledger_exec(l, "ROLLBACK");
+		l->in_tx = 0;
+		pthread_mutex_unlock(&l->mu);
+		errno = saved;
+		return -1;
+	}
+	l->in_tx = 0;
+	pthread_mutex_unlock(&l->mu);
+	return 0;
+}
+
+void
+ledger_rollback(struct ledger *l)
+{
+	if (!l->in_tx)
+		return;
+	if (!sqlite3_get_autocommit(l->db))
+		ledger_exec(l, "ROLLBACK");
+	l->in_tx = 0;
+	pthread_mutex_unlock(&l->mu);
+}

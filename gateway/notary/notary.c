@@ -1,0 +1,591 @@
+/*
+ * notary/notary.c: the sequencer thread (notary.h).
+ *
+ * Life of a batch (all of it in the notary thread):
+ *   1. take every queued job (at most NOTARY_BATCH_MAX);
+ *   2. promote accepted blobs to the store, delete rejected ones;
+ *   3. in one write transaction: format, sign and append each entry, sign a
+ *      checkpoint for the new size, build each job's inclusion proof;
+ *   4. COMMIT; on failure roll back and fail every job of the batch, and
+ *      remove the blobs this batch promoted that no committed entry names;
+ *   5. call each job's done().
+ * The key is read once at open and lives only in the signer (wiped on close).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <intake/note.h>
+#include <intake/receipt.h>
+
+#include "common/log.h"
+#include "notary/entry.h"
+#include "notary/ledger.h"
+#include "notary/notary.h"
+#include "notary/store.h"
+
+#define NOTARY_BATCH_MAX  256     /* jobs grouped into one commit at most */
+#define NOTARY_KEY_MAX    4096    /* a private key file is one short line */
+#define NOTARY_DATA_MODE  0700    /* the data directory and its parents we create */
+
+struct notary {
+	char                     data[PATH_MAX];
+	char                     origin[INTAKE_ORIGIN_MAX + 1];
+	struct intake_signer    *signer;
+	char                    *vkey;
+	struct ledger           *ledger;
+	uint64_t                 size;        /* committed tree size */
+
+	pthread_t                thread;
+	int                      started;
+	pthread_mutex_t          mu;
+	pthread_cond_t           cv;
+	struct notary_job       *head, *tail;
+	int                      closing;
+};
+
+/* A job of the batch being processed. */
+struct notary_item {
+	struct notary_job *job;
+	int                recorded;   /* goes into the ledger */
+	int                promoted;   /* its blob may be in the store */
+};
+
+static void	*notary_main(void *arg);
+static void	 notary_seterr(char *err, size_t errlen, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+notary_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* mkdir -p PATH, mode 0700 for what it creates. */
+static int
+notary_mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t i, n;
+
+	n = strlen(path);
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, NOTARY_DATA_MODE) == -1 && errno != EEXIST)
+			return -1;
+		buf[i] = path[i];
+	}
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+notary_fsync_dir(const char *path)
+{
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* Reads the private key file (signify style) and checks its name. */
+static struct intake_signer *
+notary_load_key(const char *path, const char *origin, char *err, size_t errlen)
+{
+	struct intake_signer *s = NULL;
+	char buf[NOTARY_KEY_MAX + 1];
+	struct stat st;
+	size_t off = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		notary_seterr(err, errlen, "log key %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > NOTARY_KEY_MAX) {
+		notary_seterr(err, errlen, "log key %s: not a regular file of at most %d bytes",
+		    path, NOTARY_KEY_MAX);
+		goto fail;
+	}
+	if (st.st_mode & 077)
+		log_warnx("log key %s is accessible to group or others", path);
+	while (off < NOTARY_KEY_MAX) {
+		r = read(fd, buf + off, NOTARY_KEY_MAX - off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			notary_seterr(err, errlen, "log key %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		off += r;
+	}
+	buf[off] = '\0';
+	if ((s = intake_signer_new(buf)) == NULL) {
+		notary_seterr(err, errlen, "log key %s: not a private key", path);
+		goto fail;
+	}
+	if (strcmp(intake_signer_name(s), origin) != 0) {
+		notary_seterr(err, errlen, "log key name %s does not match origin %s",
+		    intake_signer_name(s), origin);
+		intake_signer_free(s);
+		s = NULL;
+		goto fail;
+	}
+fail:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return s;
+}
+
+/* Signs and records the checkpoint of an empty log (first start). */
+static int
+notary_first_checkpoint(struct notary *n)
+{
+	uint8_t root[INTAKE_HASH_LEN];
+	char *text = NULL, *note = NULL;
+	uint64_t size;
+	int ret = -1;
+
+	if (ledger_begin(n->ledger, &size) == -1)
+		return -1;
+	if (size != 0 || ledger_tx_root(n->ledger, 0, root) == -1 ||
+	    (text = intake_checkpoint_text(n->origin, 0, root)) == NULL ||
+	    (note = intake_note_sign(n->signer, text, strlen(text), NULL)) == NULL ||
+	    ledger_add_checkpoint(n->ledger, 0, note) == -1) {
+		ledger_rollback(n->ledger);
+		goto out;
+	}
+	ret = ledger_commit(n->ledger);
+out:
+	free(text);
+	free(note);
+	return ret;
+}
+
+static int
+notary_keep_blob(const uint8_t sha256[32], void *arg)
+{
+	struct notary *n = arg;
+
+	return ledger_blob_referenced(n->ledger, sha256);
+}
+
+/* Start-up recovery: see notary_open in notary.h. */
+static int
+notary_recover(struct notary *n, char *err, size_t errlen)
+{
+	struct intake_verifier *v = NULL;
+	char why[512];
+	unsigned quarantined, removed, strange;
+	int r, ret = -1;
+
+	if (store_empty_quarantine(n->data, &quarantined) == -1) {
+		notary_seterr(err, errlen, "cannot empty the quarantine: %s", strerror(errno));
+		goto out;
+	}
+	if ((v = intake_verifier_new(n->vkey)) == NULL) {
+		notary_seterr(err, errlen, "cannot load the verifier key");
+		goto out;
+	}
+	r = ledger_verify(n->ledger, v, n->origin, &n->size, why, sizeof(why));
+	if (r == -1) {
+		notary_seterr(err, errlen, "refusing to start: %s", why);
+		goto out;
+	}
+	if (r == 1) {
+		if (notary_first_checkpoint(n) == -1) {
+			notary_seterr(err, errlen, "cannot write the first checkpoint: %s",
+			    strerror(errno));
+			goto out;
+		}
+		n->size = 0;
+	}
+	/* Only once the ledger is known good may it decide what to delete. */
+	if (store_sweep(n->data, notary_keep_blob, n, &removed, &strange) == -1) {
+		notary_seterr(err, errlen, "cannot sweep the store: %s", strerror(errno));
+		goto out;
+	}
+	if (quarantined > 0 || removed > 0)
+		log_info("recovery: %u quarantined files and %u orphan blobs removed",
+		    quarantined, removed);
+	if (strange > 0)
+		log_warnx("recovery: %u unexpected files in the store left alone", strange);
+	log_info("log %s: %" PRIu64 " entries", n->origin, n->size);
+	ret = 0;
+out:
+	intake_verifier_free(v);
+	return ret;
+}
+
+struct notary *
+notary_open(const struct config *cfg, char *err, size_t errlen)
+{
+	struct notary *n;
+	int e;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		notary_seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&n->mu, NULL);
+	pthread_cond_init(&n->cv, NULL);
+	if (strlen(cfg->data) >= sizeof(n->data) ||
+	    strlen(cfg->log_origin) >= sizeof(n->origin) || cfg->log_origin[0] == '\0') {
+		notary_seterr(err, errlen, "data directory or log origin too long or empty");
+		goto fail;
+	}
+	strcpy(n->data, cfg->data);
+	strcpy(n->origin, cfg->log_origin);
+	if ((n->signer = notary_load_key(cfg->log_key, n->origin, err, errlen)) == NULL)
+		goto fail;
+	if ((n->vkey = intake_signer_vkey(n->signer)) == NULL) {
+		notary_seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (notary_mkdirs(n->data) == -1 || store_init(n->data) == -1) {
+		notary_seterr(err, errlen, "data directory %s: %s", n->data, strerror(errno));
+		goto fail;
+	}
+	if ((n->ledger = ledger_open(n->data, 1, err, errlen)) == NULL)
+		goto fail;
+	/* A ledger created just now must survive a crash by name too. */
+	if (notary_fsync_dir(n->data) == -1) {
+		notary_seterr(err, errlen, "data directory %s: fsync: %s", n->data,
+		    strerror(errno));
+		goto fail;
+	}
+	if (notary_recover(n, err, errlen) == -1)
+		goto fail;
+	if ((e = pthread_create(&n->thread, NULL, notary_main, n)) != 0) {
+		notary_seterr(err, errlen, "notary thread: %s", strerror(e));
+		goto fail;
+	}
+	n->started = 1;
+	return n;
+fail:
+	notary_close(n);
+	return NULL;
+}
+
+void
+notary_submit(struct notary *n, struct notary_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&n->mu);
+	if (n->closing) {
+		pthread_mutex_unlock(&n->mu);
+		job->status = -1;
+		job->err = ESHUTDOWN;
+		if (job->quarantine[0] != '\0')
+			(void)store_discard(n->data, job->quarantine);
+		job->done(job, job->arg);
+		return;
+	}
+	if (n->tail != NULL)
+		n->tail->next = job;
+	else
+		n->head = job;
+	n->tail = job;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+}
+
+const char *
+notary_vkey(const struct notary *n)
+{
+	return n->vkey;
+}
+
+void
+notary_job_clear(struct notary_job *job)
+{
+	free(job->entry);
+	free(job->receipt);
+	free(job->proof);
+	job->entry = job->receipt = job->proof = NULL;
+	inspect_result_clear(&job->result);
+}
+
+void
+notary_close(struct notary *n)
+{
+	if (n == NULL)
+		return;
+	if (n->started) {
+		pthread_mutex_lock(&n->mu);
+		n->closing = 1;
+		pthread_cond_signal(&n->cv);
+		pthread_mutex_unlock(&n->mu);
+		pthread_join(n->thread, NULL);
+	}
+	ledger_close(n->ledger);
+	intake_signer_free(n->signer);
+	free(n->vkey);
+	pthread_cond_destroy(&n->cv);
+	pthread_mutex_destroy(&n->mu);
+	free(n);
+}
+
+/* Phase 2: the files. Accepted blobs into the store, rejected ones deleted. */
+static void
+notary_files(struct notary *n, struct notary_item *it, size_t count)
+{
+	struct notary_job *j;
+	size_t i;
+	int r;
+
+	for (i = 0; i < count; i++) {
+		j = it[i].job;
+		j->status = -1;
+		j->err = 0;
+		if (!j->result.accepted) {
+			if (j->quarantine[0] != '\0' &&
+			    store_discard(n->data, j->quarantine) == -1)
+				log_warn("%s: cannot remove a rejected upload", __func__);
+			it[i].recorded = 1;
+			continue;
+		}
+		it[i].promoted = 1;	/* even a failed commit may have renamed it */
+		r = store_commit(n->data, j->quarantine, j->sha256, j->size);
+		if (r == -1) {
+			j->err = errno != 0 ? errno : EIO;
+			log_warn("%s: party %s: cannot store the upload", __func__, j->party);
+			continue;
+		}
+		it[i].recorded = 1;
+	}
+}
+
+/* Frees the outputs of a job that is not recorded after all. */
+static void
+notary_unfill(struct notary_job *j, int err)
+{
+	free(j->entry);
+	free(j->receipt);
+	free(j->proof);
+	j->entry = j->receipt = j->proof = NULL;
+	j->status = -1;
+	j->err = err;
+}
+
+/*
+ * Phase 3: one write transaction for every recorded job. 0, or -1 with errno
+ * (the transaction is then rolled back).
+ */
+static int
+notary_record(struct notary *n, struct notary_item *it, size_t count, uint64_t *newsize)
+{
+	intake_hash path[INTAKE_PROOF_MAX];
+	uint8_t root[INTAKE_HASH_LEN];
+	struct ledger_record rec;
+	struct notary_job *j;
+	char now[ENTRY_TIME_MAX], *findings = NULL, *text = NULL, *note = NULL;
+	uint64_t size, next;
+	size_t i, len, np;
+	int saved;
+
+	if (entry_time_now(now) == -1)
+		return -1;
+	if (ledger_begin(n->ledger, &size) == -1)
+		return -1;
+	if (size != n->size)
+		fatalx("%s: ledger size %" PRIu64 " is not the notary's %" PRIu64
+		    ": another writer?", __func__, size, n->size);
+	next = size;
+	for (i = 0; i < count; i++) {
+		if (!it[i].recorded)
+			continue;
+		j = it[i].job;
+		j->index = next;
+		snprintf(j->time, sizeof(j->time), "%s", now);
+		if ((j->entry = entry_format(n->origin, next, now, j, &len)) == NULL)
+			goto fail;
+		if ((j->receipt = intake_note_sign(n->signer, j->entry, len, NULL)) == NULL) {
+			log_warnx("%s: cannot sign entry %" PRIu64, __func__, next);
+			errno = EINVAL;
+			goto fail;
+		}
+		if ((findings = entry_findings_json(&j->result)) == NULL) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.index = next;
+		rec.time = now;
+		rec.party = j->party;
+		rec.cert = j->cert_sha256;
+		rec.kind = j->kind;
+		rec.filename = j->filename;
+		rec.ref = j->ref;
+		rec.size = j->size;
+		rec.sha256 = j->sha256;
+		rec.type = j->result.type;
+		rec.accepted = j->result.accepted != 0;
+		rec.entry = j->entry;
+		rec.entry_len = len;
+		rec.receipt = j->receipt;
+		rec.findings = findings;
+		rec.manifest = j->result.manifest;
+		rec.manifest_len = j->result.manifest_len;
+		rec.workbook = j->result.accepted ? j->result.workbook : NULL;
+		if (ledger_append(n->ledger, &rec) == -1)
+			goto fail;
+		free(findings);
+		findings = NULL;
+		next++;
+	}
+	if (ledger_tx_root(n->ledger, next, root) == -1 ||
+	    (text = intake_checkpoint_text(n->origin, next, root)) == NULL ||
+	    (note = intake_note_sign(n->signer, text, strlen(text), NULL)) == NULL) {
+		errno = EIO;
+		goto fail;
+	}
+	if (ledger_add_checkpoint(n->ledger, next, note) == -1)
+		goto fail;
+	for (i = 0; i < count; i++) {
+		if (!it[i].recorded)
+			continue;
+		j = it[i].job;
+		if (ledger_tx_inclusion(n->ledger, j->index, next, path, &np) == -1 ||
+		    (j->proof = intake_tlog_proof_format(j->index, path, np, note)) == NULL) {
+			errno = EIO;
+			goto fail;
+		}
+	}
+	free(text);
+	free(note);
+	if (ledger_commit(n->ledger) == -1)
+		return -1;
+	*newsize = next;
+	return 0;
+fail:
+	saved = errno != 0 ? errno : EIO;
+	ledger_rollback(n->ledger);
+	free(findings);
+	free(text);
+	free(note);
+	errno = saved;
+	return -1;
+}
+
+/* Phase 4: blobs of failed jobs that no committed entry names. */
+static void
+notary_unpromote(struct notary *n, struct notary_item *it, size_t count)
+{
+	struct notary_job *j;
+	size_t i;
+	int r;
+
+	for (i = 0; i < count; i++) {
+		j = it[i].job;
+		if (!it[i].promoted || j->status == 0)
+			continue;
+		r = ledger_blob_referenced(n->ledger, j->sha256);
+		if (r == 0 && store_remove(n->data, j->sha256) == -1)
+			log_warn("%s: cannot remove an unrecorded blob", __func__);
+		if (r == -1)
+			log_warnx("%s: cannot tell whether a blob is recorded; left for "
+			    "recovery", __func__);
+	}
+}
+
+static void
+notary_batch(struct notary *n, struct notary_job **jobs, size_t count)
+{
+	struct notary_item it[NOTARY_BATCH_MAX];
+	uint64_t newsize = 0, size;
+	size_t i, nrec = 0;
+	int err;
+
+	memset(it, 0, sizeof(it));
+	for (i = 0; i < count; i++)
+		it[i].job = jobs[i];
+	notary_files(n, it, count);
+	for (i = 0; i < count; i++)
+		nrec += it[i].recorded;
+	if (nrec > 0) {
+		if (notary_record(n, it, count, &newsize) == 0) {
+			for (i = 0; i < count; i++)
+				if (it[i].recorded)
+					it[i].job->status = 0;
+			n->size = newsize;
+		} else {
+			err = errno != 0 ? errno : EIO;
+			log_warnx("notary: a batch of %zu uploads was not recorded: %s",
+			    nrec, strerror(err));
+			for (i = 0; i < count; i++)
+				if (it[i].recorded)
+					notary_unfill(it[i].job, err);
+			/* What was answered as failed must not be in the ledger. */
+			if (ledger_tree_size(n->ledger, &size) == -1 || size != n->size)
+				fatalx("notary: the ledger is not in the state answered "
+				    "(size %" PRIu64 ")", n->size);
+		}
+	}
+	notary_unpromote(n, it, count);
+	for (i = 0; i < count; i++)
+		jobs[i]->done(jobs[i], jobs[i]->arg);
+}
+
+static void *
+notary_main(void *arg)
+{
+	struct notary *n = arg;
+	struct notary_job *jobs[NOTARY_BATCH_MAX];
+	size_t count;
+
+	for (;;) {
+		pthread_mutex_lock(&n->mu);
+		while (n->head == NULL && !n->closing)
+			pthread_cond_wait(&n->cv, &n->mu);
+		if (n->head == NULL) {
+			pthread_mutex_unlock(&n->mu);
+			break;
+		}
+		for (count = 0; count < NOTARY_BATCH_MAX && n->head != NULL; count++) {
+			jobs[count] = n->head;
+			n->head = n->head->next;
+			jobs[count]->next = NULL;
+		}
+		if (n->head == NULL)
+			n->tail = NULL;
+		pthread_mutex_unlock(&n->mu);
+		notary_batch(n, jobs, count);
+	}
+	return NULL;
+}

@@ -1,0 +1,791 @@
+/*
+ * tests/unit/ledger.c: notary/ledger.c against an independent RFC 6962
+ * reference (written here over OpenSSL's SHA-256): stored hashes, roots,
+ * inclusion and consistency proofs of every size of a small log, the list
+ * filters, snapshot isolation of readers, and the start-up check that finds a
+ * tampered tree row, a tampered entry or an entry beyond the last checkpoint.
+ * The last case builds 100k entries in one transaction and prints how long a
+ * proof takes (a benchmark: it asserts correctness only).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <check.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+#include "intake/merkle.h"
+#include "intake/note.h"
+#include "intake/receipt.h"
+#include "notary/ledger.h"
+
+#define ORIGIN   "ledger.test/log"
+#define SMALL    20        /* the log whose every pair of sizes is checked */
+#define BENCH_N  100000    /* entries of the benchmark log */
+#define BENCH_PROOFS 2000  /* proofs timed */
+
+static char dir[64];
+static struct intake_signer *signer;
+static struct intake_verifier *verifier;
+static uint8_t leaves[SMALL + 8][32];   /* reference leaf hashes of the small logs */
+
+struct spec {
+	const char *party, *kind, *time, *ref;
+	int accepted;
+	uint8_t fill;   /* sha256 = 32 bytes of FILL */
+};
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static void
+setup(void)
+{
+	char *skey = NULL, *vkey = NULL;
+
+	strcpy(dir, "/tmp/ledger-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(intake_keygen(ORIGIN, &skey, &vkey), 0);
+	signer = intake_signer_new(skey);
+	verifier = intake_verifier_new(vkey);
+	ck_assert_ptr_nonnull(signer);
+	ck_assert_ptr_nonnull(verifier);
+	intake_freezero(skey, strlen(skey));
+	free(vkey);
+}
+
+static void
+teardown(void)
+{
+	intake_signer_free(signer);
+	intake_verifier_free(verifier);
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Reference RFC 6962 Merkle tree hash of N leaf hashes. */
+static void
+ref_root(uint8_t (*lv)[32], uint64_t n, uint8_t out[32])
+{
+	uint8_t buf[65], l[32], r[32];
+	uint64_t k = 1;
+
+	if (n == 0) {
+		SHA256((const uint8_t *)"", 0, out);
+		return;
+	}
+	if (n == 1) {
+		memcpy(out, lv[0], 32);
+		return;
+	}
+	while (k * 2 < n)
+		k *= 2;
+	ref_root(lv, k, l);
+	ref_root(lv + k, n - k, r);
+	buf[0] = 1;
+	memcpy(buf + 1, l, 32);
+	memcpy(buf + 33, r, 32);
+	SHA256(buf, sizeof(buf), out);
+}
+
+static void
+ref_leaf(const char *entry, size_t len, uint8_t out[32])
+{
+	uint8_t *buf = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(buf);
+	buf[0] = 0;
+	memcpy(buf + 1, entry, len);
+	SHA256(buf, len + 1, out);
+	free(buf);
+}
+
+static char *
+make_entry(uint64_t index, const struct spec *s, size_t *len)
+{
+	char *e = NULL;
+	int n;
+
+	n = asprintf(&e, "intake-receipt/v1\norigin: " ORIGIN "\nindex: %" PRIu64
+	    "\ntime: %s\nparty: %s\nkind: %s\nsize: 1\nverdict: %s\n", index, s->time,
+	    s->party, s->kind, s->accepted ? "accepted" : "rejected");
+	ck_assert_int_gt(n, 0);
+	*len = (size_t)n;
+	return e;
+}
+
+/* Appends one entry of spec S in the open transaction; SIGN: a real receipt. */
+static void
+append(struct ledger *l, uint64_t index, const struct spec *s, int sign)
+{
+	struct ledger_record r;
+	uint8_t sha[32];
+	char *entry, *receipt;
+	size_t len;
+
+	entry = make_entry(index, s, &len);
+	if (sign)
+		receipt = intake_note_sign(signer, entry, len, NULL);
+	else
+		ck_assert_int_gt(asprintf(&receipt, "%s\n\xe2\x80\x94 fake sig\n", entry), 0);
+	ck_assert_ptr_nonnull(receipt);
+	if (index < sizeof(leaves) / sizeof(leaves[0]))
+		ref_leaf(entry, len, leaves[index]);
+	memset(sha, s->fill, sizeof(sha));
+	memset(&r, 0, sizeof(r));
+	r.index = index;
+	r.time = s->time;
+	r.party = s->party;
+	r.cert = "00";
+	r.kind = s->kind;
+	r.filename = "f.pdf";
+	r.ref = s->ref != NULL ? s->ref : "";
+	r.size = 1;
+	r.sha256 = sha;
+	r.type = "application/pdf";
+	r.accepted = s->accepted;
+	r.entry = entry;
+	r.entry_len = len;
+	r.receipt = receipt;
+	r.findings = "[]";
+	ck_assert_int_eq(ledger_append(l, &r), 0);
+	free(entry);
+	free(receipt);
+}
+
+static void
+checkpoint(struct ledger *l, uint64_t size)
+{
+	uint8_t root[32];
+	char *text, *note;
+
+	ck_assert_int_eq(ledger_tx_root(l, size, root), 0);
+	text = intake_checkpoint_text(ORIGIN, size, root);
+	ck_assert_ptr_nonnull(text);
+	note = intake_note_sign(signer, text, strlen(text), NULL);
+	ck_assert_ptr_nonnull(note);
+	ck_assert_int_eq(ledger_add_checkpoint(l, size, note), 0);
+	free(text);
+	free(note);
+}
+
+static const struct spec plain = { "ALPHA", "evidence", "2026-11-29T06:40:00Z", NULL, 1, 0x11 };
+
+/* A log of N entries, one transaction and checkpoint per entry. */
+static struct ledger *
+small_log(uint64_t n)
+{
+	char err[256];
+	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	uint64_t size;
+
+	ck_assert_msg(l != NULL, "%s", err);
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert_int_eq(ledger_begin(l, &size), 0);
+		ck_assert_uint_eq(size, i);
+		append(l, i, &plain, 1);
+		checkpoint(l, i + 1);
+		ck_assert_int_eq(ledger_commit(l), 0);
+	}
+	return l;
+}
+
+static void
+tamper(const char *sql)
+{
+	char path[128];
+	sqlite3 *db;
+	char *msg = NULL;
+
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s", msg);
+	sqlite3_close(db);
+}
+
+START_TEST(ledger_open_readonly_needs_existing_ledger)
+{
+	char err[256] = "";
+
+	ck_assert_ptr_null(ledger_open(dir, 0, err, sizeof(err)));
+	ck_assert_str_ne(err, "");
+}
+END_TEST
+
+START_TEST(ledger_append_then_get_round_trips)
+{
+	struct ledger *l = small_log(3);
+	struct ledger_entry e;
+	uint8_t sha[32];
+	size_t len;
+	char *want;
+
+	ck_assert_int_eq(ledger_get(l, 1, &e), 0);
+	ck_assert_uint_eq(e.index, 1);
+	ck_assert_str_eq(e.party, "ALPHA");
+	ck_assert_str_eq(e.kind, "evidence");
+	ck_assert_str_eq(e.time, plain.time);
+	ck_assert_str_eq(e.filename, "f.pdf");
+	ck_assert_str_eq(e.ref, "");
+	ck_assert_str_eq(e.type, "application/pdf");
+	ck_assert_str_eq(e.findings, "[]");
+	ck_assert_int_eq(e.accepted, 1);
+	memset(sha, plain.fill, 32);
+	ck_assert_mem_eq(e.sha256, sha, 32);
+	want = make_entry(1, &plain, &len);
+	ck_assert_str_eq(e.entry, want);
+	ck_assert_int_eq(strncmp(e.receipt, want, len), 0);
+	ck_assert_int_eq(intake_note_open(verifier, e.receipt, strlen(e.receipt), &len), 0);
+	free(want);
+	ledger_entry_clear(&e);
+	ck_assert_int_eq(ledger_get(l, 3, &e), 1);
+	ck_assert_int_eq(ledger_get(l, UINT64_MAX, &e), 1);
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_append_refuses_wrong_index)
+{
+	struct ledger *l = small_log(2);
+	struct ledger *ro;
+	struct ledger_record r;
+	uint64_t size;
+	uint8_t sha[32] = { 0 };
+	char err[256];
+
+	memset(&r, 0, sizeof(r));
+	r.entry = "x\n";
+	r.entry_len = 2;
+	r.receipt = "x\n";
+	r.findings = "[]";
+	r.sha256 = sha;
+	r.time = r.party = r.cert = r.kind = r.filename = r.type = "x";
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	r.index = 1;        /* taken */
+	ck_assert_int_eq(ledger_append(l, &r), -1);
+	r.index = 3;        /* a gap */
+	ck_assert_int_eq(ledger_append(l, &r), -1);
+	ck_assert_int_eq(ledger_add_checkpoint(l, 3, "x"), -1);
+	ledger_rollback(l);
+	/* Outside a transaction nothing is written. */
+	r.index = 2;
+	ck_assert_int_eq(ledger_append(l, &r), -1);
+	/* A read-only handle cannot write. */
+	ro = ledger_open(dir, 0, err, sizeof(err));
+	ck_assert_msg(ro != NULL, "%s", err);
+	errno = 0;
+	ck_assert_int_eq(ledger_begin(ro, &size), -1);
+	ck_assert_int_eq(errno, EROFS);
+	ledger_close(ro);
+	ck_assert_int_eq(ledger_tree_size(l, &size), 0);
+	ck_assert_uint_eq(size, 2);
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_rollback_leaves_nothing)
+{
+	char err[256], *note = NULL;
+	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	uint64_t size;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	for (uint64_t i = 0; i < 3; i++)
+		append(l, i, &plain, 0);
+	checkpoint(l, 3);
+	ledger_rollback(l);
+	ck_assert_int_eq(ledger_tree_size(l, &size), 0);
+	ck_assert_uint_eq(size, 0);
+	ck_assert_int_eq(ledger_checkpoint(l, &note, &size), 1);
+	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), 1);
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_stored_hashes_match_reference)
+{
+	struct ledger *l = small_log(SMALL);
+	uint8_t got[32], want[32];
+
+	for (unsigned level = 0; level < 6; level++) {
+		for (uint64_t i = 0; ((i + 1) << level) <= SMALL; i++) {
+			ck_assert_int_eq(ledger_hash(l, level, i, got), 0);
+			ref_root(leaves + (i << level), 1ULL << level, want);
+			ck_assert_mem_eq(got, want, 32);
+		}
+		/* the incomplete subtree is not stored */
+		ck_assert_int_eq(ledger_hash(l, level, SMALL >> level, got), 1);
+	}
+	ck_assert_int_eq(ledger_hash(l, 64, 0, got), 1);
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_inclusion_proofs_verify_for_every_index)
+{
+	struct ledger *l = small_log(SMALL);
+	struct intake_checkpoint cp;
+	intake_hash path[INTAKE_PROOF_MAX];
+	uint8_t root[32];
+	const char *cpnote;
+	char *proof, *note;
+	uint64_t size, index;
+	size_t n, cplen;
+
+	ck_assert_int_eq(ledger_checkpoint(l, &note, &size), 0);
+	ck_assert_uint_eq(size, SMALL);
+	ref_root(leaves, SMALL, root);
+	for (uint64_t i = 0; i < SMALL; i++) {
+		ck_assert_int_eq(ledger_proof(l, i, &proof), 0);
+		ck_assert_int_eq(intake_tlog_proof_parse(proof, strlen(proof), &index, path, &n,
+		    &cpnote, &cplen), 0);
+		ck_assert_uint_eq(index, i);
+		ck_assert_str_eq(cpnote, note);
+		ck_assert_int_eq(intake_checkpoint_open(verifier, cpnote, cplen, &cp), 0);
+		ck_assert_mem_eq(cp.root, root, 32);
+		ck_assert_int_eq(intake_merkle_verify_inclusion(i, SMALL, leaves[i], path, n,
+		    root), 0);
+		/* and not for its neighbour's leaf */
+		ck_assert_int_eq(intake_merkle_verify_inclusion(i, SMALL, leaves[(i + 1) % SMALL],
+		    path, n, root), -1);
+		free(proof);
+	}
+	proof = NULL;
+	ck_assert_int_eq(ledger_proof(l, SMALL, &proof), 1);
+	ck_assert_ptr_null(proof);
+	free(note);
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_consistency_proofs_verify_between_every_pair)
+{
+	struct ledger *l = small_log(SMALL);
+	intake_hash proof[INTAKE_PROOF_MAX];
+	uint8_t r1[32], r2[32];
+	size_t n;
+
+	for (uint64_t a = 1; a <= SMALL; a++) {
+		ref_root(leaves, a, r1);
+		for (uint64_t b = a; b <= SMALL; b++) {
+			ref_root(leaves, b, r2);
+			ck_assert_int_eq(ledger_consistency(l, a, b, proof, &n), 0);
+			ck_assert_msg(intake_merkle_verify_consistency(a, b, r1, r2, proof, n) == 0,
+			    "consistency %" PRIu64 " -> %" PRIu64, a, b);
+			if (a < b && n > 0) {
+				/* a proof for another old root must fail */
+				proof[0][0] ^= 1;
+				ck_assert_int_eq(intake_merkle_verify_consistency(a, b, r1, r2,
+				    proof, n), -1);
+			}
+		}
+	}
+	ck_assert_int_eq(ledger_consistency(l, 0, 5, proof, &n), -1);
+	ck_assert_int_eq(ledger_consistency(l, 6, 5, proof, &n), -1);
+	ck_assert_int_eq(ledger_consistency(l, 5, SMALL + 1, proof, &n), -1);
+	ledger_close(l);
+}
+END_TEST
+
+struct collect {
+	uint64_t idx[64];
+	size_t   n;
+	int      stop_after;
+};
+
+static int
+collect_cb(const struct ledger_entry *e, void *arg)
+{
+	struct collect *c = arg;
+
+	ck_assert_ptr_nonnull(e->entry);
+	ck_assert_ptr_nonnull(e->receipt);
+	c->idx[c->n++] = e->index;
+	return c->stop_after != 0 && c->n >= (size_t)c->stop_after;
+}
+
+static void
+expect_list(struct ledger *l, const struct ledger_filter *f, const char *want)
+{
+	struct collect c = { .n = 0 };
+	char got[256] = "";
+	size_t off = 0;
+
+	ck_assert_int_eq(ledger_list(l, f, collect_cb, &c), 0);
+	for (size_t i = 0; i < c.n; i++)
+		off += snprintf(got + off, sizeof(got) - off, "%s%" PRIu64, i ? "," : "", c.idx[i]);
+	ck_assert_str_eq(got, want);
+}
+
+START_TEST(ledger_list_filters_party_kind_verdict_since_after_limit)
+{
+	static const struct spec specs[] = {
+		{ "ALPHA", "evidence",            "2026-11-01T00:00:00Z", NULL, 1, 1 },
+		{ "BETA",  "evidence",            "2026-11-02T00:00:00Z", NULL, 0, 2 },
+		{ "ALPHA", "validation-workbook", "2026-11-03T00:00:00Z", NULL, 1, 3 },
+		{ "ALPHA", "evidence",            "2026-11-04T00:00:00Z", NULL, 0, 4 },
+		{ "BETA",  "validation-workbook", "2026-11-05T00:00:00Z", NULL, 1, 5 },
+		{ "ALPHA", "evidence",            "2026-11-06T00:00:00Z", NULL, 1, 6 },
+	};
+	char err[256];
+	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct ledger_filter f;
+	uint64_t size;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	for (size_t i = 0; i < 6; i++)
+		append(l, i, &specs[i], 0);
+	checkpoint(l, 6);
+	ck_assert_int_eq(ledger_commit(l), 0);
+
+	memset(&f, 0, sizeof(f));
+	f.verdict = -1;
+	f.limit = 100;
+	expect_list(l, &f, "0,1,2,3,4,5");
+	f.party = "ALPHA";
+	expect_list(l, &f, "0,2,3,5");
+	f.party = "ALPHA' OR '1'='1";
+	expect_list(l, &f, "");
+	f.party = NULL;
+	f.kind = "validation-workbook";
+	expect_list(l, &f, "2,4");
+	f.kind = NULL;
+	f.verdict = 0;
+	expect_list(l, &f, "1,3");
+	f.verdict = 1;
+	f.party = "ALPHA";
+	expect_list(l, &f, "0,2,5");
+	f.party = NULL;
+	f.verdict = -1;
+	f.since = "2026-11-04T00:00:00Z";
+	expect_list(l, &f, "3,4,5");
+	f.since = NULL;
+	f.has_after = 1;
+	f.after = 1;
+	expect_list(l, &f, "2,3,4,5");
+	f.limit = 2;
+	expect_list(l, &f, "2,3");
+	f.party = "BETA";
+	f.after = 0;
+	f.limit = 100;
+	expect_list(l, &f, "1,4");
+	f.limit = 0;
+	ck_assert_int_eq(ledger_list(l, &f, collect_cb, NULL), -1);
+	/* a callback that stops early */
+	{
+		struct collect c = { .n = 0, .stop_after = 1 };
+
+		f.party = NULL;
+		f.has_after = 0;
+		f.limit = 100;
+		ck_assert_int_eq(ledger_list(l, &f, collect_cb, &c), 0);
+		ck_assert_uint_eq(c.n, 1);
+	}
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_reader_sees_only_committed_snapshot)
+{
+	struct ledger *w = small_log(2);
+	struct ledger *r;
+	char err[256], *note = NULL;
+	uint64_t size;
+
+	r = ledger_open(dir, 0, err, sizeof(err));
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_int_eq(ledger_begin(w, &size), 0);
+	append(w, 2, &plain, 1);
+	checkpoint(w, 3);
+	/* uncommitted: the reader still sees size 2 */
+	ck_assert_int_eq(ledger_checkpoint(r, &note, &size), 0);
+	ck_assert_uint_eq(size, 2);
+	free(note);
+	ck_assert_int_eq(ledger_tree_size(r, &size), 0);
+	ck_assert_uint_eq(size, 2);
+	ck_assert_int_eq(ledger_commit(w), 0);
+	ck_assert_int_eq(ledger_checkpoint(r, &note, &size), 0);
+	ck_assert_uint_eq(size, 3);
+	free(note);
+	ledger_close(r);
+	ledger_close(w);
+}
+END_TEST
+
+START_TEST(ledger_blob_referenced_counts_only_accepted)
+{
+	static const struct spec rej = { "ALPHA", "evidence", "2026-11-29T06:40:00Z", NULL, 0, 0x22 };
+	char err[256];
+	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	uint8_t sha[32];
+	uint64_t size;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	append(l, 0, &plain, 0);
+	append(l, 1, &rej, 0);
+	checkpoint(l, 2);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	memset(sha, plain.fill, 32);
+	ck_assert_int_eq(ledger_blob_referenced(l, sha), 1);
+	memset(sha, rej.fill, 32);
+	ck_assert_int_eq(ledger_blob_referenced(l, sha), 0);
+	memset(sha, 0x33, 32);
+	ck_assert_int_eq(ledger_blob_referenced(l, sha), 0);
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_refuses_update_and_delete)
+{
+	struct ledger *l = small_log(2);
+	char path[128], *msg = NULL;
+	sqlite3 *db;
+
+	ledger_close(l);
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_ne(sqlite3_exec(db, "UPDATE tree SET hash = zeroblob(32)", NULL, NULL,
+	    &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	ck_assert_int_ne(sqlite3_exec(db, "DELETE FROM entries", NULL, NULL, &msg), SQLITE_OK);
+	sqlite3_free(msg);
+	ck_assert_int_ne(sqlite3_exec(db, "DELETE FROM checkpoints", NULL, NULL, &msg),
+	    SQLITE_OK);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+END_TEST
+
+static void
+expect_verify_fails(const char *sql, const char *why)
+{
+	char err[256] = "";
+	struct ledger *l = small_log(SMALL);
+	uint64_t size;
+
+	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), 0);
+	ck_assert_uint_eq(size, SMALL);
+	ledger_close(l);
+	tamper(sql);
+	l = ledger_open(dir, 1, err, sizeof(err));
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, why) != NULL, "error \"%s\" lacks \"%s\"", err, why);
+	ledger_close(l);
+}
+
+START_TEST(ledger_verify_detects_tampered_leaf_row)
+{
+	expect_verify_fails("DROP TRIGGER tree_no_update;"
+	    "UPDATE tree SET hash = randomblob(32) WHERE level = 0 AND idx = 3",
+	    "leaf hash 3");
+}
+END_TEST
+
+START_TEST(ledger_verify_detects_tampered_inner_row)
+{
+	/* (1, 2) is used by no root of size 20 and no proof of the last leaf */
+	expect_verify_fails("DROP TRIGGER tree_no_update;"
+	    "UPDATE tree SET hash = randomblob(32) WHERE level = 1 AND idx = 2",
+	    "(1, 2)");
+}
+END_TEST
+
+START_TEST(ledger_verify_detects_tampered_top_row)
+{
+	/* (4, 0) is half of the root of 20 = node((4,0), (2,4)) */
+	expect_verify_fails("DROP TRIGGER tree_no_update;"
+	    "UPDATE tree SET hash = randomblob(32) WHERE level = 4 AND idx = 0",
+	    "(4, 0)");
+}
+END_TEST
+
+START_TEST(ledger_verify_detects_tampered_entry)
+{
+	expect_verify_fails("DROP TRIGGER entries_no_update;"
+	    "UPDATE entries SET entry = replace(entry, 'ALPHA', 'BETA!') WHERE idx = 7",
+	    "7");
+}
+END_TEST
+
+START_TEST(ledger_verify_detects_missing_leaf)
+{
+	expect_verify_fails("DROP TRIGGER tree_no_delete;"
+	    "DELETE FROM tree WHERE level = 0 AND idx = 19", "19");
+}
+END_TEST
+
+START_TEST(ledger_verify_detects_forged_checkpoint)
+{
+	expect_verify_fails("DROP TRIGGER checkpoints_no_update;"
+	    "UPDATE checkpoints SET note = replace(note, '" ORIGIN "\n20\n', '" ORIGIN "\n21\n')"
+	    " WHERE size = 20", "checkpoint");
+}
+END_TEST
+
+START_TEST(ledger_verify_detects_entry_beyond_checkpoint)
+{
+	char err[256] = "";
+	struct ledger *l = small_log(3);
+	uint64_t size;
+
+	/* an append committed without a checkpoint (never done by the notary) */
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	append(l, 3, &plain, 1);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "beyond the last checkpoint"));
+	ledger_close(l);
+}
+END_TEST
+
+START_TEST(ledger_verify_refuses_other_key_or_origin)
+{
+	char err[256] = "", *skey, *vkey;
+	struct intake_verifier *other;
+	struct ledger *l = small_log(2);
+	uint64_t size;
+
+	ck_assert_int_eq(intake_keygen(ORIGIN, &skey, &vkey), 0);
+	other = intake_verifier_new(vkey);
+	ck_assert_int_eq(ledger_verify(l, other, ORIGIN, &size, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "log key"));
+	ck_assert_int_eq(ledger_verify(l, verifier, "other.example/log", &size, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "origin"));
+	ck_assert_int_eq(ledger_verify(l, NULL, NULL, &size, err, sizeof(err)), 0);
+	ck_assert_uint_eq(size, 2);
+	intake_verifier_free(other);
+	intake_freezero(skey, strlen(skey));
+	free(vkey);
+	ledger_close(l);
+}
+END_TEST
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+START_TEST(ledger_proofs_at_100k_entries_verify)
+{
+	char err[256], *proof, *note;
+	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct intake_checkpoint cp;
+	intake_hash path[INTAKE_PROOF_MAX];
+	uint8_t leaf[32];
+	struct ledger_entry e;
+	const char *cpnote;
+	uint64_t size, index, i;
+	size_t n, cplen;
+	double t0, t1, t2, worst = 0, t;
+
+	ck_assert_ptr_nonnull(l);
+	t0 = now_s();
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	for (i = 0; i < BENCH_N; i++)
+		append(l, i, &plain, 0);
+	checkpoint(l, BENCH_N);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	t1 = now_s();
+	ck_assert_int_eq(ledger_checkpoint(l, &note, &size), 0);
+	ck_assert_uint_eq(size, BENCH_N);
+	ck_assert_int_eq(intake_checkpoint_open(verifier, note, strlen(note), &cp), 0);
+	srandom(1);
+	for (int k = 0; k < BENCH_PROOFS; k++) {
+		i = k == 0 ? BENCH_N - 1 : (uint64_t)random() % BENCH_N;
+		t = now_s();
+		ck_assert_int_eq(ledger_proof(l, i, &proof), 0);
+		t = now_s() - t;
+		if (t > worst)
+			worst = t;
+		if (k % 100 == 0) {
+			ck_assert_int_eq(intake_tlog_proof_parse(proof, strlen(proof), &index, path,
+			    &n, &cpnote, &cplen), 0);
+			ck_assert_int_eq(ledger_get(l, i, &e), 0);
+			ref_leaf(e.entry, strlen(e.entry), leaf);
+			ck_assert_int_eq(intake_merkle_verify_inclusion(index, cp.size, leaf, path,
+			    n, cp.root), 0);
+			ledger_entry_clear(&e);
+		}
+		free(proof);
+	}
+	t2 = now_s();
+	printf("ledger bench: %d entries appended in %.2f s; %d proofs in %.3f s "
+	    "(%.1f us each, worst %.1f us)\n", BENCH_N, t1 - t0, BENCH_PROOFS, t2 - t1,
+	    (t2 - t1) / BENCH_PROOFS * 1e6, worst * 1e6);
+	t = now_s();
+	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), 0);
+	printf("ledger bench: full verification of %d entries in %.2f s\n", BENCH_N,
+	    now_s() - t);
+	free(note);
+	ledger_close(l);
+}
+END_TEST
+
+static Suite *
+ledger_suite(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("core");
+	TCase *bench = tcase_create("bench");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, ledger_open_readonly_needs_existing_ledger);
+	tcase_add_test(tc, ledger_append_then_get_round_trips);
+	tcase_add_test(tc, ledger_append_refuses_wrong_index);
+	tcase_add_test(tc, ledger_rollback_leaves_nothing);
+	tcase_add_test(tc, ledger_stored_hashes_match_reference);
+	tcase_add_test(tc, ledger_inclusion_proofs_verify_for_every_index);
+	tcase_add_test(tc, ledger_consistency_proofs_verify_between_every_pair);
+	tcase_add_test(tc, ledger_list_filters_party_kind_verdict_since_after_limit);
+	tcase_add_test(tc, ledger_reader_sees_only_committed_snapshot);
+	tcase_add_test(tc, ledger_blob_referenced_counts_only_accepted);
+	tcase_add_test(tc, ledger_refuses_update_and_delete);
+	tcase_add_test(tc, ledger_verify_detects_tampered_leaf_row);
+	tcase_add_test(tc, ledger_verify_detects_tampered_inner_row);
+	tcase_add_test(tc, ledger_verify_detects_tampered_top_row);
+	tcase_add_test(tc, ledger_verify_detects_tampered_entry);
+	tcase_add_test(tc, ledger_verify_detects_missing_leaf);
+	tcase_add_test(tc, ledger_verify_detects_forged_checkpoint);
+	tcase_add_test(tc, ledger_verify_detects_entry_beyond_checkpoint);
+	tcase_add_test(tc, ledger_verify_refuses_other_key_or_origin);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(bench, setup, teardown);
+	tcase_set_timeout(bench, 300);
+	tcase_add_test(bench, ledger_proofs_at_100k_entries_verify);
+	suite_add_tcase(s, bench);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(ledger_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
