@@ -30,6 +30,25 @@ struct finding {
 	char detail[FINDING_DETAIL_MAX]; /* human-readable reason, no control chars */
 };
 
+/* A Validation Workbook's evidence-reference rows, read by the inspector
+ * (inspect/workbook.c) and recorded by the notary (notary/links.c). */
+#define WB_REF_MAX       128
+#define WB_TAB_MAX       128
+#define WB_OBLIGATION_MAX 64
+#define WB_DESC_MAX      256
+struct workbook_ref {
+	char ref[WB_REF_MAX + 1];
+	char filename[256];
+	char obligation[WB_OBLIGATION_MAX];
+	char sha256[65];                  /* lowercase hex, "" when the row gives none */
+	char description[WB_DESC_MAX];
+};
+struct workbook_refs {
+	char                 tab[WB_TAB_MAX];  /* the sheet the rows came from */
+	struct workbook_ref *v;                /* malloc'd */
+	size_t               n;
+};
+
 struct inspect_request {
 	int                  fd;        /* read-only, positioned anywhere; use pread */
 	uint64_t             size;
@@ -49,6 +68,7 @@ struct inspect_result {
 	uint8_t        manifest_sha256[32];
 	char          *manifest;        /* malloc'd: one line per member, NULL if none */
 	size_t         manifest_len;
+	struct workbook_refs *workbook;  /* malloc'd, validation workbooks only, else NULL */
 };
 
 struct inspector;

@@ -1,0 +1,1221 @@
+/*
+ * inspect/archive.c: what is inside an archive (zip, tar, tar.gz, tar.xz,
+ * 7z), read with libarchive and never extracted.
+ *
+ * Runs in the inspector. Trusts nothing in the archive: names, types, modes
+ * and declared sizes are all attacker-chosen, so limits count the bytes
+ * libarchive actually returns (per member, in total, and against the bytes it
+ * consumed for the ratio), and every member is typed from its own bytes.
+ * Only the zip, tar and 7-Zip formats and the gzip and xz filters are
+ * registered; ARCHIVE_WARN is an error (it also means "an external program
+ * would run"); no passphrase is ever given. The archive is read through our
+ * own pread callbacks, so the verdict does not depend on the fd's offset.
+ * Zips are first cross-checked by zipcd.c; a zip whose structure is hostile
+ * is not expanded at all.
+ *
+ * Nested archives and documents that need a deeper check (PDF, CSV, OOXML)
+ * are spooled to a memfd (bounded) and checked in turn; nested archives
+ * recurse up to the policy's depth. A member byte-identical to an enclosing
+ * archive (a quine) is a rejection.
+ *
+ * Member names (the one place this module goes beyond libarchive) are
+ * checked for traversal, absolute and drive paths, ':', empty names, control
+ * and bidi characters, trailing dots and spaces, Windows reserved names, and
+ * for duplicates and collisions. LIMITATION: with no ICU or libunistring,
+ * "collide after NFC and case folding" is approximated: an ASCII letter
+ * followed by a combining mark is composed when the result is in
+ * U+00C0..U+017F (the NFD names macOS writes), and case is folded for ASCII,
+ * Latin-1, Latin Extended-A, basic Greek and Cyrillic. Other scripts are
+ * compared byte for byte after that.
+ *
+ * The manifest has one line per regular member, nested ones included:
+ * "path\tsize\tsha256\ttype\n", where a nested member's path is
+ * "outer.zip!/inner" and the path is percent-escaped (%XX) for '%', control
+ * and bidi characters and bytes that are not UTF-8.
+ *
+ * API: archive_inspect (checks.h), archive_zipcd (types.h).
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "inspect/checks.h"
+#include "inspect/inspect.h"
+#include "inspect/types.h"
+#include "inspect/zipcd.h"
+#include "lib/util.h"
+
+#define ARC_BLOCK        (16 * 1024)   /* bytes per read callback; also the slack
+                                          added to a member's compressed size in
+                                          the ratio (what libarchive may hold
+                                          buffered from before the member) */
+#define ARC_CHUNK        (64 * 1024)   /* member bytes per archive_read_data */
+#define ARC_SPOOL_MAX    (1024ULL * 1024 * 1024) /* a spooled member lives in RAM (memfd) */
+#define ARC_DEPTH_MAX    16            /* nesting hard cap, whatever the policy says */
+#define ARC_MANIFEST_MAX (64 * 1024 * 1024) /* bytes of manifest text */
+#define ARC_NAMES_INIT   64            /* first size of a name set (power of 2) */
+#define ARC_SEP          "!/"          /* between an archive's path and its member's */
+
+/* Composition and folding tables for member-name collisions (see above). */
+/* Generated from Python's unicodedata: (ASCII base, combining mark) ->
+ * precomposed letter, for U+00C0..U+017F; sorted by base, mark. */
+static const struct { uint8_t base; uint16_t mark; uint16_t nfc; } name_compose[] = {
+	{ 'A', 0x300, 0x0c0 }, { 'A', 0x301, 0x0c1 }, { 'A', 0x302, 0x0c2 },
+	{ 'A', 0x303, 0x0c3 }, { 'A', 0x304, 0x100 }, { 'A', 0x306, 0x102 },
+	{ 'A', 0x308, 0x0c4 }, { 'A', 0x30a, 0x0c5 }, { 'A', 0x328, 0x104 },
+	{ 'C', 0x301, 0x106 }, { 'C', 0x302, 0x108 }, { 'C', 0x307, 0x10a },
+	{ 'C', 0x30c, 0x10c }, { 'C', 0x327, 0x0c7 }, { 'D', 0x30c, 0x10e },
+	{ 'E', 0x300, 0x0c8 }, { 'E', 0x301, 0x0c9 }, { 'E', 0x302, 0x0ca },
+	{ 'E', 0x304, 0x112 }, { 'E', 0x306, 0x114 }, { 'E', 0x307, 0x116 },
+	{ 'E', 0x308, 0x0cb }, { 'E', 0x30c, 0x11a }, { 'E', 0x328, 0x118 },
+	{ 'G', 0x302, 0x11c }, { 'G', 0x306, 0x11e }, { 'G', 0x307, 0x120 },
+	{ 'G', 0x327, 0x122 }, { 'H', 0x302, 0x124 }, { 'I', 0x300, 0x0cc },
+	{ 'I', 0x301, 0x0cd }, { 'I', 0x302, 0x0ce }, { 'I', 0x303, 0x128 },
+	{ 'I', 0x304, 0x12a }, { 'I', 0x306, 0x12c }, { 'I', 0x307, 0x130 },
+	{ 'I', 0x308, 0x0cf }, { 'I', 0x328, 0x12e }, { 'J', 0x302, 0x134 },
+	{ 'K', 0x327, 0x136 }, { 'L', 0x301, 0x139 }, { 'L', 0x30c, 0x13d },
+	{ 'L', 0x327, 0x13b }, { 'N', 0x301, 0x143 }, { 'N', 0x303, 0x0d1 },
+	{ 'N', 0x30c, 0x147 }, { 'N', 0x327, 0x145 }, { 'O', 0x300, 0x0d2 },
+	{ 'O', 0x301, 0x0d3 }, { 'O', 0x302, 0x0d4 }, { 'O', 0x303, 0x0d5 },
+	{ 'O', 0x304, 0x14c }, { 'O', 0x306, 0x14e }, { 'O', 0x308, 0x0d6 },
+	{ 'O', 0x30b, 0x150 }, { 'R', 0x301, 0x154 }, { 'R', 0x30c, 0x158 },
+	{ 'R', 0x327, 0x156 }, { 'S', 0x301, 0x15a }, { 'S', 0x302, 0x15c },
+	{ 'S', 0x30c, 0x160 }, { 'S', 0x327, 0x15e }, { 'T', 0x30c, 0x164 },
+	{ 'T', 0x327, 0x162 }, { 'U', 0x300, 0x0d9 }, { 'U', 0x301, 0x0da },
+	{ 'U', 0x302, 0x0db }, { 'U', 0x303, 0x168 }, { 'U', 0x304, 0x16a },
+	{ 'U', 0x306, 0x16c }, { 'U', 0x308, 0x0dc }, { 'U', 0x30a, 0x16e },
+	{ 'U', 0x30b, 0x170 }, { 'U', 0x328, 0x172 }, { 'W', 0x302, 0x174 },
+	{ 'Y', 0x301, 0x0dd }, { 'Y', 0x302, 0x176 }, { 'Y', 0x308, 0x178 },
+	{ 'Z', 0x301, 0x179 }, { 'Z', 0x307, 0x17b }, { 'Z', 0x30c, 0x17d },
+	{ 'a', 0x300, 0x0e0 }, { 'a', 0x301, 0x0e1 }, { 'a', 0x302, 0x0e2 },
+	{ 'a', 0x303, 0x0e3 }, { 'a', 0x304, 0x101 }, { 'a', 0x306, 0x103 },
+	{ 'a', 0x308, 0x0e4 }, { 'a', 0x30a, 0x0e5 }, { 'a', 0x328, 0x105 },
+	{ 'c', 0x301, 0x107 }, { 'c', 0x302, 0x109 }, { 'c', 0x307, 0x10b },
+	{ 'c', 0x30c, 0x10d }, { 'c', 0x327, 0x0e7 }, { 'd', 0x30c, 0x10f },
+	{ 'e', 0x300, 0x0e8 }, { 'e', 0x301, 0x0e9 }, { 'e', 0x302, 0x0ea },
+	{ 'e', 0x304, 0x113 }, { 'e', 0x306, 0x115 }, { 'e', 0x307, 0x117 },
+	{ 'e', 0x308, 0x0eb }, { 'e', 0x30c, 0x11b }, { 'e', 0x328, 0x119 },
+	{ 'g', 0x302, 0x11d }, { 'g', 0x306, 0x11f }, { 'g', 0x307, 0x121 },
+	{ 'g', 0x327, 0x123 }, { 'h', 0x302, 0x125 }, { 'i', 0x300, 0x0ec },
+	{ 'i', 0x301, 0x0ed }, { 'i', 0x302, 0x0ee }, { 'i', 0x303, 0x129 },
+	{ 'i', 0x304, 0x12b }, { 'i', 0x306, 0x12d }, { 'i', 0x308, 0x0ef },
+	{ 'i', 0x328, 0x12f }, { 'j', 0x302, 0x135 }, { 'k', 0x327, 0x137 },
+	{ 'l', 0x301, 0x13a }, { 'l', 0x30c, 0x13e }, { 'l', 0x327, 0x13c },
+	{ 'n', 0x301, 0x144 }, { 'n', 0x303, 0x0f1 }, { 'n', 0x30c, 0x148 },
+	{ 'n', 0x327, 0x146 }, { 'o', 0x300, 0x0f2 }, { 'o', 0x301, 0x0f3 },
+	{ 'o', 0x302, 0x0f4 }, { 'o', 0x303, 0x0f5 }, { 'o', 0x304, 0x14d },
+	{ 'o', 0x306, 0x14f }, { 'o', 0x308, 0x0f6 }, { 'o', 0x30b, 0x151 },
+	{ 'r', 0x301, 0x155 }, { 'r', 0x30c, 0x159 }, { 'r', 0x327, 0x157 },
+	{ 's', 0x301, 0x15b }, { 's', 0x302, 0x15d }, { 's', 0x30c, 0x161 },
+	{ 's', 0x327, 0x15f }, { 't', 0x30c, 0x165 }, { 't', 0x327, 0x163 },
+	{ 'u', 0x300, 0x0f9 }, { 'u', 0x301, 0x0fa }, { 'u', 0x302, 0x0fb },
+	{ 'u', 0x303, 0x169 }, { 'u', 0x304, 0x16b }, { 'u', 0x306, 0x16d },
+	{ 'u', 0x308, 0x0fc }, { 'u', 0x30a, 0x16f }, { 'u', 0x30b, 0x171 },
+	{ 'u', 0x328, 0x173 }, { 'w', 0x302, 0x175 }, { 'y', 0x301, 0x0fd },
+	{ 'y', 0x302, 0x177 }, { 'y', 0x308, 0x0ff }, { 'z', 0x301, 0x17a },
+	{ 'z', 0x307, 0x17c }, { 'z', 0x30c, 0x17e },
+};
+/* Simple case folding of U+00C0..U+017F (0: folds to itself). */
+static const uint16_t name_fold_latin[0x180 - 0xc0] = {
+	0x0e0, 0x0e1, 0x0e2, 0x0e3, 0x0e4, 0x0e5, 0x0e6, 0x0e7,
+	0x0e8, 0x0e9, 0x0ea, 0x0eb, 0x0ec, 0x0ed, 0x0ee, 0x0ef,
+	0x0f0, 0x0f1, 0x0f2, 0x0f3, 0x0f4, 0x0f5, 0x0f6, 0x000,
+	0x0f8, 0x0f9, 0x0fa, 0x0fb, 0x0fc, 0x0fd, 0x0fe, 0x000,
+	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
+	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
+	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
+	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
+	0x101, 0x000, 0x103, 0x000, 0x105, 0x000, 0x107, 0x000,
+	0x109, 0x000, 0x10b, 0x000, 0x10d, 0x000, 0x10f, 0x000,
+	0x111, 0x000, 0x113, 0x000, 0x115, 0x000, 0x117, 0x000,
+	0x119, 0x000, 0x11b, 0x000, 0x11d, 0x000, 0x11f, 0x000,
+	0x121, 0x000, 0x123, 0x000, 0x125, 0x000, 0x127, 0x000,
+	0x129, 0x000, 0x12b, 0x000, 0x12d, 0x000, 0x12f, 0x000,
+	0x000, 0x000, 0x133, 0x000, 0x135, 0x000, 0x137, 0x000,
+	0x000, 0x13a, 0x000, 0x13c, 0x000, 0x13e, 0x000, 0x140,
+	0x000, 0x142, 0x000, 0x144, 0x000, 0x146, 0x000, 0x148,
+	0x000, 0x000, 0x14b, 0x000, 0x14d, 0x000, 0x14f, 0x000,
+	0x151, 0x000, 0x153, 0x000, 0x155, 0x000, 0x157, 0x000,
+	0x159, 0x000, 0x15b, 0x000, 0x15d, 0x000, 0x15f, 0x000,
+	0x161, 0x000, 0x163, 0x000, 0x165, 0x000, 0x167, 0x000,
+	0x169, 0x000, 0x16b, 0x000, 0x16d, 0x000, 0x16f, 0x000,
+	0x171, 0x000, 0x173, 0x000, 0x175, 0x000, 0x177, 0x000,
+	0x0ff, 0x17a, 0x000, 0x17c, 0x000, 0x17e, 0x000, 0x073,
+};
+
+struct ancestor {
+	uint64_t size;
+	uint8_t  sha256[32];
+	int      fd;          /* to hash it when needed (the upload itself) */
+	int      hashed;
+};
+
+/* One upload's archive inspection, across all nesting levels. */
+struct arc_run {
+	struct inspector      *in;
+	const struct policy   *p;
+	struct inspect_result *res;
+	struct timespec        deadline;   /* CLOCK_MONOTONIC */
+	uint64_t               expanded;   /* bytes returned by libarchive, all levels */
+	uint64_t               entries;    /* entries seen, all levels */
+	uint64_t               lines;      /* manifest lines */
+	struct ancestor        anc[ARC_DEPTH_MAX + 2];
+	unsigned               nanc;
+	char                  *man;
+	size_t                 manlen, mancap;
+	int                    stop;       /* a limit was hit: unwind every level */
+	uint8_t               *chunk;      /* ARC_CHUNK */
+	uint8_t               *prefix;     /* TYPES_MAGIC_BYTES */
+	EVP_MD_CTX            *md;
+};
+
+/* libarchive's view of one archive: our pread offset, bytes handed out. */
+struct arc_src {
+	int      fd;
+	uint64_t size;
+	uint64_t off;
+	uint64_t consumed;
+	uint8_t  buf[ARC_BLOCK];
+};
+
+struct name_slot {
+	uint64_t h;
+	char    *key;        /* folded key, then NUL, then the raw name */
+};
+
+struct name_set {
+	struct name_slot *v;
+	size_t            cap, n;
+};
+
+/* One regular member being read. */
+struct member {
+	const char *path;            /* "outer!/name" */
+	const char *name;            /* as in the archive */
+	uint64_t    size;            /* bytes read */
+	size_t      plen;            /* bytes in run->prefix */
+	int         typed;
+	char        mime[MIME_MAX];
+	int         spool;           /* memfd, or -1 */
+	int         text_scan;       /* text so far: look for NUL beyond the prefix */
+	uint64_t    binary_at;       /* offset+1 of a NUL after a text prefix */
+	uint8_t     sha256[32];
+};
+
+static int archive_walk(struct arc_run *, int, uint64_t, const char *, unsigned);
+
+static int
+arc_expired(const struct arc_run *run)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > run->deadline.tv_sec || (now.tv_sec == run->deadline.tv_sec &&
+	    now.tv_nsec >= run->deadline.tv_nsec);
+}
+
+/* A limit was hit: one finding, and every level stops reading. */
+static void __attribute__((format(printf, 4, 5)))
+arc_stop(struct arc_run *run, const char *code, const char *member, const char *fmt, ...)
+{
+	char detail[FINDING_DETAIL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	inspect_finding(run->res, 1, code, member, "%s", detail);
+	run->stop = 1;
+}
+
+static char *
+arc_join(const char *member, const char *name)
+{
+	char *s;
+
+	if (member[0] == '\0')
+		return strdup(name);
+	if (asprintf(&s, "%s" ARC_SEP "%s", member, name) == -1)
+		return NULL;
+	return s;
+}
+
+/* ---- libarchive callbacks: pread at our own offset ---- */
+
+static la_ssize_t
+arc_read(struct archive *a, void *arg, const void **buf)
+{
+	struct arc_src *s = arg;
+	size_t want;
+	ssize_t n;
+
+	*buf = s->buf;
+	if (s->off >= s->size)
+		return 0;
+	want = s->size - s->off < ARC_BLOCK ? (size_t)(s->size - s->off) : ARC_BLOCK;
+	do
+		n = pread(s->fd, s->buf, want, (off_t)s->off);
+	while (n == -1 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "read error");
+		return -1;
+	}
+	if (n == 0) {
+		archive_set_error(a, EIO, "file shorter than its size");
+		return -1;
+	}
+	s->off += (uint64_t)n;
+	s->consumed += (uint64_t)n;
+	return n;
+}
+
+static la_int64_t
+arc_seek(struct archive *a, void *arg, la_int64_t off, int whence)
+{
+	struct arc_src *s = arg;
+	int64_t base;
+
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)s->off;
+		break;
+	case SEEK_END:
+		base = (int64_t)s->size;
+		break;
+	default:
+		return ARCHIVE_FATAL;
+	}
+	if ((off < 0 && -off > base) || (off > 0 && (uint64_t)off > s->size - (uint64_t)base)) {
+		archive_set_error(a, EINVAL, "seek outside the file");
+		return ARCHIVE_FATAL;
+	}
+	s->off = (uint64_t)(base + off);
+	return (la_int64_t)s->off;
+}
+
+static la_int64_t
+arc_skip(struct archive *a, void *arg, la_int64_t request)
+{
+	struct arc_src *s = arg;
+	uint64_t n;
+
+	if (request <= 0)
+		return 0;
+	n = s->size - s->off < (uint64_t)request ? s->size - s->off : (uint64_t)request;
+	s->off += n;
+	return (la_int64_t)n;
+}
+
+/* ---- the zip cross-check as findings ---- */
+
+struct arc_zipcd {
+	struct inspect_result *res;
+	const char            *member;
+};
+
+static void
+arc_zipcd_report(void *arg, const char *code, const char *name, const char *detail)
+{
+	struct arc_zipcd *z = arg;
+	char path[FINDING_MEMBER_MAX];
+
+	if (name[0] == '\0')
+		snprintf(path, sizeof(path), "%s", z->member);
+	else if (z->member[0] == '\0')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s" ARC_SEP "%s", z->member, name);
+	inspect_finding(z->res, 1, code, path, "%s", detail);
+}
+
+int
+archive_zipcd(int fd, uint64_t size, const struct policy *p, const char *member,
+    struct inspect_result *res)
+{
+	struct arc_zipcd z = { res, member };
+
+	return zipcd_check(fd, size, p->archive_members, arc_zipcd_report, &z);
+}
+
+/* ---- names ---- */
+
+/* Decodes one UTF-8 sequence at S (LEN > 0 bytes left): its length, or 0
+ * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated). */
+static size_t
+utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	size_t n, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 2; c &= 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3; c &= 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4; c &= 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static size_t
+utf8_put(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	} else if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	} else if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+static int
+name_is_bidi(uint32_t c)
+{
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	    c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+static int
+name_is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+static uint32_t
+name_fold(uint32_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 0x20;
+	if (c >= 0xc0 && c < 0x180 && name_fold_latin[c - 0xc0] != 0)
+		return name_fold_latin[c - 0xc0];
+	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)      /* Greek capitals */
+		return c + 0x20;
+	if (c >= 0x410 && c <= 0x42f)                    /* Cyrillic А..Я */
+		return c + 0x20;
+	if (c >= 0x400 && c <= 0x40f)                    /* Cyrillic Ѐ..Џ */
+		return c + 0x50;
+	return c;
+}
+
+static uint32_t
+name_compose_pair(uint32_t base, uint32_t mark)
+{
+	size_t i;
+
+	if (base >= 0x80 || mark < 0x300 || mark > 0x328)
+		return 0;
+	for (i = 0; i < sizeof(name_compose) / sizeof(name_compose[0]); i++)
+		if (name_compose[i].base == base && name_compose[i].mark == mark)
+			return name_compose[i].nfc;
+	return 0;
+}
+
+/* The collision key of NAME into KEY (room for strlen(NAME) + 1): path
+ * components split on '/' and '\', empty and "." ones dropped, joined by
+ * '/', composed and case-folded as the module header says. */
+static void
+name_key(const char *name, char *key)
+{
+	const uint8_t *s = (const uint8_t *)name;
+	size_t len = strlen(name), i = 0, k = 0, n, comp_start;
+	uint32_t c, next, nfc;
+
+	while (i < len) {
+		/* one component */
+		size_t start = i, end;
+
+		while (i < len && s[i] != '/' && s[i] != '\\')
+			i++;
+		end = i;
+		if (i < len)
+			i++;
+		if (end == start || (end - start == 1 && s[start] == '.'))
+			continue;
+		if (k > 0)
+			key[k++] = '/';
+		comp_start = start;
+		while (comp_start < end) {
+			if ((n = utf8_next(s + comp_start, end - comp_start, &c)) == 0) {
+				key[k++] = (char)s[comp_start++];    /* not UTF-8: as is */
+				continue;
+			}
+			comp_start += n;
+			if (c < 0x80 && comp_start < end &&
+			    utf8_next(s + comp_start, end - comp_start, &next) == 2 &&
+			    (nfc = name_compose_pair(c, next)) != 0) {
+				c = nfc;          /* 1 + 2 bytes become 2: the key stays short */
+				comp_start += 2;
+			}
+			k += utf8_put(name_fold(c), key + k);
+		}
+	}
+	key[k] = '\0';
+}
+
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Adds KEY (and RAW) to S. 0 added; 1 already there (*OTHER: its raw
+ * name); -1 out of memory. */
+static int
+names_add(struct name_set *s, const char *key, const char *raw, const char **other)
+{
+	struct name_slot *v;
+	size_t i, cap, klen;
+	uint64_t h = name_hash(key);
+
+	if (s->n + 1 > s->cap / 2) {
+		cap = s->cap == 0 ? ARC_NAMES_INIT : s->cap * 2;
+		if ((v = calloc(cap, sizeof(*v))) == NULL)
+			return -1;
+		for (i = 0; i < s->cap; i++) {
+			size_t j;
+
+			if (s->v[i].key == NULL)
+				continue;
+			for (j = s->v[i].h & (cap - 1); v[j].key != NULL; j = (j + 1) & (cap - 1))
+				;
+			v[j] = s->v[i];
+		}
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	for (i = h & (s->cap - 1); s->v[i].key != NULL; i = (i + 1) & (s->cap - 1)) {
+		if (s->v[i].h == h && strcmp(s->v[i].key, key) == 0) {
+			*other = s->v[i].key + strlen(s->v[i].key) + 1;
+			return 1;
+		}
+	}
+	klen = strlen(key);
+	if ((s->v[i].key = malloc(klen + 1 + strlen(raw) + 1)) == NULL)
+		return -1;
+	memcpy(s->v[i].key, key, klen + 1);
+	strcpy(s->v[i].key + klen + 1, raw);
+	s->v[i].h = h;
+	s->n++;
+	return 0;
+}
+
+static void
+names_free(struct name_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->v[i].key);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* 1 if component C (LEN bytes) is a Windows reserved device name, with or
+ * without an extension: CON, PRN, AUX, NUL, COM1-9, LPT1-9 (also COM¹²³),
+ * CONIN$, CONOUT$, CLOCK$. */
+static int
+name_reserved(const char *c, size_t len)
+{
+	static const char *const plain[] = { "CON", "PRN", "AUX", "NUL", "CONIN$",
+	    "CONOUT$", "CLOCK$", NULL };
+	size_t n = 0, i;
+
+	while (n < len && c[n] != '.')
+		n++;
+	while (n > 0 && c[n - 1] == ' ')      /* "CON .txt" is CON too */
+		n--;
+	for (i = 0; plain[i] != NULL; i++)
+		if (strlen(plain[i]) == n && strncasecmp(c, plain[i], n) == 0)
+			return 1;
+	if ((n == 4 || n == 5) && (strncasecmp(c, "COM", 3) == 0 ||
+	    strncasecmp(c, "LPT", 3) == 0)) {
+		if (n == 4 && c[3] >= '1' && c[3] <= '9')
+			return 1;
+		/* superscript one, two, three: C2 B9, C2 B2, C2 B3 */
+		if (n == 5 && (uint8_t)c[3] == 0xc2 && ((uint8_t)c[4] == 0xb9 ||
+		    (uint8_t)c[4] == 0xb2 || (uint8_t)c[4] == 0xb3))
+			return 1;
+	}
+	return 0;
+}
+
+/* Checks one member name; adds findings under PATH. IS_DIR: a directory
+ * entry (a trailing '/' is its mark, not a component). 0, or -1 on memory. */
+static int
+arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
+    const char *path, int is_dir)
+{
+	struct inspect_result *res = run->res;
+	const uint8_t *s = (const uint8_t *)name;
+	size_t len = strlen(name), i, n, start, end;
+	uint32_t c;
+	int ctl = 0, bidi = 0, r;
+	const char *other;
+	char *key;
+
+	if (len > run->p->path_max)
+		inspect_finding(res, 1, "path-too-long", path, "name of %zu bytes, over %u",
+		    len, run->p->path_max);
+	if (s[0] == '/' || s[0] == '\\')
+		inspect_finding(res, 1, "path-absolute", path, "absolute or UNC path");
+	if (memchr(name, ':', len) != NULL)
+		inspect_finding(res, 1, "path-colon", path,
+		    "':' in a name (drive letter or alternate data stream)");
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_next(s + i, len - i, &c)) == 0) {
+			/* Not UTF-8: a legacy code page (CP437 zips); bytes < 0x20
+			 * and DEL are still controls in any of them. */
+			if (s[i] < 0x20 || s[i] == 0x7f)
+				ctl = 1;
+			n = 1;
+			continue;
+		}
+		if (name_is_control(c))
+			ctl = 1;
+		if (name_is_bidi(c))
+			bidi = 1;
+	}
+	if (ctl)
+		inspect_finding(res, 1, "name-control", path, "control character in a name");
+	if (bidi)
+		inspect_finding(res, 1, "name-bidi", path,
+		    "bidirectional override character in a name");
+
+	/* Per component: "..", trailing dot or space, reserved names. */
+	for (i = 0; i < len; ) {
+		start = i;
+		while (i < len && s[i] != '/' && s[i] != '\\')
+			i++;
+		end = i;
+		if (i < len)
+			i++;
+		if (end == start || (end - start == 1 && s[start] == '.'))
+			continue;
+		if (end - start == 2 && s[start] == '.' && s[start + 1] == '.') {
+			inspect_finding(res, 1, "path-traversal", path, "'..' in a path");
+			continue;
+		}
+		if (s[end - 1] == '.' || s[end - 1] == ' ')
+			inspect_finding(res, 1, "name-trailing", path,
+			    "a path component ends in a dot or a space");
+		if (name_reserved(name + start, end - start))
+			inspect_finding(res, 1, "name-reserved", path, "Windows reserved name");
+	}
+
+	if ((key = malloc(len + 1)) == NULL)
+		return -1;
+	name_key(name, key);
+	if (key[0] == '\0') {
+		if (!is_dir)
+			inspect_finding(res, 1, "name-empty", path, "empty name");
+		free(key);
+		return 0;
+	}
+	if ((r = names_add(names, key, name, &other)) == -1) {
+		free(key);
+		return -1;
+	}
+	if (r == 1) {
+		if (strcmp(other, name) == 0)
+			inspect_finding(res, 1, "name-duplicate", path, "the name appears twice");
+		else
+			inspect_finding(res, 1, "name-collision", path,
+			    "collides with '%s' after case folding and normalisation", other);
+	}
+	free(key);
+	return 0;
+}
+
+/* ---- the manifest ---- */
+
+static int
+man_grow(struct arc_run *run, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (run->manlen + more <= run->mancap)
+		return 0;
+	if (run->manlen + more > ARC_MANIFEST_MAX)
+		return 1;
+	cap = run->mancap == 0 ? 4096 : run->mancap;
+	while (cap < run->manlen + more)
+		cap *= 2;
+	if (cap > ARC_MANIFEST_MAX)
+		cap = ARC_MANIFEST_MAX;
+	if ((p = realloc(run->man, cap)) == NULL)
+		return -1;
+	run->man = p;
+	run->mancap = cap;
+	return 0;
+}
+
+/* Appends "path\tsize\tsha256\ttype\n". 0, -1 on memory. */
+static int
+man_line(struct arc_run *run, const struct member *m)
+{
+	const uint8_t *s = (const uint8_t *)m->path;
+	size_t len = strlen(m->path), i, n, j;
+	char hex[65];
+	uint32_t c;
+	int r;
+
+	/* worst case every byte becomes %XX */
+	if ((r = man_grow(run, 3 * len + 2 * 65 + MIME_MAX + 24)) != 0) {
+		if (r == -1)
+			return -1;
+		arc_stop(run, "manifest-too-large", m->path,
+		    "the member manifest is over %d bytes", ARC_MANIFEST_MAX);
+		return 0;
+	}
+	for (i = 0; i < len; i += n) {
+		n = utf8_next(s + i, len - i, &c);
+		if (n == 0 || name_is_control(c) || name_is_bidi(c) || c == '%') {
+			if (n == 0)
+				n = 1;
+			for (j = 0; j < n; j++)
+				run->manlen += (size_t)sprintf(run->man + run->manlen, "%%%02X",
+				    s[i + j]);
+			continue;
+		}
+		memcpy(run->man + run->manlen, s + i, n);
+		run->manlen += n;
+	}
+	util_hex(m->sha256, sizeof(m->sha256), hex);
+	run->manlen += (size_t)sprintf(run->man + run->manlen, "\t%" PRIu64 "\t%s\t%s\n",
+	    m->size, hex, m->mime);
+	run->lines++;
+	return 0;
+}
+
+/* ---- members ---- */
+
+/* The upload's own hash, computed only if a member has its size. */
+static int
+arc_ancestor_hash(struct arc_run *run, struct ancestor *a)
+{
+	EVP_MD_CTX *md;
+	uint64_t off = 0;
+	ssize_t n;
+	int ret = -1;
+
+	if (a->hashed)
+		return 0;
+	if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto fail;
+	while (off < a->size) {
+		size_t want = a->size - off < ARC_CHUNK ? (size_t)(a->size - off) : ARC_CHUNK;
+
+		if ((n = pread(a->fd, run->chunk, want, (off_t)off)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		EVP_DigestUpdate(md, run->chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	if (EVP_DigestFinal_ex(md, a->sha256, NULL) != 1)
+		goto fail;
+	a->hashed = 1;
+	ret = 0;
+ fail:
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+static int
+arc_write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+arc_is_pk(const uint8_t *p, size_t len)
+{
+	return len >= 4 && p[0] == 'P' && p[1] == 'K' &&
+	    ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6) ||
+	     (p[2] == 7 && p[3] == 8));
+}
+
+/* Types the member from its prefix and decides whether it must be spooled
+ * for a deeper check. 0, -1 on error. */
+static int
+arc_member_type(struct arc_run *run, struct member *m)
+{
+	const char *os;
+
+	if (inspect_type(run->in, run->prefix, m->plen, m->mime) == -1)
+		return -1;
+	m->typed = 1;
+	if ((os = types_os_metadata(m->path, run->prefix, m->plen)) != NULL)
+		snprintf(m->mime, sizeof(m->mime), "%s", os);
+	m->text_scan = types_is_text(m->mime) && memchr(run->prefix, 0, m->plen) == NULL;
+	if (types_is_executable(m->mime, run->prefix, m->plen))
+		return 0;
+	if (types_is_archive(m->mime) || types_maybe_ooxml(m->mime) ||
+	    arc_is_pk(run->prefix, m->plen) || strcmp(m->mime, TYPE_PDF) == 0 ||
+	    (types_is_text(m->mime) && types_has_ext(m->name, "csv"))) {
+		if ((m->spool = memfd_create("intake-member", MFD_CLOEXEC)) == -1) {
+			log_warn("%s: memfd_create", __func__);
+			return -1;
+		}
+		if (arc_write_all(m->spool, run->prefix, m->plen) == -1) {
+			log_warn("%s: spool", __func__);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads one regular member's data: limits, hash, type, spool. 0 (possibly
+ * stopped: run->stop), -1 on error. Sets *BROKEN if libarchive failed. */
+static int
+arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
+    struct member *m, int *broken)
+{
+	const struct policy *p = run->p;
+	uint64_t start = src->consumed, member_max;
+	size_t off, c;
+	la_ssize_t n;
+
+	/* A member may not be bigger than an upload of its own could be. */
+	member_max = p->max_upload > 0 && p->max_upload < p->archive_expanded ?
+	    p->max_upload : p->archive_expanded;
+	if (EVP_DigestInit_ex(run->md, EVP_sha256(), NULL) != 1)
+		return -1;
+	for (;;) {
+		n = archive_read_data(a, run->chunk, ARC_CHUNK);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			inspect_finding(run->res, 1, "archive-unreadable", m->path, "%s",
+			    archive_error_string(a) ? archive_error_string(a) : "read error");
+			*broken = 1;
+			return 0;
+		}
+		m->size += (uint64_t)n;
+		run->expanded += (uint64_t)n;
+		if (m->size > member_max) {
+			arc_stop(run, "member-too-large", m->path,
+			    "over %" PRIu64 " bytes expanded", member_max);
+			return 0;
+		}
+		if (run->expanded > p->archive_expanded) {
+			arc_stop(run, "expanded-too-large", m->path,
+			    "the archive expands to over %" PRIu64 " bytes", p->archive_expanded);
+			return 0;
+		}
+		if (m->size > p->archive_ratio_min &&
+		    m->size / (src->consumed - start + ARC_BLOCK) > p->archive_ratio) {
+			arc_stop(run, "compression-ratio", m->path,
+			    "%" PRIu64 " bytes from about %" PRIu64 " compressed, over %" PRIu64 ":1",
+			    m->size, src->consumed - start, p->archive_ratio);
+			return 0;
+		}
+		if (m->spool != -1 && m->size > ARC_SPOOL_MAX) {
+			arc_stop(run, "member-too-large", m->path,
+			    "a nested archive or document over %llu bytes",
+			    (unsigned long long)ARC_SPOOL_MAX);
+			return 0;
+		}
+		if (arc_expired(run)) {
+			arc_stop(run, "inspect-timeout", m->path, "over %u seconds",
+			    p->inspect_seconds);
+			return 0;
+		}
+		EVP_DigestUpdate(run->md, run->chunk, (size_t)n);
+		off = 0;
+		if (!m->typed) {
+			c = TYPES_MAGIC_BYTES - m->plen < (size_t)n ?
+			    TYPES_MAGIC_BYTES - m->plen : (size_t)n;
+			memcpy(run->prefix + m->plen, run->chunk, c);
+			m->plen += c;
+			off = c;
+			if (m->plen == TYPES_MAGIC_BYTES && arc_member_type(run, m) == -1)
+				return -1;
+		}
+		if (m->typed && off < (size_t)n) {
+			const uint8_t *z;
+
+			if (m->spool != -1 &&
+			    arc_write_all(m->spool, run->chunk + off, (size_t)n - off) == -1) {
+				log_warn("%s: spool", __func__);
+				return -1;
+			}
+			if (m->text_scan && m->binary_at == 0 &&
+			    (z = memchr(run->chunk + off, 0, (size_t)n - off)) != NULL)
+				m->binary_at = m->size - (uint64_t)n + (uint64_t)(z - run->chunk) + 1;
+		}
+	}
+	if (!m->typed && arc_member_type(run, m) == -1)
+		return -1;
+	if (EVP_DigestFinal_ex(run->md, m->sha256, NULL) != 1)
+		return -1;
+	return 0;
+}
+
+/* The checks of a member read in full: type, executables, quines, and the
+ * deeper checks of what was spooled. 0, -1 on error. */
+static int
+arc_member_check(struct arc_run *run, struct archive_entry *e, struct member *m,
+    unsigned depth)
+{
+	const struct policy *p = run->p;
+	struct inspect_result *res = run->res;
+	enum ooxml_kind k = OOXML_NONE;
+	const char *t;
+	unsigned i;
+	int r;
+
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+	    (uint64_t)archive_entry_size(e) != m->size)
+		inspect_finding(res, 1, "member-size-mismatch", m->path,
+		    "declares %" PRId64 " bytes, holds %" PRIu64,
+		    (int64_t)archive_entry_size(e), m->size);
+	if (types_is_executable(m->mime, run->prefix, m->plen)) {
+		inspect_finding(res, 1, "executable", m->path, "a program (%s)", m->mime);
+		return man_line(run, m);
+	}
+	if (types_ext_executable(m->name))
+		inspect_finding(res, 1, "executable", m->path,
+		    "a name that runs as a program (%s)", m->mime);
+	if (m->binary_at > 0)
+		inspect_finding(res, 1, "text-binary", m->path,
+		    "binary data at offset %" PRIu64 " of a text", m->binary_at - 1);
+	snprintf(m->mime, sizeof(m->mime), "%s", types_text_by_name(m->mime, m->name));
+	if (m->spool != -1 && (types_maybe_ooxml(m->mime) || arc_is_pk(run->prefix, m->plen))) {
+		if (ooxml_inspect(m->spool, m->size, p, m->path, res, &k) == -1)
+			inspect_finding(res, 1, "inspect-error", m->path,
+			    "the Office document check could not finish");
+		if ((t = types_ooxml_mime(k)) != NULL) {
+			snprintf(m->mime, sizeof(m->mime), "%s", t);
+			if (archive_zipcd(m->spool, m->size, p, m->path, res) == -1)
+				return -1;
+		} else if (types_maybe_ooxml(m->mime))
+			snprintf(m->mime, sizeof(m->mime), "%s", TYPE_ZIP);
+	}
+	if (!types_member_allowed(m->mime))
+		inspect_finding(res, 1, "member-type-not-allowed", m->path,
+		    "%s is not an evidence type", m->mime);
+	else if (m->size > 0 && types_ext_known(m->name) && !types_ext_ok(m->mime, m->name))
+		inspect_finding(res, 1, "extension-mismatch", m->path,
+		    "the extension does not fit %s", m->mime);
+	if (man_line(run, m) == -1)
+		return -1;
+	if (run->stop || m->spool == -1)
+		return 0;
+
+	if (types_is_archive(m->mime)) {
+		for (i = 0; i < run->nanc; i++) {
+			if (run->anc[i].size != m->size)
+				continue;
+			if (arc_ancestor_hash(run, &run->anc[i]) == -1)
+				return -1;
+			if (memcmp(run->anc[i].sha256, m->sha256, 32) == 0) {
+				inspect_finding(res, 1, "archive-quine", m->path,
+				    "the member is identical to an enclosing archive");
+				return 0;
+			}
+		}
+		if (depth + 1 > p->archive_depth || depth + 1 > ARC_DEPTH_MAX) {
+			inspect_finding(res, 1, "archive-too-deep", m->path,
+			    "archives nested over %u deep", p->archive_depth);
+			return 0;
+		}
+		run->anc[run->nanc].size = m->size;
+		memcpy(run->anc[run->nanc].sha256, m->sha256, 32);
+		run->anc[run->nanc].fd = m->spool;
+		run->anc[run->nanc].hashed = 1;
+		run->nanc++;
+		r = archive_walk(run, m->spool, m->size, m->path, depth + 1);
+		run->nanc--;
+		return r;
+	}
+	if (strcmp(m->mime, TYPE_PDF) == 0 && pdf_inspect(m->spool, m->size, p, m->path, res) == -1)
+		inspect_finding(res, 1, "inspect-error", m->path, "the PDF check could not finish");
+	if (strcmp(m->mime, TYPE_CSV) == 0 && csv_inspect(m->spool, m->size, p, m->path, res) == -1)
+		inspect_finding(res, 1, "inspect-error", m->path, "the CSV check could not finish");
+	return 0;
+}
+
+/* One entry of an archive. 0 (run->stop may be set), 1 the archive can no
+ * longer be read, -1 on error. */
+static int
+arc_entry(struct arc_run *run, struct archive *a, struct archive_entry *e,
+    struct arc_src *src, struct name_set *names, const char *member, unsigned depth)
+{
+	struct inspect_result *res = run->res;
+	struct member m;
+	const char *name;
+	char *path;
+	mode_t type = archive_entry_filetype(e), mode = archive_entry_mode(e);
+	int broken = 0, ret = -1;
+
+	if ((name = archive_entry_pathname(e)) == NULL)
+		name = "";
+	if ((path = arc_join(member, name)) == NULL)
+		return -1;
+	if (arc_name_check(run, names, name, path, type == AE_IFDIR) == -1)
+		goto fail;
+	ret = 0;
+	if (mode & (S_ISUID | S_ISGID))
+		inspect_finding(res, 1, "setuid", path, "%s bit set",
+		    (mode & S_ISUID) ? "setuid" : "setgid");
+	if (archive_entry_hardlink(e) != NULL) {
+		inspect_finding(res, 1, "hardlink", path, "a hard link");
+		goto fail;
+	}
+	switch (type) {
+	case AE_IFREG:
+		break;
+	case AE_IFDIR:
+		goto fail;
+	case AE_IFLNK:
+		inspect_finding(res, 1, "symlink", path, "a symbolic link");
+		goto fail;
+	case AE_IFCHR:
+	case AE_IFBLK:
+		inspect_finding(res, 1, "device", path, "a device node");
+		goto fail;
+	case AE_IFIFO:
+		inspect_finding(res, 1, "fifo", path, "a named pipe");
+		goto fail;
+	default:
+		inspect_finding(res, 1, "special-file", path, "not a file or directory");
+		goto fail;
+	}
+	if (archive_entry_is_encrypted(e)) {
+		inspect_finding(res, 1, "encrypted", path, "an encrypted member");
+		goto fail;
+	}
+
+	memset(&m, 0, sizeof(m));
+	m.path = path;
+	m.name = name;
+	m.spool = -1;
+	if (arc_member_read(run, a, src, &m, &broken) == -1)
+		ret = -1;
+	else if (broken)
+		ret = 1;
+	else if (!run->stop)
+		ret = arc_member_check(run, e, &m, depth);
+	if (m.spool != -1)
+		close(m.spool);
+ fail:
+	free(path);
+	return ret;
+}
+
+/* Inspects one archive (the upload or a spooled member) at DEPTH. 0 (the
+ * findings say the rest), -1 on error. */
+static int
+archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, unsigned depth)
+{
+	struct inspect_result *res = run->res;
+	struct name_set names = { 0 };
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	struct arc_src *src;
+	uint8_t head[4];
+	ssize_t n;
+	int r, zip_checked = 0, encrypted = 0, ret = -1;
+
+	if ((src = calloc(1, sizeof(*src))) == NULL)
+		return -1;
+	src->fd = fd;
+	src->size = size;
+
+	/* A zip is cross-checked first; a hostile structure is not expanded. */
+	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(head) && arc_is_pk(head, sizeof(head))) {
+		zip_checked = 1;
+		if ((r = archive_zipcd(fd, size, run->p, member, res)) == -1)
+			goto fail;
+		if (r > 0) {
+			ret = 0;
+			goto fail;
+		}
+	}
+
+	if ((a = archive_read_new()) == NULL)
+		goto fail;
+	/* ARCHIVE_WARN here means an external program: refused. */
+	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+	    archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_support_format_7zip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_xz(a) != ARCHIVE_OK) {
+		log_warnx("%s: libarchive lacks a built-in format or filter", __func__);
+		goto fail;
+	}
+	if (archive_read_set_read_callback(a, arc_read) != ARCHIVE_OK ||
+	    archive_read_set_seek_callback(a, arc_seek) != ARCHIVE_OK ||
+	    archive_read_set_skip_callback(a, arc_skip) != ARCHIVE_OK ||
+	    archive_read_set_callback_data(a, src) != ARCHIVE_OK)
+		goto fail;
+	if (archive_read_open1(a) != ARCHIVE_OK) {
+		inspect_finding(res, 1, "archive-unreadable", member, "%s",
+		    archive_error_string(a) ? archive_error_string(a) : "not a zip, tar or 7z archive");
+		ret = 0;
+		goto fail;
+	}
+	for (;;) {
+		if (arc_expired(run)) {
+			arc_stop(run, "inspect-timeout", member, "over %u seconds",
+			    run->p->inspect_seconds);
+			break;
+		}
+		r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			if (archive_read_has_encrypted_entries(a) > 0) {
+				inspect_finding(res, 1, "encrypted", member,
+				    "encrypted archive headers");
+				encrypted = 1;
+			} else
+				inspect_finding(res, 1, "archive-unreadable", member, "%s",
+				    archive_error_string(a) ? archive_error_string(a) :
+				    "damaged archive");
+			break;
+		}
+		if (!zip_checked && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+		    ARCHIVE_FORMAT_ZIP) {
+			zip_checked = 1;
+			if ((r = archive_zipcd(fd, size, run->p, member, res)) == -1)
+				goto fail;
+			if (r > 0)
+				break;
+		}
+		if (++run->entries > run->p->archive_members) {
+			arc_stop(run, "too-many-members", member,
+			    "over %" PRIu64 " members", run->p->archive_members);
+			break;
+		}
+		if (archive_entry_is_encrypted(e))
+			encrypted = 1;
+		if ((r = arc_entry(run, a, e, src, &names, member, depth)) == -1)
+			goto fail;
+		if (r == 1 || run->stop)
+			break;
+	}
+	if (!encrypted && archive_read_has_encrypted_entries(a) > 0)
+		inspect_finding(res, 1, "encrypted", member, "encrypted entries");
+	ret = 0;
+ fail:
+	if (a != NULL)
+		archive_read_free(a);
+	names_free(&names);
+	free(src);
+	return ret;
+}
+
+int
+archive_inspect(struct inspector *in, int fd, uint64_t size, const struct policy *p,
+    const char *member, unsigned depth, struct inspect_result *res)
+{
+	struct arc_run run;
+	locale_t utf8, old = (locale_t)0;
+	int ret = -1;
+
+	memset(&run, 0, sizeof(run));
+	run.in = in;
+	run.p = p;
+	run.res = res;
+	clock_gettime(CLOCK_MONOTONIC, &run.deadline);
+	run.deadline.tv_sec += p->inspect_seconds;
+	run.anc[0].size = size;
+	run.anc[0].fd = fd;
+	run.nanc = 1;
+	if ((run.chunk = malloc(ARC_CHUNK)) == NULL ||
+	    (run.prefix = malloc(TYPES_MAGIC_BYTES)) == NULL ||
+	    (run.md = EVP_MD_CTX_new()) == NULL)
+		goto fail;
+	/* libarchive converts names to the thread's locale: make it UTF-8. */
+	if ((utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) != (locale_t)0)
+		old = uselocale(utf8);
+	else
+		log_warnx("%s: no C.UTF-8 locale: non-ASCII names will be refused", __func__);
+	ret = archive_walk(&run, fd, size, member, depth);
+	if (utf8 != (locale_t)0) {
+		uselocale(old);
+		freelocale(utf8);
+	}
+	if (ret == -1)
+		goto fail;
+	res->is_archive = 1;
+	res->members = run.lines;
+	free(res->manifest);
+	res->manifest = run.man;
+	res->manifest_len = run.manlen;
+	run.man = NULL;
+	util_sha256(res->manifest != NULL ? res->manifest : "", res->manifest_len,
+	    res->manifest_sha256);
+ fail:
+	free(run.man);
+	free(run.chunk);
+	free(run.prefix);
+	EVP_MD_CTX_free(run.md);
+	return ret;
+}
