@@ -303,7 +303,8 @@ on_header_value_complete(llhttp_t *p)
 	    (strcasecmp(c->hname, "repr-digest") == 0 && c->up.digest_hdr[0] == '\0')) {
 		if (c->hvalue_long)
 			return conn_refuse(c, 400, "digest header too long");
-		snprintf(c->up.digest_hdr, sizeof(c->up.digest_hdr), "%s", c->hvalue);
+		memcpy(c->up.digest_hdr, c->hvalue, c->hvalue_len);
+		c->up.digest_hdr[c->hvalue_len] = '\0';
 	}
 	c->hname_len = c->hvalue_len = 0;
 	c->hname[0] = c->hvalue[0] = '\0';
@@ -551,6 +552,7 @@ conn_resume(struct conn *c)
 		c->state = CONN_LINGER;
 		return;
 	}
+	conn_reset_request(c);
 	c->state = CONN_READING;
 	llhttp_resume(&c->parser);
 	conn_set_timeout(c, c->front->cfg->header_timeout);
@@ -680,8 +682,6 @@ front_drain(struct front *f)
 	struct conn *c, *next;
 	struct timeval grace = { .tv_sec = 30, .tv_usec = 0 };
 	struct timeval tick = { .tv_sec = 0, .tv_usec = 100000 };
-	struct event *ev;
-
 	if (f->draining)
 		return;
 	f->draining = 1;
@@ -698,8 +698,8 @@ front_drain(struct front *f)
 	}
 	f->grace = evtimer_new(f->base, front_grace_over, f);
 	evtimer_add(f->grace, &grace);
-	ev = event_new(f->base, -1, EV_PERSIST, front_check_drained, f);
-	event_add(ev, &tick);
+	f->drain_tick = event_new(f->base, -1, EV_PERSIST, front_check_drained, f);
+	event_add(f->drain_tick, &tick);
 	front_check_drained(-1, 0, f);
 }
 
@@ -717,4 +717,6 @@ front_free(struct front *f)
 		evconnlistener_free(f->listener);
 	if (f->grace)
 		event_free(f->grace);
+	if (f->drain_tick)
+		event_free(f->drain_tick);
 }

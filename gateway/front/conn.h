@@ -54,7 +54,7 @@ struct upload {
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];
 	char            ref[REF_MAX + 1];
-	char            digest_hdr[HDR_VALUE_MAX];   /* Content-Digest / Repr-Digest value */
+	char            digest_hdr[HDR_VALUE_MAX + 1];   /* Content-Digest / Repr-Digest value */
 };
 
 struct conn {

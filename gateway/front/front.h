@@ -63,7 +63,8 @@ struct front {
 	struct conn          *conns;     /* list of live connections */
 	unsigned              nconns;
 	int                   draining;  /* SIGTERM received */
-	struct event         *grace;
+	struct event         *grace;     /* end of the SIGTERM grace time */
+	struct event         *drain_tick; /* checks whether uploads in flight are done */
 	/* counters for /metrics */
 	uint64_t              n_accepted, n_rejected, n_refused, n_failed, n_bytes;
 	uint64_t              n_tls_fail, n_connections;

@@ -483,7 +483,7 @@ upload_finish(struct conn *c)
 		EVP_DigestFinal_ex(u->sha512, sha512, &mdlen);
 	nj->size = u->stored;
 	if (u->digest_hdr[0]) {
-		snprintf(nj->client_digest, sizeof(nj->client_digest), "%s", u->digest_hdr);
+		memcpy(nj->client_digest, u->digest_hdr, sizeof(u->digest_hdr));
 		upload_check_digest(u, nj->sha256, u->sha512 ? sha512 : NULL, &nj->result);
 	}
 	if (u->too_large) {
