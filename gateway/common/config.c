@@ -44,6 +44,7 @@
 #define HEADER_SIZE_MIN     1024       /* max_header_size: a request line must fit */
 #define HEADER_SIZE_MAX     (16u << 20) /* max_header_size sanity bound */
 #define WORKERS_MAX         256        /* inspector threads */
+#define RATE_MAX            1000000    /* uploads per minute per Party */
 #define ARCHIVE_DEPTH_MAX   16         /* nesting the inspector may recurse into */
 #define XML_DEPTH_MAX       100000     /* element nesting the XML checks may track */
 #define WORKBOOK_ROWS_MAX   1048576    /* rows of an .xlsx sheet (Excel's own limit) */
@@ -484,6 +485,7 @@ enum cfg_type {
 	CT_FILE,        /* a path that must name an existing regular file */
 	CT_ORIGIN,      /* a signed-note key name */
 	CT_UINT,        /* a decimal count in [MIN, MAX] */
+	CT_SIZE64,      /* a size (K/M/G/T) in [MIN, MAX], stored as uint64_t */
 	CT_BYTES,       /* a size (config_parse_size) in [MIN, MAX] */
 };
 
@@ -526,6 +528,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "limits", "max_header_size", CT_BYTES, CNUM(max_header_size), 0, HEADER_SIZE_MIN,
 	  HEADER_SIZE_MAX },
 	{ "limits", "workers", CT_UINT, CNUM(workers), 0, 1, WORKERS_MAX },
+	{ "limits", "uploads_per_minute", CT_UINT, CNUM(uploads_per_minute), 0, 0, RATE_MAX },
+	{ "limits", "bytes_per_day", CT_SIZE64, CNUM(bytes_per_day), 0, 0, UINT64_MAX },
 };
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
@@ -551,6 +555,8 @@ config_defaults(struct config *cfg)
 	cfg->max_header_count = 64;
 	cfg->max_header_size = 16384;
 	cfg->workers = 2;
+	cfg->uploads_per_minute = 6000;
+	cfg->bytes_per_day = (uint64_t)1 << 40;
 }
 
 static int
@@ -657,6 +663,13 @@ cfg_on_key(struct ini_ctx *c, const char *key, const char *value)
 			return -1;
 		}
 		*(unsigned *)(void *)(base + k->off) = (unsigned)v;
+		break;
+	case CT_SIZE64:
+		if (config_parse_size(value, &v) == -1 || v < k->min || v > k->max) {
+			ini_error(c, c->line, "key '%s': not a size (N, NK, NM, NG, NT)", key);
+			return -1;
+		}
+		*(uint64_t *)(void *)(base + k->off) = v;
 		break;
 	}
 	return 0;

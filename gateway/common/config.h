@@ -51,6 +51,8 @@ struct config {
 	unsigned max_header_count;    /* default 64 */
 	unsigned max_header_size;     /* total bytes of request line + headers, default 16384 */
 	unsigned workers;             /* inspector threads, default 2 */
+	unsigned uploads_per_minute;  /* per Party, 0 = no limit, default 6000 (429 beyond) */
+	uint64_t bytes_per_day;       /* per Party per UTC day, 0 = no limit, default 1T */
 };
 
 struct kind {

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "front/conn.h"
 #include "front/front.h"
+#include "front/limits.h"
 
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
 
@@ -106,6 +107,10 @@ conn_free_socket(struct conn *c)
 		event_free(c->linger);
 		c->linger = NULL;
 	}
+	if (c->req_timer) {
+		event_free(c->req_timer);
+		c->req_timer = NULL;
+	}
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
@@ -133,6 +138,7 @@ conn_release(struct conn *c)
 	upload_abort(c);
 	if (c->cert)
 		X509_free(c->cert);
+	limits_conn_close(c->usage);
 	runtime_unref(c->rt);
 	free(c);
 }
@@ -155,6 +161,13 @@ void
 conn_respond(struct conn *c, int status, const char *ctype, const char *body,
     size_t len, int close)
 {
+	conn_respond_hdr(c, status, ctype, NULL, body, len, close);
+}
+
+void
+conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
+    const char *body, size_t len, int close)
+{
 	struct evbuffer *out;
 
 	if (c->state == CONN_CLOSED || c->bev == NULL)
@@ -167,10 +180,10 @@ conn_respond(struct conn *c, int status, const char *ctype, const char *body,
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s"
+	    "%s%s"
 	    "\r\n", status, conn_reason(status), body ? len : 0,
 	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-	    close ? "Connection: close\r\n" : "");
+	    extra ? extra : "", close ? "Connection: close\r\n" : "");
 	if (body && len)
 		evbuffer_add(out, body, len);
 	if (close) {
@@ -191,6 +204,23 @@ conn_error(struct conn *c, int status, const char *msg, int close)
 	json_t *j = json_pack("{s:s}", "error", msg);
 
 	conn_json(c, status, j, close);
+}
+
+void
+conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after)
+{
+	json_t *j = json_pack("{s:s,s:I}", "error", msg, "retry_after", (json_int_t)retry_after);
+	char hdr[64], *s;
+
+	snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", retry_after);
+	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		conn_respond_hdr(c, status, NULL, hdr, NULL, 0, 1);
+		return;
+	}
+	json_decref(j);
+	conn_respond_hdr(c, status, "application/json", hdr, s, strlen(s), 1);
+	free(s);
 }
 
 void
@@ -222,13 +252,35 @@ conn_refuse(struct conn *c, int status, const char *msg)
 
 /* --- llhttp callbacks --- */
 
+/* request_timeout: the whole request, headers and body, must arrive in time. */
+static void
+conn_request_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state != CONN_READING)
+		return;
+	log_info("request from %s party=%s timed out after %llu body bytes", c->peer,
+	    c->party_id[0] ? c->party_id : "-", (unsigned long long)c->up.received);
+	conn_close(c);
+}
+
 static int
 on_message_begin(llhttp_t *p)
 {
 	struct conn *c = p->data;
+	unsigned t = c->front->cfg->request_timeout;
 
 	conn_reset_request(c);
 	conn_set_timeout(c, c->front->cfg->header_timeout);
+	if (t) {
+		struct timeval tv = { .tv_sec = t, .tv_usec = 0 };
+
+		if (c->req_timer == NULL)
+			c->req_timer = evtimer_new(c->front->base, conn_request_timeout, c);
+		if (c->req_timer)
+			evtimer_add(c->req_timer, &tv);
+	}
 	return 0;
 }
 
@@ -342,6 +394,13 @@ on_headers_complete(llhttp_t *p)
 	c->keepalive = llhttp_should_keep_alive(p);
 	if (conn_authorise(c) == -1)
 		return conn_refuse(c, 403, "certificate does not map to a Party");
+	if (c->over_limit) {
+		c->refused = 1;
+		c->front->n_refused++;
+		log_info("refused %s party=%s status=429: too many connections", c->peer, c->party_id);
+		conn_error_retry(c, 429, "too many connections for this Party", 10);
+		return -1;
+	}
 	if (c->front->draining)
 		return conn_refuse(c, 503, "shutting down");
 	if (c->url_len == 0 || c->url[0] != '/')
@@ -392,6 +451,8 @@ on_message_complete(llhttp_t *p)
 {
 	struct conn *c = p->data;
 
+	if (c->req_timer)
+		evtimer_del(c->req_timer);
 	if (c->route == ROUTE_UPLOAD) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
@@ -501,7 +562,16 @@ conn_handshake_done(struct conn *c)
 		return;
 	}
 	c->cert = cert;
-	(void)parties_match(c->rt->parties, cert, c->cert_sha256);
+	{
+		const struct party *p = parties_match(c->rt->parties, cert, c->cert_sha256);
+		struct party_usage *u = p ? limits_usage(c->front->limits, p->id, c->front->cfg) : NULL;
+
+		/* Over the Party's connection limit: answered 429 at its first request. */
+		if (u && limits_conn_open(u, c->front->cfg) == 0)
+			c->usage = u;
+		else if (u)
+			c->over_limit = 1;
+	}
 	c->state = CONN_READING;
 	conn_set_timeout(c, c->front->cfg->header_timeout);
 	conn_parse(c);
@@ -622,6 +692,10 @@ front_start(struct front *f, char *err, size_t errlen)
 	struct evutil_addrinfo hints = { 0 }, *ai = NULL;
 	int rc;
 
+	if ((f->limits = limits_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	llhttp_settings_init(&conn_settings);
 	conn_settings.on_message_begin = on_message_begin;
 	conn_settings.on_url = on_url;
@@ -715,6 +789,7 @@ front_free(struct front *f)
 	}
 	if (f->listener)
 		evconnlistener_free(f->listener);
+	limits_free(f->limits);
 	if (f->grace)
 		event_free(f->grace);
 	if (f->drain_tick)

@@ -67,6 +67,7 @@ struct conn {
 	X509               *cert;         /* peer certificate (a reference) */
 	char                cert_sha256[65];
 	struct event       *linger;
+	struct event       *req_timer;    /* request_timeout, when configured */
 
 	/* the request being parsed */
 	llhttp_t            parser;
@@ -90,12 +91,19 @@ struct conn {
 	int                 refused;      /* an answer was queued from a callback */
 	int                 pending;      /* a pipeline job refers to this conn */
 	int                 keepalive;
+	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
+	int                 over_limit;   /* over the Party's connection limit: 429 */
 };
 
 /* Writes a complete response. BODY may be NULL. CLOSE: Connection: close
  * and linger-close after it is sent. */
 void conn_respond(struct conn *c, int status, const char *ctype,
     const char *body, size_t len, int close);
+/* conn_respond with EXTRA header lines ("Name: value\r\n"…). */
+void conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
+    const char *body, size_t len, int close);
+/* 429/503 with Retry-After, then close. */
+void conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after);
 /* {"error": MSG} with STATUS; closes when CLOSE. */
 void conn_error(struct conn *c, int status, const char *msg, int close);
 /* A JSON answer; takes ownership of J. */

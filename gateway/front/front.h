@@ -60,6 +60,7 @@ struct front {
 	struct pipeline      *pipeline;
 	struct evconnlistener *listener;
 	struct evhttp        *admin;
+	struct limits        *limits;    /* per-Party counters (limits.c) */
 	struct conn          *conns;     /* list of live connections */
 	unsigned              nconns;
 	int                   draining;  /* SIGTERM received */

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "front/conn.h"
 #include "front/front.h"
+#include "front/limits.h"
 #include "lib/util.h"
 #include "notary/store.h"
 
@@ -248,6 +249,20 @@ upload_begin(struct conn *c, const char *path, const char *query)
 			return upload_refuse(c, 400, r == -1 ? "ref: bad percent-encoding" : why);
 	}
 	u->max = policy_max_upload(c->rt->policy, u->kind);
+	{
+		unsigned retry;
+		uint64_t declared = (c->parser.flags & F_CHUNKED) ? 0 : c->parser.content_length;
+
+		if (limits_upload_start(c->usage ? c->usage :
+		    limits_usage(c->front->limits, c->party_id, c->front->cfg),
+		    c->front->cfg, declared, &retry) == -1) {
+			c->refused = 1;
+			c->front->n_refused++;
+			log_info("refused upload party=%s status=429: rate limit", c->party_id);
+			conn_error_retry(c, 429, "upload rate or daily volume limit reached", retry);
+			return -1;
+		}
+	}
 	if (!(c->parser.flags & F_CHUNKED) && (c->parser.flags & F_CONTENT_LENGTH) == 0)
 		return upload_refuse(c, 411, "Content-Length or chunked encoding required");
 	if (!(c->parser.flags & F_CHUNKED) && c->parser.content_length > u->max) {
@@ -295,6 +310,8 @@ upload_body(struct conn *c, const char *at, size_t len)
 	u->received += len;
 	u->stored += len;
 	c->front->n_bytes += len;
+	if (c->usage)
+		(void)limits_bytes(c->usage, c->front->cfg, len);
 	while (len > 0) {
 		ssize_t w = write(u->fd, at, len);
 
