@@ -39,6 +39,7 @@ static llhttp_settings_t conn_settings;
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_close(struct conn *c);
 
 static const char *
 conn_reason(int status)
@@ -73,6 +74,39 @@ conn_set_timeout(struct conn *c, unsigned seconds)
 
 	if (c->bev)
 		bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL, seconds ? &tv : NULL);
+}
+
+/* An absolute deadline (the bufferevent timeouts only measure idleness,
+ * which a client dribbling a byte at a time never reaches): the handshake
+ * and the request headers must be complete within their timeouts. */
+static void
+conn_deadline_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_HANDSHAKE) {
+		c->front->n_tls_fail++;
+		log_info("TLS handshake with %s: timeout", c->peer);
+		conn_close(c);
+	} else if (c->state == CONN_READING && !c->in_body) {
+		log_info("request headers from %s party=%s: timeout", c->peer,
+		    c->party_id[0] ? c->party_id : "-");
+		conn_close(c);
+	}
+}
+
+static void
+conn_deadline(struct conn *c, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	if (c->deadline == NULL &&
+	    (c->deadline = evtimer_new(c->front->base, conn_deadline_fired, c)) == NULL)
+		return;
+	if (seconds)
+		evtimer_add(c->deadline, &tv);
+	else
+		evtimer_del(c->deadline);
 }
 
 /* Forgets the request state so that the next one starts clean. */
@@ -110,6 +144,10 @@ conn_free_socket(struct conn *c)
 	if (c->req_timer) {
 		event_free(c->req_timer);
 		c->req_timer = NULL;
+	}
+	if (c->deadline) {
+		event_free(c->deadline);
+		c->deadline = NULL;
 	}
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
@@ -195,6 +233,9 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 		if (c->linger)
 			evtimer_add(c->linger, &tv);
 		conn_set_timeout(c, LINGER_SECONDS);
+		/* Read (and discard) while lingering, so the client sees the
+		 * answer rather than a reset. */
+		bufferevent_enable(c->bev, EV_READ);
 	}
 }
 
@@ -273,6 +314,7 @@ on_message_begin(llhttp_t *p)
 
 	conn_reset_request(c);
 	conn_set_timeout(c, c->front->cfg->header_timeout);
+	conn_deadline(c, c->front->cfg->header_timeout);
 	if (t) {
 		struct timeval tv = { .tv_sec = t, .tv_usec = 0 };
 
@@ -392,6 +434,7 @@ on_headers_complete(llhttp_t *p)
 	int method = llhttp_get_method(p);
 
 	c->keepalive = llhttp_should_keep_alive(p);
+	conn_deadline(c, 0);
 	if (conn_authorise(c) == -1)
 		return conn_refuse(c, 403, "certificate does not map to a Party");
 	if (c->over_limit) {
@@ -421,7 +464,7 @@ on_headers_complete(llhttp_t *p)
 			    "HTTP/1.1 100 Continue\r\n\r\n");
 		return 0;
 	}
-	if (method != HTTP_GET && method != HTTP_HEAD)
+	if (method != HTTP_GET)
 		return conn_refuse(c, 405, "method not allowed");
 	/* GET requests carry no body; anything else is refused. */
 	if (p->content_length > 0 || (p->flags & F_CHUNKED))
@@ -574,6 +617,7 @@ conn_handshake_done(struct conn *c)
 	}
 	c->state = CONN_READING;
 	conn_set_timeout(c, c->front->cfg->header_timeout);
+	conn_deadline(c, 0);
 	conn_parse(c);
 }
 
@@ -677,6 +721,7 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	f->conns = c;
 	f->nconns++;
 	conn_set_timeout(c, f->cfg->handshake_timeout);
+	conn_deadline(c, f->cfg->handshake_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

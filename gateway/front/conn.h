@@ -68,6 +68,7 @@ struct conn {
 	char                cert_sha256[65];
 	struct event       *linger;
 	struct event       *req_timer;    /* request_timeout, when configured */
+	struct event       *deadline;     /* handshake / header deadline */
 
 	/* the request being parsed */
 	llhttp_t            parser;
