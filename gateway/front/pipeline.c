@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "front/front.h"
 #include "inspect/inspect.h"
+#include "inspect/sandbox.h"
 
 #define WORKERS_MAX 64
 
@@ -57,8 +58,12 @@ pipeline_worker(void *arg)
 	struct inspector *in;
 	struct pipeline_job *job;
 
+	char err[256];
+
 	if ((in = inspector_new()) == NULL)
 		fatalx("%s: cannot create an inspector", __func__);
+	if (sandbox_inspector(err, sizeof(err)) == -1)
+		fatalx("%s: cannot sandbox the inspector: %s", __func__, err);
 	for (;;) {
 		pthread_mutex_lock(&p->mtx);
 		while (p->todo == NULL && !p->stop)
