@@ -10,8 +10,11 @@
  * registered; ARCHIVE_WARN is an error (it also means "an external program
  * would run"); no passphrase is ever given. The archive is read through our
  * own pread callbacks, so the verdict does not depend on the fd's offset.
- * Zips are first cross-checked by zipcd.c; a zip whose structure is hostile
- * is not expanded at all.
+ * Zips use libarchive's seeking reader (it follows the central directory,
+ * as Windows, 7-Zip and Python do) and are first cross-checked by zipcd.c
+ * against their local headers; a zip whose structure is hostile is not
+ * expanded at all. A lone .gz or .xz that is not a tar is refused
+ * (archive-unreadable): the raw format is not registered.
  *
  * Nested archives and documents that need a deeper check (PDF, CSV, OOXML)
  * are spooled to a memfd (bounded) and checked in turn; nested archives
@@ -21,12 +24,14 @@
  * Member names (the one place this module goes beyond libarchive) are
  * checked for traversal, absolute and drive paths, ':', empty names, control
  * and bidi characters, trailing dots and spaces, Windows reserved names, and
- * for duplicates and collisions. LIMITATION: with no ICU or libunistring,
- * "collide after NFC and case folding" is approximated: an ASCII letter
- * followed by a combining mark is composed when the result is in
- * U+00C0..U+017F (the NFD names macOS writes), and case is folded for ASCII,
- * Latin-1, Latin Extended-A, basic Greek and Cyrillic. Other scripts are
- * compared byte for byte after that.
+ * for duplicates and collisions. libarchive hands names over in NFC when it
+ * converts them (zip names flagged UTF-8, pax paths); for the rest (raw
+ * ustar/GNU names, legacy zips) and for case, with no ICU or libunistring,
+ * "collide after NFC and case folding" is approximated (LIMITATION): an
+ * ASCII letter followed by a combining mark is composed when the result is
+ * in U+00C0..U+017F (the NFD names macOS writes), and case is folded for
+ * ASCII, Latin-1, Latin Extended-A, basic Greek and Cyrillic. Other scripts
+ * are compared byte for byte after that.
  *
  * The manifest has one line per regular member, nested ones included:
  * "path\tsize\tsha256\ttype\n", where a nested member's path is
@@ -599,7 +604,7 @@ arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
 	const uint8_t *s = (const uint8_t *)name;
 	size_t len = strlen(name), i, n, start, end;
 	uint32_t c;
-	int ctl = 0, bidi = 0, r;
+	int ctl = 0, bidi = 0, dotdot = 0, r;
 	const char *other;
 	char *key;
 
@@ -642,7 +647,8 @@ arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
 		if (end == start || (end - start == 1 && s[start] == '.'))
 			continue;
 		if (end - start == 2 && s[start] == '.' && s[start + 1] == '.') {
-			inspect_finding(res, 1, "path-traversal", path, "'..' in a path");
+			if (!dotdot++)
+				inspect_finding(res, 1, "path-traversal", path, "'..' in a path");
 			continue;
 		}
 		if (s[end - 1] == '.' || s[end - 1] == ' ')
@@ -868,8 +874,8 @@ arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
 		if (m->size > p->archive_ratio_min &&
 		    m->size / (src->consumed - start + ARC_BLOCK) > p->archive_ratio) {
 			arc_stop(run, "compression-ratio", m->path,
-			    "%" PRIu64 " bytes from about %" PRIu64 " compressed, over %" PRIu64 ":1",
-			    m->size, src->consumed - start, p->archive_ratio);
+			    "%" PRIu64 " bytes expanded from at most %" PRIu64 ", over %" PRIu64 ":1",
+			    m->size, src->consumed - start + ARC_BLOCK, p->archive_ratio);
 			return 0;
 		}
 		if (m->spool != -1 && m->size > ARC_SPOOL_MAX) {
@@ -942,7 +948,8 @@ arc_member_check(struct arc_run *run, struct archive_entry *e, struct member *m,
 	if (m->binary_at > 0)
 		inspect_finding(res, 1, "text-binary", m->path,
 		    "binary data at offset %" PRIu64 " of a text", m->binary_at - 1);
-	snprintf(m->mime, sizeof(m->mime), "%s", types_text_by_name(m->mime, m->name));
+	if ((t = types_text_by_name(m->mime, m->name)) != m->mime)
+		snprintf(m->mime, sizeof(m->mime), "%s", t);
 	if (m->spool != -1 && (types_maybe_ooxml(m->mime) || arc_is_pk(run->prefix, m->plen))) {
 		if (ooxml_inspect(m->spool, m->size, p, m->path, res, &k) == -1)
 			inspect_finding(res, 1, "inspect-error", m->path,
@@ -957,7 +964,8 @@ arc_member_check(struct arc_run *run, struct archive_entry *e, struct member *m,
 	if (!types_member_allowed(m->mime))
 		inspect_finding(res, 1, "member-type-not-allowed", m->path,
 		    "%s is not an evidence type", m->mime);
-	else if (m->size > 0 && types_ext_known(m->name) && !types_ext_ok(m->mime, m->name))
+	else if (m->size > 0 && types_ext_known(m->name) && !types_ext_ok(m->mime, m->name) &&
+	    types_os_metadata(m->path, run->prefix, m->plen) == NULL)
 		inspect_finding(res, 1, "extension-mismatch", m->path,
 		    "the extension does not fit %s", m->mime);
 	if (man_line(run, m) == -1)

@@ -73,6 +73,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +96,9 @@
 	MAGIC_NO_COMPRESS_FORK)
 
 struct inspector {
-	magic_t  magic;
-	uint8_t *buf;    /* TYPES_MAGIC_BYTES: the prefix, then the text scan */
+	magic_t   magic;
+	uint8_t  *buf;    /* TYPES_MAGIC_BYTES: the prefix, then the text scan */
+	locale_t  utf8;   /* C.UTF-8 (libarchive converts names to the thread's locale) */
 };
 
 struct inspector *
@@ -121,6 +123,11 @@ inspector_new(void)
 		log_warnx("%s: magic_setparam: %s", __func__, magic_error(in->magic));
 		goto fail;
 	}
+	/* Without it, a non-ASCII member name is a libarchive warning, so a
+	 * rejection: fail closed, but say why. */
+	if ((in->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == (locale_t)0)
+		log_warnx("%s: no C.UTF-8 locale: non-ASCII member names will be refused",
+		    __func__);
 	return in;
  fail:
 	inspector_free(in);
@@ -134,6 +141,8 @@ inspector_free(struct inspector *in)
 		return;
 	if (in->magic != NULL)
 		magic_close(in->magic);
+	if (in->utf8 != (locale_t)0)
+		freelocale(in->utf8);
 	free(in->buf);
 	free(in);
 }
@@ -303,36 +312,26 @@ inspect_is_pk(const uint8_t *p, size_t len)
 	    ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6));
 }
 
-int
-inspector_run(struct inspector *in, const struct inspect_request *req,
+/* The body of inspector_run, in the thread's UTF-8 locale. */
+static void
+inspect_file(struct inspector *in, const struct inspect_request *req,
     struct inspect_result *res)
 {
-	const struct policy *p;
+	const struct policy *p = req->policy;
 	enum ooxml_kind k = OOXML_NONE;
 	char type[MIME_MAX];
 	const char *t;
 	size_t len;
 	int exec, zipped = 0, text_nul = 0, r;
 
-	if (in == NULL || req == NULL || res == NULL)
-		return -1;
-	memset(res, 0, sizeof(*res));
-	res->accepted = 1;
-	snprintf(res->type, sizeof(res->type), "application/octet-stream");
-	if (req->fd < 0 || req->kind == NULL || req->policy == NULL || req->filename == NULL) {
-		inspect_finding(res, 1, "inspect-error", "", "incomplete inspection request");
-		return 0;
-	}
-	p = req->policy;
-
 	len = req->size < TYPES_MAGIC_BYTES ? (size_t)req->size : TYPES_MAGIC_BYTES;
 	if (inspect_pread(req->fd, in->buf, len, 0) == -1) {
 		inspect_finding(res, 1, "read-error", "", "the file could not be read");
-		return 0;
+		return;
 	}
 	if (inspect_type(in, in->buf, len, type) == -1) {
 		inspect_finding(res, 1, "inspect-error", "", "the file could not be typed");
-		return 0;
+		return;
 	}
 	text_nul = memchr(in->buf, 0, len) != NULL;
 	if ((exec = types_is_executable(type, in->buf, len)))
@@ -359,14 +358,16 @@ inspector_run(struct inspector *in, const struct inspect_request *req,
 		inspect_finding(res, 1, "extension-mismatch", "",
 		    "the name's extension does not fit %s", res->type);
 
-	/* A zip hidden behind (or appended to) another type. */
-	if (!exec && !zipped && (r = zipcd_probe(req->fd, req->size)) != 0) {
+	/* A zip hidden behind (or appended to) another type. Not for other
+	 * archives: a tar holds member zips, end records included, as is. */
+	if (!exec && !zipped && !types_is_archive(res->type) &&
+	    (r = zipcd_probe(req->fd, req->size)) != 0) {
 		if (r == -1 || archive_zipcd(req->fd, req->size, p, "", res) == -1)
 			inspect_finding(res, 1, "inspect-error", "",
 			    "the zip structure check could not finish");
 	}
 	if (!res->accepted)
-		return 0;
+		return;
 
 	/* The type is allowed: its content checks. */
 	if (strcmp(res->type, TYPE_PDF) == 0)
@@ -386,5 +387,27 @@ inspector_run(struct inspector *in, const struct inspect_request *req,
 	if (types_is_text(res->type) && !text_nul &&
 	    inspect_text_scan(in, req, res, len) == -1)
 		inspect_finding(res, 1, "read-error", "", "the file could not be read");
+}
+
+int
+inspector_run(struct inspector *in, const struct inspect_request *req,
+    struct inspect_result *res)
+{
+	locale_t old = (locale_t)0;
+
+	if (in == NULL || req == NULL || res == NULL)
+		return -1;
+	memset(res, 0, sizeof(*res));
+	res->accepted = 1;
+	snprintf(res->type, sizeof(res->type), "application/octet-stream");
+	if (req->fd < 0 || req->kind == NULL || req->policy == NULL || req->filename == NULL) {
+		inspect_finding(res, 1, "inspect-error", "", "incomplete inspection request");
+		return 0;
+	}
+	if (in->utf8 != (locale_t)0)
+		old = uselocale(in->utf8);
+	inspect_file(in, req, res);
+	if (in->utf8 != (locale_t)0)
+		uselocale(old);
 	return 0;
 }

@@ -15,7 +15,7 @@
  * (bytes read), inspect_seconds.
  *
  * Findings (all reject):
- *   ooxml-macro-enabled          a macro-enabled content type (…macroEnabled…)
+ *   ooxml-macro-enabled          a macro-enabled content type (...macroEnabled...)
  *   ooxml-vba-project            vbaProject.bin / vbaData.xml, VBA content or relationship type
  *   ooxml-ole-part               a part starting D0 CF 11 E0 A1 B1 1A E1 (OLE), whatever its name
  *   ooxml-macrosheet             Excel 4 macro sheet (xl/macrosheets/, (intl)macrosheet types)
@@ -40,9 +40,10 @@
  * application/encrypted.
  *
  * External hyperlinks (click to open a web page or mail) are the one kind of
- * external relationship allowed: every other one (attachedTemplate,
- * oleObject, frame, image, externalLinkPath, file:// or UNC hyperlinks, …)
- * is fetched or run by Office when the file opens and is rejected.
+ * external relationship allowed (OOXML_ALLOW_WEB_LINKS); every other one
+ * (attachedTemplate, oleObject, frame, image, externalLinkPath, file:// or
+ * UNC hyperlinks...) is fetched or run by Office when the file opens, or
+ * leaks credentials, and is rejected.
  */
 #include <sys/types.h>
 
@@ -58,7 +59,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "common/log.h"
 #include "inspect/checks.h"
 #include "inspect/xml.h"
 
@@ -67,6 +67,9 @@
 #define OOXML_INSTR_MAX    256     /* bytes of a Word field code kept (its first word decides) */
 #define OOXML_OLE_BLOCK    (64 * 1024)  /* read size when scanning an OLE file's directory */
 #define OOXML_NSSEP        '|'     /* expat namespace separator: names read "URI|local" */
+/* 1: an external relationship of type hyperlink to http(s):// or mailto:
+ * (opened only when clicked) is allowed; 0: every external one is rejected. */
+#define OOXML_ALLOW_WEB_LINKS 1
 
 static const uint8_t ole_sig[8] = { 0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1 };
 
@@ -354,7 +357,7 @@ check_relationship(struct ooxml_part *pt, const char *type, const char *target,
 	const char *shortt = strrchr(t, '/') != NULL ? strrchr(t, '/') + 1 : t;
 
 	if (mode != NULL && strcasecmp(mode, "External") == 0) {
-		int link = ci_suffix(t, "/hyperlink") && target != NULL &&
+		int link = OOXML_ALLOW_WEB_LINKS && ci_suffix(t, "/hyperlink") && target != NULL &&
 		    (ci_prefix(target, "http://") || ci_prefix(target, "https://") ||
 		    ci_prefix(target, "mailto:"));
 

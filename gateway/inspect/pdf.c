@@ -82,6 +82,9 @@
 #define PDF_PE_CHECKS          4096          /* MZ headers whose PE offset is read, per file */
 #define PDF_PE_OFFSET_MAX      (1u << 20)    /* e_lfanew beyond this is not a PE */
 #define PDF_TIME_TOKENS        65536         /* tokens between two looks at the clock */
+#define PDF_HIDDEN_MAX         4096          /* "N G obj" headers outside the syntax parsed, per file */
+#define PDF_HIDDEN_OVERLAP     128           /* bytes kept between two windows of that scan */
+#define PDF_HIDDEN_WS          4096          /* white space allowed inside such a header */
 
 enum pdf_code {
 	F_HEADER, F_JS, F_LAUNCH, F_EMBEDDED, F_RICHMEDIA, F_XFA, F_AUTO, F_OBFUSCATION,
@@ -259,6 +262,12 @@ static void parse_buffer(struct pdf_ctx *, const uint8_t *, uint64_t, uint64_t, 
     enum arole, int);
 static int def_cmp(const void *, const void *);
 static void resolve(struct pdf_ctx *);
+static int u64_cmp(const void *, const void *);
+static void parse_file_object(struct pdf_ctx *, uint64_t, enum arole);
+static int raw_at(struct pdf_ctx *, const uint8_t *, uint64_t, size_t, uint64_t);
+static int header_before(struct pdf_ctx *, const uint8_t *, uint64_t, size_t, uint64_t,
+    uint64_t *, uint64_t *);
+static void scan_hidden(struct pdf_ctx *);
 static void scan_signatures(struct pdf_ctx *);
 static void check_tail(struct pdf_ctx *);
 static int pdf_late(struct pdf_ctx *);
@@ -362,6 +371,8 @@ src_find(struct pdf_src *s, uint64_t from, const char *pat, size_t plen)
 		if (src_fill(s) == -1)
 			return -2;
 		avail = s->blen;
+		if (avail < plen)
+			return -2;          /* a short read before the end: an I/O error */
 		if ((p = memmem(s->buf, avail, pat, plen)) != NULL)
 			return (int64_t)(s->boff + (uint64_t)(p - s->buf));
 		if (off + avail >= s->size)
@@ -1261,16 +1272,40 @@ def_cmp(const void *a, const void *b)
 	return x->num < y->num ? -1 : x->num > y->num;
 }
 
+/* Parses the one object whose "N G obj" starts at OFF in the file, as a
+ * viewer would, its value in role ROLE. Records nothing. */
+static void
+parse_file_object(struct pdf_ctx *c, uint64_t off, enum arole role)
+{
+	struct pdf_parse ps;
+	struct pdf_src fsrc;
+
+	memset(&fsrc, 0, sizeof(fsrc));
+	fsrc.fd = c->fd;
+	fsrc.size = c->size;
+	fsrc.pos = off;
+	fsrc.buf = c->window;
+	memset(&ps, 0, sizeof(ps));
+	ps.c = c;
+	ps.src = &fsrc;
+	ps.file = 1;
+	ps.resolving = 1;
+	ps.single = 1;
+	ps.root_role = role;
+	ps.objstm = PDF_NO_OBJSTM;
+	parse_run(&ps);
+}
+
 static void
 resolve(struct pdf_ctx *c)
 {
-	struct pdf_src fsrc;
 	size_t lo, hi, mid, i, k;
 
 	if (c->npend == 0)
 		return;
 	/* a stable order is not needed: every definition of a number is checked */
-	qsort(c->defs, c->ndefs, sizeof(*c->defs), def_cmp);
+	if (c->ndefs > 0)
+		qsort(c->defs, c->ndefs, sizeof(*c->defs), def_cmp);
 	if ((c->done = calloc(PDF_RESOLVE_MAX, sizeof(*c->done))) == NULL) {
 		c->ioerr = 1;
 		return;
@@ -1302,23 +1337,7 @@ resolve(struct pdf_ctx *c)
 			struct pdf_def *d = &c->defs[i];
 
 			if (d->objstm == PDF_NO_OBJSTM) {
-				struct pdf_parse ps;
-
-				memset(&fsrc, 0, sizeof(fsrc));
-				fsrc.fd = c->fd;
-				fsrc.size = c->size;
-				fsrc.pos = d->off;
-				fsrc.buf = c->window;
-				fsrc.boff = fsrc.blen = 0;
-				memset(&ps, 0, sizeof(ps));
-				ps.c = c;
-				ps.src = &fsrc;
-				ps.file = 1;
-				ps.resolving = 1;
-				ps.single = 1;
-				ps.root_role = (enum arole)p.role;
-				ps.objstm = PDF_NO_OBJSTM;
-				parse_run(&ps);
+				parse_file_object(c, d->off, (enum arole)p.role);
 			} else {
 				struct pdf_objstm *os = &c->objstms[d->objstm];
 				char why[64];
@@ -1347,6 +1366,154 @@ resolve(struct pdf_ctx *c)
 			}
 		}
 	}
+}
+
+/* ---- objects the tokeniser did not see ---- */
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The file's byte at POS: from the window BUF ([OFF, OFF + N)) or read
+ * alone. -1 on a read error. */
+static int
+raw_at(struct pdf_ctx *c, const uint8_t *buf, uint64_t off, size_t n, uint64_t pos)
+{
+	uint8_t b;
+
+	if (pos >= off && pos < off + n)
+		return buf[pos - off];
+	if (pread(c->fd, &b, 1, (off_t)pos) != 1) {
+		c->ioerr = 1;
+		return -1;
+	}
+	return b;
+}
+
+/* Whether "obj" at OBJ ends an "N G obj" header: 1 with its start and N,
+ * 0 if not, -1 if its white space runs past PDF_HIDDEN_WS (or a read error). */
+static int
+header_before(struct pdf_ctx *c, const uint8_t *buf, uint64_t off, size_t n, uint64_t obj,
+    uint64_t *start, uint64_t *num)
+{
+	uint64_t pos = obj, first;
+	int part, ch, digits, ws;
+
+	for (part = 0; part < 2; part++) {
+		/* white space, then digits: the generation, then the number */
+		for (ws = 0; pos > 0 && (ch = raw_at(c, buf, off, n, pos - 1)) >= 0 && is_ws(ch);
+		    pos--)
+			if (++ws > PDF_HIDDEN_WS)
+				return -1;
+		if (c->ioerr)
+			return -1;
+		if (ws == 0)
+			return 0;
+		for (digits = 0; pos > 0 && (ch = raw_at(c, buf, off, n, pos - 1)) >= '0' &&
+		    ch <= '9'; pos--)
+			if (++digits > 10)
+				return 0;
+		if (c->ioerr)
+			return -1;
+		if (digits == 0)
+			return 0;
+	}
+	*start = first = pos;
+	for (*num = 0; first < pos + 10 && (ch = raw_at(c, buf, off, n, first)) >= '0' &&
+	    ch <= '9'; first++)
+		*num = *num * 10 + (uint64_t)(ch - '0');
+	return *num <= INT32_MAX ? 1 : 0;
+}
+
+/* An "N G obj" header inside stream data, a string or a comment is skipped
+ * by the tokeniser, but a viewer reaches it through an xref entry, or when
+ * it rebuilds a broken xref by scanning the raw bytes. So every such header
+ * in the raw file is parsed as the viewer would parse it (names checked) and
+ * becomes a definition that actions may resolve to. */
+static void
+scan_hidden(struct pdf_ctx *c)
+{
+	uint64_t *starts = NULL, off, start, num;
+	uint8_t *buf = NULL;
+	size_t nstarts = 0, i, n, lo, hi;
+	unsigned hidden = 0;
+	ssize_t r;
+	int last, hdr;
+
+	if ((starts = calloc(c->ndefs ? c->ndefs : 1, sizeof(*starts))) == NULL ||
+	    (buf = malloc(PDF_BUF)) == NULL) {
+		c->ioerr = 1;
+		goto out;
+	}
+	for (i = 0; i < c->ndefs; i++)
+		if (c->defs[i].objstm == PDF_NO_OBJSTM)
+			starts[nstarts++] = c->defs[i].off;
+	if (nstarts > 0)
+		qsort(starts, nstarts, sizeof(*starts), u64_cmp);
+	for (off = 0; off < c->size && !c->fatal && !c->ioerr;) {
+		n = c->size - off < PDF_BUF ? (size_t)(c->size - off) : PDF_BUF;
+		do
+			r = pread(c->fd, buf, n, (off_t)off);
+		while (r < 0 && errno == EINTR);
+		if (r != (ssize_t)n) {
+			c->ioerr = 1;
+			goto out;
+		}
+		last = off + n >= c->size;
+		/* this window owns [PDF_HIDDEN_OVERLAP/2, n - PDF_HIDDEN_OVERLAP/2),
+		 * the first and the last one their edges too */
+		for (i = off == 0 ? 0 : PDF_HIDDEN_OVERLAP / 2;
+		    i + 3 <= n && (last || i + PDF_HIDDEN_OVERLAP / 2 < n) && !c->fatal; i++) {
+			const uint8_t *q = memmem(buf + i, n - i, "obj", 3);
+
+			if (q == NULL)
+				break;
+			i = (size_t)(q - buf);
+			if (!last && i + PDF_HIDDEN_OVERLAP / 2 >= n)
+				break;
+			if (i + 3 < n && !is_ws(buf[i + 3]) && !is_delim(buf[i + 3]))
+				continue;               /* "object", "objects" */
+			if ((hdr = header_before(c, buf, off, n, off + i, &start, &num)) == 0)
+				continue;
+			if (hdr == -1 && c->ioerr)
+				break;
+			if (hdr == -1) {
+				pdf_find(c, 1, F_LIMITS, "object header with more than %d bytes of "
+				    "white space", PDF_HIDDEN_WS);
+				c->fatal = 1;
+				break;
+			}
+			for (lo = 0, hi = nstarts; lo < hi;) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (starts[mid] < start)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < nstarts && starts[lo] == start)
+				continue;               /* the tokeniser saw this one */
+			if (++hidden > PDF_HIDDEN_MAX) {
+				pdf_find(c, 1, F_LIMITS, "more than %d object headers outside the "
+				    "object syntax", PDF_HIDDEN_MAX);
+				c->fatal = 1;
+				break;
+			}
+			if (def_add(c, (uint32_t)num, PDF_NO_OBJSTM, start, 0) == -1)
+				break;
+			parse_file_object(c, start, R_NONE);
+		}
+		if (last)
+			break;
+		off += n - PDF_HIDDEN_OVERLAP;
+	}
+out:
+	free(starts);
+	free(buf);
 }
 
 /* ---- polyglots and the tail ---- */
@@ -1420,11 +1587,9 @@ scan_signatures(struct pdf_ctx *c)
 					}
 				}
 			}
-			if (off + n >= segend)
+			if (off + n >= segend || n <= 4)
 				break;
 			off += n - 4;           /* signatures may straddle two reads */
-			if (n <= 4)
-				break;
 		}
 	}
 }
@@ -1540,6 +1705,8 @@ pdf_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 		c.fatal = 1;
 	}
 	if (!c.fatal)
+		scan_hidden(&c);
+	if (!c.fatal && !c.ioerr)
 		resolve(&c);
 	if (c.ioerr)
 		goto fail;

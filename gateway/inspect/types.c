@@ -56,14 +56,15 @@ static const char *const types_exec[] = {
 	NULL
 };
 
-/* Extensions a desktop runs or opens as a program, whatever the bytes. */
+/* Extensions a desktop runs when the file is opened (Windows Explorer, a
+ * macOS Finder double-click), whatever the bytes: a text named .bat or .js
+ * is a program there. Unix scripts are caught by their shebang instead. */
 static const char *const types_exec_ext[] = {
 	"exe", "dll", "com", "scr", "cpl", "sys", "drv", "ocx", "pif",
 	"bat", "cmd", "ps1", "psm1", "psd1", "vbs", "vbe", "js", "jse",
 	"wsf", "wsh", "hta", "lnk", "url", "scf", "msi", "msp", "mst",
 	"msc", "jar", "reg", "inf", "appx", "msix", "application",
-	"gadget", "desktop", "sh", "bash", "ksh", "csh", "zsh", "command",
-	"py", "pyw", "pl", "rb", "php", "so", "dylib", "elf",
+	"gadget", "settingcontent-ms", "desktop", "command",
 	NULL
 };
 

@@ -15,9 +15,18 @@
  * adds " HH:MM[:SS]" when the time is not midnight; time formats 18-21,
  * 45-47 or custom with h or s give HH:MM[:SS]). Text fields are trimmed and
  * control characters become spaces.
+ *
+ * Rows: after the header row, each row whose reference cell is not empty
+ * (and is not the header repeated) is one workbook_ref; blank rows and rows
+ * without a reference are skipped and end nothing. More than the policy's
+ * workbook_rows references, a reference over WB_REF_MAX bytes or a file
+ * name over 255 bytes is an error (the row cannot be kept faithfully);
+ * obligation and description are cut to their fields. A hash cell of 64
+ * hex digits is kept lowercased; anything else is kept as given (cut below
+ * 64 bytes) and can only mismatch. Part names are fixed where Excel puts
+ * them (xl/workbook.xml and its relationships); the other parts are found
+ * through those relationships (targets relative to xl/, or absolute).
  */
-#include <sys/types.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -27,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -146,18 +154,18 @@ struct wb {
 	/* workbook.xml and its relationships */
 	int                  date1904;
 	struct wb_sheetref  *sheets;
-	size_t               nsheets;
+	size_t               nsheets, sheetcap;
 	struct wb_rel       *rels;
-	size_t               nrels;
+	size_t               nrels, relcap;
 	char                 sst_path[WB_PATH_MAX];
 	char                 styles_path[WB_PATH_MAX];
 
 	/* styles.xml */
 	uint32_t            *xf_fmt;   /* numFmtId of each cellXfs entry */
 	uint8_t             *xf_cls;   /* FMT_* of each */
-	size_t               nxf;
-	struct { uint32_t id; uint8_t cls; } *fmts;
-	size_t               nfmts;
+	size_t               nxf, xfcap;
+	struct wb_numfmt { uint32_t id; uint8_t cls; } *fmts;
+	size_t               nfmts, fmtcap;
 
 	/* sharedStrings.xml: strings in one pool, NUL-separated */
 	char                *pool;
@@ -186,6 +194,32 @@ wb_fail(struct wb *w, const char *fmt, ...)
 		va_end(ap);
 		w->failed = 1;
 	}
+}
+
+/* Room for element N of array V (*CAP allocated, at most MAX of SIZE
+ * bytes): V or its new place, or NULL (WHY set; V is still valid). */
+static void *
+wb_grow(struct wb *w, void *v, size_t n, size_t *cap, size_t max, size_t size,
+    const char *what)
+{
+	size_t c;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	if (n >= max) {
+		wb_fail(w, "more than %zu %s", max, what);
+		return NULL;
+	}
+	c = *cap ? *cap * 2 : 16;
+	if (c > max)
+		c = max;
+	if ((nv = reallocarray(v, c, size)) == NULL) {
+		wb_fail(w, "out of memory");
+		return NULL;
+	}
+	*cap = c;
+	return nv;
 }
 
 /* --- text helpers --- */
@@ -613,10 +647,10 @@ wb_start_workbook(struct wb *w, enum wb_el el, const char **atts)
 		v = wb_attr(atts, "date1904");
 		w->date1904 = v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 	} else if (el == EL_SHEET && wb_up(w, 1) == EL_SHEETS) {
-		if (w->nsheets == WB_SHEETS_MAX) {
-			wb_fail(w, "more than %u sheets", WB_SHEETS_MAX);
+		if ((s = wb_grow(w, w->sheets, w->nsheets, &w->sheetcap, WB_SHEETS_MAX,
+		    sizeof(*s), "sheets")) == NULL)
 			return;
-		}
+		w->sheets = s;
 		s = &w->sheets[w->nsheets++];
 		memset(s, 0, sizeof(*s));
 		if ((v = wb_attr(atts, "name")) != NULL)
@@ -659,10 +693,10 @@ wb_start_rels(struct wb *w, enum wb_el el, const char **atts)
 	if (id == NULL || type == NULL || target == NULL || strlen(id) >= WB_ID_MAX ||
 	    (mode != NULL && strcmp(mode, "Internal") != 0))
 		return;                /* external targets are never followed */
-	if (w->nrels == WB_RELS_MAX) {
-		wb_fail(w, "more than %u workbook relationships", WB_RELS_MAX);
+	if ((r = wb_grow(w, w->rels, w->nrels, &w->relcap, WB_RELS_MAX, sizeof(*r),
+	    "workbook relationships")) == NULL)
 		return;
-	}
+	w->rels = r;
 	r = &w->rels[w->nrels];
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->type = wb_reltype_of(type);
@@ -675,6 +709,8 @@ static void
 wb_start_styles(struct wb *w, enum wb_el el, const char **atts)
 {
 	const char *id, *code;
+	struct wb_numfmt *f;
+	uint32_t *x;
 	uint64_t v;
 
 	if (el == EL_NUMFMT && wb_up(w, 1) == EL_NUMFMTS) {
@@ -682,18 +718,18 @@ wb_start_styles(struct wb *w, enum wb_el el, const char **atts)
 		code = wb_attr(atts, "formatCode");
 		if (id == NULL || code == NULL || wb_uint(id, UINT32_MAX, &v) != 0)
 			return;
-		if (w->nfmts == WB_NUMFMT_MAX) {
-			wb_fail(w, "more than %u number formats", WB_NUMFMT_MAX);
+		if ((f = wb_grow(w, w->fmts, w->nfmts, &w->fmtcap, WB_NUMFMT_MAX, sizeof(*f),
+		    "number formats")) == NULL)
 			return;
-		}
+		w->fmts = f;
 		w->fmts[w->nfmts].id = (uint32_t)v;
 		w->fmts[w->nfmts++].cls = wb_code_class(code);
 	} else if (el == EL_XF && wb_up(w, 1) == EL_CELLXFS) {
 		id = wb_attr(atts, "numFmtId");
-		if (w->nxf == WB_XF_MAX) {
-			wb_fail(w, "more than %u cell formats", WB_XF_MAX);
+		if ((x = wb_grow(w, w->xf_fmt, w->nxf, &w->xfcap, WB_XF_MAX, sizeof(*x),
+		    "cell formats")) == NULL)
 			return;
-		}
+		w->xf_fmt = x;
 		if (id == NULL || wb_uint(id, UINT32_MAX, &v) != 0)
 			v = 0;
 		w->xf_fmt[w->nxf++] = (uint32_t)v;
@@ -898,8 +934,8 @@ wb_row_done(struct wb *w)
 
 	for (int i = 0; i < ROLE_N; i++)
 		wb_clean(sh->val[i].s);
-	if (sh->val[ROLE_REF].s[0] == '\0')
-		return;                /* a row without a reference is skipped */
+	if (sh->val[ROLE_REF].s[0] == '\0' || wb_role_of(sh->val[ROLE_REF].s) == ROLE_REF)
+		return;                /* no reference, or the header repeated: skipped */
 	if (o->n >= w->rows_max) {
 		wb_fail(w, "sheet '%s': too many rows (more than %u references)", sh->name,
 		    w->rows_max);
@@ -1245,14 +1281,10 @@ workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_ref
 	w->rows_max = p->workbook_rows ? p->workbook_rows : WB_ROWS_DEFAULT;
 	w->depth_max = p->xml_depth ? p->xml_depth : WB_DEPTH_DEFAULT;
 	w->part_max = p->xml_part_max ? p->xml_part_max : WB_PART_DEFAULT;
-	w->budget = w->part_max * WB_XML_BUDGET;
+	w->budget = w->part_max > UINT64_MAX / WB_XML_BUDGET ? UINT64_MAX :
+	    w->part_max * WB_XML_BUDGET;
 	w->members_max = p->archive_members ? p->archive_members : WB_MEMBERS_DEFAULT;
 	if ((w->stack = calloc(w->depth_max + 1, 1)) == NULL ||
-	    (w->sheets = calloc(WB_SHEETS_MAX, sizeof(*w->sheets))) == NULL ||
-	    (w->rels = calloc(WB_RELS_MAX, sizeof(*w->rels))) == NULL ||
-	    (w->xf_fmt = calloc(WB_XF_MAX, sizeof(*w->xf_fmt))) == NULL ||
-	    (w->xf_cls = calloc(WB_XF_MAX, sizeof(*w->xf_cls))) == NULL ||
-	    (w->fmts = calloc(WB_NUMFMT_MAX, sizeof(*w->fmts))) == NULL ||
 	    (w->out = calloc(1, sizeof(*w->out))) == NULL) {
 		wb_fail(w, "out of memory");
 		goto fail;
@@ -1289,6 +1321,10 @@ workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_ref
 	if ((w->sst_path[0] && !parts[0].seen) || (w->styles_path[0] && !parts[1].seen)) {
 		wb_fail(w, "zip: no %s", w->sst_path[0] && !parts[0].seen ? w->sst_path :
 		    w->styles_path);
+		goto fail;
+	}
+	if ((w->xf_cls = calloc(w->nxf ? w->nxf : 1, sizeof(*w->xf_cls))) == NULL) {
+		wb_fail(w, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < w->nxf; i++)

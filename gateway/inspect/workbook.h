@@ -11,7 +11,7 @@
  * The tab: the first sheet named like one of WORKBOOK_TAB_NAMES (in that
  * order; case and spaces ignored), else the first sheet, in workbook order,
  * whose header row has an evidence-reference column. The header row is one
- * of rows 1..20; columns are found by header text (WORKBOOK_SYNONYMS in
+ * of rows 1..20; columns are found by header text (wb_synonyms in
  * workbook.c). Each later row with a reference becomes a workbook_ref.
  */
 #ifndef INTAKE_WORKBOOK_H

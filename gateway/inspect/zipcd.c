@@ -38,6 +38,7 @@
 #define ZIPCD_DD_MAX     24           /* data descriptor: signature, CRC, two 64-bit sizes */
 #define ZIPCD_REPORT_MAX 64           /* findings reported before the check gives up */
 #define ZIPCD_NAME_BUF   65536        /* a name is at most 65535 bytes, plus NUL */
+#define ZIPCD_EOCD_SEEN  16           /* end-record candidates remembered */
 
 #define SIG_LFH    0x04034b50u
 #define SIG_CDH    0x02014b50u
@@ -47,6 +48,7 @@
 #define SIG_DD     0x08074b50u
 
 #define EXTRA_ZIP64 0x0001
+#define EXTRA_UPATH 0x7075      /* Info-ZIP Unicode Path: readers disagree on using it */
 
 #define FLAG_ENCRYPTED  0x0001
 #define FLAG_DESCRIPTOR 0x0008
@@ -77,6 +79,7 @@ struct zipcd {
 	void            *arg;
 	int              nreport;
 	int              neocd;        /* end records that parse */
+	uint64_t         eocd_pos[ZIPCD_EOCD_SEEN]; /* where the first of them are */
 	size_t           winsz;        /* window size: ZIPCD_WINDOW, or the file's if smaller */
 	char            *name;         /* ZIPCD_NAME_BUF, allocated by the first report */
 };
@@ -200,6 +203,79 @@ zip64_next(const uint8_t **d, size_t *dlen, uint64_t *out)
 	return 0;
 }
 
+/* 1 if P (N bytes) is valid UTF-8 (no overlong forms, surrogates or
+ * code points over U+10FFFF). */
+static int
+zip_utf8_valid(const uint8_t *p, size_t n)
+{
+	size_t i = 0, len, k;
+	uint32_t c;
+
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (len == 0 || n - i < len)
+			return 0;
+		c &= len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i + k] & 0x3f);
+		}
+		if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/* Whether the ASCII bytes of A and B, in order, are the same. */
+static int
+zip_ascii_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < alen && a[i] >= 0x80)
+			i++;
+		while (j < blen && b[j] >= 0x80)
+			j++;
+		if (i == alen || j == blen)
+			return i == alen && j == blen;
+		if (a[i++] != b[j++])
+			return 0;
+	}
+}
+
+/* An Info-ZIP Unicode Path field in EXTRA must name the entry as its name
+ * field does: libarchive, unzip and 7-Zip read the field, Python, Go and
+ * Java the name, so a difference is two archives in one. A legacy (not
+ * UTF-8) name may differ from the field in its non-ASCII bytes only.
+ * 0 agrees or absent, 1 reported. */
+static int
+zip_upath_check(struct zipcd *z, const uint8_t *name, uint16_t nlen, const uint8_t *x,
+    size_t xlen, const char *where)
+{
+	const uint8_t *d;
+	size_t dlen;
+
+	if (zip_extra(x, xlen, EXTRA_UPATH, &d, &dlen) != 0 || dlen < 5 || d[0] != 1)
+		return 0;
+	d += 5;     /* version, CRC-32 of the name field */
+	dlen -= 5;
+	if (zip_utf8_valid(name, nlen) ? (dlen == nlen && memcmp(d, name, nlen) == 0) :
+	    zip_ascii_same(name, nlen, d, dlen))
+		return 0;
+	zipcd_report(z, "zip-cd-mismatch", name, nlen,
+	    "the %s Unicode path field names the entry differently", where);
+	return 1;
+}
+
 struct zeocd {
 	uint64_t pos;        /* of the end record */
 	uint64_t end;        /* after its comment */
@@ -258,6 +334,8 @@ zip_eocd_find(struct zipcd *z, struct zeocd *e)
 	for (i = tlen - ZIPCD_EOCD_LEN + 1; i-- > 0; ) {
 		if (le32(tail + i) != SIG_EOCD || !zip_eocd_parse(z, base + i, tail + i, &cand))
 			continue;
+		if (nparse < ZIPCD_EOCD_SEEN)
+			z->eocd_pos[nparse] = cand.pos;
 		if (nparse++ == 0)
 			last = cand;
 		if (!have_exact && cand.end == z->size) {
@@ -270,9 +348,6 @@ zip_eocd_find(struct zipcd *z, struct zeocd *e)
 		zipcd_report(z, "zip-bad-cd", NULL, 0, "no end of central directory record");
 		return 1;
 	}
-	if (nparse > 1)
-		zipcd_report(z, "zip-multiple-eocd", NULL, 0,
-		    "%d end of central directory records (concatenated or hidden archives)", nparse);
 	*e = have_exact ? exact : last;
 	if (e->end < z->size)
 		zipcd_report(z, "zip-trailing", NULL, 0,
@@ -308,6 +383,25 @@ zip_eocd_find(struct zipcd *z, struct zeocd *e)
 	e->cd_off = le64(p + 48);
 	e->cd_end = rec;
 	return 0;
+}
+
+/* Another end record that parses, at or after the central directory of the
+ * one we use (in the directory, the comment or after it), means a second
+ * archive that other readers may see instead. End records before the
+ * directory lie inside member data (a stored zip of zips is normal
+ * evidence) or in bytes that zip-prefix and zip-gap already report. */
+static void
+zip_eocd_others(struct zipcd *z, const struct zeocd *e)
+{
+	int n = z->neocd < ZIPCD_EOCD_SEEN ? z->neocd : ZIPCD_EOCD_SEEN, others = 0;
+
+	for (int i = 0; i < n; i++)
+		if (z->eocd_pos[i] != e->pos && z->eocd_pos[i] >= e->cd_off)
+			others++;
+	if (others > 0 || z->neocd > ZIPCD_EOCD_SEEN)
+		zipcd_report(z, "zip-multiple-eocd", NULL, 0,
+		    "%d end of central directory records (concatenated or hidden archives)",
+		    z->neocd);
 }
 
 /* Reads the data descriptor after an entry's data at OFF and checks it
@@ -351,7 +445,7 @@ zip_entry_local(struct zipcd *z, const struct zeocd *e, const uint8_t *name,
 	uint32_t lcrc;
 	uint64_t lcsize, lusize, data, ddlen = 0;
 	size_t dlen;
-	int r;
+	int r, mismatch = 0;
 
 	if (lho > e->cd_off || e->cd_off - lho < ZIPCD_LFH_LEN) {
 		zipcd_report(z, "zip-bad-cd", name, nlen,
@@ -380,12 +474,16 @@ zip_entry_local(struct zipcd *z, const struct zeocd *e, const uint8_t *name,
 	}
 	if ((r = zwin_get(z, &z->loc, lho + ZIPCD_LFH_LEN, (size_t)lnlen + lxlen, &p)) != 0)
 		return r == 1 ? 1 : -1;
+	/* Report the first disagreement only, but keep going: the entry's
+	 * range still counts for overlaps. */
 	if (lnlen != nlen || memcmp(p, name, nlen) != 0) {
 		zipcd_report(z, "zip-cd-mismatch", name, nlen,
 		    "the local header names the entry differently");
-		return 0;
+		mismatch = 1;
 	}
 	x = p + lnlen;
+	if (!mismatch && zip_upath_check(z, p, lnlen, x, lxlen, "local"))
+		mismatch = 1;
 	if ((lusize == 0xffffffffu || lcsize == 0xffffffffu) &&
 	    zip_extra(x, lxlen, EXTRA_ZIP64, &d, &dlen) == 0) {
 		/* The local ZIP64 field holds both sizes, or only the large ones. */
@@ -394,33 +492,31 @@ zip_entry_local(struct zipcd *z, const struct zeocd *e, const uint8_t *name,
 			lcsize = le64(d + 8);
 		} else if ((lusize == 0xffffffffu && zip64_next(&d, &dlen, &lusize) == -1) ||
 		    (lcsize == 0xffffffffu && zip64_next(&d, &dlen, &lcsize) == -1)) {
-			zipcd_report(z, "zip-cd-mismatch", name, nlen,
-			    "short ZIP64 field in the local header");
-			return 0;
+			if (!mismatch++)
+				zipcd_report(z, "zip-cd-mismatch", name, nlen,
+				    "short ZIP64 field in the local header");
 		}
 	}
-	if ((lflags & FLAG_COMPARED) != (flags & FLAG_COMPARED) || lmethod != method) {
+	if (((lflags & FLAG_COMPARED) != (flags & FLAG_COMPARED) || lmethod != method) &&
+	    !mismatch++)
 		zipcd_report(z, "zip-cd-mismatch", name, nlen,
 		    "local header flags %#x method %u, central %#x method %u",
 		    lflags, lmethod, flags, method);
-		return 0;
-	}
 	if (flags & FLAG_MASKED) {
 		zipcd_report(z, "encrypted", name, nlen, "central directory encryption");
 		return 0;
 	}
-	/* With a data descriptor the local values may be zero. */
-	if (!((flags & FLAG_DESCRIPTOR) && lcrc == 0) && lcrc != crc) {
+	/* With a data descriptor, each local value may be zero (bsdtar, for
+	 * one, writes the uncompressed size but not the compressed one). */
+	if (!((flags & FLAG_DESCRIPTOR) && lcrc == 0) && lcrc != crc && !mismatch++)
 		zipcd_report(z, "zip-cd-mismatch", name, nlen,
 		    "local CRC %08" PRIx32 ", central %08" PRIx32, lcrc, crc);
-		return 0;
-	}
-	if (!((flags & FLAG_DESCRIPTOR) && lcsize == 0 && lusize == 0) &&
-	    (lcsize != csize || lusize != usize)) {
-		zipcd_report(z, "zip-cd-mismatch", name, nlen,
-		    "local sizes %" PRIu64 "/%" PRIu64 ", central %" PRIu64 "/%" PRIu64,
-		    lcsize, lusize, csize, usize);
-		return 0;
+	if ((!((flags & FLAG_DESCRIPTOR) && lcsize == 0) && lcsize != csize) ||
+	    (!((flags & FLAG_DESCRIPTOR) && lusize == 0) && lusize != usize)) {
+		if (!mismatch++)
+			zipcd_report(z, "zip-cd-mismatch", name, nlen,
+			    "local sizes %" PRIu64 "/%" PRIu64 ", central %" PRIu64 "/%" PRIu64,
+			    lcsize, lusize, csize, usize);
 	}
 	if (csize > e->cd_off - data) {
 		zipcd_report(z, "zip-overlap", name, nlen,
@@ -430,11 +526,9 @@ zip_entry_local(struct zipcd *z, const struct zeocd *e, const uint8_t *name,
 	if (flags & FLAG_DESCRIPTOR) {
 		if ((r = zip_descriptor(z, data + csize, crc, csize, usize, &ddlen)) == -1)
 			return -1;
-		if (r == 1) {
+		if (r == 1 && !mismatch++)
 			zipcd_report(z, "zip-cd-mismatch", name, nlen,
 			    "the data descriptor disagrees with the central directory");
-			return 0;
-		}
 	}
 	rg->start = lho;
 	rg->end = data + csize + ddlen;
@@ -475,7 +569,8 @@ zip_ranges_check(struct zipcd *z, const struct zeocd *e, struct zrange *rg, size
 	char detail[128];
 	size_t i;
 
-	qsort(rg, n, sizeof(*rg), zrange_cmp);
+	if (n > 0)
+		qsort(rg, n, sizeof(*rg), zrange_cmp);
 	if (n == 0 ? e->cd_off > 0 : rg[0].start > 0) {
 		zipcd_report(z, "zip-prefix", NULL, 0,
 		    "%" PRIu64 " bytes before the first entry (a prepended stub or archive)",
@@ -591,6 +686,7 @@ zip_cd_walk(struct zipcd *z, const struct zeocd *e, uint64_t max_entries)
 			zipcd_report(z, "zip-bad-cd", name, nlen, "entry on disk %u", disk);
 			goto next;
 		}
+		(void)zip_upath_check(z, name, nlen, name + nlen, xlen, "central");
 		/* NAME stays valid: the local check reads through its own window. */
 		rg[n].cdoff = off;
 		r = zip_entry_local(z, e, name, nlen, flags, method, crc, csize, usize,
@@ -658,6 +754,8 @@ zipcd_check(int fd, uint64_t size, uint64_t max_entries, zipcd_report_fn *report
 		goto fail;
 	if ((r = zip_eocd_find(z, &e)) == -1)
 		goto fail;
+	if (r == 0)
+		zip_eocd_others(z, &e);
 	if (r == 0 && zip_cd_walk(z, &e, max_entries) == -1)
 		goto fail;
 	ret = z->nreport;

@@ -332,7 +332,68 @@ START_TEST(zip64_records_are_read)
 }
 END_TEST
 
+/* add() writes an entry named RAW (bytes, no UTF-8 flag: ASCII stand-ins
+ * patched in by fix()) with a Unicode Path field U. */
+#define PY_UPATH \
+	"import struct, zlib\n" \
+	"subs = []\n" \
+	"def up(raw, u):\n" \
+	"    d = struct.pack('<BI', 1, zlib.crc32(raw)) + u\n" \
+	"    return struct.pack('<HH', 0x7075, len(d)) + d\n" \
+	"def add(z, raw, u):\n" \
+	"    stand = ('%0' + str(len(raw)) + 'd') % len(subs)\n" \
+	"    subs.append((stand.encode(), raw))\n" \
+	"    zi = zipfile.ZipInfo(stand, (2024, 1, 1, 0, 0, 0))\n" \
+	"    zi.extra = up(raw, u)\n" \
+	"    z.writestr(zi, 'data')\n" \
+	"def fix():\n" \
+	"    b = open(out, 'rb').read()\n" \
+	"    for s, r in subs: b = b.replace(s, r)\n" \
+	"    open(out, 'wb').write(b)\n"
+
+START_TEST(unicode_path_field_agreeing_with_the_name_is_accepted)
+{
+	struct seen s;
+	size_t len;
+	/* a UTF-8 name and its own field; a CP437 name (0x82 is e-acute)
+	 * with its UTF-8 spelling in the field, as Info-ZIP writes them */
+	uint8_t *b = py_zip(PY_UPATH
+	    "with zipfile.ZipFile(out, 'w') as z:\n"
+	    "    add(z, b'plain.txt', b'plain.txt')\n"
+	    "    add(z, b'caf\\x82.txt', 'caf\\u00e9.txt'.encode())\n"
+	    "fix()\n", &len);
+
+	ck_assert_int_eq(check_buf(b, len, MAX_ENTRIES, &s), 0);
+	free(b);
+}
+END_TEST
+
 /* ---- hostile layouts ---- */
+
+START_TEST(unicode_path_field_naming_another_file_is_found)
+{
+	/* libarchive, unzip and 7-Zip read "good.txt"; Python, Go and Java
+	 * extract "../evil.txt". */
+	struct seen s;
+	size_t len;
+	uint8_t *b = py_zip(PY_UPATH
+	    "with zipfile.ZipFile(out, 'w') as z:\n"
+	    "    add(z, b'../evil.txt', b'good.txt')\n"
+	    "fix()\n", &len);
+
+	ck_assert_int_gt(check_buf(b, len, MAX_ENTRIES, &s), 0);
+	ck_assert(has(&s, "zip-cd-mismatch"));
+	free(b);
+	b = py_zip(PY_UPATH
+	    "with zipfile.ZipFile(out, 'w') as z:\n"
+	    "    add(z, b'\\x82../evil.txt', b'\\xc3\\xa9.txt')\n"
+	    "fix()\n", &len);
+	ck_assert_int_gt(check_buf(b, len, MAX_ENTRIES, &s), 0);
+	ck_assert(has(&s, "zip-cd-mismatch"));
+	free(b);
+}
+END_TEST
+
 
 START_TEST(overlapping_entries_are_found)
 {
@@ -548,7 +609,9 @@ START_TEST(missing_end_record_is_found)
 {
 	struct seen s;
 
-	ck_assert_int_gt(check_buf("PK\003\004 not really a zip at all", 32, MAX_ENTRIES, &s), 0);
+	static const char notzip[] = "PK\003\004 not really a zip at all, no end record";
+
+	ck_assert_int_gt(check_buf(notzip, sizeof(notzip) - 1, MAX_ENTRIES, &s), 0);
 	ck_assert(has(&s, "zip-bad-cd"));
 	ck_assert_int_gt(check_buf("PK", 2, MAX_ENTRIES, &s), 0);
 	ck_assert(has(&s, "zip-bad-cd"));
@@ -681,6 +744,8 @@ zipcd_suite(void)
 	tcase_add_test(ok, python_deflated_zip_is_clean);
 	tcase_add_test(ok, data_descriptors_are_accepted);
 	tcase_add_test(ok, zip64_records_are_read);
+	tcase_add_test(ok, unicode_path_field_agreeing_with_the_name_is_accepted);
+	tcase_add_test(bad, unicode_path_field_naming_another_file_is_found);
 	tcase_add_test(bad, overlapping_entries_are_found);
 	tcase_add_test(bad, overlap_into_another_entry_is_found);
 	tcase_add_test(bad, prepended_stub_is_found);
