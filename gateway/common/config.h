@@ -25,6 +25,10 @@
 #define KIND_TYPES_MAX     32    /* MIME types a kind may allow */
 #define MIME_MAX           128
 
+/* The kind whose uploads carry an evidence-reference tab (DESIGN §4): the
+ * inspector reads it, the notary links it. */
+#define KIND_VALIDATION_WORKBOOK "validation-workbook"
+
 enum role { ROLE_PARTY, ROLE_SECAS, ROLE_AUDITOR };
 
 struct config {

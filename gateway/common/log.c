@@ -20,6 +20,9 @@ log_init(const char *progname, int debug)
 	log_debug_on = debug;
 }
 
+static void log_emit(const char *level, int with_errno, int saved_errno, const char *fmt,
+    va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 log_emit(const char *level, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {

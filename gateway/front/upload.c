@@ -30,6 +30,7 @@
 #include "front/front.h"
 #include "front/limits.h"
 #include "lib/util.h"
+#include "notary/entry.h"
 #include "notary/store.h"
 
 /* Hex digit value, or -1. */
@@ -428,16 +429,24 @@ upload_done(struct pipeline_job *job, void *arg)
 			json_object_set_new(j, "size", json_integer((json_int_t)nj->size));
 			json_object_set_new(j, "sha256", json_string(hex));
 			json_object_set_new(j, "type", json_string(nj->result.type));
-			json_t *fa = json_array();
-			for (size_t i = 0; i < nj->result.nfindings; i++) {
-				const struct finding *fd = &nj->result.findings[i];
-				json_array_append_new(fa, json_pack("{s:s,s:s,s:s}", "code", fd->code,
-				    "member", fd->member, "detail", fd->detail));
+			/* The same cleaned findings the ledger keeps (GET gives the same). */
+			{
+				char *fs = entry_findings_json(&nj->result);
+				json_t *fa = fs ? json_loads(fs, 0, NULL) : NULL;
+
+				free(fs);
+				json_object_set_new(j, "findings", fa ? fa : json_array());
 			}
-			json_object_set_new(j, "findings", fa);
 			json_object_set_new(j, "time", json_string(nj->time));
 			json_object_set_new(j, "receipt", json_string(nj->receipt));
 			json_object_set_new(j, "proof", json_string(nj->proof));
+			if (nj->result.accepted && strcmp(nj->kind, KIND_VALIDATION_WORKBOOK) == 0) {
+				/* A workbook's answer carries its first link report. */
+				json_t *report = NULL;
+
+				if (ledger_links(f->ledger, nj->index, NULL, &report) == 0)
+					json_object_set_new(j, "links", report);
+			}
 			conn_json(c, nj->result.accepted ? 201 : 422, j,
 			    !c->keepalive || c->up.too_large);
 		}

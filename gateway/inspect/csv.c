@@ -9,6 +9,8 @@
  * surrogates, nothing above U+10FFFF, no truncated sequence). Written by
  * hand because no library we use parses CSV; it never allocates.
  *
+ * API: csv_inspect (inspect/checks.h).
+ *
  * Findings (all reject):
  *   csv-utf8     bytes that are not UTF-8
  *   csv-nul      a NUL byte

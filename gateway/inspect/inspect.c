@@ -65,6 +65,7 @@
  *   zip-multiple-eocd       more than one end record
  *   workbook-unreadable     a validation workbook whose references cannot be read
  *   workbook-no-references  (does not reject) no evidence-reference tab found
+ *   references              (does not reject) the tab's reference count, "references N"
  * ooxml.c, pdf.c and csv.c document their own codes.
  *
  * API: inspect.h (inspector_new/free/run, inspect_result_clear,
@@ -90,7 +91,6 @@
 #include "inspect/workbook.h"
 #include "inspect/zipcd.h"
 
-#define INSPECT_WORKBOOK_KIND "validation-workbook"  /* its evidence references are read */
 #define INSPECT_SCAN_CHUNK (256 * 1024)  /* bytes per pread of the NUL scan of a text */
 #define INSPECT_MAGIC_FLAGS (MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS | \
 	MAGIC_NO_COMPRESS_FORK)
@@ -303,6 +303,9 @@ inspect_workbook(const struct inspect_request *req, struct inspect_result *res)
 	else if (r == 1)
 		inspect_finding(res, 0, "workbook-no-references", "", "%s",
 		    why[0] != '\0' ? why : "no evidence-reference tab");
+	else
+		/* The receipt records how many references the tab holds. */
+		inspect_finding(res, 0, "references", "", "%zu", res->workbook->n);
 }
 
 static int
@@ -382,7 +385,7 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 		inspect_finding(res, 1, "inspect-error", "", "the %s check could not finish",
 		    res->type);
 	if (res->accepted && strcmp(res->type, TYPE_XLSX) == 0 &&
-	    strcmp(req->kind->name, INSPECT_WORKBOOK_KIND) == 0)
+	    strcmp(req->kind->name, KIND_VALIDATION_WORKBOOK) == 0)
 		inspect_workbook(req, res);
 	if (types_is_text(res->type) && !text_nul &&
 	    inspect_text_scan(in, req, res, len) == -1)

@@ -14,6 +14,8 @@
  * xml_part_max (one XML part), xml_depth, archive_ratio/archive_expanded
  * (bytes read), inspect_seconds.
  *
+ * API: ooxml_inspect (inspect/checks.h).
+ *
  * Findings (all reject):
  *   ooxml-macro-enabled          a macro-enabled content type (...macroEnabled...)
  *   ooxml-vba-project            vbaProject.bin / vbaData.xml, VBA content or relationship type

@@ -14,6 +14,11 @@
  * tokenised from the offset its header gives (as a viewer reads it). An
  * object stream that cannot be read is a rejection (what it hides is unknown).
  *
+ * An "N G obj" header the tokeniser did not see as one (inside stream data,
+ * a string or a comment) is still reached by a viewer, through the xref or
+ * when it rebuilds a broken xref from the raw bytes: every such header is
+ * parsed as the viewer would parse it (PDF_HIDDEN_MAX at most).
+ *
  * Names are compared after #xx decoding; a #xx that hides a letter is
  * itself a finding. /OpenAction and /AA are followed, through indirect
  * references too (after the pass, PDF_RESOLVE_MAX at most): an automatic
@@ -44,7 +49,10 @@
  *   pdf-structure         no %%EOF, a stream without endstream
  *   pdf-limits            nesting over PDF_DEPTH_MAX, more than
  *                         PDF_OBJECTS_MAX objects, too many bytes inflated,
- *                         too many actions to follow, too slow
+ *                         too many actions to follow or hidden headers,
+ *                         too slow (policy inspect_seconds)
+ *
+ * API: pdf_inspect (inspect/checks.h).
  *
  * zlib: linked by libarchive already; the references below are weak so that
  * the tree links before the top-level CMakeLists names zlib itself; if

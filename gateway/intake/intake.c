@@ -23,6 +23,10 @@ struct intake_cmd {
 static const struct intake_cmd intake_cmds[] = {
 	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE" },
 	{ "verify", cmd_verify, "--vkey VKEY RESPONSE [FILE]" },
+	{ "inspect", cmd_inspect, "--policy P --kind K FILE" },
+	{ "audit", cmd_audit,
+	    "--vkey VKEY (--url URL --state FILE [--cacert F --cert F --key F] | --data DIR)" },
+	{ "links", cmd_links, "--url URL --index N [--csv] [--cacert F --cert F --key F]" },
 };
 
 static void

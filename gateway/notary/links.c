@@ -268,7 +268,7 @@ links_report(sqlite3 *db, uint64_t workbook_index, const char *party_or_null, js
 	if (sqlite3_prepare_v2(db, sql_wb, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, c.workbook);
-	sqlite3_bind_text(st, 2, LINKS_WORKBOOK_KIND, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, KIND_VALIDATION_WORKBOOK, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
 		rc = 1;
@@ -316,7 +316,7 @@ links_report(sqlite3 *db, uint64_t workbook_index, const char *party_or_null, js
 
 	sqlite3_bind_text(unref, 1, party, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(unref, 2, c.workbook);
-	sqlite3_bind_text(unref, 3, LINKS_WORKBOOK_KIND, -1, SQLITE_STATIC);
+	sqlite3_bind_text(unref, 3, KIND_VALIDATION_WORKBOOK, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(unref, 4, LINKS_UNREFERENCED_MAX + 1);
 	n = 0;
 	while ((step = sqlite3_step(unref)) == SQLITE_ROW) {

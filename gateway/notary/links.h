@@ -41,8 +41,6 @@
 
 #include "inspect/inspect.h"
 
-/* The kind whose uploads carry an evidence-reference tab (DESIGN §4). */
-#define LINKS_WORKBOOK_KIND     "validation-workbook"
 /* At most this many unreferenced uploads are listed in one report; beyond,
  * the report carries "unreferenced_truncated": true. */
 #define LINKS_UNREFERENCED_MAX  10000

@@ -99,7 +99,7 @@ add_workbook(int64_t idx, const char *party, const char *tab, const struct rowsp
 		    rows[i].sha256 ? rows[i].sha256 : "");
 	}
 	ck_assert_int_eq(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-	add(idx, party, LINKS_WORKBOOK_KIND, "workbook.xlsx", NULL, tab, 1);
+	add(idx, party, KIND_VALIDATION_WORKBOOK, "workbook.xlsx", NULL, tab, 1);
 	ck_assert_int_eq(links_record(db, (uint64_t)idx, &w), 0);
 	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	free(w.v);
@@ -433,7 +433,7 @@ START_TEST(report_not_found_unless_accepted_workbook)
 	json_t *r = NULL;
 
 	add(1, "ALPHA", "evidence", "a.pdf", NULL, "a", 1);
-	add(2, "ALPHA", LINKS_WORKBOOK_KIND, "bad.xlsm", NULL, "macro", 0);
+	add(2, "ALPHA", KIND_VALIDATION_WORKBOOK, "bad.xlsm", NULL, "macro", 0);
 	add_workbook(3, "ALPHA", "Evidence", rows, 1);
 	ck_assert_int_eq(links_report(db, 1, NULL, &r), 1);
 	ck_assert_int_eq(links_report(db, 2, NULL, &r), 1);
@@ -449,7 +449,7 @@ START_TEST(workbook_without_recorded_rows_reports_empty)
 {
 	json_t *r;
 
-	add(1, "ALPHA", LINKS_WORKBOOK_KIND, "wb.xlsx", NULL, "wb", 1);
+	add(1, "ALPHA", KIND_VALIDATION_WORKBOOK, "wb.xlsx", NULL, "wb", 1);
 	add(2, "ALPHA", "evidence", "x.pdf", NULL, "x", 1);
 	r = report(1, NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "tab")), "");
@@ -522,7 +522,7 @@ START_TEST(report_of_ten_thousand_rows)
 		snprintf(fn, sizeof(fn), "file-%05d.pdf", i * 2);
 		add(i + 1, "ALPHA", "evidence", fn, NULL, fn, 1);
 	}
-	add(6000, "ALPHA", LINKS_WORKBOOK_KIND, "wb.xlsx", NULL, "wb", 1);
+	add(6000, "ALPHA", KIND_VALIDATION_WORKBOOK, "wb.xlsx", NULL, "wb", 1);
 	ck_assert_int_eq(links_record(db, 6000, &w), 0);
 	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -546,6 +546,7 @@ links_suite(void)
 	TCase *tc = tcase_create("links");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, report_has_contract_shape);
 	tcase_add_test(tc, evidence_before_and_after_workbook_links);
 	tcase_add_test(tc, upload_with_ref_links_by_ref_whatever_its_name);

@@ -1,0 +1,742 @@
+/*
+ * intake/cmd_audit.c: `intake audit` (DESIGN §3, §6), the auditor's two checks.
+ *
+ * Online:  intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]
+ *   fetches URL/v1/log/checkpoint over mutual TLS (fetch.h), requires VKEY's
+ *   signature, and when FILE holds an earlier checkpoint requires the new one
+ *   to extend it: same origin, size not smaller (rollback), equal roots at
+ *   equal sizes and otherwise a consistency proof from the log that verifies
+ *   (fork). Then FILE is replaced atomically (temp file, fsync, rename,
+ *   directory fsync). One line on stdout on success, one on stderr otherwise.
+ * Offline: intake audit --vkey VKEY --data DIR
+ *   opens DIR/ledger.db read-only, re-verifies the whole stored tree against
+ *   the last signed checkpoint (ledger_verify), then checks every entry by
+ *   index: its receipt's signature, that the row is the signed entry, its leaf
+ *   hash, and for accepted uploads the stored file's size and SHA-256
+ *   (store_path). Every discrepancy is printed on stdout, by index.
+ * Runs as the user; trusts only VKEY (and --cacert for the transport): the
+ * server, the state file and the data directory are all evidence to check.
+ * Exit status: 0 all held, 1 a refusal or a discrepancy, 2 usage.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "intake/receipt.h"
+#include "lib/util.h"
+#include "notary/ledger.h"
+#include "notary/store.h"
+#include "cmds.h"
+#include "fetch.h"
+
+#define AUDIT_USAGE \
+	"usage: intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]\n" \
+	"       intake audit --vkey VKEY --data DIR\n"
+#define AUDIT_VKEY_FILE_MAX 4096      /* a verifier key file: one short line */
+#define AUDIT_ERR_MAX       512       /* one reason line */
+#define AUDIT_ERRBODY_MAX   (64u << 10) /* an error answer we only quote from */
+/* A consistency proof: at most INTAKE_PROOF_MAX lines of 44 base64 + "\n". */
+#define AUDIT_PROOF_BODY_MAX (INTAKE_PROOF_MAX * 45 + 1)
+#define AUDIT_HASH_B64      44        /* base64 of a 32-byte hash */
+#define AUDIT_CHUNK         (64u << 10) /* read size when hashing stored files */
+#define AUDIT_FIELD_MAX     256       /* one entry field value we compare */
+
+/* Prints "intake audit: <reason>" on stderr; returns CMD_FAIL. */
+static int __attribute__((format(printf, 1, 2)))
+audit_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("intake audit: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CMD_FAIL;
+}
+
+/* Sets WHY (truncated to fit) to a one-line reason. */
+static void __attribute__((format(printf, 3, 4)))
+audit_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Reads all of regular file PATH into a NUL-terminated malloc'd buffer of at
+ * most MAX bytes (O_NOFOLLOW). NULL with errno (EFBIG: too long, EINVAL: not
+ * a regular file).
+ */
+static char *
+audit_slurp(const char *path, size_t max, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((buf = malloc(max + 1)) == NULL)
+		goto fail;
+	for (;;) {
+		n = read(fd, buf + len, max + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	*lenp = len;
+	return buf;
+fail:
+	saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
+/* VKEY as a key string, else as the path of a file holding one line. */
+static struct intake_verifier *
+audit_load_vkey(const char *arg)
+{
+	struct intake_verifier *v;
+	char *buf, *s, *e;
+	size_t len;
+
+	if ((v = intake_verifier_new(arg)) != NULL)
+		return v;
+	if ((buf = audit_slurp(arg, AUDIT_VKEY_FILE_MAX, &len)) == NULL)
+		return NULL;
+	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
+		;
+	for (e = buf + len; e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'); e--)
+		;
+	*e = '\0';
+	if (strlen(s) == (size_t)(e - s))
+		v = intake_verifier_new(s);
+	free(buf);
+	return v;
+}
+
+/* The root of CP in base64, into OUT (AUDIT_HASH_B64 + 1 bytes). */
+static const char *
+audit_b64root(const struct intake_checkpoint *cp, char out[AUDIT_HASH_B64 + 1])
+{
+	util_b64(cp->root, INTAKE_HASH_LEN, out);
+	return out;
+}
+
+/*
+ * Copies the "error" of a JSON error answer, made printable and short, into
+ * OUT; empty when there is none. Only for messages: it decides nothing.
+ */
+static void
+audit_quote_error(const char *body, size_t len, char *out, size_t outlen)
+{
+	const char *p = body != NULL ? strstr(body, "\"error\":\"") : NULL;
+	size_t i = 0;
+
+	out[0] = '\0';
+	if (p == NULL || len == 0 || outlen < 8)
+		return;
+	p += 9;
+	memcpy(out, " (", 2);
+	i = 2;
+	for (; *p != '\0' && *p != '"' && i + 2 < outlen && i < 80; p++)
+		out[i++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	out[i++] = ')';
+	out[i] = '\0';
+}
+
+/*
+ * Parses a consistency proof answer: base64 hashes, one per line (the last
+ * newline optional, nothing else). 0 and *N hashes in PROOF, or -1.
+ */
+static int
+audit_parse_proof(const char *body, size_t len, intake_hash proof[INTAKE_PROOF_MAX],
+    size_t *n)
+{
+	const char *p = body, *end = body + len, *nl;
+	size_t llen;
+
+	*n = 0;
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		llen = (size_t)(nl - p);
+		if (*n >= INTAKE_PROOF_MAX || llen != AUDIT_HASH_B64 ||
+		    util_unb64(p, llen, proof[*n], INTAKE_HASH_LEN) != INTAKE_HASH_LEN)
+			return -1;
+		(*n)++;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* fsync the directory holding PATH. 0/-1. */
+static int
+audit_syncdir(const char *path)
+{
+	char *copy, *dir;
+	int fd, rc = -1;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * Replaces PATH with DATA atomically: a new temporary file beside it,
+ * written, fsync'd, renamed over PATH, then the directory fsync'd. A failure
+ * leaves PATH as it was. 0/-1 with errno.
+ */
+static int
+audit_save(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	size_t off = 0;
+	ssize_t w;
+	int fd = -1, n, saved;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	/* a checkpoint is public: readable like any log artefact */
+	if (fchmod(fd, 0644) == -1)
+		goto fail;
+	while (off < len) {
+		w = write(fd, data + off, len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return audit_syncdir(path);
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+/* GET PATH into *BODY; anything but a 200 is a failure message. 0/-1. */
+static int
+audit_get(struct fetch *f, const char *path, size_t max, char **body, size_t *len,
+    char *why, size_t whylen)
+{
+	char err[AUDIT_ERR_MAX], quoted[96];
+	int status;
+
+	if (fetch_get(f, path, max > AUDIT_ERRBODY_MAX ? max : AUDIT_ERRBODY_MAX, &status,
+	    body, len, err, sizeof(err)) == -1) {
+		audit_why(why, whylen, "GET %s: %s", path, err);
+		return -1;
+	}
+	if (status != 200) {
+		audit_quote_error(*body, *len, quoted, sizeof(quoted));
+		audit_why(why, whylen, "GET %s: HTTP %d%s", path, status, quoted);
+		goto fail;
+	}
+	if (*len > max) {
+		audit_why(why, whylen, "GET %s: answer longer than %zu bytes", path, max);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*body);
+	*body = NULL;
+	return -1;
+}
+
+static int
+audit_url(const struct intake_verifier *v, const char *url, const char *state,
+    const char *cacert, const char *cert, const char *key)
+{
+	struct intake_checkpoint old, cur;
+	struct fetch *f = NULL;
+	intake_hash proof[INTAKE_PROOF_MAX];
+	char err[AUDIT_ERR_MAX], path[128], b64a[AUDIT_HASH_B64 + 1], b64b[AUDIT_HASH_B64 + 1];
+	char *saved = NULL, *note = NULL, *cons = NULL;
+	size_t savedlen = 0, notelen, conslen, n;
+	int have_old = 0, rc = CMD_FAIL;
+
+	/* The saved state first: a bad FILE should not cost a request. */
+	if ((saved = audit_slurp(state, INTAKE_NOTE_MAX, &savedlen)) != NULL) {
+		if (intake_checkpoint_open(v, saved, savedlen, &old) == -1) {
+			rc = audit_fail("saved state %s is not a checkpoint signed by %s",
+			    state, intake_verifier_name(v));
+			goto out;
+		}
+		have_old = 1;
+	} else if (errno != ENOENT) {
+		rc = audit_fail("cannot read saved state %s: %s", state,
+		    errno == EFBIG ? "longer than a checkpoint can be" :
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		goto out;
+	}
+
+	if ((f = fetch_new(url, cacert, cert, key, err, sizeof(err))) == NULL) {
+		rc = audit_fail("%s", err);
+		goto out;
+	}
+	if (audit_get(f, "/v1/log/checkpoint", INTAKE_NOTE_MAX, &note, &notelen, err,
+	    sizeof(err)) == -1) {
+		rc = audit_fail("%s", err);
+		goto out;
+	}
+	if (intake_checkpoint_open(v, note, notelen, &cur) == -1) {
+		rc = audit_fail("bad signature: the checkpoint from %s is not a checkpoint "
+		    "signed by %s", fetch_origin(f), intake_verifier_name(v));
+		goto out;
+	}
+
+	if (have_old) {
+		if (strcmp(old.origin, cur.origin) != 0) {
+			rc = audit_fail("origin changed: the checkpoint is for \"%s\", the saved "
+			    "one for \"%s\"", cur.origin, old.origin);
+			goto out;
+		}
+		if (cur.size < old.size) {
+			rc = audit_fail("rollback: checkpoint size %" PRIu64 " is older than saved %"
+			    PRIu64, cur.size, old.size);
+			goto out;
+		}
+		if (cur.size == old.size) {
+			if (memcmp(cur.root, old.root, INTAKE_HASH_LEN) != 0) {
+				rc = audit_fail("fork: checkpoint of size %" PRIu64 " has root %s "
+				    "but the saved one has root %s", cur.size,
+				    audit_b64root(&cur, b64a), audit_b64root(&old, b64b));
+				goto out;
+			}
+		} else if (old.size > 0) {
+			snprintf(path, sizeof(path), "/v1/log/consistency?old=%" PRIu64 "&new=%"
+			    PRIu64, old.size, cur.size);
+			if (audit_get(f, path, AUDIT_PROOF_BODY_MAX, &cons, &conslen, err,
+			    sizeof(err)) == -1) {
+				rc = audit_fail("fork or broken log: no consistency proof from "
+				    "saved size %" PRIu64 " to %" PRIu64 ": %s", old.size, cur.size,
+				    err);
+				goto out;
+			}
+			if (audit_parse_proof(cons, conslen, proof, &n) == -1 ||
+			    intake_merkle_verify_consistency(old.size, cur.size, old.root,
+			    cur.root, (const intake_hash *)proof, n) == -1) {
+				rc = audit_fail("fork: checkpoint size %" PRIu64 " root %s is not "
+				    "consistent with saved size %" PRIu64 " root %s", cur.size,
+				    audit_b64root(&cur, b64a), old.size,
+				    audit_b64root(&old, b64b));
+				goto out;
+			}
+		}
+		/* old.size == 0: every tree extends the empty one */
+	}
+
+	if (audit_save(state, note, notelen) == -1) {
+		rc = audit_fail("cannot save %s: %s", state, strerror(errno));
+		goto out;
+	}
+	if (have_old)
+		printf("OK size %" PRIu64 " root %s (consistent with saved size %" PRIu64 ")\n",
+		    cur.size, audit_b64root(&cur, b64a), old.size);
+	else
+		printf("OK size %" PRIu64 " root %s (no saved checkpoint: saved this one)\n",
+		    cur.size, audit_b64root(&cur, b64a));
+	if (fflush(stdout) == EOF) {
+		rc = audit_fail("cannot write to stdout");
+		goto out;
+	}
+	rc = CMD_OK;
+out:
+	fetch_free(f);
+	free(saved);
+	free(note);
+	free(cons);
+	return rc;
+}
+
+/* Offline audit state: what we count and how many problems we saw. */
+struct audit_data {
+	const char *dir;
+	const struct intake_verifier *v;
+	const char *origin;       /* of the last checkpoint, "" if none */
+	uint64_t cpsize;          /* size of the last checkpoint */
+	int cp_known;             /* it verified: origin and cpsize can be relied on */
+	uint64_t entries, files;
+	unsigned long problems;
+	unsigned char *buf;       /* AUDIT_CHUNK bytes for hashing */
+};
+
+static void __attribute__((format(printf, 3, 4)))
+audit_report(struct audit_data *d, uint64_t index, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("index %" PRIu64 ": ", index);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	d->problems++;
+}
+
+/* Decimal of an entry field; 0/-1. */
+static int
+audit_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/*
+ * The stored file of an accepted entry: DIR/store/../SHA256, a regular file
+ * of SIZE bytes whose SHA-256 is SHA256. Reports what is wrong.
+ */
+static void
+audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_LEN],
+    uint64_t size)
+{
+	char path[PATH_MAX];
+	uint8_t got[INTAKE_HASH_LEN];
+	EVP_MD_CTX *ctx = NULL;
+	struct stat st;
+	uint64_t total = 0;
+	ssize_t n;
+	int fd = -1;
+
+	if (store_path(d->dir, sha, path, sizeof(path)) == -1) {
+		audit_report(d, index, "stored file path too long");
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) == -1) {
+		if (errno == ENOENT)
+			audit_report(d, index, "stored file missing");
+		else
+			audit_report(d, index, "stored file unreadable: %s", strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		audit_report(d, index, "stored file is not a regular file");
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		audit_report(d, index, "cannot hash the stored file: out of memory");
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, d->buf, AUDIT_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			audit_report(d, index, "stored file unreadable: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		if (EVP_DigestUpdate(ctx, d->buf, (size_t)n) != 1) {
+			audit_report(d, index, "cannot hash the stored file");
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, got, NULL) != 1) {
+		audit_report(d, index, "cannot hash the stored file");
+		goto out;
+	}
+	if (total != size || memcmp(got, sha, INTAKE_HASH_LEN) != 0)
+		audit_report(d, index, "stored file altered (%" PRIu64 " bytes, receipt says %"
+		    PRIu64 "; sha256 %s)", total, size,
+		    memcmp(got, sha, INTAKE_HASH_LEN) != 0 ? "differs" : "matches");
+	else
+		d->files++;
+out:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+}
+
+/* Every check of entry INDEX that can be made on its own. */
+static void
+audit_entry(struct audit_data *d, struct ledger *l, uint64_t index)
+{
+	struct ledger_entry e;
+	const char *text;
+	char val[AUDIT_FIELD_MAX];
+	uint8_t leaf[INTAKE_HASH_LEN], stored[INTAKE_HASH_LEN], sha[INTAKE_HASH_LEN];
+	size_t textlen, elen;
+	uint64_t num, size = 0;
+	int r, signed_ok, accepted;
+
+	r = ledger_get(l, index, &e);
+	if (r == 1) {
+		audit_report(d, index, "entry missing");
+		return;
+	}
+	if (r == -1) {
+		audit_report(d, index, "entry row is malformed or unreadable");
+		return;
+	}
+	d->entries++;
+	if (d->cp_known && index >= d->cpsize)
+		audit_report(d, index, "entry is beyond the last checkpoint (size %" PRIu64 ")",
+		    d->cpsize);
+	elen = strlen(e.entry);
+
+	/* The receipt is the entry signed with the log key. */
+	signed_ok = intake_note_open(d->v, e.receipt, strlen(e.receipt), &textlen) == 0;
+	if (!signed_ok)
+		audit_report(d, index, "receipt signature does not verify");
+	else if (textlen != elen || memcmp(e.receipt, e.entry, elen) != 0)
+		audit_report(d, index, "entry row differs from its signed receipt");
+	/* What follows reads the signed text when there is one, else the row. */
+	text = signed_ok ? e.receipt : e.entry;
+	if (!signed_ok)
+		textlen = elen;
+
+	/* The leaf hash stored in the tree is the hash of the entry. */
+	intake_merkle_leaf(e.entry, elen, leaf);
+	r = ledger_hash(l, 0, index, stored);
+	if (r == 1)
+		audit_report(d, index, "no leaf hash in the tree");
+	else if (r == -1)
+		audit_report(d, index, "cannot read its leaf hash");
+	else if (memcmp(leaf, stored, INTAKE_HASH_LEN) != 0)
+		audit_report(d, index, "entry does not match its leaf hash in the tree");
+
+	val[0] = '\0';
+	if (intake_entry_get(text, textlen, "index", val, sizeof(val)) == -1 ||
+	    audit_u64(val, &num) == -1 || num != index)
+		audit_report(d, index, "entry names another index (%s)", val);
+	if (d->cp_known && d->origin[0] != '\0' &&
+	    (intake_entry_get(text, textlen, "origin", val, sizeof(val)) == -1 ||
+	    strcmp(val, d->origin) != 0))
+		audit_report(d, index, "entry origin is not the log's (%s)", d->origin);
+	/* The columns queries use must say what the signed entry says. */
+	if (intake_entry_get(text, textlen, "party", val, sizeof(val)) == -1 ||
+	    strcmp(val, e.party) != 0)
+		audit_report(d, index, "party column differs from the signed entry");
+	if (intake_entry_get(text, textlen, "kind", val, sizeof(val)) == -1 ||
+	    strcmp(val, e.kind) != 0)
+		audit_report(d, index, "kind column differs from the signed entry");
+	if (intake_entry_get(text, textlen, "size", val, sizeof(val)) == -1 ||
+	    audit_u64(val, &size) == -1)
+		audit_report(d, index, "entry has no valid size");
+	else if (size != e.size)
+		audit_report(d, index, "size column differs from the signed entry");
+	if (intake_entry_get(text, textlen, "verdict", val, sizeof(val)) == -1 ||
+	    (strcmp(val, "accepted") != 0 && strcmp(val, "rejected") != 0)) {
+		audit_report(d, index, "entry has no valid verdict");
+		goto out;
+	}
+	accepted = strcmp(val, "accepted") == 0;
+	if (accepted != e.accepted)
+		audit_report(d, index, "verdict column differs from the signed entry");
+	if (intake_entry_get(text, textlen, "sha256", val, sizeof(val)) == -1 ||
+	    util_unhex(val, strlen(val), sha, sizeof(sha)) == -1) {
+		audit_report(d, index, "entry has no valid sha256");
+		goto out;
+	}
+	if (memcmp(sha, e.sha256, sizeof(sha)) != 0)
+		audit_report(d, index, "sha256 column differs from the signed entry");
+	/* Only accepted uploads are kept; check the file the signed entry names. */
+	if (accepted)
+		audit_file(d, index, sha, size);
+out:
+	ledger_entry_clear(&e);
+}
+
+static int
+audit_data(const struct intake_verifier *v, const char *dir)
+{
+	struct audit_data d;
+	struct intake_checkpoint cp;
+	struct ledger *l = NULL;
+	char err[AUDIT_ERR_MAX], *note = NULL;
+	const char *why;
+	uint64_t size = 0, rows = 0, i, end;
+	int r, rc = CMD_FAIL;
+
+	memset(&d, 0, sizeof(d));
+	d.dir = dir;
+	d.v = v;
+	d.origin = "";
+	if ((d.buf = malloc(AUDIT_CHUNK)) == NULL) {
+		rc = audit_fail("out of memory");
+		goto out;
+	}
+	if ((l = ledger_open(dir, 0, err, sizeof(err))) == NULL) {
+		rc = audit_fail("%s", err);
+		goto out;
+	}
+
+	/* The whole tree against the last checkpoint and its signature. */
+	r = ledger_verify(l, v, NULL, &size, err, sizeof(err));
+	if (r == -1) {
+		why = strncmp(err, "ledger: ", 8) == 0 ? err + 8 : err;
+		printf("tree: %s\n", why);
+		d.problems++;
+	}
+	/*
+	 * The number of rows, then (later, so never older) the checkpoint: its
+	 * size and origin serve the checks by index only if it verifies, so that
+	 * a forged checkpoint does not make every entry look out of place.
+	 */
+	if (ledger_tree_size(l, &rows) == -1) {
+		rc = audit_fail("%s/ledger.db: cannot count the entries", dir);
+		goto out;
+	}
+	r = ledger_checkpoint(l, &note, &d.cpsize);
+	d.cpsize = 0;
+	if (r == 0 && intake_checkpoint_open(v, note, strlen(note), &cp) == 0) {
+		d.origin = cp.origin;
+		d.cpsize = cp.size;
+		d.cp_known = 1;
+	} else if (r == 0) {
+		if (d.problems == 0) {
+			printf("tree: the last checkpoint does not verify with %s\n",
+			    intake_verifier_name(v));
+			d.problems++;
+		}
+	} else if (r == -1) {
+		rc = audit_fail("%s/ledger.db: cannot read the checkpoints", dir);
+		goto out;
+	} else
+		d.cp_known = 1;  /* no checkpoint yet: every entry is beyond it */
+	end = rows > d.cpsize ? rows : d.cpsize;
+	for (i = 0; i < end; i++)
+		audit_entry(&d, l, i);
+
+	if (fflush(stdout) == EOF) {
+		rc = audit_fail("cannot write to stdout");
+		goto out;
+	}
+	if (d.problems != 0) {
+		fprintf(stderr, "intake audit: %lu problem%s found in %s\n", d.problems,
+		    d.problems == 1 ? "" : "s", dir);
+		goto out;
+	}
+	printf("OK %" PRIu64 " entries, %" PRIu64 " files verified\n", d.entries, d.files);
+	if (fflush(stdout) == EOF) {
+		rc = audit_fail("cannot write to stdout");
+		goto out;
+	}
+	rc = CMD_OK;
+out:
+	ledger_close(l);
+	free(note);
+	free(d.buf);
+	return rc;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vkey",   required_argument, NULL, 'k' },
+		{ "url",    required_argument, NULL, 'u' },
+		{ "state",  required_argument, NULL, 's' },
+		{ "data",   required_argument, NULL, 'd' },
+		{ "cacert", required_argument, NULL, 'C' },
+		{ "cert",   required_argument, NULL, 'c' },
+		{ "key",    required_argument, NULL, 'K' },
+		{ "help",   no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct intake_verifier *v = NULL;
+	const char *vkeyarg = NULL, *url = NULL, *state = NULL, *data = NULL;
+	const char *cacert = NULL, *cert = NULL, *key = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': vkeyarg = optarg; break;
+		case 'u': url = optarg; break;
+		case 's': state = optarg; break;
+		case 'd': data = optarg; break;
+		case 'C': cacert = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'K': key = optarg; break;
+		case 'h':
+			fputs(AUDIT_USAGE, stdout);
+			return CMD_OK;
+		default:
+			fputs(AUDIT_USAGE, stderr);
+			return CMD_USAGE;
+		}
+	}
+	if (optind != argc || vkeyarg == NULL ||
+	    (data != NULL) == (url != NULL || state != NULL) ||
+	    (data == NULL && (url == NULL || state == NULL)) ||
+	    (data != NULL && (cacert != NULL || cert != NULL || key != NULL)) ||
+	    (key != NULL && cert == NULL)) {
+		fputs(AUDIT_USAGE, stderr);
+		return CMD_USAGE;
+	}
+	if ((v = audit_load_vkey(vkeyarg)) == NULL)
+		return audit_fail("--vkey: not a verifier key, nor a file holding one");
+	if (data != NULL)
+		rc = audit_data(v, data);
+	else
+		rc = audit_url(v, url, state, cacert, cert, key);
+	intake_verifier_free(v);
+	return rc;
+}
