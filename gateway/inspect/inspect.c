@@ -309,6 +309,14 @@ inspect_workbook(const struct inspect_request *req, struct inspect_result *res)
 }
 
 static int
+inspect_is_ole(const uint8_t *p, size_t len)
+{
+	static const uint8_t ole[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
+
+	return len >= sizeof(ole) && memcmp(p, ole, sizeof(ole)) == 0;
+}
+
+static int
 inspect_is_pk(const uint8_t *p, size_t len)
 {
 	return len >= 4 && p[0] == 'P' && p[1] == 'K' &&
@@ -339,7 +347,10 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 	text_nul = memchr(in->buf, 0, len) != NULL;
 	if ((exec = types_is_executable(type, in->buf, len)))
 		inspect_finding(res, 1, "executable", "", "the file is a program (%s)", type);
-	else if (types_maybe_ooxml(type) || inspect_is_pk(in->buf, len)) {
+	else if (types_maybe_ooxml(type) || inspect_is_pk(in->buf, len) ||
+	    inspect_is_ole(in->buf, len)) {
+		/* An OLE container may be an encrypted Office package: the
+		 * OOXML check names it (ooxml-encrypted). */
 		zipped = 1;
 		if (ooxml_inspect(req->fd, req->size, p, "", res, &k) == -1)
 			inspect_finding(res, 1, "inspect-error", "",

@@ -54,9 +54,7 @@
  *
  * API: pdf_inspect (inspect/checks.h).
  *
- * zlib: linked by libarchive already; the references below are weak so that
- * the tree links before the top-level CMakeLists names zlib itself; if
- * inflate is absent at run time, any object stream is a rejection.
+ * zlib (a dependency of libarchive already) inflates object streams.
  */
 #include <sys/types.h>
 
@@ -72,9 +70,6 @@
 
 #include "inspect/checks.h"
 
-#pragma weak inflateInit_
-#pragma weak inflate
-#pragma weak inflateEnd
 
 #define PDF_BUF                (128 * 1024)  /* file read window; holds PDF_ZIP_TAIL */
 #define PDF_DEPTH_MAX          64            /* nesting of dictionaries and arrays */
@@ -1084,10 +1079,6 @@ inflate_range(struct pdf_ctx *c, uint64_t start, uint64_t end, int flate,
 		*out = raw;
 		*outlen = rawlen;
 		return 0;
-	}
-	if (inflateInit_ == NULL || inflate == NULL || inflateEnd == NULL) {
-		snprintf(why, whylen, "zlib is not available");
-		goto fail;
 	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit(&z) != Z_OK)
