@@ -200,7 +200,7 @@ START_TEST(pdf_accepts_keywords_inside_stream_data)
 {
 	/* a stream (an image, say) whose bytes spell names, keywords and
 	 * signatures: with a direct /Length they are skipped */
-	accepted("save(pdf(base(more=[(5, stream(b'/JavaScript /JS (x) /Launch endobj 9 0 obj "
+	accepted("save(pdf(base(more=[(5, stream(b'/JavaScript /JS (x) /Launch endobj "
 	    "<< /OpenAction << /S /URI >> >> PK\\x03\\x04 %PDF-1.4 MZ \\x7fELF', b'/Subtype /Image'))])))");
 }
 END_TEST
@@ -462,6 +462,32 @@ START_TEST(pdf_rejects_deep_nesting)
 }
 END_TEST
 
+START_TEST(pdf_rejects_object_hidden_in_stream_data)
+{
+	/* an object inside an image's bytes: the tokeniser skips it, a viewer
+	 * reaches it by the xref (or by rebuilding a broken one) */
+	rejected("save(pdf(base(b'/OpenAction 9 0 R', [(5, stream(b'\\x89PNG 9 0 obj << /S /URI "
+	    "/URI (http://evil/) >> endobj', b'/Subtype /Image'))])))", "pdf-auto-action");
+	rejected("save(pdf(base(more=[(5, stream(b'junk\\n12 0 obj\\n<< /S /JavaScript /JS (x) >>\\n"
+	    "endobj'))])))", "pdf-javascript");
+}
+END_TEST
+
+START_TEST(pdf_rejects_object_hidden_in_string)
+{
+	rejected("save(pdf(base(more=[(5, b'<< /Title (7 0 obj << /S /Launch /F (cmd.exe) >> endobj) >>')])))",
+	    "pdf-launch");
+}
+END_TEST
+
+START_TEST(pdf_open_action_without_any_object)
+{
+	/* fuzz regression (UBSan: qsort of no objects): a reference to
+	 * nothing is null, nothing runs */
+	accepted("save(b'%PDF-1.7\\n<< /OpenAction 5 0 R /AA 6 0 R >>\\n%%EOF\\n')");
+}
+END_TEST
+
 START_TEST(pdf_reports_member)
 {
 	struct inspect_result res;
@@ -535,6 +561,9 @@ main(void)
 	tcase_add_test(tc, pdf_rejects_missing_eof);
 	tcase_add_test(tc, pdf_rejects_stream_without_endstream);
 	tcase_add_test(tc, pdf_rejects_deep_nesting);
+	tcase_add_test(tc, pdf_rejects_object_hidden_in_stream_data);
+	tcase_add_test(tc, pdf_rejects_object_hidden_in_string);
+	tcase_add_test(tc, pdf_open_action_without_any_object);
 	tcase_add_test(tc, pdf_reports_member);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
