@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -33,6 +34,7 @@
 #include "front/limits.h"
 
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
+#define DRAIN_GRACE_SECONDS 30            /* SIGTERM: uploads in flight may finish this long */
 
 static llhttp_settings_t conn_settings;
 
@@ -539,6 +541,18 @@ conn_parse(struct conn *c)
 			evbuffer_drain(in, used);
 			return;
 		}
+		if (c->in_body && c->up.over_budget) {
+			/* The Party's daily byte budget ran out mid-stream:
+			 * nothing is kept or logged, as for a refusal. */
+			upload_abort(c);
+			c->refused = 1;
+			c->front->n_refused++;
+			log_info("refused upload party=%s status=429: daily byte budget", c->party_id);
+			conn_error_retry(c, 429, "daily volume limit reached",
+			    (unsigned)(86400 - time(NULL) % 86400));
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return;
+		}
 		if (c->in_body && c->up.too_large) {
 			/* Body past max_upload: a logged rejection, then close. */
 			c->keepalive = 0;
@@ -642,6 +656,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		log_info("TLS handshake with %s failed: %s", c->peer, buf);
 		while (bufferevent_get_openssl_error(bev))
 			;
+	} else if (c->state == CONN_READING && !c->in_body && (what & BEV_EVENT_TIMEOUT)) {
+		log_info("connection from %s party=%s idle past header_timeout", c->peer,
+		    c->party_id[0] ? c->party_id : "-");
 	} else if (c->state == CONN_READING && c->in_body) {
 		log_info("upload from %s party=%s aborted: %s after %llu bytes",
 		    c->peer, c->party_id, (what & BEV_EVENT_TIMEOUT) ? "timeout" :
@@ -788,8 +805,11 @@ front_check_drained(evutil_socket_t fd, short what, void *arg)
 	struct conn *c;
 	int busy = 0;
 
+	/* An answer still being written (LINGER, bounded by its timer) counts
+	 * too: an upload recorded during the drain must be answered. */
 	for (c = f->conns; c; c = c->next)
-		if (c->state == CONN_WAITING || (c->state == CONN_READING && c->in_body))
+		if (c->state == CONN_WAITING || c->state == CONN_LINGER ||
+		    (c->state == CONN_READING && c->in_body))
 			busy = 1;
 	if (!busy && pipeline_pending(f->pipeline) == 0)
 		event_base_loopbreak(f->base);
@@ -799,7 +819,7 @@ void
 front_drain(struct front *f)
 {
 	struct conn *c, *next;
-	struct timeval grace = { .tv_sec = 30, .tv_usec = 0 };
+	struct timeval grace = { .tv_sec = DRAIN_GRACE_SECONDS, .tv_usec = 0 };
 	struct timeval tick = { .tv_sec = 0, .tv_usec = 100000 };
 	if (f->draining)
 		return;

@@ -49,6 +49,7 @@ struct upload {
 	uint64_t        stored;           /* body bytes written and hashed */
 	uint64_t        max;
 	int             too_large;        /* exceeded max mid-stream */
+	int             over_budget;      /* the Party's bytes_per_day ran out mid-stream */
 	int             write_errno;      /* a write to the quarantine failed */
 	const struct kind *kind;
 	char            kind_name[KIND_NAME_MAX];

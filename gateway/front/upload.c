@@ -311,8 +311,10 @@ upload_body(struct conn *c, const char *at, size_t len)
 	u->received += len;
 	u->stored += len;
 	c->front->n_bytes += len;
-	if (c->usage)
-		(void)limits_bytes(c->usage, c->front->cfg, len);
+	if (c->usage && limits_bytes(c->usage, c->front->cfg, len) == -1) {
+		u->over_budget = 1;
+		return -1;   /* conn.c answers 429 and drops the upload */
+	}
 	while (len > 0) {
 		ssize_t w = write(u->fd, at, len);
 

@@ -234,10 +234,11 @@ entry_format(const char *origin, uint64_t index, const char *time,
 	ebuf_printf(&b, "size: %" PRIu64 "\n", job->size);
 	util_hex(job->sha256, sizeof(job->sha256), hex);
 	ebuf_printf(&b, "sha256: %s\n", hex);
-	ebuf_line(&b, "type", r->type, sizeof(r->type));
+	/* The client's RFC 9530 claim stands next to our hash (issue: robustness). */
 	if (job->client_digest[0] != '\0')
 		ebuf_line(&b, "client-digest", job->client_digest,
 		    sizeof(job->client_digest));
+	ebuf_line(&b, "type", r->type, sizeof(r->type));
 	ebuf_printf(&b, "verdict: %s\n", r->accepted ? "accepted" : "rejected");
 	if (r->is_archive) {
 		util_hex(r->manifest_sha256, sizeof(r->manifest_sha256), hex);

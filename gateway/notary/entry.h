@@ -15,8 +15,8 @@
  *   ref: <ref>                                 only when given
  *   size: <bytes>
  *   sha256: <hex>
- *   type: <mime>
  *   client-digest: <claim>                     only when the client sent one
+ *   type: <mime>
  *   verdict: accepted|rejected
  *   members: <count> <manifest sha256 hex>     archives only
  *   finding: <code> [<member>: ]<detail>       zero or more
