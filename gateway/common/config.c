@@ -32,6 +32,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/config.h"
+#include "common/errbuf.h"
 
 #define CONFIG_FILE_MAX     (4u << 20) /* bytes of any one file we parse */
 #define CONFIG_LINE_MAX     8192       /* bytes of one line, newline included */
@@ -89,22 +90,6 @@ ini_error(struct ini_ctx *c, unsigned line, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
-	va_end(ap);
-}
-
-static void
-config_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-config_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
 
@@ -226,20 +211,20 @@ ini_run(struct ini_ctx *c)
 	int fd = -1, r, ret = -1;
 
 	if ((fd = open(c->file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		config_errf(c->err, c->errlen, "%s: cannot open: %s", c->file, strerror(errno));
+		errset(c->err, c->errlen, "%s: cannot open: %s", c->file, strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		config_errf(c->err, c->errlen, "%s: not a regular file", c->file);
+		errset(c->err, c->errlen, "%s: not a regular file", c->file);
 		goto fail;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
-		config_errf(c->err, c->errlen, "%s: larger than %u bytes", c->file,
+		errset(c->err, c->errlen, "%s: larger than %u bytes", c->file,
 		    CONFIG_FILE_MAX);
 		goto fail;
 	}
 	if ((c->fp = fdopen(fd, "r")) == NULL) {
-		config_errf(c->err, c->errlen, "%s: %s", c->file, strerror(errno));
+		errset(c->err, c->errlen, "%s: %s", c->file, strerror(errno));
 		goto fail;
 	}
 	fd = -1;
@@ -263,7 +248,7 @@ ini_run(struct ini_ctx *c)
 		goto fail;
 	}
 	if (r < 0) {
-		config_errf(c->err, c->errlen, "%s: cannot parse (error %d)", c->file, r);
+		errset(c->err, c->errlen, "%s: cannot parse (error %d)", c->file, r);
 		goto fail;
 	}
 	ret = 0;
@@ -689,7 +674,7 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 	line = 1;
 	st.cfg = cfg;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		config_errf(err, errlen, "%s: out of memory", file);
+		errset(err, errlen, "%s: out of memory", file);
 		return -1;
 	}
 	c->file = file;
@@ -1029,7 +1014,7 @@ policy_load(const char *file, struct policy **out, char *err, size_t errlen)
 	*out = NULL;
 	memset(&st, 0, sizeof(st));
 	if ((p = calloc(1, sizeof(*p))) == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
-		config_errf(err, errlen, "%s: out of memory", file);
+		errset(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
 	policy_defaults(p);
@@ -1271,7 +1256,7 @@ parties_load(const char *file, struct parties **out, char *err, size_t errlen)
 	*out = NULL;
 	memset(&st, 0, sizeof(st));
 	if ((ps = calloc(1, sizeof(*ps))) == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
-		config_errf(err, errlen, "%s: out of memory", file);
+		errset(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
 	st.ps = ps;

@@ -33,19 +33,6 @@
 #include "notary/entry.h"
 #include "notary/store.h"
 
-/* Hex digit value, or -1. */
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int
 url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
 {
@@ -59,7 +46,7 @@ url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
 
 			if (i + 2 >= len)
 				return -1;
-			if ((hi = hexval(in[i + 1])) < 0 || (lo = hexval(in[i + 2])) < 0)
+			if ((hi = util_hexval(in[i + 1])) < 0 || (lo = util_hexval(in[i + 2])) < 0)
 				return -1;
 			ch = hi << 4 | lo;
 			i += 2;

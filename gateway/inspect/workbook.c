@@ -42,6 +42,7 @@
 
 #include "inspect/workbook.h"
 #include "inspect/xml.h"
+#include "lib/util.h"
 
 #define WB_HEADER_ROWS    20        /* the header row is one of rows 1..20 */
 #define WB_SHEETS_MAX     256       /* sheets listed in workbook.xml */
@@ -282,18 +283,6 @@ wb_text_clear(struct wb_text *t)
 	t->s[0] = '\0';
 }
 
-static int
-wb_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes OOXML's _xHHHH_ escapes in place (never grows the string). */
 static void
 wb_xdecode(char *s)
@@ -301,10 +290,11 @@ wb_xdecode(char *s)
 	char *r = s, *o = s;
 
 	while (*r != '\0') {
-		if (r[0] == '_' && r[1] == 'x' && wb_hexval(r[2]) >= 0 && wb_hexval(r[3]) >= 0 &&
-		    wb_hexval(r[4]) >= 0 && wb_hexval(r[5]) >= 0 && r[6] == '_') {
-			unsigned cp = (unsigned)(wb_hexval(r[2]) << 12 | wb_hexval(r[3]) << 8 |
-			    wb_hexval(r[4]) << 4 | wb_hexval(r[5]));
+		if (r[0] == '_' && r[1] == 'x' && util_hexval(r[2]) >= 0 &&
+		    util_hexval(r[3]) >= 0 && util_hexval(r[4]) >= 0 && util_hexval(r[5]) >= 0 &&
+		    r[6] == '_') {
+			unsigned cp = (unsigned)(util_hexval(r[2]) << 12 | util_hexval(r[3]) << 8 |
+			    util_hexval(r[4]) << 4 | util_hexval(r[5]));
 
 			if (cp < 0xD800 || cp > 0xDFFF) {
 				if (cp == 0)
@@ -599,8 +589,8 @@ wb_resolve(const char *target, char *out, size_t outlen)
 	for (p = target; *p != '\0'; p++) {
 		char c = *p;
 
-		if (c == '%' && wb_hexval(p[1]) >= 0 && wb_hexval(p[2]) >= 0) {
-			c = (char)(wb_hexval(p[1]) << 4 | wb_hexval(p[2]));
+		if (c == '%' && util_hexval(p[1]) >= 0 && util_hexval(p[2]) >= 0) {
+			c = (char)(util_hexval(p[1]) << 4 | util_hexval(p[2]));
 			p += 2;
 		}
 		if (c == '\0' || c == '\\' || n + 1 >= sizeof(tmp))

@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,125 +31,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "common/errbuf.h"
 #include "intake/receipt.h"
 #include "lib/util.h"
 #include "notary/ledger.h"
 #include "notary/store.h"
+#include "cli.h"
 #include "cmds.h"
 #include "fetch.h"
 
 #define AUDIT_USAGE \
 	"usage: intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]\n" \
 	"       intake audit --vkey VKEY --data DIR\n"
-#define AUDIT_VKEY_FILE_MAX 4096      /* a verifier key file: one short line */
 #define AUDIT_ERR_MAX       512       /* one reason line */
 #define AUDIT_ERRBODY_MAX   (64u << 10) /* an error answer we only quote from */
 /* A consistency proof: at most INTAKE_PROOF_MAX lines of 44 base64 + "\n". */
 #define AUDIT_PROOF_BODY_MAX (INTAKE_PROOF_MAX * 45 + 1)
 #define AUDIT_HASH_B64      44        /* base64 of a 32-byte hash */
-#define AUDIT_CHUNK         (64u << 10) /* read size when hashing stored files */
 #define AUDIT_FIELD_MAX     256       /* one entry field value we compare */
-
-/* Prints "intake audit: <reason>" on stderr; returns CMD_FAIL. */
-static int __attribute__((format(printf, 1, 2)))
-audit_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("intake audit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return CMD_FAIL;
-}
-
-/* Sets WHY (truncated to fit) to a one-line reason. */
-static void __attribute__((format(printf, 3, 4)))
-audit_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Reads all of regular file PATH into a NUL-terminated malloc'd buffer of at
- * most MAX bytes (O_NOFOLLOW). NULL with errno (EFBIG: too long, EINVAL: not
- * a regular file).
- */
-static char *
-audit_slurp(const char *path, size_t max, size_t *lenp)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, saved;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((buf = malloc(max + 1)) == NULL)
-		goto fail;
-	for (;;) {
-		n = read(fd, buf + len, max + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	buf[len] = '\0';
-	close(fd);
-	*lenp = len;
-	return buf;
-fail:
-	saved = errno;
-	free(buf);
-	close(fd);
-	errno = saved;
-	return NULL;
-}
-
-/* VKEY as a key string, else as the path of a file holding one line. */
-static struct intake_verifier *
-audit_load_vkey(const char *arg)
-{
-	struct intake_verifier *v;
-	char *buf, *s, *e;
-	size_t len;
-
-	if ((v = intake_verifier_new(arg)) != NULL)
-		return v;
-	if ((buf = audit_slurp(arg, AUDIT_VKEY_FILE_MAX, &len)) == NULL)
-		return NULL;
-	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
-		;
-	for (e = buf + len; e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'); e--)
-		;
-	*e = '\0';
-	if (strlen(s) == (size_t)(e - s))
-		v = intake_verifier_new(s);
-	free(buf);
-	return v;
-}
 
 /* The root of CP in base64, into OUT (AUDIT_HASH_B64 + 1 bytes). */
 static const char *
@@ -207,24 +105,6 @@ audit_parse_proof(const char *body, size_t len, intake_hash proof[INTAKE_PROOF_M
 	return 0;
 }
 
-/* fsync the directory holding PATH. 0/-1. */
-static int
-audit_syncdir(const char *path)
-{
-	char *copy, *dir;
-	int fd, rc = -1;
-
-	if ((copy = strdup(path)) == NULL)
-		return -1;
-	dir = dirname(copy);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
-
 /*
  * Replaces PATH with DATA atomically: a new temporary file beside it,
  * written, fsync'd, renamed over PATH, then the directory fsync'd. A failure
@@ -234,8 +114,6 @@ static int
 audit_save(const char *path, const char *data, size_t len)
 {
 	char tmp[PATH_MAX];
-	size_t off = 0;
-	ssize_t w;
 	int fd = -1, n, saved;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
@@ -248,15 +126,7 @@ audit_save(const char *path, const char *data, size_t len)
 	/* a checkpoint is public: readable like any log artefact */
 	if (fchmod(fd, 0644) == -1)
 		goto fail;
-	while (off < len) {
-		w = write(fd, data + off, len - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (fsync(fd) == -1)
+	if (cli_write_all(fd, data, len) == -1 || fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -265,7 +135,7 @@ audit_save(const char *path, const char *data, size_t len)
 	fd = -1;
 	if (rename(tmp, path) == -1)
 		goto fail;
-	return audit_syncdir(path);
+	return cli_syncdir(path);
 fail:
 	saved = errno;
 	if (fd != -1)
@@ -285,16 +155,16 @@ audit_get(struct fetch *f, const char *path, size_t max, char **body, size_t *le
 
 	if (fetch_get(f, path, max > AUDIT_ERRBODY_MAX ? max : AUDIT_ERRBODY_MAX, &status,
 	    body, len, err, sizeof(err)) == -1) {
-		audit_why(why, whylen, "GET %s: %s", path, err);
+		errset(why, whylen, "GET %s: %s", path, err);
 		return -1;
 	}
 	if (status != 200) {
 		audit_quote_error(*body, *len, quoted, sizeof(quoted));
-		audit_why(why, whylen, "GET %s: HTTP %d%s", path, status, quoted);
+		errset(why, whylen, "GET %s: HTTP %d%s", path, status, quoted);
 		goto fail;
 	}
 	if (*len > max) {
-		audit_why(why, whylen, "GET %s: answer longer than %zu bytes", path, max);
+		errset(why, whylen, "GET %s: answer longer than %zu bytes", path, max);
 		goto fail;
 	}
 	return 0;
@@ -317,50 +187,50 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 	int have_old = 0, rc = CMD_FAIL;
 
 	/* The saved state first: a bad FILE should not cost a request. */
-	if ((saved = audit_slurp(state, INTAKE_NOTE_MAX, &savedlen)) != NULL) {
+	if ((saved = cli_slurp(state, INTAKE_NOTE_MAX, CLI_SLURP_NOFOLLOW, &savedlen)) != NULL) {
 		if (intake_checkpoint_open(v, saved, savedlen, &old) == -1) {
-			rc = audit_fail("saved state %s is not a checkpoint signed by %s",
+			rc = cli_fail("audit", "saved state %s is not a checkpoint signed by %s",
 			    state, intake_verifier_name(v));
 			goto out;
 		}
 		have_old = 1;
 	} else if (errno != ENOENT) {
-		rc = audit_fail("cannot read saved state %s: %s", state,
+		rc = cli_fail("audit", "cannot read saved state %s: %s", state,
 		    errno == EFBIG ? "longer than a checkpoint can be" :
 		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
 	}
 
 	if ((f = fetch_new(url, cacert, cert, key, err, sizeof(err))) == NULL) {
-		rc = audit_fail("%s", err);
+		rc = cli_fail("audit", "%s", err);
 		goto out;
 	}
 	if (audit_get(f, "/v1/log/checkpoint", INTAKE_NOTE_MAX, &note, &notelen, err,
 	    sizeof(err)) == -1) {
-		rc = audit_fail("%s", err);
+		rc = cli_fail("audit", "%s", err);
 		goto out;
 	}
 	if (intake_checkpoint_open(v, note, notelen, &cur) == -1) {
-		rc = audit_fail("bad signature: the checkpoint from %s is not a checkpoint "
+		rc = cli_fail("audit", "bad signature: the checkpoint from %s is not a checkpoint "
 		    "signed by %s", fetch_origin(f), intake_verifier_name(v));
 		goto out;
 	}
 
 	if (have_old) {
 		if (strcmp(old.origin, cur.origin) != 0) {
-			rc = audit_fail("origin changed: the checkpoint is for \"%s\", the saved "
-			    "one for \"%s\"", cur.origin, old.origin);
+			rc = cli_fail("audit", "origin changed: the checkpoint is for \"%s\", "
+			    "the saved one for \"%s\"", cur.origin, old.origin);
 			goto out;
 		}
 		if (cur.size < old.size) {
-			rc = audit_fail("rollback: checkpoint size %" PRIu64 " is older than saved %"
-			    PRIu64, cur.size, old.size);
+			rc = cli_fail("audit", "rollback: checkpoint size %" PRIu64 " is older "
+			    "than saved %" PRIu64, cur.size, old.size);
 			goto out;
 		}
 		if (cur.size == old.size) {
 			if (memcmp(cur.root, old.root, INTAKE_HASH_LEN) != 0) {
-				rc = audit_fail("fork: checkpoint of size %" PRIu64 " has root %s "
-				    "but the saved one has root %s", cur.size,
+				rc = cli_fail("audit", "fork: checkpoint of size %" PRIu64 " has "
+				    "root %s but the saved one has root %s", cur.size,
 				    audit_b64root(&cur, b64a), audit_b64root(&old, b64b));
 				goto out;
 			}
@@ -369,17 +239,17 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 			    PRIu64, old.size, cur.size);
 			if (audit_get(f, path, AUDIT_PROOF_BODY_MAX, &cons, &conslen, err,
 			    sizeof(err)) == -1) {
-				rc = audit_fail("fork or broken log: no consistency proof from "
-				    "saved size %" PRIu64 " to %" PRIu64 ": %s", old.size, cur.size,
-				    err);
+				rc = cli_fail("audit", "fork or broken log: no consistency proof "
+				    "from saved size %" PRIu64 " to %" PRIu64 ": %s", old.size,
+				    cur.size, err);
 				goto out;
 			}
 			if (audit_parse_proof(cons, conslen, proof, &n) == -1 ||
 			    intake_merkle_verify_consistency(old.size, cur.size, old.root,
 			    cur.root, (const intake_hash *)proof, n) == -1) {
-				rc = audit_fail("fork: checkpoint size %" PRIu64 " root %s is not "
-				    "consistent with saved size %" PRIu64 " root %s", cur.size,
-				    audit_b64root(&cur, b64a), old.size,
+				rc = cli_fail("audit", "fork: checkpoint size %" PRIu64 " root %s "
+				    "is not consistent with saved size %" PRIu64 " root %s",
+				    cur.size, audit_b64root(&cur, b64a), old.size,
 				    audit_b64root(&old, b64b));
 				goto out;
 			}
@@ -388,7 +258,7 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 	}
 
 	if (audit_save(state, note, notelen) == -1) {
-		rc = audit_fail("cannot save %s: %s", state, strerror(errno));
+		rc = cli_fail("audit", "cannot save %s: %s", state, strerror(errno));
 		goto out;
 	}
 	if (have_old)
@@ -398,7 +268,7 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 		printf("OK size %" PRIu64 " root %s (no saved checkpoint: saved this one)\n",
 		    cur.size, audit_b64root(&cur, b64a));
 	if (fflush(stdout) == EOF) {
-		rc = audit_fail("cannot write to stdout");
+		rc = cli_fail("audit", "cannot write to stdout");
 		goto out;
 	}
 	rc = CMD_OK;
@@ -419,7 +289,7 @@ struct audit_data {
 	int cp_known;             /* it verified: origin and cpsize can be relied on */
 	uint64_t entries, files;
 	unsigned long problems;
-	unsigned char *buf;       /* AUDIT_CHUNK bytes for hashing */
+	unsigned char *buf;       /* CLI_HASH_CHUNK bytes for hashing */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -458,10 +328,8 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 {
 	char path[PATH_MAX];
 	uint8_t got[INTAKE_HASH_LEN];
-	EVP_MD_CTX *ctx = NULL;
 	struct stat st;
 	uint64_t total = 0;
-	ssize_t n;
 	int fd = -1;
 
 	if (store_path(d->dir, sha, path, sizeof(path)) == -1) {
@@ -479,27 +347,14 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 		audit_report(d, index, "stored file is not a regular file");
 		goto out;
 	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+	switch (cli_hash_fd(fd, d->buf, got, &total)) {
+	case CLI_HASH_ENOMEM:
 		audit_report(d, index, "cannot hash the stored file: out of memory");
 		goto out;
-	}
-	for (;;) {
-		n = read(fd, d->buf, AUDIT_CHUNK);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			audit_report(d, index, "stored file unreadable: %s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		if (EVP_DigestUpdate(ctx, d->buf, (size_t)n) != 1) {
-			audit_report(d, index, "cannot hash the stored file");
-			goto out;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, got, NULL) != 1) {
+	case CLI_HASH_EREAD:
+		audit_report(d, index, "stored file unreadable: %s", strerror(errno));
+		goto out;
+	case CLI_HASH_EDIGEST:
 		audit_report(d, index, "cannot hash the stored file");
 		goto out;
 	}
@@ -510,7 +365,6 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 	else
 		d->files++;
 out:
-	EVP_MD_CTX_free(ctx);
 	close(fd);
 }
 
@@ -619,12 +473,12 @@ audit_data(const struct intake_verifier *v, const char *dir)
 	d.dir = dir;
 	d.v = v;
 	d.origin = "";
-	if ((d.buf = malloc(AUDIT_CHUNK)) == NULL) {
-		rc = audit_fail("out of memory");
+	if ((d.buf = malloc(CLI_HASH_CHUNK)) == NULL) {
+		rc = cli_fail("audit", "out of memory");
 		goto out;
 	}
 	if ((l = ledger_open(dir, 0, err, sizeof(err))) == NULL) {
-		rc = audit_fail("%s", err);
+		rc = cli_fail("audit", "%s", err);
 		goto out;
 	}
 
@@ -641,7 +495,7 @@ audit_data(const struct intake_verifier *v, const char *dir)
 	 * a forged checkpoint does not make every entry look out of place.
 	 */
 	if (ledger_tree_size(l, &rows) == -1) {
-		rc = audit_fail("%s/ledger.db: cannot count the entries", dir);
+		rc = cli_fail("audit", "%s/ledger.db: cannot count the entries", dir);
 		goto out;
 	}
 	r = ledger_checkpoint(l, &note, &d.cpsize);
@@ -657,7 +511,7 @@ audit_data(const struct intake_verifier *v, const char *dir)
 			d.problems++;
 		}
 	} else if (r == -1) {
-		rc = audit_fail("%s/ledger.db: cannot read the checkpoints", dir);
+		rc = cli_fail("audit", "%s/ledger.db: cannot read the checkpoints", dir);
 		goto out;
 	} else
 		d.cp_known = 1;  /* no checkpoint yet: every entry is beyond it */
@@ -666,7 +520,7 @@ audit_data(const struct intake_verifier *v, const char *dir)
 		audit_entry(&d, l, i);
 
 	if (fflush(stdout) == EOF) {
-		rc = audit_fail("cannot write to stdout");
+		rc = cli_fail("audit", "cannot write to stdout");
 		goto out;
 	}
 	if (d.problems != 0) {
@@ -676,7 +530,7 @@ audit_data(const struct intake_verifier *v, const char *dir)
 	}
 	printf("OK %" PRIu64 " entries, %" PRIu64 " files verified\n", d.entries, d.files);
 	if (fflush(stdout) == EOF) {
-		rc = audit_fail("cannot write to stdout");
+		rc = cli_fail("audit", "cannot write to stdout");
 		goto out;
 	}
 	rc = CMD_OK;
@@ -731,8 +585,8 @@ cmd_audit(int argc, char **argv)
 		fputs(AUDIT_USAGE, stderr);
 		return CMD_USAGE;
 	}
-	if ((v = audit_load_vkey(vkeyarg)) == NULL)
-		return audit_fail("--vkey: not a verifier key, nor a file holding one");
+	if ((v = cli_load_vkey(vkeyarg, CLI_SLURP_NOFOLLOW)) == NULL)
+		return cli_fail("audit", "--vkey: not a verifier key, nor a file holding one");
 	if (data != NULL)
 		rc = audit_data(v, data);
 	else

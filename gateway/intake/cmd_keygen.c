@@ -12,51 +12,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "intake/note.h"
+#include "cli.h"
 #include "cmds.h"
 
 #define KEYGEN_USAGE "usage: intake keygen ORIGIN -o KEYFILE\n"
-
-/* Writes all of BUF to FD. 0/-1. */
-static int
-keygen_write(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory holding PATH, so that the new file's name is durable. */
-static int
-keygen_syncdir(const char *path)
-{
-	char *copy, *dir;
-	int fd, rc = -1;
-
-	if ((copy = strdup(path)) == NULL)
-		return -1;
-	dir = dirname(copy);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
 
 int
 cmd_keygen(int argc, char **argv)
@@ -114,7 +79,7 @@ cmd_keygen(int argc, char **argv)
 	line[linelen - 1] = '\n';
 	line[linelen] = '\0';
 	/* umask can only narrow the mode; make it exactly 0600 whatever it is. */
-	if (fchmod(fd, 0600) == -1 || keygen_write(fd, line, linelen) == -1 ||
+	if (fchmod(fd, 0600) == -1 || cli_write_all(fd, line, linelen) == -1 ||
 	    fsync(fd) == -1)
 		goto fail_write;
 	if (close(fd) == -1) {
@@ -122,7 +87,7 @@ cmd_keygen(int argc, char **argv)
 		goto fail_write;
 	}
 	fd = -1;
-	if (keygen_syncdir(keyfile) == -1)
+	if (cli_syncdir(keyfile) == -1)
 		goto fail_write;
 	created = 0;  /* complete: keep it */
 	if (printf("%s\n", vkey) < 0 || fflush(stdout) == EOF) {

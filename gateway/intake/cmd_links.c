@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <jansson.h>
 
 #include "notary/entry.h"
+#include "cli.h"
 #include "cmds.h"
 #include "fetch.h"
 
@@ -54,19 +54,6 @@ struct report_table {
 	struct report_row *rows;
 	size_t n, cap;
 };
-
-static int __attribute__((format(printf, 1, 2)))
-report_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("intake links: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return CMD_FAIL;
-}
 
 /* Decimal N: digits only, no leading zero, at most INT64_MAX. 0/-1. */
 static int
@@ -356,21 +343,21 @@ cmd_links(int argc, char **argv)
 	}
 
 	if ((f = fetch_new(url, cacert, cert, key, err, sizeof(err))) == NULL) {
-		rc = report_fail("%s", err);
+		rc = cli_fail("links", "%s", err);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/workbooks/%" PRIu64 "/links", index);
 	if (fetch_get(f, path, LINKS_BODY_MAX, &status, &body, &len, err, sizeof(err)) == -1) {
-		rc = report_fail("GET %s: %s", path, err);
+		rc = cli_fail("links", "GET %s: %s", path, err);
 		goto out;
 	}
 	if (status == 404) {
-		rc = report_fail("workbook %" PRIu64 ": not found (no such accepted workbook, "
-		    "or not visible to this certificate)", index);
+		rc = cli_fail("links", "workbook %" PRIu64 ": not found (no such accepted "
+		    "workbook, or not visible to this certificate)", index);
 		goto out;
 	}
 	if (status != 200) {
-		rc = report_fail("GET %s: HTTP %d", path, status);
+		rc = cli_fail("links", "GET %s: HTTP %d", path, status);
 		goto out;
 	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -378,23 +365,24 @@ cmd_links(int argc, char **argv)
 	junref = json_object_get(root, "unreferenced");
 	if (!json_is_object(root) || !json_is_array(jrefs) ||
 	    (junref != NULL && !json_is_array(junref))) {
-		rc = report_fail("workbook %" PRIu64 ": the answer is not a link report", index);
+		rc = cli_fail("links", "workbook %" PRIu64 ": the answer is not a link report",
+		    index);
 		goto out;
 	}
 	json_array_foreach(jrefs, i, j)
 		if (report_table_add(&refs, j, 0) == -1) {
-			rc = report_fail("workbook %" PRIu64 ": malformed reference %zu in the report",
-			    index, i);
+			rc = cli_fail("links", "workbook %" PRIu64 ": malformed reference %zu in "
+			    "the report", index, i);
 			goto out;
 		}
 	json_array_foreach(junref, i, j)
 		if (report_table_add(&unref, j, 1) == -1) {
-			rc = report_fail("workbook %" PRIu64 ": malformed unreferenced upload %zu "
-			    "in the report", index, i);
+			rc = cli_fail("links", "workbook %" PRIu64 ": malformed unreferenced "
+			    "upload %zu in the report", index, i);
 			goto out;
 		}
 	if (report_cell(root, "party", &party) == -1 || report_cell(root, "tab", &tab) == -1) {
-		rc = report_fail("workbook %" PRIu64 ": malformed report", index);
+		rc = cli_fail("links", "workbook %" PRIu64 ": malformed report", index);
 		goto out;
 	}
 
@@ -421,7 +409,7 @@ cmd_links(int argc, char **argv)
 		}
 	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		rc = report_fail("cannot write to stdout: %s", strerror(errno));
+		rc = cli_fail("links", "cannot write to stdout: %s", strerror(errno));
 		goto out;
 	}
 	rc = CMD_OK;

@@ -20,7 +20,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/errbuf.h"
 #include "fetch.h"
 
 #define FETCH_HOST_MAX   253          /* longest DNS name */
@@ -69,18 +69,6 @@ struct fetch_resp {
 	size_t    len, cap, max;
 };
 
-static void __attribute__((format(printf, 3, 4)))
-fetch_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The last OpenSSL error as text (queue cleared). */
 static const char *
 fetch_sslerr(void)
@@ -115,11 +103,11 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 	struct in_addr a4;
 
 	if (strlen(url) > FETCH_URL_MAX) {
-		fetch_seterr(err, errlen, "URL longer than %d bytes", FETCH_URL_MAX);
+		errset(err, errlen, "URL longer than %d bytes", FETCH_URL_MAX);
 		return -1;
 	}
 	if (strncasecmp(url, "https://", 8) != 0) {
-		fetch_seterr(err, errlen, "URL must start with https://");
+		errset(err, errlen, "URL must start with https://");
 		return -1;
 	}
 	for (s = url; *s != '\0'; s++) {
@@ -127,7 +115,7 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 
 		if (ch <= 0x20 || ch >= 0x7f || ch == '?' || ch == '#' || ch == '@' ||
 		    ch == '\\' || ch == '%') {
-			fetch_seterr(err, errlen, "URL: no user info, query, fragment, escapes, "
+			errset(err, errlen, "URL: no user info, query, fragment, escapes, "
 			    "spaces or non-ASCII characters");
 			return -1;
 		}
@@ -140,7 +128,7 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 		hs = p + 1;
 		he = memchr(hs, ']', (size_t)(auth_end - hs));
 		if (he == NULL) {
-			fetch_seterr(err, errlen, "URL: unterminated [IPv6 address]");
+			errset(err, errlen, "URL: unterminated [IPv6 address]");
 			return -1;
 		}
 		after = he + 1;
@@ -153,14 +141,14 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 	}
 	hl = (size_t)(he - hs);
 	if (hl == 0 || hl > FETCH_HOST_MAX) {
-		fetch_seterr(err, errlen, "URL: missing or too long host");
+		errset(err, errlen, "URL: missing or too long host");
 		return -1;
 	}
 	memcpy(f->host, hs, hl);
 	f->host[hl] = '\0';
 	if (*p == '[') {
 		if (inet_pton(AF_INET6, f->host, &a6) != 1) {
-			fetch_seterr(err, errlen, "URL: bad IPv6 address");
+			errset(err, errlen, "URL: bad IPv6 address");
 			return -1;
 		}
 		f->is_ip = 1;
@@ -168,7 +156,7 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 		for (s = f->host; *s != '\0'; s++)
 			if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 			    (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_')) {
-				fetch_seterr(err, errlen, "URL: bad character in host name");
+				errset(err, errlen, "URL: bad character in host name");
 				return -1;
 			}
 		f->is_ip = inet_pton(AF_INET, f->host, &a4) == 1;
@@ -177,17 +165,17 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 		char *end;
 
 		if (*after != ':' || after + 1 == auth_end || auth_end - after > 6) {
-			fetch_seterr(err, errlen, "URL: bad port");
+			errset(err, errlen, "URL: bad port");
 			return -1;
 		}
 		for (s = after + 1; s < auth_end; s++)
 			if (*s < '0' || *s > '9') {
-				fetch_seterr(err, errlen, "URL: bad port");
+				errset(err, errlen, "URL: bad port");
 				return -1;
 			}
 		port = strtoul(after + 1, &end, 10);
 		if (port == 0 || port > 65535) {
-			fetch_seterr(err, errlen, "URL: bad port");
+			errset(err, errlen, "URL: bad port");
 			return -1;
 		}
 	}
@@ -201,7 +189,7 @@ fetch_parse_url(struct fetch *f, const char *url, char *err, size_t errlen)
 	while (n > 0 && auth_end[n - 1] == '/')
 		n--;
 	if (n > FETCH_BASE_MAX) {
-		fetch_seterr(err, errlen, "URL: path longer than %d bytes", FETCH_BASE_MAX);
+		errset(err, errlen, "URL: path longer than %d bytes", FETCH_BASE_MAX);
 		return -1;
 	}
 	memcpy(f->base, auth_end, n);
@@ -216,7 +204,7 @@ fetch_new(const char *url, const char *cacert, const char *cert, const char *key
 	struct fetch *f;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
-		fetch_seterr(err, errlen, "out of memory");
+		errset(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (fetch_parse_url(f, url, err, errlen) == -1)
@@ -226,30 +214,30 @@ fetch_new(const char *url, const char *cacert, const char *cert, const char *key
 	if ((f->ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    SSL_CTX_set_min_proto_version(f->ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(f->ctx, FETCH_TLS12_CIPHERS) != 1) {
-		fetch_seterr(err, errlen, "TLS setup: %s", fetch_sslerr());
+		errset(err, errlen, "TLS setup: %s", fetch_sslerr());
 		goto fail;
 	}
 	SSL_CTX_set_options(f->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_verify(f->ctx, SSL_VERIFY_PEER, NULL);
 	if (cacert != NULL) {
 		if (SSL_CTX_load_verify_locations(f->ctx, cacert, NULL) != 1) {
-			fetch_seterr(err, errlen, "--cacert %s: %s", cacert, fetch_sslerr());
+			errset(err, errlen, "--cacert %s: %s", cacert, fetch_sslerr());
 			goto fail;
 		}
 	} else if (SSL_CTX_set_default_verify_paths(f->ctx) != 1) {
-		fetch_seterr(err, errlen, "system trust store: %s", fetch_sslerr());
+		errset(err, errlen, "system trust store: %s", fetch_sslerr());
 		goto fail;
 	}
 	if (cert != NULL) {
 		if (SSL_CTX_use_certificate_chain_file(f->ctx, cert) != 1) {
-			fetch_seterr(err, errlen, "--cert %s: %s", cert, fetch_sslerr());
+			errset(err, errlen, "--cert %s: %s", cert, fetch_sslerr());
 			goto fail;
 		}
 		if (key == NULL)
 			key = cert;
 		if (SSL_CTX_use_PrivateKey_file(f->ctx, key, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(f->ctx) != 1) {
-			fetch_seterr(err, errlen, "--key %s: %s", key, fetch_sslerr());
+			errset(err, errlen, "--key %s: %s", key, fetch_sslerr());
 			goto fail;
 		}
 		f->has_cert = 1;
@@ -290,7 +278,7 @@ fetch_connect(struct fetch *f, char *err, size_t errlen)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | (f->is_ip ? AI_NUMERICHOST : 0);
 	if ((r = getaddrinfo(f->host, f->port, &hints, &res)) != 0) {
-		fetch_seterr(err, errlen, "%s: %s", f->host, gai_strerror(r));
+		errset(err, errlen, "%s: %s", f->host, gai_strerror(r));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -328,7 +316,7 @@ fetch_connect(struct fetch *f, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd == -1)
-		fetch_seterr(err, errlen, "cannot connect to %s: %s", f->hosthdr,
+		errset(err, errlen, "cannot connect to %s: %s", f->hosthdr,
 		    strerror(last != 0 ? last : ECONNREFUSED));
 	return fd;
 }
@@ -422,55 +410,55 @@ fetch_get(struct fetch *f, const char *path, size_t max, int *status, char **bod
 	*status = 0;
 	r.max = max < SIZE_MAX - 1 ? max : SIZE_MAX - 2;
 	if (path[0] != '/') {
-		fetch_seterr(err, errlen, "bad request path");
+		errset(err, errlen, "bad request path");
 		return -1;
 	}
 	for (s = path; *s != '\0'; s++)
 		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f) {
-			fetch_seterr(err, errlen, "bad request path");
+			errset(err, errlen, "bad request path");
 			return -1;
 		}
 	reqlen = snprintf(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: intake\r\nAccept: */*\r\nConnection: close\r\n\r\n",
 	    f->base, path, f->hosthdr);
 	if (reqlen < 0 || (size_t)reqlen >= sizeof(req)) {
-		fetch_seterr(err, errlen, "request path too long");
+		errset(err, errlen, "request path too long");
 		return -1;
 	}
 	if ((buf = malloc(FETCH_CHUNK)) == NULL) {
-		fetch_seterr(err, errlen, "out of memory");
+		errset(err, errlen, "out of memory");
 		return -1;
 	}
 	if ((fd = fetch_connect(f, err, errlen)) == -1)
 		goto fail;
 	ERR_clear_error();
 	if ((ssl = SSL_new(f->ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
-		fetch_seterr(err, errlen, "TLS setup: %s", fetch_sslerr());
+		errset(err, errlen, "TLS setup: %s", fetch_sslerr());
 		goto fail;
 	}
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (f->is_ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), f->host) != 1) {
-			fetch_seterr(err, errlen, "TLS setup: %s", fetch_sslerr());
+			errset(err, errlen, "TLS setup: %s", fetch_sslerr());
 			goto fail;
 		}
 	} else if (SSL_set1_host(ssl, f->host) != 1 ||
 	    SSL_set_tlsext_host_name(ssl, f->host) != 1) {
-		fetch_seterr(err, errlen, "TLS setup: %s", fetch_sslerr());
+		errset(err, errlen, "TLS setup: %s", fetch_sslerr());
 		goto fail;
 	}
 	if ((n = SSL_connect(ssl)) != 1) {
 		vr = SSL_get_verify_result(ssl);
 		if (vr != X509_V_OK)
-			fetch_seterr(err, errlen, "TLS with %s: server certificate refused: %s",
+			errset(err, errlen, "TLS with %s: server certificate refused: %s",
 			    f->hosthdr, X509_verify_cert_error_string(vr));
 		else
-			fetch_seterr(err, errlen, "TLS with %s: %s", f->hosthdr,
+			errset(err, errlen, "TLS with %s: %s", f->hosthdr,
 			    fetch_ioerr(ssl, n, deadline));
 		goto fail;
 	}
 	if ((n = SSL_write(ssl, req, reqlen)) != reqlen) {
-		fetch_seterr(err, errlen, "sending to %s: %s%s", f->hosthdr,
+		errset(err, errlen, "sending to %s: %s%s", f->hosthdr,
 		    fetch_ioerr(ssl, n, deadline), f->has_cert ? "" : FETCH_NOCERT_HINT);
 		goto fail;
 	}
@@ -483,7 +471,7 @@ fetch_get(struct fetch *f, const char *path, size_t max, int *status, char **bod
 	r.parser.data = &r;
 	for (;;) {
 		if (fetch_now_ms() > deadline) {
-			fetch_seterr(err, errlen, "%s: timed out", f->hosthdr);
+			errset(err, errlen, "%s: timed out", f->hosthdr);
 			goto fail;
 		}
 		n = SSL_read(ssl, buf, FETCH_CHUNK);
@@ -493,15 +481,15 @@ fetch_get(struct fetch *f, const char *path, size_t max, int *status, char **bod
 				break;
 			if (e != HPE_OK) {
 				if (r.toobig)
-					fetch_seterr(err, errlen, "%s: response longer than %zu bytes",
+					errset(err, errlen, "%s: response longer than %zu bytes",
 					    f->hosthdr, max);
 				else
-					fetch_seterr(err, errlen, "%s: malformed response: %s",
+					errset(err, errlen, "%s: malformed response: %s",
 					    f->hosthdr, llhttp_get_error_reason(&r.parser));
 				goto fail;
 			}
 			if (!r.headers_done && (hdrbytes += (size_t)n) > FETCH_HEADER_MAX) {
-				fetch_seterr(err, errlen, "%s: response headers longer than %u bytes",
+				errset(err, errlen, "%s: response headers longer than %u bytes",
 				    f->hosthdr, FETCH_HEADER_MAX);
 				goto fail;
 			}
@@ -513,13 +501,13 @@ fetch_get(struct fetch *f, const char *path, size_t max, int *status, char **bod
 			if ((e == HPE_OK || e == HPE_PAUSED) && r.done)
 				break;
 		}
-		fetch_seterr(err, errlen, "%s: connection ended before the response was "
+		errset(err, errlen, "%s: connection ended before the response was "
 		    "complete (%s)%s", f->hosthdr, fetch_ioerr(ssl, n, deadline),
 		    f->has_cert || r.headers_done ? "" : FETCH_NOCERT_HINT);
 		goto fail;
 	}
 	if (r.body == NULL && (r.body = malloc(1)) == NULL) {
-		fetch_seterr(err, errlen, "out of memory");
+		errset(err, errlen, "out of memory");
 		goto fail;
 	}
 	r.body[r.len] = '\0';

@@ -29,7 +29,7 @@ util_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
+int
 util_hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -13,6 +13,8 @@
 
 /* Writes 2*LEN lowercase hex digits and a NUL to OUT (2*LEN+1 bytes). */
 void util_hex(const uint8_t *in, size_t len, char *out);
+/* The value of hex digit C (either case), or -1 if C is not one. */
+int util_hexval(char c);
 /* Decodes exactly 2*LEN hex digits (either case) from IN. 0/-1. */
 int util_unhex(const char *in, size_t inlen, uint8_t *out, size_t len);
 /* Base64 of IN into OUT (room for 4*ceil(LEN/3)+1); returns the length. */

@@ -12,7 +12,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include <intake/receipt.h>
 
+#include "common/errbuf.h"
 #include "common/log.h"
 #include "notary/ledger.h"
 #include "notary/links.h"
@@ -97,20 +97,6 @@ static int	ledger_errno(int rc);
 static int	ledger_exec(struct ledger *l, const char *sql);
 static int	ledger_read_hash(void *arg, unsigned level, uint64_t index,
 		    uint8_t out[INTAKE_HASH_LEN]);
-static void	ledger_seterr(char *err, size_t errlen, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-ledger_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* errno for an SQLite result code (what the front turns into a status). */
 static int
@@ -240,7 +226,7 @@ ledger_schema_check(struct ledger *l, char *err, size_t errlen)
 		version = LEDGER_SCHEMA_VERSION;
 	}
 	if (version != LEDGER_SCHEMA_VERSION) {
-		ledger_seterr(err, errlen, "ledger: unknown schema version %d", version);
+		errset(err, errlen, "ledger: unknown schema version %d", version);
 		if (l->writable)
 			ledger_exec(l, "ROLLBACK");
 		return -1;
@@ -252,7 +238,7 @@ ledger_schema_check(struct ledger *l, char *err, size_t errlen)
 		goto fail;
 	return 0;
 fail:
-	ledger_seterr(err, errlen, "ledger: schema: %s", sqlite3_errmsg(l->db));
+	errset(err, errlen, "ledger: schema: %s", sqlite3_errmsg(l->db));
 	if (l->writable && !sqlite3_get_autocommit(l->db))
 		ledger_exec(l, "ROLLBACK");
 	return -1;
@@ -267,11 +253,11 @@ ledger_open(const char *dir, int writable, char *err, size_t errlen)
 
 	n = snprintf(path, sizeof(path), "%s/%s", dir, LEDGER_FILE);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
-		ledger_seterr(err, errlen, "ledger: path too long");
+		errset(err, errlen, "ledger: path too long");
 		return NULL;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		ledger_seterr(err, errlen, "ledger: out of memory");
+		errset(err, errlen, "ledger: out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&l->mu, NULL);
@@ -279,12 +265,12 @@ ledger_open(const char *dir, int writable, char *err, size_t errlen)
 	flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE |
 	    (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
 	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		ledger_seterr(err, errlen, "ledger: %s: %s", path,
+		errset(err, errlen, "ledger: %s: %s", path,
 		    l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
 		goto fail;
 	}
 	if (ledger_configure(l) == -1) {
-		ledger_seterr(err, errlen, "ledger: %s: %s", path, sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s: %s", path, sqlite3_errmsg(l->db));
 		goto fail;
 	}
 	if (ledger_schema_check(l, err, errlen) == -1)
@@ -294,7 +280,7 @@ ledger_open(const char *dir, int writable, char *err, size_t errlen)
 			continue;
 		if (sqlite3_prepare_v3(l->db, ledger_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &l->st[i], NULL) != SQLITE_OK) {
-			ledger_seterr(err, errlen, "ledger: prepare: %s", sqlite3_errmsg(l->db));
+			errset(err, errlen, "ledger: prepare: %s", sqlite3_errmsg(l->db));
 			goto fail;
 		}
 	}
@@ -710,7 +696,7 @@ ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
 	    -1, &se, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "SELECT idx, hash FROM tree WHERE level = 0 ORDER BY idx",
 	    -1, &st, NULL) != SQLITE_OK) {
-		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	for (;;) {
@@ -720,22 +706,22 @@ ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
 			break;
 		if ((rc != SQLITE_ROW && rc != SQLITE_DONE) ||
 		    (rt != SQLITE_ROW && rt != SQLITE_DONE)) {
-			ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+			errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 			goto out;
 		}
 		if (rc != SQLITE_ROW || rt != SQLITE_ROW) {
-			ledger_seterr(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
+			errset(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
 			    rc == SQLITE_ROW ? "entry" : "leaf hash", i,
 			    rc == SQLITE_ROW ? "a leaf hash" : "an entry");
 			goto out;
 		}
 		if (ledger_col_u64(se, 0) != i || ledger_col_u64(st, 0) != i) {
-			ledger_seterr(err, errlen, "ledger: entries or leaves not contiguous at %"
+			errset(err, errlen, "ledger: entries or leaves not contiguous at %"
 			    PRIu64, i);
 			goto out;
 		}
 		if (i >= size) {
-			ledger_seterr(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
+			errset(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
 			    "last checkpoint (size %" PRIu64 ")", i, size);
 			goto out;
 		}
@@ -744,20 +730,20 @@ ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
 		rcpt = sqlite3_column_text(se, 2);
 		rn = sqlite3_column_bytes(se, 2);
 		if (text == NULL || rcpt == NULL || rn < n || memcmp(text, rcpt, n) != 0) {
-			ledger_seterr(err, errlen, "ledger: receipt %" PRIu64 " is not its entry", i);
+			errset(err, errlen, "ledger: receipt %" PRIu64 " is not its entry", i);
 			goto out;
 		}
 		intake_merkle_leaf(text, n, leaf);
 		if (sqlite3_column_bytes(st, 1) != INTAKE_HASH_LEN ||
 		    memcmp(sqlite3_column_blob(st, 1), leaf, INTAKE_HASH_LEN) != 0) {
-			ledger_seterr(err, errlen, "ledger: leaf hash %" PRIu64 " does not match "
+			errset(err, errlen, "ledger: leaf hash %" PRIu64 " does not match "
 			    "its entry", i);
 			goto out;
 		}
 		i++;
 	}
 	if (i != size) {
-		ledger_seterr(err, errlen, "ledger: %" PRIu64 " entries but the last checkpoint "
+		errset(err, errlen, "ledger: %" PRIu64 " entries but the last checkpoint "
 		    "has size %" PRIu64, i, size);
 		goto out;
 	}
@@ -783,13 +769,13 @@ ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
 	    sqlite3_prepare_v2(l->db, sql, -1, &sp, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int(sc, 1, (int)level - 1) != SQLITE_OK ||
 	    sqlite3_bind_int(sp, 1, (int)level) != SQLITE_OK) {
-		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	while ((rc = sqlite3_step(sp)) == SQLITE_ROW) {
 		if (k >= want || ledger_col_u64(sp, 0) != k ||
 		    sqlite3_column_bytes(sp, 1) != INTAKE_HASH_LEN) {
-			ledger_seterr(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64 ")",
+			errset(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64 ")",
 			    level, ledger_col_u64(sp, 0));
 			goto out;
 		}
@@ -797,7 +783,7 @@ ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
 			if (sqlite3_step(sc) != SQLITE_ROW ||
 			    ledger_col_u64(sc, 0) != 2 * k + j ||
 			    sqlite3_column_bytes(sc, 1) != INTAKE_HASH_LEN) {
-				ledger_seterr(err, errlen, "ledger: tree node (%u, %" PRIu64
+				errset(err, errlen, "ledger: tree node (%u, %" PRIu64
 				    ") lacks its children", level, k);
 				goto out;
 			}
@@ -805,18 +791,18 @@ ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
 		}
 		intake_merkle_node(kids[0], kids[1], node);
 		if (memcmp(node, sqlite3_column_blob(sp, 1), INTAKE_HASH_LEN) != 0) {
-			ledger_seterr(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does not "
+			errset(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does not "
 			    "match its children", level, k);
 			goto out;
 		}
 		k++;
 	}
 	if (rc != SQLITE_DONE) {
-		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	if (k != want) {
-		ledger_seterr(err, errlen, "ledger: level %u has %" PRIu64 " nodes, want %"
+		errset(err, errlen, "ledger: level %u has %" PRIu64 " nodes, want %"
 		    PRIu64, level, k, want);
 		goto out;
 	}
@@ -837,11 +823,11 @@ ledger_verify_top(struct ledger *l, unsigned level, char *err, size_t errlen)
 	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM tree WHERE level >= ?1", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	if (sqlite3_column_int64(st, 0) != 0) {
-		ledger_seterr(err, errlen, "ledger: tree nodes above level %u", level - 1);
+		errset(err, errlen, "ledger: tree nodes above level %u", level - 1);
 		goto out;
 	}
 	ret = 0;
@@ -866,17 +852,17 @@ ledger_verify_note(const char *note, const struct intake_verifier *v, const char
 		    intake_checkpoint_parse(note, end - note + 1, cp);
 	}
 	if (r == -1) {
-		ledger_seterr(err, errlen, "ledger: checkpoint of size %" PRIu64 " does not "
+		errset(err, errlen, "ledger: checkpoint of size %" PRIu64 " does not "
 		    "verify with the log key", size);
 		return -1;
 	}
 	if (cp->size != size) {
-		ledger_seterr(err, errlen, "ledger: checkpoint row %" PRIu64 " holds size %"
+		errset(err, errlen, "ledger: checkpoint row %" PRIu64 " holds size %"
 		    PRIu64, size, cp->size);
 		return -1;
 	}
 	if (origin != NULL && strcmp(cp->origin, origin) != 0) {
-		ledger_seterr(err, errlen, "ledger: checkpoint origin %s is not %s",
+		errset(err, errlen, "ledger: checkpoint origin %s is not %s",
 		    cp->origin, origin);
 		return -1;
 	}
@@ -895,17 +881,17 @@ ledger_verify(struct ledger *l, const struct intake_verifier *v, const char *ori
 	int r, ret = -1;
 
 	if (ledger_rbegin(l) == -1) {
-		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 		return -1;
 	}
 	if ((r = ledger_cp_latest(l, &note, &cpsize)) == -1) {
-		ledger_seterr(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	if (r == 1) {
 		if (ledger_size_locked(l, &n) == -1 || n != 0 ||
 		    ledger_verify_top(l, 0, err, errlen) == -1) {
-			ledger_seterr(err, errlen, "ledger: entries or tree hashes without any "
+			errset(err, errlen, "ledger: entries or tree hashes without any "
 			    "checkpoint");
 			goto out;
 		}
@@ -922,12 +908,12 @@ ledger_verify(struct ledger *l, const struct intake_verifier *v, const char *ori
 	if (ledger_verify_top(l, level, err, errlen) == -1)
 		goto out;
 	if (intake_merkle_root(cpsize, ledger_read_hash, l, root) == -1) {
-		ledger_seterr(err, errlen, "ledger: cannot compute the root of size %" PRIu64,
+		errset(err, errlen, "ledger: cannot compute the root of size %" PRIu64,
 		    cpsize);
 		goto out;
 	}
 	if (memcmp(root, cp.root, sizeof(root)) != 0) {
-		ledger_seterr(err, errlen, "ledger: the stored tree of size %" PRIu64 " does "
+		errset(err, errlen, "ledger: the stored tree of size %" PRIu64 " does "
 		    "not have the root of the last checkpoint", cpsize);
 		goto out;
 	}

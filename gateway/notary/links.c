@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "lib/util.h"
 #include "notary/links.h"
 
 static const char *const links_ddl[] = {
@@ -111,33 +112,6 @@ fail:
 	return rc;
 }
 
-/* Decodes a 64-digit hex string (either case). 0, or -1 if malformed. */
-static int
-links_unhex(const char *hex, uint8_t out[32])
-{
-	if (strlen(hex) != 64)
-		return -1;
-	for (size_t i = 0; i < 32; i++) {
-		unsigned v = 0;
-
-		for (size_t j = 0; j < 2; j++) {
-			char c = hex[2 * i + j];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				v |= (unsigned)(c - 'A' + 10);
-			else
-				return -1;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 struct links_ctx {
 	sqlite3      *db;
 	sqlite3_stmt *byref;
@@ -209,7 +183,7 @@ links_row(struct links_ctx *c, const char *ref, const char *filename, const char
 	} else {
 		rc = 0;
 		status = "received";
-		if (links_unhex(rowhash, hash) == 0)
+		if (util_unhex(rowhash, strlen(rowhash), hash, sizeof(hash)) == 0)
 			rc = links_find_tiers(c, ref, filename, "accepted", hash, &idx, hex);
 		if (rc == 0) {
 			rc = links_find_tiers(c, ref, filename, "accepted", NULL, &idx, hex);

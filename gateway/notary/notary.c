@@ -19,7 +19,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <intake/note.h>
 #include <intake/receipt.h>
 
+#include "common/errbuf.h"
 #include "common/log.h"
 #include "notary/entry.h"
 #include "notary/ledger.h"
@@ -62,20 +62,6 @@ struct notary_item {
 };
 
 static void	*notary_main(void *arg);
-static void	 notary_seterr(char *err, size_t errlen, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-notary_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* mkdir -p PATH, mode 0700 for what it creates. */
 static int
@@ -132,11 +118,11 @@ notary_load_key(const char *path, const char *origin, char *err, size_t errlen)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		notary_seterr(err, errlen, "log key %s: %s", path, strerror(errno));
+		errset(err, errlen, "log key %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > NOTARY_KEY_MAX) {
-		notary_seterr(err, errlen, "log key %s: not a regular file of at most %d bytes",
+		errset(err, errlen, "log key %s: not a regular file of at most %d bytes",
 		    path, NOTARY_KEY_MAX);
 		goto fail;
 	}
@@ -147,7 +133,7 @@ notary_load_key(const char *path, const char *origin, char *err, size_t errlen)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			notary_seterr(err, errlen, "log key %s: %s", path, strerror(errno));
+			errset(err, errlen, "log key %s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (r == 0)
@@ -156,11 +142,11 @@ notary_load_key(const char *path, const char *origin, char *err, size_t errlen)
 	}
 	buf[off] = '\0';
 	if ((s = intake_signer_new(buf)) == NULL) {
-		notary_seterr(err, errlen, "log key %s: not a private key", path);
+		errset(err, errlen, "log key %s: not a private key", path);
 		goto fail;
 	}
 	if (strcmp(intake_signer_name(s), origin) != 0) {
-		notary_seterr(err, errlen, "log key name %s does not match origin %s",
+		errset(err, errlen, "log key name %s does not match origin %s",
 		    intake_signer_name(s), origin);
 		intake_signer_free(s);
 		s = NULL;
@@ -215,21 +201,21 @@ notary_recover(struct notary *n, char *err, size_t errlen)
 	int r, ret = -1;
 
 	if (store_empty_quarantine(n->data, &quarantined) == -1) {
-		notary_seterr(err, errlen, "cannot empty the quarantine: %s", strerror(errno));
+		errset(err, errlen, "cannot empty the quarantine: %s", strerror(errno));
 		goto out;
 	}
 	if ((v = intake_verifier_new(n->vkey)) == NULL) {
-		notary_seterr(err, errlen, "cannot load the verifier key");
+		errset(err, errlen, "cannot load the verifier key");
 		goto out;
 	}
 	r = ledger_verify(n->ledger, v, n->origin, &n->size, why, sizeof(why));
 	if (r == -1) {
-		notary_seterr(err, errlen, "refusing to start: %s", why);
+		errset(err, errlen, "refusing to start: %s", why);
 		goto out;
 	}
 	if (r == 1) {
 		if (notary_first_checkpoint(n) == -1) {
-			notary_seterr(err, errlen, "cannot write the first checkpoint: %s",
+			errset(err, errlen, "cannot write the first checkpoint: %s",
 			    strerror(errno));
 			goto out;
 		}
@@ -237,7 +223,7 @@ notary_recover(struct notary *n, char *err, size_t errlen)
 	}
 	/* Only once the ledger is known good may it decide what to delete. */
 	if (store_sweep(n->data, notary_keep_blob, n, &removed, &strange) == -1) {
-		notary_seterr(err, errlen, "cannot sweep the store: %s", strerror(errno));
+		errset(err, errlen, "cannot sweep the store: %s", strerror(errno));
 		goto out;
 	}
 	if (quarantined > 0 || removed > 0)
@@ -259,14 +245,14 @@ notary_open(const struct config *cfg, char *err, size_t errlen)
 	int e;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		notary_seterr(err, errlen, "out of memory");
+		errset(err, errlen, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
 	if (strlen(cfg->data) >= sizeof(n->data) ||
 	    strlen(cfg->log_origin) >= sizeof(n->origin) || cfg->log_origin[0] == '\0') {
-		notary_seterr(err, errlen, "data directory or log origin too long or empty");
+		errset(err, errlen, "data directory or log origin too long or empty");
 		goto fail;
 	}
 	strcpy(n->data, cfg->data);
@@ -274,25 +260,25 @@ notary_open(const struct config *cfg, char *err, size_t errlen)
 	if ((n->signer = notary_load_key(cfg->log_key, n->origin, err, errlen)) == NULL)
 		goto fail;
 	if ((n->vkey = intake_signer_vkey(n->signer)) == NULL) {
-		notary_seterr(err, errlen, "out of memory");
+		errset(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (notary_mkdirs(n->data) == -1 || store_init(n->data) == -1) {
-		notary_seterr(err, errlen, "data directory %s: %s", n->data, strerror(errno));
+		errset(err, errlen, "data directory %s: %s", n->data, strerror(errno));
 		goto fail;
 	}
 	if ((n->ledger = ledger_open(n->data, 1, err, errlen)) == NULL)
 		goto fail;
 	/* A ledger created just now must survive a crash by name too. */
 	if (notary_fsync_dir(n->data) == -1) {
-		notary_seterr(err, errlen, "data directory %s: fsync: %s", n->data,
+		errset(err, errlen, "data directory %s: fsync: %s", n->data,
 		    strerror(errno));
 		goto fail;
 	}
 	if (notary_recover(n, err, errlen) == -1)
 		goto fail;
 	if ((e = pthread_create(&n->thread, NULL, notary_main, n)) != 0) {
-		notary_seterr(err, errlen, "notary thread: %s", strerror(e));
+		errset(err, errlen, "notary thread: %s", strerror(e));
 		goto fail;
 	}
 	n->started = 1;

@@ -27,6 +27,7 @@
 static int	store_fsync_dir(const char *path);
 static int	store_mkdir(const char *path, int *created);
 static int	store_is_hex(const char *s, size_t n);
+static DIR	*store_fdopendir(int fd);
 
 static int
 store_fsync_dir(const char *path)
@@ -43,6 +44,21 @@ store_fsync_dir(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+/* fdopendir(FD), closing FD if that fails. NULL with errno. */
+static DIR *
+store_fdopendir(int fd)
+{
+	DIR *d;
+	int saved;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return d;
 }
 
 /* mkdir that accepts an existing directory (but not a symlink or a file). */
@@ -288,14 +304,9 @@ store_empty_quarantine(const char *data, unsigned *removed)
 		*removed = 0;
 	if (store_quarantine_dir(data, qdir, sizeof(qdir)) == -1)
 		return -1;
-	if ((fd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (d = store_fdopendir(fd)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -333,12 +344,8 @@ store_sweep_dir(int dirfd_, const char *prefix,
 	DIR *d;
 	int saved, r, any = 0;
 
-	if ((d = fdopendir(dirfd_)) == NULL) {
-		saved = errno;
-		close(dirfd_);
-		errno = saved;
+	if ((d = store_fdopendir(dirfd_)) == NULL)
 		return -1;
-	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -389,14 +396,9 @@ store_sweep(const char *data, int (*keep)(const uint8_t sha256[32], void *arg),
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (d = store_fdopendir(fd)) == NULL)
 		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)

@@ -4,7 +4,7 @@
  * atomic state save, the verifier key loader, and the offline audit of an
  * empty or missing ledger. (The end-to-end refusals, rollback, fork, bad
  * signature and tampering, are in tests/integration/log.sh.) The sources are
- * included to reach their statics.
+ * included to reach their statics; the loader and the slurp are cli.c's.
  */
 #include <sys/stat.h>
 
@@ -16,6 +16,7 @@
 
 #include <check.h>
 
+#include "../../gateway/intake/cli.c"
 #include "../../gateway/intake/cmd_audit.c"
 #include "../../gateway/intake/fetch.c"
 
@@ -142,7 +143,7 @@ START_TEST(save_replaces_the_state_whole)
 	snprintf(path, sizeof(path), "%s/state", tmpdir);
 	ck_assert_int_eq(audit_save(path, "first\n", 6), 0);
 	ck_assert_int_eq(audit_save(path, "second checkpoint\n", 18), 0);
-	ck_assert_ptr_nonnull(got = audit_slurp(path, 100, &len));
+	ck_assert_ptr_nonnull(got = cli_slurp(path, 100, CLI_SLURP_NOFOLLOW, &len));
 	ck_assert_str_eq(got, "second checkpoint\n");
 	free(got);
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -170,10 +171,10 @@ START_TEST(slurp_refuses_symlinks_directories_and_big_files)
 	snprintf(link, sizeof(link), "%s/l", tmpdir);
 	ck_assert_int_eq(audit_save(path, "0123456789", 10), 0);
 	ck_assert_int_eq(symlink(path, link), 0);
-	ck_assert_ptr_null(audit_slurp(link, 100, &len));
-	ck_assert_ptr_null(audit_slurp(tmpdir, 100, &len));
+	ck_assert_ptr_null(cli_slurp(link, 100, CLI_SLURP_NOFOLLOW, &len));
+	ck_assert_ptr_null(cli_slurp(tmpdir, 100, CLI_SLURP_NOFOLLOW, &len));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(audit_slurp(path, 9, &len));
+	ck_assert_ptr_null(cli_slurp(path, 9, CLI_SLURP_NOFOLLOW, &len));
 	ck_assert_int_eq(errno, EFBIG);
 }
 END_TEST
@@ -184,22 +185,22 @@ START_TEST(vkey_loads_from_string_or_file)
 	char *skey, *vkey, path[128], line[600];
 
 	ck_assert_int_eq(intake_keygen("audit.test/log", &skey, &vkey), 0);
-	ck_assert_ptr_nonnull(v = audit_load_vkey(vkey));
+	ck_assert_ptr_nonnull(v = cli_load_vkey(vkey, CLI_SLURP_NOFOLLOW));
 	intake_verifier_free(v);
 	snprintf(path, sizeof(path), "%s/vkey", tmpdir);
 	snprintf(line, sizeof(line), "  %s\r\n\n", vkey);
 	ck_assert_int_eq(audit_save(path, line, strlen(line)), 0);
-	ck_assert_ptr_nonnull(v = audit_load_vkey(path));
+	ck_assert_ptr_nonnull(v = cli_load_vkey(path, CLI_SLURP_NOFOLLOW));
 	ck_assert_str_eq(intake_verifier_name(v), "audit.test/log");
 	intake_verifier_free(v);
 	/* a private key is not a verifier key, in a file or not */
-	ck_assert_ptr_null(audit_load_vkey(skey));
+	ck_assert_ptr_null(cli_load_vkey(skey, CLI_SLURP_NOFOLLOW));
 	ck_assert_int_eq(audit_save(path, skey, strlen(skey)), 0);
-	ck_assert_ptr_null(audit_load_vkey(path));
+	ck_assert_ptr_null(cli_load_vkey(path, CLI_SLURP_NOFOLLOW));
 	/* two keys in one file: not one key */
 	snprintf(line, sizeof(line), "%s\n%s\n", vkey, vkey);
 	ck_assert_int_eq(audit_save(path, line, strlen(line)), 0);
-	ck_assert_ptr_null(audit_load_vkey(path));
+	ck_assert_ptr_null(cli_load_vkey(path, CLI_SLURP_NOFOLLOW));
 	intake_freezero(skey, strlen(skey));
 	free(vkey);
 }

@@ -12,6 +12,7 @@
 
 #include <check.h>
 
+#include "../../gateway/intake/cli.c"
 #include "../../gateway/intake/cmd_links.c"
 #include "../../gateway/intake/fetch.c"
 

@@ -677,8 +677,8 @@ START_TEST(notary_receipt_carries_ref_digest_and_members)
 	wait_for(w, 1);
 	assert_verifies(j);
 	ck_assert_ptr_nonnull(strstr(j->entry, "\nref: EV-007\n"));
-	ck_assert_ptr_nonnull(strstr(j->entry, "\nclient-digest: sha-256=:AAAA:\nverdict: "
-	    "accepted\nmembers: 3 "));
+	ck_assert_ptr_nonnull(strstr(j->entry, "\nclient-digest: sha-256=:AAAA:\ntype: "));
+	ck_assert_ptr_nonnull(strstr(j->entry, "\nverdict: accepted\nmembers: 3 "));
 	free_job(j);
 	free(w);
 	notary_close(n);

@@ -1,0 +1,188 @@
+/*
+ * intake/cli.c: the helpers the `intake` commands share (see cli.h).
+ *
+ * Runs in the CLI only, as the user. Every read is capped before it is made
+ * and checked to be of a regular file; every loop retries EINTR and nothing
+ * else. Nothing here prints what it reads: a key file's contents go only to
+ * intake_verifier_new().
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli.h"
+#include "cmds.h"
+
+int
+cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "intake %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CMD_FAIL;
+}
+
+char *
+cli_slurp(const char *path, size_t max, int flags, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, saved;
+
+	if ((flags & CLI_SLURP_STDIN) && strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+	    ((flags & CLI_SLURP_NOFOLLOW) ? O_NOFOLLOW : 0))) == -1)
+		return NULL;
+	if (fd != STDIN_FILENO) {
+		if (fstat(fd, &st) == -1)
+			goto fail;
+		if (!S_ISREG(st.st_mode)) {
+			errno = EINVAL;
+			goto fail;
+		}
+	}
+	if ((buf = malloc(max + 1)) == NULL)
+		goto fail;
+	for (;;) {
+		n = read(fd, buf + len, max + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	buf[len] = '\0';
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*lenp = len;
+	return buf;
+fail:
+	saved = errno;
+	free(buf);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	errno = saved;
+	return NULL;
+}
+
+struct intake_verifier *
+cli_load_vkey(const char *arg, int flags)
+{
+	struct intake_verifier *v;
+	char *buf, *s, *e;
+	size_t len;
+
+	if ((v = intake_verifier_new(arg)) != NULL)
+		return v;
+	if ((buf = cli_slurp(arg, CLI_VKEY_FILE_MAX, flags, &len)) == NULL)
+		return NULL;
+	/* one line; surrounding white space (the final newline) is not the key */
+	for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
+		;
+	for (e = buf + len; e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'); e--)
+		;
+	*e = '\0';
+	/* a NUL inside is not part of a key line */
+	if (strlen(s) == (size_t)(e - s))
+		v = intake_verifier_new(s);
+	free(buf);
+	return v;
+}
+
+int
+cli_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+cli_syncdir(const char *path)
+{
+	char *copy, *dir;
+	int fd, rc = -1;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+int
+cli_hash_fd(int fd, unsigned char *buf, uint8_t out[INTAKE_HASH_LEN], uint64_t *total)
+{
+	EVP_MD_CTX *ctx;
+	uint64_t count = 0;
+	ssize_t n;
+	int rc, saved;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		rc = CLI_HASH_ENOMEM;
+		goto fail;
+	}
+	for (;;) {
+		n = read(fd, buf, CLI_HASH_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = CLI_HASH_EREAD;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		count += (uint64_t)n;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			rc = CLI_HASH_EDIGEST;
+			goto fail;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
+		rc = CLI_HASH_EDIGEST;
+		goto fail;
+	}
+	if (total != NULL)
+		*total = count;
+	rc = 0;
+fail:
+	saved = errno;
+	EVP_MD_CTX_free(ctx);
+	errno = saved;
+	return rc;
+}
