@@ -127,6 +127,7 @@ conn_reset_request(struct conn *c)
 	c->party = NULL;
 	c->refused = 0;
 	c->keepalive = 0;
+	c->http10 = 0;
 	memset(&c->up, 0, sizeof(c->up));
 	c->up.fd = -1;
 }
@@ -213,7 +214,9 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	if (c->state == CONN_CLOSED || c->bev == NULL)
 		return;
 	out = bufferevent_get_output(c->bev);
-	if (c->front->draining)
+	/* The request decides: no keep-alive asked (HTTP/1.0 without it,
+	 * Connection: close) means we close after this answer. */
+	if (c->front->draining || !c->keepalive)
 		close = 1;
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Length: %zu\r\n"
@@ -223,7 +226,8 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	    "%s%s"
 	    "\r\n", status, conn_reason(status), body ? len : 0,
 	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-	    extra ? extra : "", close ? "Connection: close\r\n" : "");
+	    extra ? extra : "", close ? "Connection: close\r\n" :
+	    c->http10 ? "Connection: keep-alive\r\n" : "");
 	if (body && len)
 		evbuffer_add(out, body, len);
 	if (close) {
@@ -436,6 +440,7 @@ on_headers_complete(llhttp_t *p)
 	int method = llhttp_get_method(p);
 
 	c->keepalive = llhttp_should_keep_alive(p);
+	c->http10 = p->http_major == 1 && p->http_minor == 0;
 	conn_deadline(c, 0);
 	if (conn_authorise(c) == -1)
 		return conn_refuse(c, 403, "certificate does not map to a Party");

@@ -92,7 +92,8 @@ struct conn {
 	struct upload       up;
 	int                 refused;      /* an answer was queued from a callback */
 	int                 pending;      /* a pipeline job refers to this conn */
-	int                 keepalive;
+	int                 keepalive;    /* the request asked for it (HTTP/1.1 default) */
+	int                 http10;       /* an HTTP/1.0 request: keep-alive must be said */
 	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
 	int                 over_limit;   /* over the Party's connection limit: 429 */
 };

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -32,6 +33,8 @@
 #include "lib/util.h"
 #include "notary/entry.h"
 #include "notary/store.h"
+
+#define UPLOAD_WRITEBACK (32u << 20)  /* start write-back of each 32 MiB received */
 
 int
 url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
@@ -280,6 +283,7 @@ int
 upload_body(struct conn *c, const char *at, size_t len)
 {
 	struct upload *u = &c->up;
+	size_t n = len;
 
 	if (u->write_errno) {
 		u->received += len;   /* counted, not stored: answered 507 at the end */
@@ -314,6 +318,14 @@ upload_body(struct conn *c, const char *at, size_t len)
 		}
 		at += w;
 		len -= (size_t)w;
+	}
+	if ((u->stored - n) / UPLOAD_WRITEBACK != u->stored / UPLOAD_WRITEBACK) {
+		/* Start writing back what has arrived, so that the final fsync
+		 * of a large upload has little left to do. Asynchronous. */
+		uint64_t end = u->stored / UPLOAD_WRITEBACK * UPLOAD_WRITEBACK;
+
+		(void)sync_file_range(u->fd, (off64_t)(end - UPLOAD_WRITEBACK),
+		    UPLOAD_WRITEBACK, SYNC_FILE_RANGE_WRITE);
 	}
 	return 0;
 }
@@ -510,8 +522,10 @@ upload_finish(struct conn *c)
 		    "body exceeds max_upload of %llu bytes; the first %llu bytes are recorded",
 		    (unsigned long long)u->max, (unsigned long long)u->stored);
 	}
-	/* The inspector reads its own read-only descriptor. */
+	/* The inspector reads its own read-only descriptor. The file is
+	 * read-only from now on, as it will be in the store. */
 	fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	(void)fchmod(u->fd, 0444);
 	close(u->fd);
 	u->fd = -1;
 	EVP_MD_CTX_free(u->sha256);

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -355,7 +356,18 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 	size_t i;
 	int r;
 
+	/* The store's fan-out directories renamed into by this batch: each is
+	 * fsynced once, after all renames (one journal commit per batch). */
+	char (*dirs)[PATH_MAX] = NULL;
+	size_t *dirof = NULL, ndirs = 0, d;
+
+	if (count > 0) {
+		dirs = calloc(count, sizeof(*dirs));
+		dirof = calloc(count, sizeof(*dirof));
+	}
 	for (i = 0; i < count; i++) {
+		char dir[PATH_MAX];
+
 		j = it[i].job;
 		j->status = -1;
 		j->err = 0;
@@ -367,14 +379,41 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 			continue;
 		}
 		it[i].promoted = 1;	/* even a failed commit may have renamed it */
-		r = store_commit(n->data, j->quarantine, j->sha256, j->size);
+		if (dirs == NULL || dirof == NULL)
+			r = store_commit(n->data, j->quarantine, j->sha256, j->size);
+		else
+			r = store_promote(n->data, j->quarantine, j->sha256, j->size,
+			    dir, sizeof(dir));
 		if (r == -1) {
 			j->err = errno != 0 ? errno : EIO;
 			log_warn("%s: party %s: cannot store the upload", __func__, j->party);
 			continue;
 		}
 		it[i].recorded = 1;
+		if (dirof != NULL)
+			dirof[i] = SIZE_MAX;
+		if (r == 0 && dirs != NULL && dirof != NULL) {
+			for (d = 0; d < ndirs && strcmp(dirs[d], dir) != 0; d++)
+				;
+			if (d == ndirs)
+				memcpy(dirs[ndirs++], dir, sizeof(dir));
+			dirof[i] = d;
+		}
 	}
+	for (d = 0; d < ndirs; d++) {
+		if (store_sync_dir(dirs[d]) == 0)
+			continue;
+		/* Renamed but not durable: every job renamed into it fails. */
+		log_warn("%s: fsync %s", __func__, dirs[d]);
+		for (i = 0; i < count; i++) {
+			if (it[i].recorded && it[i].promoted && dirof[i] == d) {
+				it[i].recorded = 0;
+				it[i].job->err = errno != 0 ? errno : EIO;
+			}
+		}
+	}
+	free(dirs);
+	free(dirof);
 }
 
 /* Frees the outputs of a job that is not recorded after all. */

@@ -200,9 +200,17 @@ bad:
 	return -1;
 }
 
+/*
+ * store_promote: everything of store_commit but the final directory fsync,
+ * whose directory is written to DIROUT (DIRLEN bytes) so that a batch can
+ * sync each directory once after all its renames (one journal commit for
+ * the batch instead of one per upload). The file's data is fsynced here;
+ * when the pipeline already synced it this costs little, and its mode is
+ * changed only when it is not 0444 yet (a chmod would dirty the inode).
+ */
 int
-store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
-    uint64_t size)
+store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
+    uint64_t size, char *dirout, size_t dirlen)
 {
 	char dst[PATH_MAX], dir[PATH_MAX], top[PATH_MAX];
 	struct stat st;
@@ -219,7 +227,9 @@ store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
 		errno = EINVAL;
 		goto fail;
 	}
-	if (fchmod(fd, STORE_BLOB_MODE) == -1 || fsync(fd) == -1)
+	if ((st.st_mode & 07777) != STORE_BLOB_MODE && fchmod(fd, STORE_BLOB_MODE) == -1)
+		goto fail;
+	if (fsync(fd) == -1)
 		goto fail;
 	close(fd);
 	fd = -1;
@@ -229,6 +239,10 @@ store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
 	memcpy(dir, dst, sizeof(dir));
 	slash = strrchr(dir, '/');
 	*slash = '\0';
+	if (strlen(dir) >= dirlen) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
 	if (store_mkdir(dir, &created) == -1)
 		goto fail;
 	if (created) {
@@ -251,8 +265,7 @@ store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
 		goto fail;
 	if (rename(qpath, dst) == -1)
 		goto fail;
-	if (store_fsync_dir(dir) == -1)
-		return -1;	/* renamed but not durable: the caller fails the job */
+	memcpy(dirout, dir, strlen(dir) + 1);
 	return ret;
 fail:
 	saved = errno;
@@ -261,6 +274,26 @@ fail:
 	(void)unlink(qpath);
 	errno = saved;
 	return -1;
+}
+
+int
+store_sync_dir(const char *dir)
+{
+	return store_fsync_dir(dir);
+}
+
+int
+store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
+    uint64_t size)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	if ((r = store_promote(data, qpath, sha256, size, dir, sizeof(dir))) != 0)
+		return r;
+	if (store_fsync_dir(dir) == -1)
+		return -1;	/* renamed but not durable: the caller fails the job */
+	return 0;
 }
 
 int
