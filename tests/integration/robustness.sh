@@ -410,9 +410,6 @@ check "broken chunked encoding: quarantine empty" quarantine_empty
 check_eq "broken chunked encoding: checkpoint unchanged" "$(log_size)" "$S0"
 
 # The timeouts: body idle, whole request (in the background while the rest runs), handshake.
-raw dribble alpha $((REQUEST_T + 10)) >$T/dribble.out &
-dribble=$!
-BG="$BG $dribble"
 read -r st t <<<"$(raw stall alpha $((BODY_T + 10)))"
 check "body stalled after 1000 bytes: closed by body_timeout ${BODY_T}s (+${MARGIN}s) (after ${t}s)" \
 	bash -c 'within "$1" "$2" && atleast "$1" "$3"' _ "$t" $((BODY_T + MARGIN)) $((BODY_T - 1))
@@ -420,6 +417,10 @@ check "stalled body: no 2xx (got $st)" not_2xx "$st"
 check "stalled body: the daemon logged a timeout" grep -qE 'aborted: timeout after 1000 bytes' $RUN/daemon.log
 check "stalled body: quarantine empty" quarantine_empty
 check_eq "stalled body: checkpoint unchanged" "$(log_size)" "$S0"
+# Started only now: its upload holds a quarantine file until request_timeout.
+raw dribble alpha $((REQUEST_T + 10)) >$T/dribble.out &
+dribble=$!
+BG="$BG $dribble"
 t=$(raw nohandshake alpha $((HANDSHAKE_T + 10)))
 check "TCP client that never starts TLS: closed by handshake_timeout ${HANDSHAKE_T}s (after ${t}s)" \
 	bash -c 'within "$1" "$2" && atleast "$1" "$3"' _ "$t" $((HANDSHAKE_T + MARGIN)) $((HANDSHAKE_T - 1))
