@@ -24,14 +24,11 @@
  * Member names (the one place this module goes beyond libarchive) are
  * checked for traversal, absolute and drive paths, ':', empty names, control
  * and bidi characters, trailing dots and spaces, Windows reserved names, and
- * for duplicates and collisions. libarchive hands names over in NFC when it
- * converts them (zip names flagged UTF-8, pax paths); for the rest (raw
- * ustar/GNU names, legacy zips) and for case, with no ICU or libunistring,
- * "collide after NFC and case folding" is approximated (LIMITATION): an
- * ASCII letter followed by a combining mark is composed when the result is
- * in U+00C0..U+017F (the NFD names macOS writes), and case is folded for
- * ASCII, Latin-1, Latin Extended-A, basic Greek and Cyrillic. Other scripts
- * are compared byte for byte after that.
+ * for duplicates and collisions. Two names collide when they are equal after
+ * Unicode full default case folding and NFC (GNU libunistring's u8_normalize
+ * and u8_casefold, no language tailoring: Turkish dotless i stays apart), in
+ * every script; bytes that are not UTF-8 (legacy code pages) are compared as
+ * they are. A name over path_max gets no key: it is rejected anyway.
  *
  * The manifest has one line per regular member, nested ones included:
  * "path\tsize\tsha256\ttype\n", where a nested member's path is
@@ -58,6 +55,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <unicase.h>
+#include <uninorm.h>
 
 #include "common/log.h"
 #include "inspect/checks.h"
@@ -76,93 +75,6 @@
 #define ARC_MANIFEST_MAX (64 * 1024 * 1024) /* bytes of manifest text */
 #define ARC_NAMES_INIT   64            /* first size of a name set (power of 2) */
 #define ARC_SEP          "!/"          /* between an archive's path and its member's */
-
-/* Composition and folding tables for member-name collisions (see above). */
-/* Generated from Python's unicodedata: (ASCII base, combining mark) ->
- * precomposed letter, for U+00C0..U+017F; sorted by base, mark. */
-static const struct { uint8_t base; uint16_t mark; uint16_t nfc; } name_compose[] = {
-	{ 'A', 0x300, 0x0c0 }, { 'A', 0x301, 0x0c1 }, { 'A', 0x302, 0x0c2 },
-	{ 'A', 0x303, 0x0c3 }, { 'A', 0x304, 0x100 }, { 'A', 0x306, 0x102 },
-	{ 'A', 0x308, 0x0c4 }, { 'A', 0x30a, 0x0c5 }, { 'A', 0x328, 0x104 },
-	{ 'C', 0x301, 0x106 }, { 'C', 0x302, 0x108 }, { 'C', 0x307, 0x10a },
-	{ 'C', 0x30c, 0x10c }, { 'C', 0x327, 0x0c7 }, { 'D', 0x30c, 0x10e },
-	{ 'E', 0x300, 0x0c8 }, { 'E', 0x301, 0x0c9 }, { 'E', 0x302, 0x0ca },
-	{ 'E', 0x304, 0x112 }, { 'E', 0x306, 0x114 }, { 'E', 0x307, 0x116 },
-	{ 'E', 0x308, 0x0cb }, { 'E', 0x30c, 0x11a }, { 'E', 0x328, 0x118 },
-	{ 'G', 0x302, 0x11c }, { 'G', 0x306, 0x11e }, { 'G', 0x307, 0x120 },
-	{ 'G', 0x327, 0x122 }, { 'H', 0x302, 0x124 }, { 'I', 0x300, 0x0cc },
-	{ 'I', 0x301, 0x0cd }, { 'I', 0x302, 0x0ce }, { 'I', 0x303, 0x128 },
-	{ 'I', 0x304, 0x12a }, { 'I', 0x306, 0x12c }, { 'I', 0x307, 0x130 },
-	{ 'I', 0x308, 0x0cf }, { 'I', 0x328, 0x12e }, { 'J', 0x302, 0x134 },
-	{ 'K', 0x327, 0x136 }, { 'L', 0x301, 0x139 }, { 'L', 0x30c, 0x13d },
-	{ 'L', 0x327, 0x13b }, { 'N', 0x301, 0x143 }, { 'N', 0x303, 0x0d1 },
-	{ 'N', 0x30c, 0x147 }, { 'N', 0x327, 0x145 }, { 'O', 0x300, 0x0d2 },
-	{ 'O', 0x301, 0x0d3 }, { 'O', 0x302, 0x0d4 }, { 'O', 0x303, 0x0d5 },
-	{ 'O', 0x304, 0x14c }, { 'O', 0x306, 0x14e }, { 'O', 0x308, 0x0d6 },
-	{ 'O', 0x30b, 0x150 }, { 'R', 0x301, 0x154 }, { 'R', 0x30c, 0x158 },
-	{ 'R', 0x327, 0x156 }, { 'S', 0x301, 0x15a }, { 'S', 0x302, 0x15c },
-	{ 'S', 0x30c, 0x160 }, { 'S', 0x327, 0x15e }, { 'T', 0x30c, 0x164 },
-	{ 'T', 0x327, 0x162 }, { 'U', 0x300, 0x0d9 }, { 'U', 0x301, 0x0da },
-	{ 'U', 0x302, 0x0db }, { 'U', 0x303, 0x168 }, { 'U', 0x304, 0x16a },
-	{ 'U', 0x306, 0x16c }, { 'U', 0x308, 0x0dc }, { 'U', 0x30a, 0x16e },
-	{ 'U', 0x30b, 0x170 }, { 'U', 0x328, 0x172 }, { 'W', 0x302, 0x174 },
-	{ 'Y', 0x301, 0x0dd }, { 'Y', 0x302, 0x176 }, { 'Y', 0x308, 0x178 },
-	{ 'Z', 0x301, 0x179 }, { 'Z', 0x307, 0x17b }, { 'Z', 0x30c, 0x17d },
-	{ 'a', 0x300, 0x0e0 }, { 'a', 0x301, 0x0e1 }, { 'a', 0x302, 0x0e2 },
-	{ 'a', 0x303, 0x0e3 }, { 'a', 0x304, 0x101 }, { 'a', 0x306, 0x103 },
-	{ 'a', 0x308, 0x0e4 }, { 'a', 0x30a, 0x0e5 }, { 'a', 0x328, 0x105 },
-	{ 'c', 0x301, 0x107 }, { 'c', 0x302, 0x109 }, { 'c', 0x307, 0x10b },
-	{ 'c', 0x30c, 0x10d }, { 'c', 0x327, 0x0e7 }, { 'd', 0x30c, 0x10f },
-	{ 'e', 0x300, 0x0e8 }, { 'e', 0x301, 0x0e9 }, { 'e', 0x302, 0x0ea },
-	{ 'e', 0x304, 0x113 }, { 'e', 0x306, 0x115 }, { 'e', 0x307, 0x117 },
-	{ 'e', 0x308, 0x0eb }, { 'e', 0x30c, 0x11b }, { 'e', 0x328, 0x119 },
-	{ 'g', 0x302, 0x11d }, { 'g', 0x306, 0x11f }, { 'g', 0x307, 0x121 },
-	{ 'g', 0x327, 0x123 }, { 'h', 0x302, 0x125 }, { 'i', 0x300, 0x0ec },
-	{ 'i', 0x301, 0x0ed }, { 'i', 0x302, 0x0ee }, { 'i', 0x303, 0x129 },
-	{ 'i', 0x304, 0x12b }, { 'i', 0x306, 0x12d }, { 'i', 0x308, 0x0ef },
-	{ 'i', 0x328, 0x12f }, { 'j', 0x302, 0x135 }, { 'k', 0x327, 0x137 },
-	{ 'l', 0x301, 0x13a }, { 'l', 0x30c, 0x13e }, { 'l', 0x327, 0x13c },
-	{ 'n', 0x301, 0x144 }, { 'n', 0x303, 0x0f1 }, { 'n', 0x30c, 0x148 },
-	{ 'n', 0x327, 0x146 }, { 'o', 0x300, 0x0f2 }, { 'o', 0x301, 0x0f3 },
-	{ 'o', 0x302, 0x0f4 }, { 'o', 0x303, 0x0f5 }, { 'o', 0x304, 0x14d },
-	{ 'o', 0x306, 0x14f }, { 'o', 0x308, 0x0f6 }, { 'o', 0x30b, 0x151 },
-	{ 'r', 0x301, 0x155 }, { 'r', 0x30c, 0x159 }, { 'r', 0x327, 0x157 },
-	{ 's', 0x301, 0x15b }, { 's', 0x302, 0x15d }, { 's', 0x30c, 0x161 },
-	{ 's', 0x327, 0x15f }, { 't', 0x30c, 0x165 }, { 't', 0x327, 0x163 },
-	{ 'u', 0x300, 0x0f9 }, { 'u', 0x301, 0x0fa }, { 'u', 0x302, 0x0fb },
-	{ 'u', 0x303, 0x169 }, { 'u', 0x304, 0x16b }, { 'u', 0x306, 0x16d },
-	{ 'u', 0x308, 0x0fc }, { 'u', 0x30a, 0x16f }, { 'u', 0x30b, 0x171 },
-	{ 'u', 0x328, 0x173 }, { 'w', 0x302, 0x175 }, { 'y', 0x301, 0x0fd },
-	{ 'y', 0x302, 0x177 }, { 'y', 0x308, 0x0ff }, { 'z', 0x301, 0x17a },
-	{ 'z', 0x307, 0x17c }, { 'z', 0x30c, 0x17e },
-};
-/* Simple case folding of U+00C0..U+017F (0: folds to itself). */
-static const uint16_t name_fold_latin[0x180 - 0xc0] = {
-	0x0e0, 0x0e1, 0x0e2, 0x0e3, 0x0e4, 0x0e5, 0x0e6, 0x0e7,
-	0x0e8, 0x0e9, 0x0ea, 0x0eb, 0x0ec, 0x0ed, 0x0ee, 0x0ef,
-	0x0f0, 0x0f1, 0x0f2, 0x0f3, 0x0f4, 0x0f5, 0x0f6, 0x000,
-	0x0f8, 0x0f9, 0x0fa, 0x0fb, 0x0fc, 0x0fd, 0x0fe, 0x000,
-	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-	0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-	0x101, 0x000, 0x103, 0x000, 0x105, 0x000, 0x107, 0x000,
-	0x109, 0x000, 0x10b, 0x000, 0x10d, 0x000, 0x10f, 0x000,
-	0x111, 0x000, 0x113, 0x000, 0x115, 0x000, 0x117, 0x000,
-	0x119, 0x000, 0x11b, 0x000, 0x11d, 0x000, 0x11f, 0x000,
-	0x121, 0x000, 0x123, 0x000, 0x125, 0x000, 0x127, 0x000,
-	0x129, 0x000, 0x12b, 0x000, 0x12d, 0x000, 0x12f, 0x000,
-	0x000, 0x000, 0x133, 0x000, 0x135, 0x000, 0x137, 0x000,
-	0x000, 0x13a, 0x000, 0x13c, 0x000, 0x13e, 0x000, 0x140,
-	0x000, 0x142, 0x000, 0x144, 0x000, 0x146, 0x000, 0x148,
-	0x000, 0x000, 0x14b, 0x000, 0x14d, 0x000, 0x14f, 0x000,
-	0x151, 0x000, 0x153, 0x000, 0x155, 0x000, 0x157, 0x000,
-	0x159, 0x000, 0x15b, 0x000, 0x15d, 0x000, 0x15f, 0x000,
-	0x161, 0x000, 0x163, 0x000, 0x165, 0x000, 0x167, 0x000,
-	0x169, 0x000, 0x16b, 0x000, 0x16d, 0x000, 0x16f, 0x000,
-	0x171, 0x000, 0x173, 0x000, 0x175, 0x000, 0x177, 0x000,
-	0x0ff, 0x17a, 0x000, 0x17c, 0x000, 0x17e, 0x000, 0x073,
-};
 
 struct ancestor {
 	uint64_t size;
@@ -395,29 +307,6 @@ utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-static size_t
-utf8_put(uint32_t c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	} else if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	} else if (c < 0x10000) {
-		out[0] = (char)(0xe0 | c >> 12);
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | c >> 18);
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 static int
 name_is_bidi(uint32_t c)
 {
@@ -431,49 +320,48 @@ name_is_control(uint32_t c)
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
 }
 
-static uint32_t
-name_fold(uint32_t c)
+/* Appends N bytes of P to the key being built (*KEY, *LEN bytes, *CAP
+ * allocated), keeping room for its NUL. 0, -1 on memory. */
+static int
+name_key_put(char **key, size_t *len, size_t *cap, const void *p, size_t n)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c + 0x20;
-	if (c >= 0xc0 && c < 0x180 && name_fold_latin[c - 0xc0] != 0)
-		return name_fold_latin[c - 0xc0];
-	if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)      /* Greek capitals */
-		return c + 0x20;
-	if (c >= 0x410 && c <= 0x42f)                    /* Cyrillic А..Я */
-		return c + 0x20;
-	if (c >= 0x400 && c <= 0x40f)                    /* Cyrillic Ѐ..Џ */
-		return c + 0x50;
-	return c;
-}
+	size_t cap2;
+	char *k;
 
-static uint32_t
-name_compose_pair(uint32_t base, uint32_t mark)
-{
-	size_t i;
-
-	if (base >= 0x80 || mark < 0x300 || mark > 0x328)
-		return 0;
-	for (i = 0; i < sizeof(name_compose) / sizeof(name_compose[0]); i++)
-		if (name_compose[i].base == base && name_compose[i].mark == mark)
-			return name_compose[i].nfc;
+	if (*len + n + 1 > *cap) {
+		cap2 = (*len + n + 1) * 2;
+		if ((k = realloc(*key, cap2)) == NULL)
+			return -1;
+		*key = k;
+		*cap = cap2;
+	}
+	memcpy(*key + *len, p, n);
+	*len += n;
+	(*key)[*len] = '\0';
 	return 0;
 }
 
-/* The collision key of NAME into KEY (room for strlen(NAME) + 1): path
+/* The collision key of NAME, malloc'd (NULL: out of memory): path
  * components split on '/' and '\', empty and "." ones dropped, joined by
- * '/', composed and case-folded as the module header says. */
-static void
-name_key(const char *name, char *key)
+ * '/'; each run of valid UTF-8 normalised to NFC and then case-folded (full
+ * default folding, the result in NFC), bytes that are not UTF-8 kept as they
+ * are. The caller bounds NAME by path_max: libunistring's work and the key's
+ * length grow with it (a fold is at most 3 code points). */
+static char *
+name_key(const char *name)
 {
 	const uint8_t *s = (const uint8_t *)name;
-	size_t len = strlen(name), i = 0, k = 0, n, comp_start;
-	uint32_t c, next, nfc;
+	size_t len = strlen(name), i = 0, klen = 0, kcap = 0, start, end, run, n;
+	size_t nlen, flen;
+	uint8_t *nfc = NULL, *fold = NULL;
+	char *key = NULL;
+	uint32_t c;
 
+	if (name_key_put(&key, &klen, &kcap, "", 0) == -1)
+		goto fail;
 	while (i < len) {
 		/* one component */
-		size_t start = i, end;
-
+		start = i;
 		while (i < len && s[i] != '/' && s[i] != '\\')
 			i++;
 		end = i;
@@ -481,25 +369,40 @@ name_key(const char *name, char *key)
 			i++;
 		if (end == start || (end - start == 1 && s[start] == '.'))
 			continue;
-		if (k > 0)
-			key[k++] = '/';
-		comp_start = start;
-		while (comp_start < end) {
-			if ((n = utf8_next(s + comp_start, end - comp_start, &c)) == 0) {
-				key[k++] = (char)s[comp_start++];    /* not UTF-8: as is */
+		if (klen > 0 && name_key_put(&key, &klen, &kcap, "/", 1) == -1)
+			goto fail;
+		while (start < end) {
+			if (utf8_next(s + start, end - start, &c) == 0) {
+				/* not UTF-8: as is */
+				if (name_key_put(&key, &klen, &kcap, s + start, 1) == -1)
+					goto fail;
+				start++;
 				continue;
 			}
-			comp_start += n;
-			if (c < 0x80 && comp_start < end &&
-			    utf8_next(s + comp_start, end - comp_start, &next) == 2 &&
-			    (nfc = name_compose_pair(c, next)) != 0) {
-				c = nfc;          /* 1 + 2 bytes become 2: the key stays short */
-				comp_start += 2;
-			}
-			k += utf8_put(name_fold(c), key + k);
+			/* the longest run of valid UTF-8 from here */
+			for (run = start; run < end &&
+			    (n = utf8_next(s + run, end - run, &c)) != 0; run += n)
+				;
+			if ((nfc = u8_normalize(UNINORM_NFC, s + start, run - start,
+			    NULL, &nlen)) == NULL)
+				goto fail;
+			if ((fold = u8_casefold(nfc, nlen, NULL, UNINORM_NFC, NULL,
+			    &flen)) == NULL)
+				goto fail;
+			if (name_key_put(&key, &klen, &kcap, fold, flen) == -1)
+				goto fail;
+			free(nfc);
+			free(fold);
+			nfc = fold = NULL;
+			start = run;
 		}
 	}
-	key[k] = '\0';
+	return key;
+fail:
+	free(nfc);
+	free(fold);
+	free(key);
+	return NULL;
 }
 
 static uint64_t
@@ -658,9 +561,12 @@ arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
 			inspect_finding(res, 1, "name-reserved", path, "Windows reserved name");
 	}
 
-	if ((key = malloc(len + 1)) == NULL)
+	/* The key costs work in proportion to the name: a name over path_max
+	 * is rejected above and gets none. */
+	if (len > run->p->path_max)
+		return 0;
+	if ((key = name_key(name)) == NULL)
 		return -1;
-	name_key(name, key);
 	if (key[0] == '\0') {
 		if (!is_dir)
 			inspect_finding(res, 1, "name-empty", path, "empty name");

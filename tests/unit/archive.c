@@ -62,7 +62,7 @@ setup(void)
 	}
 	snprintf(cmd, sizeof(cmd), MK " %s py_zip infozip sevenzip bsdtar gnutar nested depth "
 	    "macos unicode xlsx_member compressible names types encrypted limits zipstruct "
-	    "content quine", dir);
+	    "content quine fold", dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "%s: failed\n", cmd);
 		exit(EXIT_FAILURE);
@@ -316,6 +316,40 @@ REJECTS(case_collision_is_rejected, "case.zip", "name-collision")
 REJECTS(nfd_nfc_collision_in_raw_tar_names_is_rejected, "nfd-gnu.tar", "name-collision")
 REJECTS(cyrillic_case_collision_is_rejected, "cyrillic.zip", "name-collision")
 REJECTS(long_path_is_rejected, "longpath.tar", "path-too-long")
+REJECTS(nfc_and_nfd_names_collide, "fold-nfd.tar", "name-collision")
+REJECTS(sharp_s_collides_with_ss_under_full_case_folding, "fold-sharp-s.tar", "name-collision")
+
+START_TEST(greek_sigma_and_final_sigma_collide)
+{
+	/* Σ, σ, ς: the second and the third each collide with the first. */
+	struct inspect_result res;
+	size_t i, n = 0;
+
+	inspect_as("fold-sigma.tar", &pol, &res);
+	for (i = 0; i < res.nfindings; i++)
+		if (strcmp(res.findings[i].code, "name-collision") == 0)
+			n++;
+	if (n != 2)
+		dump("fold-sigma.tar", &res);
+	ck_assert(!res.accepted);
+	ck_assert_uint_eq(n, 2);
+	inspect_result_clear(&res);
+}
+END_TEST
+
+START_TEST(turkish_dotless_i_does_not_collide_with_i)
+{
+	/* default folding, no Turkish tailoring: dır, dir and dİr stay apart */
+	expect_accepted("fold-turkish.tar");
+}
+END_TEST
+
+START_TEST(distinct_names_are_not_collisions)
+{
+	/* "Report"/"Reports", "été"/"ete": folding strips no accents */
+	expect_accepted("fold-distinct.tar");
+}
+END_TEST
 
 START_TEST(nfd_nfc_collision_in_zip_is_rejected)
 {
@@ -575,20 +609,50 @@ END_TEST
 
 /* ---- name helpers ---- */
 
+/* 1 if NAME's collision key is KEY. */
+static int
+key_is(const char *name, const char *key)
+{
+	char *k = name_key(name);
+	int eq;
+
+	ck_assert_ptr_nonnull(k);
+	eq = strcmp(k, key) == 0;
+	if (!eq)
+		fprintf(stderr, "name_key(\"%s\") = \"%s\", wanted \"%s\"\n", name, k, key);
+	free(k);
+	return eq;
+}
+
 START_TEST(name_key_folds_case_and_composes_nfd)
 {
-	char key[64];
+	ck_assert(key_is("Docs/./CAFE\xcc\x81.TXT", "docs/caf\xc3\xa9.txt"));  /* E + acute */
+	ck_assert(key_is("docs//caf\xc3\x89.txt", "docs/caf\xc3\xa9.txt"));    /* É */
+	ck_assert(key_is("\xd0\x9e\xd0\xa2\xd0\xa7\xd0\x81\xd0\xa2",            /* ОТЧЁТ */
+	    "\xd0\xbe\xd1\x82\xd1\x87\xd1\x91\xd1\x82"));
+	ck_assert(key_is("a\\b/", "a/b"));
+	ck_assert(key_is("\xff\xfe", "\xff\xfe"));                  /* not UTF-8: as is */
+	ck_assert(key_is("\xff\xc3\x89/\xfe", "\xff\xc3\xa9/\xfe")); /* UTF-8 runs still fold */
+}
+END_TEST
 
-	name_key("Docs/./CAFE\xcc\x81.TXT", key);     /* E + combining acute */
-	ck_assert_str_eq(key, "docs/caf\xc3\xa9.txt");
-	name_key("docs//caf\xc3\x89.txt", key);        /* É precomposed */
-	ck_assert_str_eq(key, "docs/caf\xc3\xa9.txt");
-	name_key("\xd0\x9e\xd0\xa2\xd0\xa7\xd0\x81\xd0\xa2", key);   /* ОТЧЁТ */
-	ck_assert_str_eq(key, "\xd0\xbe\xd1\x82\xd1\x87\xd1\x91\xd1\x82");
-	name_key("a\\b/", key);
-	ck_assert_str_eq(key, "a/b");
-	name_key("\xff\xfe", key);                      /* not UTF-8: as is */
-	ck_assert_str_eq(key, "\xff\xfe");
+START_TEST(name_key_uses_full_folding_and_nfc_in_every_script)
+{
+	ck_assert(key_is("STRASSE", "strasse"));
+	ck_assert(key_is("stra\xc3\x9f" "e", "strasse"));            /* ß -> ss */
+	ck_assert(key_is("\xce\xa3", "\xcf\x83"));                  /* Σ -> σ */
+	ck_assert(key_is("\xcf\x82", "\xcf\x83"));                  /* ς -> σ */
+	ck_assert(key_is("\xc4\xb1", "\xc4\xb1"));                  /* ı stays ı */
+	ck_assert(key_is("I", "i"));
+	ck_assert(key_is("\xc4\xb0", "i\xcc\x87"));                 /* İ -> i + dot above */
+	ck_assert(key_is("\xe2\x84\xaa", "k"));                      /* Kelvin sign */
+	ck_assert(key_is("\xd4\xb1", "\xd5\xa1"));                  /* Armenian Ա -> ա */
+	/* e + dot below + circumflex, in either order, is ệ (U+1EC7) */
+	ck_assert(key_is("e\xcc\xa3\xcc\x82", "\xe1\xbb\x87"));
+	ck_assert(key_is("E\xcc\x82\xcc\xa3", "\xe1\xbb\x87"));
+	ck_assert(key_is("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab",     /* Hangul jamo -> 한 */
+	    "\xed\x95\x9c"));
+	ck_assert(key_is("e\xcc\x81", "\xc3\xa9"));                  /* accents stay */
 }
 END_TEST
 
@@ -697,6 +761,11 @@ archive_suite(void)
 	tcase_add_test(names, nfd_nfc_collision_in_raw_tar_names_is_rejected);
 	tcase_add_test(names, cyrillic_case_collision_is_rejected);
 	tcase_add_test(names, long_path_is_rejected);
+	tcase_add_test(names, nfc_and_nfd_names_collide);
+	tcase_add_test(names, sharp_s_collides_with_ss_under_full_case_folding);
+	tcase_add_test(names, greek_sigma_and_final_sigma_collide);
+	tcase_add_test(names, turkish_dotless_i_does_not_collide_with_i);
+	tcase_add_test(names, distinct_names_are_not_collisions);
 
 	tcase_add_test(types, tar_symlink_is_rejected);
 	tcase_add_test(types, zip_symlink_is_rejected);
@@ -746,6 +815,7 @@ archive_suite(void)
 	tcase_add_test(content, csv_member_goes_to_the_csv_check);
 
 	tcase_add_test(helpers, name_key_folds_case_and_composes_nfd);
+	tcase_add_test(helpers, name_key_uses_full_folding_and_nfc_in_every_script);
 	tcase_add_test(helpers, reserved_names_are_recognised);
 	tcase_add_test(helpers, utf8_decoder_refuses_overlong_and_surrogates);
 	tcase_add_test(helpers, manifest_escapes_hostile_names);

@@ -241,6 +241,21 @@ def case_names():
                             ('\u043e\u0442\u0447\u0451\u0442.txt', TEXT)])
     tar_of('longpath.tar', [('d/' * 600 + 'x.txt', TEXT)])
 
+def case_fold():
+    """Names compared after NFC and full default case folding, raw (GNU tar) so that libarchive
+    does not normalise them first: fold-nfd.tar (Caf\u00e9 / Cafe+U+0301) fold-sharp-s.tar
+    (STRASSE / stra\u00dfe) fold-sigma.tar (\u03a3 \u03c3 \u03c2: two collisions) fold-turkish.tar
+    (d\u0131r dir d\u0130r: no collision) fold-distinct.tar (no collision)"""
+    gnu = tarfile.GNU_FORMAT
+    tar_of('fold-nfd.tar', [('Caf\u00e9.txt', TEXT), ('Cafe\u0301.txt', TEXT)], fmt=gnu)
+    tar_of('fold-sharp-s.tar', [('STRASSE.txt', TEXT), ('stra\u00dfe.txt', TEXT)], fmt=gnu)
+    tar_of('fold-sigma.tar', [('\u03a3.txt', TEXT), ('\u03c3.txt', TEXT), ('\u03c2.txt', TEXT)],
+           fmt=gnu)
+    tar_of('fold-turkish.tar', [('d\u0131r.txt', TEXT), ('dir.txt', TEXT), ('d\u0130r.txt', TEXT)],
+           fmt=gnu)
+    tar_of('fold-distinct.tar', [('Report.txt', TEXT), ('Reports.txt', TEXT),
+                                 ('\u00e9t\u00e9.txt', TEXT), ('ete.txt', TEXT)], fmt=gnu)
+
 # ---- hostile: entry types and modes ----
 
 def case_types():
