@@ -22,7 +22,21 @@
 
 #include "../../gateway/intake/fetch.c"
 
-#define DEV SRCDIR "/certs/dev/"
+/* A private PKI made by certs/mkdev.sh in main(): the tests never depend on
+ * what a developer has in certs/dev. */
+static char pki_dir[] = "/tmp/unit-fetch-XXXXXX";
+
+/* PKI file NAME; four results may be in use at once. */
+static const char *
+dev(const char *name)
+{
+	static __thread char buf[4][512];   /* per thread: the test server has its own */
+	static __thread int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", pki_dir, name);
+	return buf[i];
+}
 #define ERRLEN 512
 
 /* ---------------------------------------------------------------- URL parser */
@@ -171,9 +185,9 @@ server_run(void *arg)
 	int fd, n;
 
 	ck_assert_ptr_nonnull(ctx);
-	SSL_CTX_use_certificate_chain_file(ctx, DEV "server.crt");
-	SSL_CTX_use_PrivateKey_file(ctx, DEV "server.key", SSL_FILETYPE_PEM);
-	SSL_CTX_load_verify_locations(ctx, DEV "ca.crt", NULL);
+	SSL_CTX_use_certificate_chain_file(ctx, dev("server.crt"));
+	SSL_CTX_use_PrivateKey_file(ctx, dev("server.key"), SSL_FILETYPE_PEM);
+	SSL_CTX_load_verify_locations(ctx, dev("ca.crt"), NULL);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	if ((fd = accept(s->lfd, NULL, NULL)) == -1)
 		goto out;
@@ -246,7 +260,7 @@ get(const char *addr, const char *host, const char *ca, const char *answer, size
 
 	server_start(s, addr, answer, strlen(answer), repeat, close_notify);
 	snprintf(url, sizeof(url), "https://%s:%d/base", host, s->port);
-	f = fetch_new(url, ca != NULL ? ca : DEV "ca.crt", DEV "audit.crt", DEV "audit.key",
+	f = fetch_new(url, ca != NULL ? ca : dev("ca.crt"), dev("audit.crt"), dev("audit.key"),
 	    err, ERRLEN);
 	ck_assert_msg(f != NULL, "fetch_new: %s", err);
 	r = fetch_get(f, "/v1/x?a=1", max, status, body, len, err, ERRLEN);
@@ -450,7 +464,7 @@ START_TEST(get_refuses_unknown_ca)
 	size_t len;
 	int status;
 
-	ck_assert_int_eq(get("127.0.0.1", "localhost", DEV "rogue-ca.crt", OK_ANSWER, 1, 0, 100,
+	ck_assert_int_eq(get("127.0.0.1", "localhost", dev("rogue-ca.crt"), OK_ANSWER, 1, 0, 100,
 	    &status, &body, &len, err, &s), -1);
 	ck_assert_ptr_nonnull(strstr(err, "server certificate refused"));
 }
@@ -477,8 +491,8 @@ START_TEST(new_rejects_unreadable_tls_files)
 	ck_assert_ptr_null(fetch_new("https://localhost", "/nonexistent", NULL, NULL, err,
 	    sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "--cacert"));
-	ck_assert_ptr_null(fetch_new("https://localhost", DEV "ca.crt", DEV "audit.crt",
-	    DEV "alpha.key", err, sizeof(err)));
+	ck_assert_ptr_null(fetch_new("https://localhost", dev("ca.crt"), dev("audit.crt"),
+	    dev("alpha.key"), err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "--key"));
 }
 END_TEST
@@ -518,11 +532,23 @@ fetch_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(fetch_suite());
+	SRunner *sr;
+	char cmd[1024];
 	int failed;
+
+	if (mkdtemp(pki_dir) == NULL)
+		return EXIT_FAILURE;
+	snprintf(cmd, sizeof(cmd), "sh '%s/certs/mkdev.sh' '%s' >/dev/null", SRCDIR, pki_dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "certs/mkdev.sh failed\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(fetch_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
+	(void)!system(cmd);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
