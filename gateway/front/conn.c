@@ -736,6 +736,9 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATERMARK);
+	/* Drain up to the watermark per wakeup, not one 16 KiB record. (Not
+	 * SSL read-ahead: records it buffers are invisible to the event loop.) */
+	bufferevent_set_max_single_read(c->bev, READ_HIGH_WATERMARK);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	c->next = f->conns;
 	if (f->conns)
