@@ -98,11 +98,6 @@ pipeline_worker(void *arg)
 				inspect_finding(res, 1, pre.findings[i].code,
 				    pre.findings[i].member, "%s", pre.findings[i].detail);
 		}
-		/* Accepted files go to the store: sync their data here, on two
-		 * worker threads in parallel, so the notary's commit finds
-		 * nothing left to write. */
-		if (job->nj.result.accepted && fdatasync(job->fd) == -1)
-			log_warn("%s: fdatasync", __func__);
 		close(job->fd);
 		job->fd = -1;
 		job->nj.done = pipeline_notary_done;

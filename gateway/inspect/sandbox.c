@@ -39,7 +39,6 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(getrusage), SCMP_SYS(sysinfo),
 	SCMP_SYS(prlimit64), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(getdents64),
-	SCMP_SYS(fdatasync),      /* the pipeline syncs accepted files it only reads */
 	SCMP_SYS(sigaltstack),    /* thread exit unmaps it; sanitizers set one per thread */
 };
 

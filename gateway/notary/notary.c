@@ -3,7 +3,8 @@
  *
  * Life of a batch (all of it in the notary thread):
  *   1. take every queued job (at most NOTARY_BATCH_MAX);
- *   2. promote accepted blobs to the store, delete rejected ones;
+ *   2. promote accepted blobs to the store (rename), delete rejected ones,
+ *      then one syncfs makes every blob, rename and directory durable;
  *   3. in one write transaction: format, sign and append each entry, sign a
  *      checkpoint for the new size, build each job's inclusion proof;
  *   4. COMMIT; on failure roll back and fail every job of the batch, and
@@ -354,17 +355,8 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 {
 	struct notary_job *j;
 	size_t i;
-	int r;
+	int r, promoted = 0;
 
-	/* The store's fan-out directories renamed into by this batch: each is
-	 * fsynced once, after all renames (one journal commit per batch). */
-	char (*dirs)[PATH_MAX] = NULL;
-	size_t *dirof = NULL, ndirs = 0, d;
-
-	if (count > 0) {
-		dirs = calloc(count, sizeof(*dirs));
-		dirof = calloc(count, sizeof(*dirof));
-	}
 	for (i = 0; i < count; i++) {
 		char dir[PATH_MAX];
 
@@ -379,41 +371,28 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 			continue;
 		}
 		it[i].promoted = 1;	/* even a failed commit may have renamed it */
-		if (dirs == NULL || dirof == NULL)
-			r = store_commit(n->data, j->quarantine, j->sha256, j->size);
-		else
-			r = store_promote(n->data, j->quarantine, j->sha256, j->size,
-			    dir, sizeof(dir));
+		r = store_promote(n->data, j->quarantine, j->sha256, j->size, dir, sizeof(dir));
 		if (r == -1) {
 			j->err = errno != 0 ? errno : EIO;
 			log_warn("%s: party %s: cannot store the upload", __func__, j->party);
 			continue;
 		}
 		it[i].recorded = 1;
-		if (dirof != NULL)
-			dirof[i] = SIZE_MAX;
-		if (r == 0 && dirs != NULL && dirof != NULL) {
-			for (d = 0; d < ndirs && strcmp(dirs[d], dir) != 0; d++)
-				;
-			if (d == ndirs)
-				memcpy(dirs[ndirs++], dir, sizeof(dir));
-			dirof[i] = d;
-		}
+		promoted++;
 	}
-	for (d = 0; d < ndirs; d++) {
-		if (store_sync_dir(dirs[d]) == 0)
-			continue;
-		/* Renamed but not durable: every job renamed into it fails. */
-		log_warn("%s: fsync %s", __func__, dirs[d]);
+	/* One barrier for the whole batch: every blob's data, its rename and
+	 * its directory are durable before the ledger commits. */
+	if (promoted > 0 && store_sync(n->data) == -1) {
+		int e = errno != 0 ? errno : EIO;
+
+		log_warn("%s: syncfs", __func__);
 		for (i = 0; i < count; i++) {
-			if (it[i].recorded && it[i].promoted && dirof[i] == d) {
+			if (it[i].recorded && it[i].promoted) {
 				it[i].recorded = 0;
-				it[i].job->err = errno != 0 ? errno : EIO;
+				it[i].job->err = e;
 			}
 		}
 	}
-	free(dirs);
-	free(dirof);
 }
 
 /* Frees the outputs of a job that is not recorded after all. */

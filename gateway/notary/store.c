@@ -201,12 +201,11 @@ bad:
 }
 
 /*
- * store_promote: everything of store_commit but the final directory fsync,
- * whose directory is written to DIROUT (DIRLEN bytes) so that a batch can
- * sync each directory once after all its renames (one journal commit for
- * the batch instead of one per upload). The file's data is fsynced here;
- * when the pipeline already synced it this costs little, and its mode is
- * changed only when it is not 0444 yet (a chmod would dirty the inode).
+ * store_promote: everything of store_commit but making it durable: the
+ * file is not fsynced and its directory not synced here, so that a batch
+ * can make all its blobs durable with one store_sync (syncfs) after all its
+ * renames, instead of two fsyncs per upload. Its mode is changed only when
+ * it is not 0444 yet. The directory renamed into is written to DIROUT.
  */
 int
 store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
@@ -228,8 +227,6 @@ store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
 		goto fail;
 	}
 	if ((st.st_mode & 07777) != STORE_BLOB_MODE && fchmod(fd, STORE_BLOB_MODE) == -1)
-		goto fail;
-	if (fsync(fd) == -1)
 		goto fail;
 	close(fd);
 	fd = -1;
@@ -277,21 +274,35 @@ fail:
 }
 
 int
-store_sync_dir(const char *dir)
+store_sync(const char *data)
 {
-	return store_fsync_dir(dir);
+	int fd, r, saved;
+
+	if ((fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = syncfs(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
 }
 
 int
 store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
     uint64_t size)
 {
-	char dir[PATH_MAX];
-	int r;
+	char dir[PATH_MAX], dst[PATH_MAX];
+	int fd, r;
 
 	if ((r = store_promote(data, qpath, sha256, size, dir, sizeof(dir))) != 0)
 		return r;
-	if (store_fsync_dir(dir) == -1)
+	/* One blob: fsync it and its directory (no syncfs for one file). */
+	if (store_path(data, sha256, dst, sizeof(dst)) == -1 ||
+	    (fd = open(dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	if (r == -1 || store_fsync_dir(dir) == -1)
 		return -1;	/* renamed but not durable: the caller fails the job */
 	return 0;
 }

@@ -40,13 +40,14 @@ int store_open_quarantine(const char *data, char *path, size_t pathlen);
  * rename, fsync the directories. If the blob is already there with that
  * size, QPATH is unlinked instead. Returns 0 (promoted), 1 (already stored)
  * or -1 (errno; QPATH is then unlinked too: the upload is not kept). */
-/* store_commit without the last directory fsync: on 0 the directory to
- * sync is in DIROUT (the caller must store_sync_dir it before relying on
- * the blob); 1 and -1 as store_commit. Lets a batch sync each directory once. */
+/* store_commit without making anything durable: on 0 the blob is renamed
+ * into DIROUT's directory but the caller must store_sync before relying on
+ * it; 1 and -1 as store_commit. Lets a batch sync once for all its blobs. */
 int store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
     uint64_t size, char *dirout, size_t dirlen);
-/* fsync of a store directory (no symlinks). 0/-1. */
-int store_sync_dir(const char *dir);
+/* Makes everything written to DATA's filesystem durable (syncfs: file data,
+ * renames, directories), one barrier for a whole batch. 0/-1 with errno. */
+int store_sync(const char *data);
 int store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
     uint64_t size);
 /* Unlinks quarantine file QPATH (which must be DATA/quarantine/<name>;
