@@ -103,6 +103,22 @@ api_receipt_json(const struct ledger_entry *e, const char *proof)
 	return j;
 }
 
+/* 200 with the contents of B (drained). */
+static void
+api_respond_buffer(struct conn *c, const char *ctype, struct evbuffer *b)
+{
+	size_t len = evbuffer_get_length(b);
+	char *s = malloc(len ? len : 1);
+
+	if (s == NULL) {
+		conn_error(c, 500, "out of memory", 0);
+		return;
+	}
+	evbuffer_remove(b, s, len);
+	conn_respond(c, 200, ctype, s, len, 0);
+	free(s);
+}
+
 static void
 api_checkpoint(struct conn *c)
 {
@@ -165,17 +181,7 @@ api_consistency(struct conn *c, const char *query)
 		line[l++] = '\n';
 		evbuffer_add(b, line, l);
 	}
-	{
-		size_t len = evbuffer_get_length(b);
-		char *s = malloc(len + 1);
-
-		if (s) {
-			evbuffer_remove(b, s, len);
-			conn_respond(c, 200, "text/plain; charset=utf-8", s, len, 0);
-			free(s);
-		} else
-			conn_error(c, 500, "out of memory", 0);
-	}
+	api_respond_buffer(c, "text/plain; charset=utf-8", b);
 	evbuffer_free(b);
 }
 
@@ -401,16 +407,7 @@ api_tile(struct conn *c, const char *rest)
 			evbuffer_add(b, h, 32);
 		}
 	}
-	{
-		size_t len = evbuffer_get_length(b);
-		char *s = malloc(len ? len : 1);
-
-		if (s == NULL)
-			goto fail;
-		evbuffer_remove(b, s, len);
-		conn_respond(c, 200, "application/octet-stream", s, len, 0);
-		free(s);
-	}
+	api_respond_buffer(c, "application/octet-stream", b);
 	evbuffer_free(b);
 	return;
 fail:

@@ -286,16 +286,24 @@ conn_json(struct conn *c, int status, json_t *j, int close)
 	free(s);
 }
 
-/* Refuses the request from inside a parser callback: answer, then close. */
-static int
-conn_refuse(struct conn *c, int status, const char *msg)
+int
+conn_refuse_retry(struct conn *c, int status, const char *msg, unsigned retry_after)
 {
 	c->refused = 1;
 	c->front->n_refused++;
 	log_info("refused %s party=%s status=%d: %s", c->peer,
 	    c->party_id[0] ? c->party_id : "-", status, msg);
-	conn_error(c, status, msg, 1);
+	if (retry_after)
+		conn_error_retry(c, status, msg, retry_after);
+	else
+		conn_error(c, status, msg, 1);
 	return -1;
+}
+
+int
+conn_refuse(struct conn *c, int status, const char *msg)
+{
+	return conn_refuse_retry(c, status, msg, 0);
 }
 
 /* --- llhttp callbacks --- */
@@ -445,13 +453,8 @@ on_headers_complete(llhttp_t *p)
 	conn_deadline(c, 0);
 	if (conn_authorise(c) == -1)
 		return conn_refuse(c, 403, "certificate does not map to a Party");
-	if (c->over_limit) {
-		c->refused = 1;
-		c->front->n_refused++;
-		log_info("refused %s party=%s status=429: too many connections", c->peer, c->party_id);
-		conn_error_retry(c, 429, "too many connections for this Party", 10);
-		return -1;
-	}
+	if (c->over_limit)
+		return conn_refuse_retry(c, 429, "too many connections for this Party", 10);
 	if (c->front->draining)
 		return conn_refuse(c, 503, "shutting down");
 	if (c->url_len == 0 || c->url[0] != '/')
@@ -551,10 +554,7 @@ conn_parse(struct conn *c)
 			/* The Party's daily byte budget ran out mid-stream:
 			 * nothing is kept or logged, as for a refusal. */
 			upload_abort(c);
-			c->refused = 1;
-			c->front->n_refused++;
-			log_info("refused upload party=%s status=429: daily byte budget", c->party_id);
-			conn_error_retry(c, 429, "daily volume limit reached",
+			conn_refuse_retry(c, 429, "daily volume limit reached",
 			    (unsigned)(86400 - time(NULL) % 86400));
 			evbuffer_drain(in, evbuffer_get_length(in));
 			return;

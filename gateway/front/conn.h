@@ -107,6 +107,11 @@ void conn_respond_hdr(struct conn *c, int status, const char *ctype, const char 
     const char *body, size_t len, int close);
 /* 429/503 with Retry-After, then close. */
 void conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after);
+/* Refuses the request (counted, logged with Party and status): answers
+ * {"error": MSG}, with Retry-After when RETRY_AFTER > 0, and closes.
+ * Returns -1, the parser callbacks' error. */
+int conn_refuse_retry(struct conn *c, int status, const char *msg, unsigned retry_after);
+int conn_refuse(struct conn *c, int status, const char *msg);
 /* {"error": MSG} with STATUS; closes when CLOSE. */
 void conn_error(struct conn *c, int status, const char *msg, int close);
 /* A JSON answer; takes ownership of J. */

@@ -205,16 +205,6 @@ upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **wh
 	return 0;
 }
 
-static int
-upload_refuse(struct conn *c, int status, const char *msg)
-{
-	c->refused = 1;
-	c->front->n_refused++;
-	log_info("refused upload party=%s status=%d: %s", c->party_id, status, msg);
-	conn_error(c, status, msg, 1);
-	return -1;
-}
-
 int
 upload_begin(struct conn *c, const char *path, const char *query)
 {
@@ -226,18 +216,18 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	int r;
 
 	if ((slash = strchr(path, '/')) == NULL)
-		return upload_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
+		return conn_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
 	klen = (size_t)(slash - path);
 	if (url_decode(path, klen, kname, sizeof(kname), NULL) == -1 ||
 	    (u->kind = policy_kind(c->rt->policy, kname)) == NULL)
-		return upload_refuse(c, 404, "unknown submission kind");
+		return conn_refuse(c, 404, "unknown submission kind");
 	snprintf(u->kind_name, sizeof(u->kind_name), "%s", u->kind->name);
 	if (upload_filename(slash + 1, strlen(slash + 1), u->filename,
 	    sizeof(u->filename), &why) == -1)
-		return upload_refuse(c, 400, why);
+		return conn_refuse(c, 400, why);
 	if (query && (r = url_query(query, "ref", refbuf, sizeof(refbuf))) != 0) {
 		if (r == -1 || upload_ref(refbuf, strlen(refbuf), u->ref, sizeof(u->ref), &why) == -1)
-			return upload_refuse(c, 400, r == -1 ? "ref: bad percent-encoding" : why);
+			return conn_refuse(c, 400, r == -1 ? "ref: bad percent-encoding" : why);
 	}
 	u->max = policy_max_upload(c->rt->policy, u->kind);
 	{
@@ -247,33 +237,30 @@ upload_begin(struct conn *c, const char *path, const char *query)
 		if (limits_upload_start(c->usage ? c->usage :
 		    limits_usage(c->front->limits, c->party_id, c->front->cfg),
 		    c->front->cfg, declared, &retry) == -1) {
-			c->refused = 1;
-			c->front->n_refused++;
-			log_info("refused upload party=%s status=429: rate limit", c->party_id);
-			conn_error_retry(c, 429, "upload rate or daily volume limit reached", retry);
-			return -1;
+			return conn_refuse_retry(c, 429,
+			    "upload rate or daily volume limit reached", retry);
 		}
 	}
 	if (!(c->parser.flags & F_CHUNKED) && (c->parser.flags & F_CONTENT_LENGTH) == 0)
-		return upload_refuse(c, 411, "Content-Length or chunked encoding required");
+		return conn_refuse(c, 411, "Content-Length or chunked encoding required");
 	if (!(c->parser.flags & F_CHUNKED) && c->parser.content_length > u->max) {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "declared size exceeds max_upload of %llu bytes",
 		    (unsigned long long)u->max);
-		return upload_refuse(c, 413, msg);
+		return conn_refuse(c, 413, msg);
 	}
 	if (u->digest_hdr[0] && strstr(u->digest_hdr, "sha-512=") != NULL)
 		u->sha512 = EVP_MD_CTX_new();
 	if ((u->sha256 = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1 ||
 	    (u->sha512 && EVP_DigestInit_ex(u->sha512, EVP_sha512(), NULL) != 1))
-		return upload_refuse(c, 500, "out of memory");
+		return conn_refuse(c, 500, "out of memory");
 	if ((u->fd = store_open_quarantine(c->front->cfg->data, u->path, sizeof(u->path))) == -1) {
 		int e = errno;
 
 		log_warn("quarantine file");
-		return upload_refuse(c, e == ENOSPC || e == EDQUOT ? 507 : 500,
+		return conn_refuse(c, e == ENOSPC || e == EDQUOT ? 507 : 500,
 		    e == ENOSPC || e == EDQUOT ? "insufficient storage" : "cannot store upload");
 	}
 	return 0;
