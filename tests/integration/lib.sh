@@ -346,6 +346,17 @@ admin_get() {
 	curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT$1"
 }
 
+# quarantine_empty: DATA/quarantine holds nothing, waiting up to 5 s for the daemon to see a close
+quarantine_empty() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(ls -A "$RUN/data/quarantine" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	ls -la "$RUN/data/quarantine"
+	return 1
+}
+
 # log_size: the size of the tree in the current checkpoint (verified with Go), or "none".
 log_size() {
 	local f=$T/cp.$$

@@ -62,16 +62,6 @@ rb_start() {
 	bail "intaked: no free port after 3 tries"
 }
 
-# quarantine_empty: DATA/quarantine holds nothing, waiting up to 5 s for the daemon to see a close
-quarantine_empty() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ -z "$(ls -A "$RUN/data/quarantine" 2>/dev/null)" ] && return 0
-		sleep 0.1
-	done
-	ls -la "$RUN/data/quarantine"
-	return 1
-}
 # not_2xx STATUS: a raw client's result: no answer ("none") or a non-2xx status
 not_2xx() { [[ $1 =~ ^(none|[013-9][0-9][0-9])$ ]] || { echo "answered '$1'"; return 1; }; }
 # log_since OFFSET PATTERN SECONDS: the daemon log gets a line matching PATTERN after OFFSET
