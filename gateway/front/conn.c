@@ -32,7 +32,6 @@
 #include "common/log.h"
 #include "front/conn.h"
 #include "front/front.h"
-#include "front/spool.h"
 #include "front/limits.h"
 
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
@@ -511,7 +510,7 @@ on_message_complete(llhttp_t *p)
 	if (c->route == ROUTE_UPLOAD) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
-		c->up.complete = 1;   /* conn_parse finishes it */
+		upload_finish(c);
 		return HPE_PAUSED;
 	}
 	{
@@ -541,27 +540,16 @@ conn_parse(struct conn *c)
 		in = bufferevent_get_input(c->bev);
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			return;
-		c->parse_base = v.iov_base;
-		c->nseg = 0;
 		e = llhttp_execute(&c->parser, v.iov_base, v.iov_len);
-		c->parse_base = NULL;
 		if (e == HPE_OK) {
-			upload_consume(c, in, v.iov_len);
+			evbuffer_drain(in, v.iov_len);
 			continue;
 		}
 		if (e == HPE_PAUSED) {
 			used = (size_t)(llhttp_get_error_pos(&c->parser) - (const char *)v.iov_base);
-			upload_consume(c, in, used);
-			if (c->up.complete) {
-				/* After the move: the spool must have the last byte. */
-				c->up.complete = 0;
-				upload_finish(c);
-			}
+			evbuffer_drain(in, used);
 			return;
 		}
-		if (c->in_body && c->up.too_large)
-			upload_consume(c, in, 0);   /* what was counted as stored is stored */
-		c->nseg = 0;
 		if (c->in_body && c->up.over_budget) {
 			/* The Party's daily byte budget ran out mid-stream:
 			 * nothing is kept or logged, as for a refusal. */
@@ -839,8 +827,7 @@ front_check_drained(evutil_socket_t fd, short what, void *arg)
 		if (c->state == CONN_WAITING || c->state == CONN_LINGER ||
 		    (c->state == CONN_READING && c->in_body))
 			busy = 1;
-	/* A spool still writing the body of a client that went away. */
-	if (!busy && pipeline_pending(f->pipeline) == 0 && spool_active() == 0)
+	if (!busy && pipeline_pending(f->pipeline) == 0)
 		event_base_loopbreak(f->base);
 }
 

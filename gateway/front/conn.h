@@ -26,7 +26,6 @@
 #define HDR_VALUE_MAX    512    /* longest header value we keep (the rest are only counted) */
 #define LINGER_SECONDS   2      /* drain after a refusal before closing */
 #define LINGER_BYTES     (1 << 20)
-#define BODY_SEGMENTS_MAX 8     /* body pieces of one parsed chain moved, more are copied */
 
 enum conn_state {
 	CONN_HANDSHAKE,  /* TLS not finished */
@@ -52,10 +51,7 @@ struct upload {
 	int             too_large;        /* exceeded max mid-stream */
 	int             over_budget;      /* the Party's bytes_per_day ran out mid-stream */
 	int             write_errno;      /* a write to the quarantine failed */
-	struct spool   *spool;            /* large body: the writer thread (spool.h) */
-	int             nospool;          /* no spool could start: stay inline */
-	int             spool_ended;      /* last byte handed over, waiting for the spool */
-	int             complete;         /* the message ended: finish after this parse */
+	uint64_t        nul_at;           /* first NUL byte at or past TYPES_MAGIC_BYTES */
 	const struct kind *kind;
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];
@@ -95,11 +91,6 @@ struct conn {
 	char                party_id[PARTY_ID_MAX];
 	enum role           role;
 	struct upload       up;
-	/* body bytes of the chain being parsed that go to the spool: moved
-	 * (not copied) once llhttp_execute returns */
-	const char         *parse_base;
-	struct { size_t off, len; } seg[BODY_SEGMENTS_MAX];
-	unsigned            nseg;
 	int                 refused;      /* an answer was queued from a callback */
 	int                 pending;      /* a pipeline job refers to this conn */
 	int                 keepalive;    /* the request asked for it (HTTP/1.1 default) */
@@ -136,9 +127,6 @@ int upload_begin(struct conn *c, const char *path, const char *query);
 int upload_body(struct conn *c, const char *at, size_t len);
 void upload_finish(struct conn *c);
 void upload_abort(struct conn *c);
-/* After a parse of one chain of IN: moves the body pieces to the spool and
- * drains USED bytes in all; stops reading when the spool is full. */
-void upload_consume(struct conn *c, struct evbuffer *in, size_t used);
 /* Filename validation (exported for unit tests): percent-decodes IN (LEN
  * bytes) into OUT (OUTLEN); 0 if it is a valid upload filename, -1 with a
  * reason in WHY. */

@@ -84,6 +84,7 @@ struct pipeline_job {
 	struct runtime      *rt;        /* policy of the upload (a reference) */
 	const struct kind   *kind;      /* in rt->policy */
 	int                  reject_early; /* front already decided: skip inspection (result filled) */
+	uint64_t             nul_at;    /* first NUL at or past TYPES_MAGIC_BYTES, UINT64_MAX none */
 	void               (*done)(struct pipeline_job *job, void *arg);
 	void                *arg;
 	struct pipeline_job *next;

@@ -83,6 +83,7 @@ pipeline_worker(void *arg)
 				.fd = job->fd, .size = job->nj.size,
 				.filename = job->nj.filename, .kind = job->kind,
 				.policy = job->rt->policy,
+				.scanned = 1, .nul_at = job->nul_at,
 			};
 			struct inspect_result *res = &job->nj.result;
 			/* The front may have added findings already (digest). */

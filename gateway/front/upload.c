@@ -30,11 +30,12 @@
 #include "front/conn.h"
 #include "front/front.h"
 #include "front/limits.h"
-#include "front/spool.h"
+#include "inspect/types.h"
 #include "lib/util.h"
 #include "notary/entry.h"
 #include "notary/store.h"
 
+#define UPLOAD_WRITEBACK (32u << 20)  /* start write-back of each 32 MiB received */
 
 int
 url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
@@ -215,6 +216,7 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	size_t klen;
 	int r;
 
+	u->nul_at = UINT64_MAX;
 	if ((slash = strchr(path, '/')) == NULL)
 		return conn_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
 	klen = (size_t)(slash - path);
@@ -266,8 +268,6 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	return 0;
 }
 
-static void upload_spool_wake(void *);
-
 int
 upload_body(struct conn *c, const char *at, size_t len)
 {
@@ -285,31 +285,26 @@ upload_body(struct conn *c, const char *at, size_t len)
 		u->received += len;
 		return -1;
 	}
+	EVP_DigestUpdate(u->sha256, at, len);
+	if (u->sha512)
+		EVP_DigestUpdate(u->sha512, at, len);
+	if (u->nul_at == UINT64_MAX && u->stored + len > TYPES_MAGIC_BYTES) {
+		/* The inspector's text check, done while the bytes are at hand
+		 * instead of reading the whole file again (inspect.h). */
+		size_t skip = u->stored >= TYPES_MAGIC_BYTES ? 0 :
+		    (size_t)(TYPES_MAGIC_BYTES - u->stored);
+		const char *z = memchr(at + skip, 0, len - skip);
+
+		if (z != NULL)
+			u->nul_at = u->stored + (uint64_t)(z - at);
+	}
 	u->received += len;
+	u->stored += len;
 	c->front->n_bytes += len;
 	if (c->usage && limits_bytes(c->usage, c->front->cfg, len) == -1) {
 		u->over_budget = 1;
 		return -1;   /* conn.c answers 429 and drops the upload */
 	}
-	if (u->spool == NULL && !u->nospool && u->stored >= SPOOL_AFTER) {
-		/* A large body: hashing and writing move to a thread of its own. */
-		u->spool = spool_start(c->front->base, u->fd, u->sha256, u->sha512,
-		    u->stored, upload_spool_wake, c);
-		u->nospool = u->spool == NULL;
-	}
-	u->stored += len;
-	if (u->spool) {
-		/* Moved after llhttp_execute returns (upload_consume): no copy. */
-		if (c->parse_base && at >= c->parse_base && c->nseg < BODY_SEGMENTS_MAX) {
-			c->seg[c->nseg].off = (size_t)(at - c->parse_base);
-			c->seg[c->nseg++].len = len;
-		} else if (spool_copy(u->spool, at, len) && c->bev)
-			bufferevent_disable(c->bev, EV_READ);
-		return 0;
-	}
-	EVP_DigestUpdate(u->sha256, at, len);
-	if (u->sha512)
-		EVP_DigestUpdate(u->sha512, at, len);
 	while (len > 0) {
 		ssize_t w = write(u->fd, at, len);
 
@@ -323,26 +318,15 @@ upload_body(struct conn *c, const char *at, size_t len)
 		at += w;
 		len -= (size_t)w;
 	}
-	spool_writeback(u->fd, u->stored - n, u->stored);
-	return 0;
-}
+	if ((u->stored - n) / UPLOAD_WRITEBACK != u->stored / UPLOAD_WRITEBACK) {
+		/* Start writing back what has arrived, so that the final fsync
+		 * of a large upload has little left to do. Asynchronous. */
+		uint64_t end = u->stored / UPLOAD_WRITEBACK * UPLOAD_WRITEBACK;
 
-void
-upload_consume(struct conn *c, struct evbuffer *in, size_t used)
-{
-	size_t pos = 0;
-	int stop = 0;
-
-	for (unsigned i = 0; i < c->nseg; i++) {
-		evbuffer_drain(in, c->seg[i].off - pos);
-		stop |= spool_move(c->up.spool, in, c->seg[i].len);
-		pos = c->seg[i].off + c->seg[i].len;
+		(void)sync_file_range(u->fd, (off64_t)(end - UPLOAD_WRITEBACK),
+		    UPLOAD_WRITEBACK, SYNC_FILE_RANGE_WRITE);
 	}
-	c->nseg = 0;
-	if (used > pos)
-		evbuffer_drain(in, used - pos);
-	if (stop && c->bev)
-		bufferevent_disable(c->bev, EV_READ);
+	return 0;
 }
 
 /* Removes an unfinished upload without a trace. */
@@ -351,11 +335,6 @@ upload_abort(struct conn *c)
 {
 	struct upload *u = &c->up;
 
-	if (u->spool) {
-		spool_free(u->spool);
-		u->spool = NULL;
-		u->spool_ended = 0;
-	}
 	if (u->fd != -1) {
 		close(u->fd);
 		u->fd = -1;
@@ -504,16 +483,6 @@ upload_finish(struct conn *c)
 	unsigned int mdlen;
 	int fd;
 
-	if (u->spool) {
-		/* The rest continues in upload_spool_wake once the spool has
-		 * written and hashed everything. */
-		spool_end(u->spool);
-		u->spool_ended = 1;
-		c->pending = 1;
-		if (c->bev)
-			bufferevent_disable(c->bev, EV_READ);
-		return;
-	}
 	if (u->write_errno) {
 		int e = u->write_errno;
 
@@ -570,41 +539,12 @@ upload_finish(struct conn *c)
 	}
 	u->path[0] = '\0';   /* the pipeline owns the file now */
 	job->fd = fd;
+	job->nul_at = u->nul_at;
 	job->rt = runtime_ref(c->rt);
 	job->kind = u->kind;
 	job->done = upload_done;
 	job->arg = c;
 	c->pending = 1;
-	if (c->bev)
-		bufferevent_disable(c->bev, EV_READ);
+	bufferevent_disable(c->bev, EV_READ);
 	pipeline_submit(c->front->pipeline, job);
-}
-
-/* The spool has room again, or has finished after spool_end. */
-static void
-upload_spool_wake(void *arg)
-{
-	struct conn *c = arg;
-	struct upload *u = &c->up;
-	int err;
-
-	if (u->spool == NULL)
-		return;
-	if (u->spool_ended) {
-		if (!spool_done(u->spool, &err))
-			return;
-		spool_free(u->spool);
-		u->spool = NULL;
-		u->spool_ended = 0;
-		if (err && !u->write_errno)
-			u->write_errno = err;
-		c->pending = 0;
-		upload_finish(c);
-		/* The client went away meanwhile and nothing else refers to it. */
-		if (c->state == CONN_CLOSED && !c->pending)
-			conn_release(c);
-		return;
-	}
-	if (spool_room(u->spool) && c->bev && c->state == CONN_READING && c->in_body)
-		bufferevent_enable(c->bev, EV_READ);
 }

@@ -12,6 +12,11 @@
  * MAGIC_NO_COMPRESS_FORK: it never decompresses and never forks) looks at a
  * bounded prefix (TYPES_MAGIC_BYTES) read with pread, through magic_buffer:
  * no fd offset games, no dup, the same code for uploads and archive members.
+ * No other MAGIC_NO_CHECK_* flag or smaller limit is used: each one that
+ * saves time changes some type (tests/bench/magic_speed.c measures and
+ * compares; tests/unit/magic_flags.c pins the types that decide verdicts).
+ * A text costs most (~1 ms at 4 KiB): libmagic's text rules (search and
+ * regex) are what tell scripts, HTML and source code from plain text.
  * Text beyond the prefix is scanned for NUL bytes (a text that turns binary
  * is a finding). A zip-like file goes to ooxml_inspect, whose answer names
  * the OOXML type. For text, the name decides CSV (".csv") or plain text.
@@ -271,6 +276,13 @@ inspect_text_scan(struct inspector *in, const struct inspect_request *req,
 	const uint8_t *z;
 	size_t len;
 
+	if (req->scanned && from == TYPES_MAGIC_BYTES) {
+		if (req->nul_at < req->size)
+			inspect_finding(res, 1, "text-binary", "",
+			    "binary data at offset %llu of a text",
+			    (unsigned long long)req->nul_at);
+		return 0;
+	}
 	while (off < req->size) {
 		len = req->size - off < INSPECT_SCAN_CHUNK ? (size_t)(req->size - off) :
 		    INSPECT_SCAN_CHUNK;

@@ -8,8 +8,8 @@
  * any error in a check is a finding and a rejection (fail closed).
  *
  * One struct inspector per thread (it owns a libmagic handle, opened with
- * MAGIC_MIME_TYPE|MAGIC_ERROR|MAGIC_NO_CHECK_COMPRESS: no decompression, no
- * forking).
+ * MAGIC_MIME_TYPE|MAGIC_ERROR|MAGIC_NO_CHECK_COMPRESS|MAGIC_NO_COMPRESS_FORK:
+ * no decompression, no forking; see inspect.c for why no other flag).
  */
 #ifndef INTAKE_INSPECT_H
 #define INTAKE_INSPECT_H
@@ -55,6 +55,13 @@ struct inspect_request {
 	const char          *filename;  /* validated by the front */
 	const struct kind   *kind;
 	const struct policy *policy;
+	/* The front's look at the body as it arrived: with SCANNED set, NUL_AT
+	 * is the offset of the first NUL byte at or past TYPES_MAGIC_BYTES
+	 * (UINT64_MAX: none), and a text is not read again to find it. The
+	 * front wrote the file and computed its digest: it is trusted for this
+	 * as for those. */
+	int                  scanned;
+	uint64_t             nul_at;
 };
 
 struct inspect_result {

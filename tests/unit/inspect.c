@@ -314,6 +314,52 @@ START_TEST(text_turning_binary_after_the_prefix_is_rejected)
 }
 END_TEST
 
+/* The front scanned the body as it arrived (inspect.h): its answer is used
+ * and the text is not read again, whichever way it went. */
+static void
+inspect_scanned(const char *file, uint64_t nul_at, struct inspect_result *res)
+{
+	struct inspect_request req;
+	int fd;
+
+	memset(&req, 0, sizeof(req));
+	fd = open_file(file, &req.size);
+	req.fd = fd;
+	req.filename = file;
+	req.kind = &kinds[K_EVIDENCE];
+	req.policy = &pol;
+	req.scanned = 1;
+	req.nul_at = nul_at;
+	ck_assert_int_eq(inspector_run(in, &req, res), 0);
+	close(fd);
+}
+
+START_TEST(front_scan_names_the_nul_offset)
+{
+	struct inspect_result res;
+	uint64_t off = TYPES_MAGIC_BYTES + 12345;
+
+	inspect_scanned("nul-late.txt", off, &res);
+	ck_assert(!res.accepted);
+	ck_assert(has(&res, "text-binary"));
+	ck_assert_ptr_nonnull(strstr(res.findings[0].detail, "offset 1060921 "));
+	inspect_result_clear(&res);
+}
+END_TEST
+
+START_TEST(front_scan_without_nul_is_not_read_again)
+{
+	struct inspect_result res;
+
+	/* The file does hold a NUL past the prefix: only the front's word
+	 * can have made it pass. */
+	inspect_scanned("nul-late.txt", UINT64_MAX, &res);
+	ck_assert(res.accepted);
+	ck_assert(!has(&res, "text-binary"));
+	inspect_result_clear(&res);
+}
+END_TEST
+
 START_TEST(zip_appended_to_png_is_rejected)
 {
 	expect("png-zip.png", NULL, K_EVIDENCE, 0, "image/png", "zip-prefix");
@@ -473,6 +519,8 @@ inspect_suite(void)
 	tcase_add_test(h, zip_appended_to_text_is_rejected);
 	tcase_add_test(h, verdict_does_not_depend_on_the_fd_offset);
 	tcase_add_test(h, file_shorter_than_its_size_is_a_read_error);
+	tcase_add_test(h, front_scan_names_the_nul_offset);
+	tcase_add_test(h, front_scan_without_nul_is_not_read_again);
 	tcase_add_test(h, incomplete_request_is_a_rejection);
 	tcase_add_test(f, finding_fields_lose_control_and_bidi_characters);
 	tcase_add_test(f, finding_detail_is_cut_on_a_character_boundary);

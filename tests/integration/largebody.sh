@@ -1,18 +1,17 @@
 #!/bin/bash
-# tests/integration/spool.sh: large bodies, written and hashed by a thread of their own (issue 7).
+# tests/integration/largebody.sh: large bodies and every way they end (issues 2, 6 and 7).
 #
-# A body past SPOOL_AFTER (1 MiB, front/spool.h) moves to a writer thread while the loop reads on.
-# Every path of that hand-over must give the same receipts as the inline path: Content-Length
-# and chunked bodies (the chunk framing is not body), a SHA-512 Content-Digest claim checked on
-# the spooled bytes, more large uploads at once than SPOOL_THREADS_MAX (8: the rest stay
-# inline), a chunked body growing past max_upload after the hand-over (the recorded prefix is
-# exactly what its receipt says), a client cut off while the spool holds data, and SIGTERM
-# while a spool is writing (the upload is finished and answered, then the daemon exits 0).
+# Bodies of many TLS records, read a watermark at a time, hashed and written as they arrive and
+# written back every 32 MiB: Content-Length and chunked bodies (the chunk framing is not body), a
+# SHA-512 Content-Digest claim checked on them, ten large uploads at once, a text whose first
+# NUL byte lies far past the prefix libmagic sees, a chunked body growing past max_upload (the
+# recorded prefix is exactly what its receipt says), a client cut off mid-body, and SIGTERM
+# during a large upload (finished and answered, then the daemon exits 0).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MIB=1048576
-CONCURRENT=10                           # uploads at once, over SPOOL_THREADS_MAX
-it_start spool
+CONCURRENT=10                           # large uploads at once
+it_start large
 
 text() { yes "$2" | head -c "$3" >"$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -33,7 +32,7 @@ check_eq "9 MiB chunked -> 201" "$code" 201
 check_eq "chunked: size" "$(jget $T/ch.json size)" $((9 * MIB + 3))
 check "chunked: Go verifies receipt and file" goverify receipt $VKEY $T/ch.json $T/ch.txt
 
-# ---------------------------------------------------------------- digests on spooled bytes
+# ---------------------------------------------------------------- digests on large bodies
 text $T/d.txt 'digest claim' $((6 * MIB))
 code=$(iput alpha evidence d512.txt $T/d.txt $T/d1.json -H "Content-Digest: sha-512=:$(b64d sha512 $T/d.txt):")
 check_eq "6 MiB with a true sha-512 Content-Digest -> 201" "$code" 201
@@ -42,7 +41,28 @@ code=$(iput alpha evidence d512bad.txt $T/d.txt $T/d2.json -H "Content-Digest: s
 check_eq "6 MiB with a false sha-512 Content-Digest -> 422" "$code" 422
 check "the false claim is the finding" finding $T/d2.json digest-mismatch
 
-# ---------------------------------------------------------------- more at once than spools
+# ---------------------------------------------------------------- a text that turns binary
+# The front looks for NUL bytes past the prefix libmagic types (1 MiB) while the body arrives,
+# whatever the piece boundaries: the finding names the offset of the first one.
+nul_at() {          # nul_at FILE OFFSET SIZE: text of SIZE bytes with one NUL at OFFSET
+	text "$1" 'a text with a NUL somewhere' "$3"
+	printf '\0' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+finding_detail() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["findings"][0]["detail"])' "$1"; }
+for case in "$((3 * MIB + 7)) $((5 * MIB))" "$MIB $((2 * MIB))" "$((5 * MIB - 1)) $((5 * MIB))"; do
+	set -- $case
+	nul_at $T/nul.txt $1 $2
+	code=$(iput alpha evidence nul.txt $T/nul.txt $T/nul.json)
+	check_eq "$2-byte text, NUL at $1 -> 422" "$code" 422
+	check "NUL at $1: text-binary finding" finding $T/nul.json text-binary
+	check_eq "NUL at $1: the offset is named" "$(finding_detail $T/nul.json)" "binary data at offset $1 of a text"
+	code=$(icurl alpha -o $T/nulc.json -w '%{http_code}' -H 'Transfer-Encoding: chunked' -T - \
+		"https://localhost:$PORT/v1/submissions/evidence/nulc.txt" <$T/nul.txt)
+	check_eq "the same chunked -> 422 at offset $1" "$code $(finding_detail $T/nulc.json)" \
+		"422 binary data at offset $1 of a text"
+done
+
+# ---------------------------------------------------------------- many at once
 pids=
 for ((i = 1; i <= CONCURRENT; i++)); do
 	text $T/c$i.txt "concurrent upload $i" $((3 * MIB + i))
@@ -56,9 +76,7 @@ for ((i = 1; i <= CONCURRENT; i++)); do
 		goverify receipt $VKEY $T/c$i.json $T/c$i.txt >/dev/null && ok=$((ok + 1))
 done
 check_eq "$CONCURRENT concurrent 3 MiB uploads: all 201 with verified receipts" $ok $CONCURRENT
-check_eq "the log holds every upload so far" "$(log_size)" $((4 + CONCURRENT))
-spools() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk '$1 == "intake_spools" {print $2}'; }
-check_eq "no spool left running (metrics)" "$(spools)" 0
+check_eq "the log holds every upload so far" "$(log_size)" $((4 + 6 + CONCURRENT))
 
 # ---------------------------------------------------------------- a client cut off mid-body
 S0=$(log_size)
@@ -78,7 +96,7 @@ check_eq "cut off: nothing logged" "$(log_size)" "$S0"
 check "daemon alive" it_alive
 it_stop
 
-# ---------------------------------------------------------------- past max_upload after the hand-over
+# ---------------------------------------------------------------- past max_upload mid-stream
 sed -E 's/^([[:space:]]*max_upload[[:space:]]*=).*/\1 3M/' "$SRCDIR/policy/intake.policy" >$T/small.policy
 it_start small $T/small.policy
 text $T/big.txt 'past the limit' $((8 * MIB))
@@ -93,7 +111,7 @@ check_eq "its sha256 is that of the first $n bytes" "$(jget $T/tl.json sha256)" 
 check "Go verifies the rejection's receipt" goverify receipt $VKEY $T/tl.json
 it_stop
 
-# ---------------------------------------------------------------- SIGTERM while spooling
+# ---------------------------------------------------------------- SIGTERM during a large upload
 it_start term
 text $T/term.txt 'in flight at SIGTERM' $((16 * MIB))
 iput alpha evidence term.txt $T/term.txt $T/term.json --limit-rate 8M >$T/term.code &
