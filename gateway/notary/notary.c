@@ -378,7 +378,13 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 			continue;
 		}
 		it[i].recorded = 1;
-		promoted++;
+		/* A duplicate (r == 1) adds nothing to the store: the blob it
+		 * names was made durable before the entry that brought it
+		 * committed (or by this batch's own sync, when it came in an
+		 * earlier upload of this batch), so a batch of duplicates
+		 * needs no syncfs, only its ledger commit. */
+		if (r == 0)
+			promoted++;
 	}
 	/* One barrier for the whole batch: every blob's data, its rename and
 	 * its directory are durable before the ledger commits. */

@@ -214,22 +214,20 @@ store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
 	char dst[PATH_MAX], dir[PATH_MAX], top[PATH_MAX];
 	struct stat st;
 	char *slash;
-	int fd = -1, created, saved, ret = 0;
+	int created, saved, ret = 0;
 
 	if (store_check_qpath(data, qpath) == -1)
 		return -1;	/* not ours to unlink */
-	if ((fd = open(qpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		goto fail;
-	if (fstat(fd, &st) == -1)
+	/* lstat, not open: the quarantine is the daemon's own directory
+	 * (0700), and a symbolic link there is refused, not followed. */
+	if (lstat(qpath, &st) == -1)
 		goto fail;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
-		errno = EINVAL;
+		errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;   /* as open(O_NOFOLLOW) */
 		goto fail;
 	}
-	if ((st.st_mode & 07777) != STORE_BLOB_MODE && fchmod(fd, STORE_BLOB_MODE) == -1)
+	if ((st.st_mode & 07777) != STORE_BLOB_MODE && chmod(qpath, STORE_BLOB_MODE) == -1)
 		goto fail;
-	close(fd);
-	fd = -1;
 
 	if (store_path(data, sha256, dst, sizeof(dst)) == -1)
 		goto fail;
@@ -266,8 +264,6 @@ store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
 	return ret;
 fail:
 	saved = errno;
-	if (fd != -1)
-		close(fd);
 	(void)unlink(qpath);
 	errno = saved;
 	return -1;
