@@ -17,6 +17,9 @@
  * compares; tests/unit/magic_flags.c pins the types that decide verdicts).
  * A text costs most (~1 ms at 4 KiB): libmagic's text rules (search and
  * regex) are what tell scripts, HTML and source code from plain text.
+ * A prefix of up to 64 KiB typed before by the same inspector is not typed
+ * again: its SHA-256 finds the answer libmagic gave (a repeated upload costs
+ * one hash instead of ~1 ms of text rules).
  * Text beyond the prefix is scanned for NUL bytes (a text that turns binary
  * is a finding). A zip-like file goes to ooxml_inspect, whose answer names
  * the OOXML type. For text, the name decides CSV (".csv") or plain text.
@@ -95,12 +98,28 @@
 #include "inspect/types.h"
 #include "inspect/workbook.h"
 #include "inspect/zipcd.h"
+#include "lib/util.h"
 
 #define INSPECT_SCAN_CHUNK (256 * 1024)  /* bytes per pread of the NUL scan of a text */
 #define INSPECT_MAGIC_FLAGS (MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS | \
 	MAGIC_NO_COMPRESS_FORK)
 
+/* libmagic's answer depends only on the bytes it is given (the flags and
+ * limits are fixed): a repeated prefix gets the type it got last time. One
+ * table per inspector (per thread), direct-mapped by the prefix's SHA-256.
+ * Only prefixes up to TYPE_CACHE_BYTES: hashing a larger one is not much
+ * cheaper than typing it. */
+#define TYPE_CACHE_SLOTS 256
+#define TYPE_CACHE_BYTES (64 * 1024)
+
+struct type_cache_slot {
+	uint8_t sha256[32];
+	size_t  len;             /* 0: empty (an empty prefix is not cached) */
+	char    mime[MIME_MAX];
+};
+
 struct inspector {
+	struct type_cache_slot cache[TYPE_CACHE_SLOTS];
 	magic_t   magic;
 	uint8_t  *buf;    /* TYPES_MAGIC_BYTES: the prefix, then the text scan */
 	locale_t  utf8;   /* C.UTF-8 (libarchive converts names to the thread's locale) */
@@ -155,11 +174,21 @@ inspector_free(struct inspector *in)
 int
 inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIME_MAX])
 {
+	struct type_cache_slot *slot = NULL;
+	uint8_t sha[32];
 	const char *t;
 	size_t i;
 
 	if (len > TYPES_MAGIC_BYTES)
 		len = TYPES_MAGIC_BYTES;
+	if (len > 0 && len <= TYPE_CACHE_BYTES) {
+		util_sha256(buf, len, sha);
+		slot = &in->cache[sha[0]];
+		if (slot->len == len && memcmp(slot->sha256, sha, sizeof(sha)) == 0) {
+			memcpy(mime, slot->mime, MIME_MAX);
+			return 0;
+		}
+	}
 	if ((t = magic_buffer(in->magic, buf, len)) == NULL) {
 		log_warnx("%s: magic_buffer: %s", __func__,
 		    magic_error(in->magic) ? magic_error(in->magic) : "?");
@@ -170,6 +199,11 @@ inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIM
 		mime[i] = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
 		    (t[i] >= '0' && t[i] <= '9') || strchr("/.+-_", t[i]) != NULL ? t[i] : '_';
 	mime[i] = '\0';
+	if (slot != NULL) {
+		memcpy(slot->sha256, sha, sizeof(sha));
+		slot->len = len;
+		memcpy(slot->mime, mime, MIME_MAX);
+	}
 	return 0;
 }
 

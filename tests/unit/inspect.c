@@ -360,6 +360,48 @@ START_TEST(front_scan_without_nul_is_not_read_again)
 }
 END_TEST
 
+/* The type cache (inspect.c) answers what libmagic answered: many different
+ * prefixes (more than its slots, so slots are shared and replaced), each
+ * typed twice by one inspector and once by a fresh one, agree. */
+START_TEST(type_cache_gives_libmagic_answers)
+{
+	static const char *const heads[] = {
+		"plain words and nothing else\n", "a,b,c\n1,2,3\n", "#!/bin/sh\necho hi\n",
+		"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "\x7f" "ELF\x02\x01\x01", "<html><body>x</body></html>\n",
+		"{\"a\": [1, 2, 3]}\n", "MZ\x90\x00\x03\x00\x00\x00",
+	};
+	enum { N = 600 };
+	struct inspector *fresh = inspector_new();
+	static char first[N][MIME_MAX];
+	char again[MIME_MAX], ref[MIME_MAX], buf[512];
+	size_t len;
+	int i;
+
+	ck_assert_ptr_nonnull(fresh);
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < N; i++) {
+			len = (size_t)snprintf(buf, sizeof(buf), "%s line %d of the cache test\n",
+			    heads[i % 8], i);
+			ck_assert_int_eq(inspect_type(in, (const uint8_t *)buf, len,
+			    pass == 0 ? first[i] : again), 0);
+			if (pass == 1)
+				ck_assert_str_eq(again, first[i]);
+		}
+	}
+	for (i = 0; i < N; i += 7) {
+		len = (size_t)snprintf(buf, sizeof(buf), "%s line %d of the cache test\n",
+		    heads[i % 8], i);
+		ck_assert_int_eq(inspect_type(fresh, (const uint8_t *)buf, len, ref), 0);
+		ck_assert_str_eq(ref, first[i]);
+	}
+	/* the same bytes, shorter: another key */
+	ck_assert_int_eq(inspect_type(in, (const uint8_t *)"%PDF-1.4\n", 9, ref), 0);
+	ck_assert_int_eq(inspect_type(in, (const uint8_t *)"%PDF-1.4\n", 3, again), 0);
+	ck_assert_str_ne(ref, again);
+	inspector_free(fresh);
+}
+END_TEST
+
 START_TEST(zip_appended_to_png_is_rejected)
 {
 	expect("png-zip.png", NULL, K_EVIDENCE, 0, "image/png", "zip-prefix");
@@ -520,6 +562,7 @@ inspect_suite(void)
 	tcase_add_test(h, verdict_does_not_depend_on_the_fd_offset);
 	tcase_add_test(h, file_shorter_than_its_size_is_a_read_error);
 	tcase_add_test(h, front_scan_names_the_nul_offset);
+	tcase_add_test(h, type_cache_gives_libmagic_answers);
 	tcase_add_test(h, front_scan_without_nul_is_not_read_again);
 	tcase_add_test(h, incomplete_request_is_a_rejection);
 	tcase_add_test(f, finding_fields_lose_control_and_bidi_characters);
