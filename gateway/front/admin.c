@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "front/front.h"
+#include "front/spool.h"
 
 static void
 admin_healthz(struct evhttp_request *req, void *arg)
@@ -43,11 +44,13 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	    "intake_tls_handshake_failures_total %llu\n"
 	    "# TYPE intake_connections gauge\n"
 	    "intake_connections %u\n"
-	    "intake_pipeline_pending %u\n",
+	    "intake_pipeline_pending %u\n"
+	    "intake_spools %u\n",
 	    (unsigned long long)f->n_accepted, (unsigned long long)f->n_rejected,
 	    (unsigned long long)f->n_refused, (unsigned long long)f->n_failed,
 	    (unsigned long long)f->n_bytes, (unsigned long long)f->n_connections,
-	    (unsigned long long)f->n_tls_fail, f->nconns, pipeline_pending(f->pipeline));
+	    (unsigned long long)f->n_tls_fail, f->nconns, pipeline_pending(f->pipeline),
+	    spool_active());
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

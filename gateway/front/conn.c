@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "front/conn.h"
 #include "front/front.h"
+#include "front/spool.h"
 #include "front/limits.h"
 
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
@@ -827,7 +828,8 @@ front_check_drained(evutil_socket_t fd, short what, void *arg)
 		if (c->state == CONN_WAITING || c->state == CONN_LINGER ||
 		    (c->state == CONN_READING && c->in_body))
 			busy = 1;
-	if (!busy && pipeline_pending(f->pipeline) == 0)
+	/* A spool still writing the body of a client that went away. */
+	if (!busy && pipeline_pending(f->pipeline) == 0 && spool_active() == 0)
 		event_base_loopbreak(f->base);
 }
 

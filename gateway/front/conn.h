@@ -52,6 +52,9 @@ struct upload {
 	int             over_budget;      /* the Party's bytes_per_day ran out mid-stream */
 	int             write_errno;      /* a write to the quarantine failed */
 	uint64_t        nul_at;           /* first NUL byte at or past TYPES_MAGIC_BYTES */
+	struct spool   *spool;            /* large body: direct writes (spool.h) */
+	int             nospool;          /* buffered writes only (kind, or no spool) */
+	int             spool_ended;      /* last byte handed over, waiting for the spool */
 	const struct kind *kind;
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];

@@ -30,6 +30,7 @@
 #include "front/conn.h"
 #include "front/front.h"
 #include "front/limits.h"
+#include "front/spool.h"
 #include "inspect/types.h"
 #include "lib/util.h"
 #include "notary/entry.h"
@@ -232,6 +233,11 @@ upload_begin(struct conn *c, const char *path, const char *query)
 			return conn_refuse(c, 400, r == -1 ? "ref: bad percent-encoding" : why);
 	}
 	u->max = policy_max_upload(c->rt->policy, u->kind);
+	/* A kind that admits archives has all of its bytes read again by the
+	 * inspector: keep them in the page cache (no spool). */
+	for (size_t i = 0; i < u->kind->ntypes; i++)
+		if (types_is_archive(u->kind->types[i]))
+			u->nospool = 1;
 	{
 		unsigned retry;
 		uint64_t declared = (c->parser.flags & F_CHUNKED) ? 0 : c->parser.content_length;
@@ -268,6 +274,8 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	return 0;
 }
 
+static void upload_spool_wake(void *);
+
 int
 upload_body(struct conn *c, const char *at, size_t len)
 {
@@ -285,9 +293,6 @@ upload_body(struct conn *c, const char *at, size_t len)
 		u->received += len;
 		return -1;
 	}
-	EVP_DigestUpdate(u->sha256, at, len);
-	if (u->sha512)
-		EVP_DigestUpdate(u->sha512, at, len);
 	if (u->nul_at == UINT64_MAX && u->stored + len > TYPES_MAGIC_BYTES) {
 		/* The inspector's text check, done while the bytes are at hand
 		 * instead of reading the whole file again (inspect.h). */
@@ -299,12 +304,25 @@ upload_body(struct conn *c, const char *at, size_t len)
 			u->nul_at = u->stored + (uint64_t)(z - at);
 	}
 	u->received += len;
-	u->stored += len;
 	c->front->n_bytes += len;
 	if (c->usage && limits_bytes(c->usage, c->front->cfg, len) == -1) {
 		u->over_budget = 1;
 		return -1;   /* conn.c answers 429 and drops the upload */
 	}
+	if (u->spool == NULL && !u->nospool && u->stored >= SPOOL_AFTER) {
+		u->spool = spool_start(c->front->base, u->fd, u->stored, u->sha256,
+		    u->sha512, upload_spool_wake, c);
+		u->nospool = u->spool == NULL;
+	}
+	u->stored += len;
+	if (u->spool) {
+		if (spool_add(u->spool, at, len) && c->bev)
+			bufferevent_disable(c->bev, EV_READ);   /* until upload_spool_wake */
+		return 0;
+	}
+	EVP_DigestUpdate(u->sha256, at, len);
+	if (u->sha512)
+		EVP_DigestUpdate(u->sha512, at, len);
 	while (len > 0) {
 		ssize_t w = write(u->fd, at, len);
 
@@ -335,6 +353,11 @@ upload_abort(struct conn *c)
 {
 	struct upload *u = &c->up;
 
+	if (u->spool) {
+		spool_free(u->spool);
+		u->spool = NULL;
+		u->spool_ended = 0;
+	}
 	if (u->fd != -1) {
 		close(u->fd);
 		u->fd = -1;
@@ -483,6 +506,16 @@ upload_finish(struct conn *c)
 	unsigned int mdlen;
 	int fd;
 
+	if (u->spool) {
+		/* Finished in upload_spool_wake, once the spool has hashed
+		 * and written everything. */
+		spool_end(u->spool);
+		u->spool_ended = 1;
+		c->pending = 1;
+		if (c->bev)
+			bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
 	if (u->write_errno) {
 		int e = u->write_errno;
 
@@ -545,6 +578,36 @@ upload_finish(struct conn *c)
 	job->done = upload_done;
 	job->arg = c;
 	c->pending = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ);
 	pipeline_submit(c->front->pipeline, job);
+}
+
+/* In the loop thread: the spool has room again, or has finished. */
+static void
+upload_spool_wake(void *arg)
+{
+	struct conn *c = arg;
+	struct upload *u = &c->up;
+	int err;
+
+	if (u->spool == NULL)
+		return;
+	if (u->spool_ended) {
+		if (!spool_done(u->spool, &err))
+			return;
+		spool_free(u->spool);
+		u->spool = NULL;
+		u->spool_ended = 0;
+		if (err && !u->write_errno)
+			u->write_errno = err;
+		c->pending = 0;
+		upload_finish(c);
+		/* The client went away meanwhile and nothing refers to it. */
+		if (c->state == CONN_CLOSED && !c->pending)
+			conn_release(c);
+		return;
+	}
+	if (spool_room(u->spool) && c->bev && c->state == CONN_READING && c->in_body)
+		bufferevent_enable(c->bev, EV_READ);
 }

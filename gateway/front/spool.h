@@ -1,0 +1,65 @@
+/*
+ * front/spool.h: direct writes of a large upload, hashed on the other core.
+ *
+ * Past SPOOL_AFTER bytes of a body whose kind admits no archive, the loop
+ * thread copies what it decrypts into SPOOL_NBUF page-aligned staging
+ * buffers. Three threads of the spool then work beside it: one hashes each
+ * full buffer (SHA-256, and SHA-512 when the client claims one), one writes
+ * it with O_DIRECT, so the bytes skip the page cache, its copy and its
+ * write-back, and one fdatasyncs after every SPOOL_FLUSH bytes, so that the
+ * device's own cache empties while the body arrives, not all at once after:
+ * the final sync has almost nothing left to do. The first SPOOL_AFTER bytes
+ * stay buffered, in the page cache, where the inspector types them; kinds that admit
+ * archives stay buffered throughout, because their inspection reads every
+ * byte again. The loop stops reading while less than one buffer is free
+ * (spool_add returns 1) and reads again when WAKE (in the loop thread) finds
+ * spool_room(); WAKE also comes once everything is written after spool_end.
+ * Between spool_start and spool_free the descriptor and the digest contexts
+ * belong to the spool. A file system without O_DIRECT gets no spool.
+ *
+ * The spool never answers and never logs contents; a write error is kept
+ * (spool_done) and the rest of the body is dropped.
+ */
+#ifndef INTAKE_SPOOL_H
+#define INTAKE_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#ifndef SPOOL_AFTER                      /* -DSPOOL_AFTER=UINT64_MAX: never (comparisons) */
+#define SPOOL_AFTER       (1u << 20)     /* body bytes written buffered before a spool starts */
+#endif
+#define SPOOL_BUF         (1u << 20)     /* one staging buffer (a multiple of SPOOL_ALIGN) */
+#define SPOOL_NBUF        6              /* staging buffers per spool */
+#define SPOOL_ALIGN       4096           /* O_DIRECT alignment of memory, offsets, lengths */
+#define SPOOL_THREADS_MAX 4              /* spools at once; more uploads stay buffered */
+#define SPOOL_FLUSH       (64u << 20)    /* fdatasync after each 64 MiB written */
+
+struct spool;
+
+/* Starts a spool for FD, which holds OFFSET bytes already (hashed by the
+ * caller into the contexts). NULL when SPOOL_THREADS_MAX run, when the file
+ * system refuses O_DIRECT, or on a resource failure: the caller carries on
+ * with buffered writes. WAKE(ARG) runs in BASE's thread. */
+struct spool *spool_start(struct event_base *base, int fd, uint64_t offset,
+    EVP_MD_CTX *sha256, EVP_MD_CTX *sha512, void (*wake)(void *), void *arg);
+/* Copies LEN body bytes to the spool (always all of them). Returns 1 when
+ * the caller must stop reading until WAKE finds spool_room(), else 0. */
+int spool_add(struct spool *s, const void *data, size_t len);
+/* 1 when a buffer is free again: reading may resume. */
+int spool_room(struct spool *s);
+/* No more body: WAKE comes once all of it is hashed and written. */
+void spool_end(struct spool *s);
+/* 1 when spool_end was called and everything is hashed and written; then
+ * *WRITE_ERRNO is the first write error (0 if none). */
+int spool_done(struct spool *s, int *write_errno);
+/* Stops the thread (what is queued is dropped unless spool_done) and frees
+ * the spool; the descriptor and the contexts stay the caller's. */
+void spool_free(struct spool *s);
+/* Spools running now. */
+unsigned spool_active(void);
+
+#endif
