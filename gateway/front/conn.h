@@ -53,7 +53,8 @@ struct upload {
 	int             write_errno;      /* a write to the quarantine failed */
 	uint64_t        nul_at;           /* first NUL byte at or past TYPES_MAGIC_BYTES */
 	struct spool   *spool;            /* large body: direct writes (spool.h) */
-	int             nospool;          /* buffered writes only (kind, or no spool) */
+	int             nospool;          /* no spool could start: inline writes */
+	int             direct;           /* a spool may write with O_DIRECT (spool.h) */
 	int             spool_ended;      /* last byte handed over, waiting for the spool */
 	const struct kind *kind;
 	char            kind_name[KIND_NAME_MAX];

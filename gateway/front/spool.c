@@ -268,8 +268,8 @@ spool_stop(struct spool *s, int hasher)
 }
 
 struct spool *
-spool_start(struct event_base *base, int fd, uint64_t offset, EVP_MD_CTX *sha256,
-    EVP_MD_CTX *sha512, void (*wake)(void *), void *arg)
+spool_start(struct event_base *base, int fd, uint64_t offset, int direct,
+    EVP_MD_CTX *sha256, EVP_MD_CTX *sha512, void (*wake)(void *), void *arg)
 {
 	struct spool *s = NULL;
 	uint64_t start = offset / SPOOL_ALIGN * SPOOL_ALIGN;
@@ -288,12 +288,13 @@ spool_start(struct event_base *base, int fd, uint64_t offset, EVP_MD_CTX *sha256
 	 * buffer (read before O_DIRECT is set: it applies to reads too). */
 	if (head > 0 && pread(fd, s->buf[0], head, (off_t)start) != (ssize_t)head)
 		goto fail;
-	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_DIRECT) == -1) {
+	if (direct &&
+	    ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_DIRECT) == -1)) {
 		fl = -1;
-		goto fail;   /* no O_DIRECT here: stay buffered */
+		goto fail;   /* no O_DIRECT here: stay inline */
 	}
 	s->fd = fd;
-	s->direct = 1;
+	s->direct = direct;
 	s->sha256 = sha256;
 	s->sha512 = sha512;
 	s->wake = wake;

@@ -1,21 +1,21 @@
 /*
  * front/spool.h: direct writes of a large upload, hashed on the other core.
  *
- * Past SPOOL_AFTER bytes of a body whose kind admits no archive, the loop
- * thread copies what it decrypts into SPOOL_NBUF page-aligned staging
- * buffers. Three threads of the spool then work beside it: one hashes each
- * full buffer (SHA-256, and SHA-512 when the client claims one), one writes
- * it with O_DIRECT, so the bytes skip the page cache, its copy and its
- * write-back, and one fdatasyncs after every SPOOL_FLUSH bytes, so that the
- * device's own cache empties while the body arrives, not all at once after:
- * the final sync has almost nothing left to do. The first SPOOL_AFTER bytes
- * stay buffered, in the page cache, where the inspector types them; kinds that admit
- * archives stay buffered throughout, because their inspection reads every
- * byte again. The loop stops reading while less than one buffer is free
+ * Past SPOOL_AFTER bytes of a body, the loop thread copies what it decrypts
+ * into SPOOL_NBUF page-aligned staging buffers. Three threads of the spool
+ * then work beside it: one hashes each full buffer (SHA-256, and SHA-512
+ * when the client claims one), one writes it, and one fdatasyncs after every
+ * SPOOL_FLUSH bytes, so that the page cache and the device's own cache empty
+ * while the body arrives, not all at once after: the final sync has almost
+ * nothing left to do. With DIRECT the writes use O_DIRECT and skip the page
+ * cache, its copy and its write-back; without (kinds that admit archives,
+ * whose inspection reads every byte again) they stay buffered. The first
+ * SPOOL_AFTER bytes are always buffered, in the page cache, where the
+ * inspector types them. The loop stops reading while less than one buffer is free
  * (spool_add returns 1) and reads again when WAKE (in the loop thread) finds
  * spool_room(); WAKE also comes once everything is written after spool_end.
  * Between spool_start and spool_free the descriptor and the digest contexts
- * belong to the spool. A file system without O_DIRECT gets no spool.
+ * belong to the spool. A file system without O_DIRECT gets no direct spool.
  *
  * The spool never answers and never logs contents; a write error is kept
  * (spool_done) and the rest of the body is dropped.
@@ -45,7 +45,7 @@ struct spool;
  * system refuses O_DIRECT, or on a resource failure: the caller carries on
  * with buffered writes. WAKE(ARG) runs in BASE's thread. */
 struct spool *spool_start(struct event_base *base, int fd, uint64_t offset,
-    EVP_MD_CTX *sha256, EVP_MD_CTX *sha512, void (*wake)(void *), void *arg);
+    int direct, EVP_MD_CTX *sha256, EVP_MD_CTX *sha512, void (*wake)(void *), void *arg);
 /* Copies LEN body bytes to the spool (always all of them). Returns 1 when
  * the caller must stop reading until WAKE finds spool_room(), else 0. */
 int spool_add(struct spool *s, const void *data, size_t len);

@@ -234,10 +234,11 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	}
 	u->max = policy_max_upload(c->rt->policy, u->kind);
 	/* A kind that admits archives has all of its bytes read again by the
-	 * inspector: keep them in the page cache (no spool). */
+	 * inspector: keep them in the page cache (no O_DIRECT). */
+	u->direct = 1;
 	for (size_t i = 0; i < u->kind->ntypes; i++)
 		if (types_is_archive(u->kind->types[i]))
-			u->nospool = 1;
+			u->direct = 0;
 	{
 		unsigned retry;
 		uint64_t declared = (c->parser.flags & F_CHUNKED) ? 0 : c->parser.content_length;
@@ -310,8 +311,8 @@ upload_body(struct conn *c, const char *at, size_t len)
 		return -1;   /* conn.c answers 429 and drops the upload */
 	}
 	if (u->spool == NULL && !u->nospool && u->stored >= SPOOL_AFTER) {
-		u->spool = spool_start(c->front->base, u->fd, u->stored, u->sha256,
-		    u->sha512, upload_spool_wake, c);
+		u->spool = spool_start(c->front->base, u->fd, u->stored, u->direct,
+		    u->sha256, u->sha512, upload_spool_wake, c);
 		u->nospool = u->spool == NULL;
 	}
 	u->stored += len;

@@ -2,8 +2,8 @@
 # tests/integration/largebody.sh: large bodies and every way they end (issues 2, 6 and 7).
 #
 # Bodies of many TLS records, read a watermark at a time, hashed and written as they arrive
-# (past 1 MiB through a spool: staging buffers hashed and written with O_DIRECT by a thread of
-# their own, front/spool.h; kinds that admit archives stay buffered, written back every 32 MiB): Content-Length and chunked bodies (the chunk framing is not body), a
+# (past 1 MiB through a spool, front/spool.h: staging buffers hashed, written and synced by
+# threads of their own, with O_DIRECT unless the kind admits archives): Content-Length and chunked bodies (the chunk framing is not body), a
 # SHA-512 Content-Digest claim checked on them, ten large uploads at once, a text whose first
 # NUL byte lies far past the prefix libmagic sees, a chunked body growing past max_upload (the
 # recorded prefix is exactly what its receipt says), a client cut off mid-body, and SIGTERM
@@ -33,20 +33,36 @@ check_eq "9 MiB chunked -> 201" "$code" 201
 check_eq "chunked: size" "$(jget $T/ch.json size)" $((9 * MIB + 3))
 check "chunked: Go verifies receipt and file" goverify receipt $VKEY $T/ch.json $T/ch.txt
 
-# ---------------------------------------------------------------- a kind that admits archives
-# Its inspection reads every byte again: written buffered, no spool.
+# ---------------------------------------------------------------- spools, direct or not
+# Mid-body, a spool runs (metrics) and the quarantine descriptor carries O_DIRECT (fdinfo) for
+# a text; a tar's kind admits archives, whose inspection reads every byte again: spooled too,
+# but buffered.
 spools() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk '$1 == "intake_spools" {print $2}'; }
+qflags() {          # the open flags (octal) of the daemon's quarantine descriptor
+	local fd
+	for fd in /proc/$DPID/fd/*; do
+		case $(readlink "$fd") in
+		*/quarantine/q-*) awk '/^flags:/ {print $2}' /proc/$DPID/fdinfo/"${fd##*/}"; return ;;
+		esac
+	done
+}
+direct() { local f; f=$(qflags); [ -n "$f" ] || { echo "no descriptor"; return; }; (((8#$f & 8#40000) != 0)) && echo yes || echo no; }
 mkdir -p $T/tarsrc
 text $T/tarsrc/a.txt 'member a' $((12 * MIB))
 text $T/tarsrc/b.txt 'member b' $((12 * MIB))
 tar -cf $T/b.tar -C $T/tarsrc a.txt b.txt
-iput alpha evidence-bundle b.tar $T/b.tar $T/tar.json --limit-rate 8M >$T/tar.code &
-up=$!
-sleep 1.5
-check_eq "a 24 MiB tar (evidence-bundle) mid-body: no spool" "$(spools)" 0
-wait $up
-check_eq "the tar -> 201" "$(cat $T/tar.code)" 201
-check "the tar: Go verifies receipt and file" goverify receipt $VKEY $T/tar.json $T/b.tar
+text $T/slow.txt 'slow text' $((24 * MIB))
+for up in "evidence-bundle b.tar no" "evidence slow.txt yes"; do
+	set -- $up
+	iput alpha $1 $2 $T/$2 $T/$2.json --limit-rate 8M >$T/$2.code &
+	pid=$!
+	sleep 1.5
+	check_eq "$2 ($1) mid-body: one spool" "$(spools)" 1
+	check_eq "$2 ($1) mid-body: O_DIRECT" "$(direct)" $3
+	wait $pid
+	check_eq "$2 -> 201" "$(cat $T/$2.code)" 201
+	check "$2: Go verifies receipt and file" goverify receipt $VKEY $T/$2.json $T/$2
+done
 
 # ---------------------------------------------------------------- digests on large bodies
 text $T/d.txt 'digest claim' $((6 * MIB))
@@ -92,7 +108,7 @@ for ((i = 1; i <= CONCURRENT; i++)); do
 		goverify receipt $VKEY $T/c$i.json $T/c$i.txt >/dev/null && ok=$((ok + 1))
 done
 check_eq "$CONCURRENT concurrent 3 MiB uploads: all 201 with verified receipts" $ok $CONCURRENT
-check_eq "the log holds every upload so far" "$(log_size)" $((5 + 6 + CONCURRENT))
+check_eq "the log holds every upload so far" "$(log_size)" $((6 + 6 + CONCURRENT))
 
 # ---------------------------------------------------------------- a client cut off mid-body
 S0=$(log_size)
