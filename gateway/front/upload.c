@@ -5,8 +5,11 @@
  * the kind must exist (404), the filename and ref must be valid (400), a
  * declared size over the limit is refused (413); none of these are logged.
  * The body then streams into a new quarantine file while SHA-256 (and
- * SHA-512 when the client claims one) is computed; memory stays bounded by
- * the bufferevent watermark whatever the size. A body that grows past the
+ * SHA-512 when the client claims one) is computed, and NUL bytes past the
+ * typed prefix are looked for; past SPOOL_AFTER bytes a spool (spool.h)
+ * takes over the hashing and the writes in threads of its own. Memory stays
+ * bounded by the bufferevent watermark and the spool's buffers whatever the
+ * size. A body that grows past the
  * limit stops being stored and ends as a logged rejection. When the last
  * byte is in, the job goes to the pipeline (inspect, then notary) and the
  * answer, 201 or 422 with the signed receipt, is written when the notary
