@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "inspect/inspect.h"
+#include "inspect_fixture.h"
 #include "inspect/types.h"
 
 /* The settings the inspector's types were pinned with (see above). */
@@ -175,15 +176,6 @@ fixtures(void)
 }
 
 static void
-kind_set(struct kind *k, const char *name, const char *const *types)
-{
-	memset(k, 0, sizeof(*k));
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	for (; *types != NULL; types++)
-		snprintf(k->types[k->ntypes++], MIME_MAX, "%s", *types);
-}
-
-static void
 setup(void)
 {
 	static const char *evidence[] = { "application/pdf", TYPE_XLSX, TYPE_DOCX, TYPE_PPTX,
@@ -199,20 +191,7 @@ setup(void)
 	fixtures();
 	kind_set(&kinds[K_EVIDENCE], "evidence", evidence);
 	kind_set(&kinds[K_BUNDLE], "evidence-bundle", bundle);
-	memset(&pol, 0, sizeof(pol));
-	pol.max_upload = 4ULL << 30;
-	pol.archive_members = 10000;
-	pol.archive_ratio = 100;
-	pol.archive_ratio_min = 1 << 20;
-	pol.archive_depth = 3;
-	pol.archive_expanded = 16ULL << 30;
-	pol.path_max = 1024;
-	pol.inspect_seconds = 120;
-	pol.xml_depth = 256;
-	pol.xml_part_max = 64 << 20;
-	pol.workbook_rows = 10000;
-	pol.kinds = kinds;
-	pol.nkinds = K_N;
+	policy_set(&pol, kinds, K_N);
 	if ((in = inspector_new()) == NULL) {
 		fprintf(stderr, "inspector_new failed\n");
 		exit(EXIT_FAILURE);
