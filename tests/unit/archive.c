@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "inspect/archive.c"
+#include "inspect_fixture.h"
 
 #define MK "/usr/bin/python3 " SRCDIR "/tests/unit/data/inspect/mk.py"
 #define TEXT "Access control policy, reviewed 2024-01-10.\nOwner: security team.\n"
@@ -30,29 +31,11 @@ static struct kind kinds[2];
 static struct policy pol;
 
 static void
-policy_defaults(struct policy *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->max_upload = 4ULL << 30;
-	p->archive_members = 10000;
-	p->archive_ratio = 100;
-	p->archive_ratio_min = 1 << 20;
-	p->archive_depth = 3;
-	p->archive_expanded = 16ULL << 30;
-	p->path_max = 1024;
-	p->inspect_seconds = 120;
-	p->xml_depth = 256;
-	p->xml_part_max = 64 << 20;
-	p->workbook_rows = 10000;
-	p->kinds = kinds;
-	p->nkinds = 2;
-}
-
-static void
 setup(void)
 {
 	static const char *bundle[] = { "application/zip", "application/x-tar",
-	    "application/gzip", "application/x-xz", "application/x-7z-compressed" };
+	    "application/gzip", "application/x-xz", "application/x-7z-compressed", NULL };
+	static const char *evidence[] = { "text/plain", NULL };
 	char cmd[1024];
 
 	/* outside any test: plain checks, not ck_assert */
@@ -67,14 +50,8 @@ setup(void)
 		fprintf(stderr, "%s: failed\n", cmd);
 		exit(EXIT_FAILURE);
 	}
-	memset(kinds, 0, sizeof(kinds));
-	snprintf(kinds[0].name, sizeof(kinds[0].name), "evidence-bundle");
-	for (size_t i = 0; i < 5; i++)
-		snprintf(kinds[0].types[i], MIME_MAX, "%s", bundle[i]);
-	kinds[0].ntypes = 5;
-	snprintf(kinds[1].name, sizeof(kinds[1].name), "evidence");
-	snprintf(kinds[1].types[0], MIME_MAX, "text/plain");
-	kinds[1].ntypes = 1;
+	kind_set(&kinds[0], "evidence-bundle", bundle);
+	kind_set(&kinds[1], "evidence", evidence);
 	if ((in = inspector_new()) == NULL) {
 		fprintf(stderr, "inspector_new failed\n");
 		exit(EXIT_FAILURE);
@@ -108,21 +85,14 @@ static void
 inspect_as(const char *file, const struct policy *p, struct inspect_result *res)
 {
 	struct inspect_request req;
-	char path[512];
-	struct stat st;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	ck_assert_msg((fd = open(path, O_RDONLY)) != -1, "%s missing", path);
-	ck_assert_int_eq(fstat(fd, &st), 0);
 	memset(&req, 0, sizeof(req));
-	req.fd = fd;
-	req.size = (uint64_t)st.st_size;
+	req.fd = fixture_open(dir, file, &req.size);
 	req.filename = file;
 	req.kind = &kinds[0];
 	req.policy = p;
 	ck_assert_int_eq(inspector_run(in, &req, res), 0);
-	close(fd);
+	close(req.fd);
 }
 
 static const struct finding *
@@ -829,7 +799,7 @@ main(void)
 	int failed;
 
 	setup();
-	policy_defaults(&pol);
+	policy_set(&pol, kinds, 2);
 	sr = srunner_create(archive_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

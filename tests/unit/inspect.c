@@ -83,20 +83,6 @@ dump(const char *file, const struct inspect_result *res)
 		    res->findings[i].member, res->findings[i].detail);
 }
 
-static int
-open_file(const char *file, uint64_t *size)
-{
-	char path[512];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	ck_assert_msg((fd = open(path, O_RDONLY)) != -1, "%s missing", path);
-	ck_assert_int_eq(fstat(fd, &st), 0);
-	*size = (uint64_t)st.st_size;
-	return fd;
-}
-
 /* Inspects DIR/FILE, uploaded under the name NAME (NULL: FILE), as kind K. */
 static void
 inspect_named(const char *file, const char *name, int k, struct inspect_result *res)
@@ -105,7 +91,7 @@ inspect_named(const char *file, const char *name, int k, struct inspect_result *
 	int fd;
 
 	memset(&req, 0, sizeof(req));
-	fd = open_file(file, &req.size);
+	fd = fixture_open(dir, file, &req.size);
 	req.fd = fd;
 	req.filename = name != NULL ? name : file;
 	req.kind = &kinds[k];
@@ -302,7 +288,7 @@ inspect_scanned(const char *file, uint64_t nul_at, struct inspect_result *res)
 	int fd;
 
 	memset(&req, 0, sizeof(req));
-	fd = open_file(file, &req.size);
+	fd = fixture_open(dir, file, &req.size);
 	req.fd = fd;
 	req.filename = file;
 	req.kind = &kinds[K_EVIDENCE];
@@ -400,7 +386,7 @@ START_TEST(verdict_does_not_depend_on_the_fd_offset)
 	int fd;
 
 	memset(&req, 0, sizeof(req));
-	fd = open_file("bundle.tgz", &req.size);
+	fd = fixture_open(dir, "bundle.tgz", &req.size);
 	req.fd = fd;
 	req.filename = "bundle.tgz";
 	req.kind = &kinds[K_BUNDLE];
@@ -427,7 +413,7 @@ START_TEST(file_shorter_than_its_size_is_a_read_error)
 	int fd;
 
 	memset(&req, 0, sizeof(req));
-	fd = open_file("text.txt", &req.size);
+	fd = fixture_open(dir, "text.txt", &req.size);
 	req.fd = fd;
 	req.size += 100;
 	req.filename = "text.txt";

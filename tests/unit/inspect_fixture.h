@@ -1,11 +1,16 @@
 /*
- * tests/unit/inspect_fixture.h: the policy and kinds the inspector's unit
- * tests share (inspect.c, magic_flags.c). Static functions: each test
- * program includes it once.
+ * tests/unit/inspect_fixture.h: the policy, the kinds and the file opener
+ * the inspector's unit tests share (inspect.c, magic_flags.c, archive.c).
+ * Static functions: each test program includes it once.
  */
 #ifndef INTAKE_TEST_INSPECT_FIXTURE_H
 #define INTAKE_TEST_INSPECT_FIXTURE_H
 
+#include <sys/stat.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +44,22 @@ policy_set(struct policy *pol, struct kind *kinds, size_t nkinds)
 	pol->workbook_rows = 10000;
 	pol->kinds = kinds;
 	pol->nkinds = nkinds;
+}
+
+/* Opens DIR/FILE read-only (a test failure if it is missing); its size in
+ * *SIZE. */
+static int
+fixture_open(const char *dir, const char *file, uint64_t *size)
+{
+	char path[512];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	ck_assert_msg((fd = open(path, O_RDONLY)) != -1, "%s missing", path);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	*size = (uint64_t)st.st_size;
+	return fd;
 }
 
 #endif

@@ -222,20 +222,6 @@ teardown(void)
 
 /* ---- helpers ---- */
 
-static int
-open_file(const char *file, uint64_t *size)
-{
-	char path[512];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	ck_assert_msg((fd = open(path, O_RDONLY)) != -1, "%s missing", path);
-	ck_assert_int_eq(fstat(fd, &st), 0);
-	*size = (uint64_t)st.st_size;
-	return fd;
-}
-
 /* The raw MIME type of FILE's prefix: the inspector's handle (inspect_type)
  * and the reference handle must agree; returns it in MIME. */
 static void
@@ -247,7 +233,7 @@ raw_type(const char *file, char mime[MIME_MAX])
 	ssize_t n;
 	int fd;
 
-	fd = open_file(file, &size);
+	fd = fixture_open(dir, file, &size);
 	n = pread(fd, buf, sizeof(buf), 0);
 	close(fd);
 	ck_assert_int_ge(n, 0);
@@ -282,7 +268,7 @@ expect(const char *file, const char *name, int k, const char *raw, const char *t
 	if (raw != NULL)
 		ck_assert_msg(strcmp(mime, raw) == 0, "%s: raw type %s, want %s", file, mime, raw);
 	memset(&req, 0, sizeof(req));
-	req.fd = open_file(file, &req.size);
+	req.fd = fixture_open(dir, file, &req.size);
 	req.filename = name != NULL ? name : file;
 	req.kind = &kinds[k];
 	req.policy = &pol;
