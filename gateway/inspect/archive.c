@@ -97,13 +97,19 @@ struct arc_run {
 	char                  *man;
 	size_t                 manlen, mancap;
 	int                    stop;       /* a limit was hit: unwind every level */
+	const struct inspect_stream *stream; /* the upload arrives through it (depth 0) */
+	int                    need_file;  /* streamed, and one pass is not enough */
 	uint8_t               *chunk;      /* ARC_CHUNK */
 	uint8_t               *prefix;     /* TYPES_MAGIC_BYTES */
 	EVP_MD_CTX            *md;
 };
 
-/* libarchive's view of one archive: our pread offset, bytes handed out. */
+/* libarchive's view of one archive: our pread offset, bytes handed out.
+ * With STREAM, the bytes come from it in the same ARC_BLOCK pieces that
+ * pread would give, so that libarchive and the ratio check see the same. */
 struct arc_src {
+	struct arc_run *run;
+	const struct inspect_stream *stream;
 	int      fd;
 	uint64_t size;
 	uint64_t off;
@@ -135,16 +141,32 @@ struct member {
 	uint8_t     sha256[32];
 };
 
-static int archive_walk(struct arc_run *, int, uint64_t, const char *, unsigned);
+static int archive_walk(struct arc_run *, int, uint64_t, const struct inspect_stream *,
+    const char *, unsigned);
+
+/* A streamed inspection meets what needs the whole file: stop every level;
+ * the result is dropped and the file inspected once it is complete. */
+static void
+arc_need_file(struct arc_run *run)
+{
+	run->need_file = 1;
+	run->stop = 1;
+}
 
 static int
-arc_expired(const struct arc_run *run)
+arc_expired(struct arc_run *run)
 {
 	struct timespec now;
+	int expired;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > run->deadline.tv_sec || (now.tv_sec == run->deadline.tv_sec &&
+	expired = now.tv_sec > run->deadline.tv_sec || (now.tv_sec == run->deadline.tv_sec &&
 	    now.tv_nsec >= run->deadline.tv_nsec);
+	/* Streamed, the clock also ran while the bytes were arriving: the
+	 * file's own inspection decides, with a time limit of its own. */
+	if (expired && run->stream)
+		arc_need_file(run);
+	return expired;
 }
 
 /* A limit was hit: one finding, and every level stops reading. */
@@ -186,6 +208,16 @@ arc_read(struct archive *a, void *arg, const void **buf)
 	if (s->off >= s->size)
 		return 0;
 	want = s->size - s->off < ARC_BLOCK ? (size_t)(s->size - s->off) : ARC_BLOCK;
+	if (s->stream) {
+		if ((n = s->stream->read(s->stream->arg, want, buf)) != (ssize_t)want) {
+			arc_need_file(s->run);
+			archive_set_error(a, EIO, "the upload stream stopped");
+			return -1;
+		}
+		s->off += want;
+		s->consumed += want;
+		return n;
+	}
 	do
 		n = pread(s->fd, s->buf, want, (off_t)s->off);
 	while (n == -1 && errno == EINTR);
@@ -208,6 +240,11 @@ arc_seek(struct archive *a, void *arg, la_int64_t off, int whence)
 	struct arc_src *s = arg;
 	int64_t base;
 
+	if (s->stream) {
+		arc_need_file(s->run);
+		archive_set_error(a, ESPIPE, "a seek in a streamed upload");
+		return ARCHIVE_FATAL;
+	}
 	switch (whence) {
 	case SEEK_SET:
 		base = 0;
@@ -238,6 +275,20 @@ arc_skip(struct archive *a, void *arg, la_int64_t request)
 	if (request <= 0)
 		return 0;
 	n = s->size - s->off < (uint64_t)request ? s->size - s->off : (uint64_t)request;
+	if (s->stream) {
+		/* Read past, in the pieces arc_read uses. */
+		for (uint64_t left = n; left > 0;) {
+			size_t want = left < ARC_BLOCK ? (size_t)left : ARC_BLOCK;
+			const void *p;
+
+			if (s->stream->read(s->stream->arg, want, &p) != (ssize_t)want) {
+				arc_need_file(s->run);
+				archive_set_error(a, EIO, "the upload stream stopped");
+				return ARCHIVE_FATAL;
+			}
+			left -= want;
+		}
+	}
 	s->off += n;
 	return (la_int64_t)n;
 }
@@ -663,6 +714,10 @@ arc_ancestor_hash(struct arc_run *run, struct ancestor *a)
 
 	if (a->hashed)
 		return 0;
+	if (run->stream && a == &run->anc[0]) {
+		arc_need_file(run);   /* the upload's hash is not known yet */
+		return 0;
+	}
 	if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		goto fail;
 	while (off < a->size) {
@@ -885,6 +940,8 @@ arc_member_check(struct arc_run *run, struct archive_entry *e, struct member *m,
 				continue;
 			if (arc_ancestor_hash(run, &run->anc[i]) == -1)
 				return -1;
+			if (run->need_file)
+				return 0;
 			if (memcmp(run->anc[i].sha256, m->sha256, 32) == 0) {
 				inspect_finding(res, 1, "archive-quine", m->path,
 				    "the member is identical to an enclosing archive");
@@ -901,7 +958,7 @@ arc_member_check(struct arc_run *run, struct archive_entry *e, struct member *m,
 		run->anc[run->nanc].fd = m->spool;
 		run->anc[run->nanc].hashed = 1;
 		run->nanc++;
-		r = archive_walk(run, m->spool, m->size, m->path, depth + 1);
+		r = archive_walk(run, m->spool, m->size, NULL, m->path, depth + 1);
 		run->nanc--;
 		return r;
 	}
@@ -983,7 +1040,8 @@ arc_entry(struct arc_run *run, struct archive *a, struct archive_entry *e,
 /* Inspects one archive (the upload or a spooled member) at DEPTH. 0 (the
  * findings say the rest), -1 on error. */
 static int
-archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, unsigned depth)
+archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_stream *stream,
+    const char *member, unsigned depth)
 {
 	struct inspect_result *res = run->res;
 	struct name_set names = { 0 };
@@ -996,6 +1054,8 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, uns
 
 	if ((src = calloc(1, sizeof(*src))) == NULL)
 		return -1;
+	src->run = run;
+	src->stream = stream;
 	src->fd = fd;
 	src->size = size;
 
@@ -1003,6 +1063,11 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, uns
 	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
 		;
 	if (n == (ssize_t)sizeof(head) && arc_is_pk(head, sizeof(head))) {
+		if (stream) {
+			arc_need_file(run);
+			ret = 0;
+			goto fail;
+		}
 		zip_checked = 1;
 		if ((r = archive_zipcd(fd, size, run->p, member, res)) == -1)
 			goto fail;
@@ -1014,9 +1079,13 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, uns
 
 	if ((a = archive_read_new()) == NULL)
 		goto fail;
-	/* ARCHIVE_WARN here means an external program: refused. */
-	if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	/* ARCHIVE_WARN here means an external program: refused. Tar bids
+	 * first: the zip and 7z bidders only look further (a seek to the
+	 * end) when no bid above 32 was made, and a tar header's is 48 or
+	 * more, so a tar is read in one pass; the bids, and so the format
+	 * chosen, are the same in any order. */
+	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
 	    archive_read_support_format_7zip(a) != ARCHIVE_OK ||
 	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_read_support_filter_xz(a) != ARCHIVE_OK) {
@@ -1056,6 +1125,10 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, uns
 		}
 		if (!zip_checked && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
 		    ARCHIVE_FORMAT_ZIP) {
+			if (stream) {
+				arc_need_file(run);
+				break;
+			}
 			zip_checked = 1;
 			if ((r = archive_zipcd(fd, size, run->p, member, res)) == -1)
 				goto fail;
@@ -1086,7 +1159,8 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const char *member, uns
 }
 
 int
-archive_inspect(struct inspector *in, int fd, uint64_t size, const struct policy *p,
+archive_inspect(struct inspector *in, int fd, uint64_t size,
+    const struct inspect_stream *stream, const struct policy *p,
     const char *member, unsigned depth, struct inspect_result *res)
 {
 	struct arc_run run;
@@ -1097,6 +1171,7 @@ archive_inspect(struct inspector *in, int fd, uint64_t size, const struct policy
 	run.in = in;
 	run.p = p;
 	run.res = res;
+	run.stream = stream;
 	clock_gettime(CLOCK_MONOTONIC, &run.deadline);
 	run.deadline.tv_sec += p->inspect_seconds;
 	run.anc[0].size = size;
@@ -1111,10 +1186,15 @@ archive_inspect(struct inspector *in, int fd, uint64_t size, const struct policy
 		old = uselocale(utf8);
 	else
 		log_warnx("%s: no C.UTF-8 locale: non-ASCII names will be refused", __func__);
-	ret = archive_walk(&run, fd, size, member, depth);
+	ret = archive_walk(&run, fd, size, stream, member, depth);
 	if (utf8 != (locale_t)0) {
 		uselocale(old);
 		freelocale(utf8);
+	}
+	if (run.need_file) {
+		res->need_file = 1;
+		ret = 0;
+		goto fail;
 	}
 	if (ret == -1)
 		goto fail;

@@ -36,8 +36,11 @@ int csv_inspect(int fd, uint64_t size, const struct policy *p, const char *membe
 
 /* Archives (zip, tar, tar.gz, tar.xz, 7z): members, names, limits, zip
  * central-directory cross-check, each member typed and checked in turn
- * (DEPTH is the nesting level, 0 for the upload itself). Fills the manifest. */
-int archive_inspect(struct inspector *in, int fd, uint64_t size, const struct policy *p,
+ * (DEPTH is the nesting level, 0 for the upload itself). Fills the manifest.
+ * With STREAM (inspect.h), the archive's bytes come from it rather than
+ * from FD, and what cannot be done in one pass sets res->need_file. */
+int archive_inspect(struct inspector *in, int fd, uint64_t size,
+    const struct inspect_stream *stream, const struct policy *p,
     const char *member, unsigned depth, struct inspect_result *res);
 
 #endif

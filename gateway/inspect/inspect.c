@@ -390,6 +390,13 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 		inspect_finding(res, 1, "inspect-error", "", "the file could not be typed");
 		return;
 	}
+	if (req->stream && ((strcmp(type, TYPE_TAR) != 0 && strcmp(type, TYPE_GZIP) != 0 &&
+	    strcmp(type, TYPE_XZ) != 0) || types_is_executable(type, in->buf, len) ||
+	    inspect_is_pk(in->buf, len) || inspect_is_ole(in->buf, len))) {
+		/* Only these are read in one pass, in order (inspect.h). */
+		res->need_file = 1;
+		return;
+	}
 	text_nul = memchr(in->buf, 0, len) != NULL;
 	if ((exec = types_is_executable(type, in->buf, len)))
 		inspect_finding(res, 1, "executable", "", "the file is a program (%s)", type);
@@ -435,9 +442,11 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 	else if (strcmp(res->type, TYPE_CSV) == 0)
 		r = csv_inspect(req->fd, req->size, p, "", res);
 	else if (types_is_archive(res->type))
-		r = archive_inspect(in, req->fd, req->size, p, "", 0, res);
+		r = archive_inspect(in, req->fd, req->size, req->stream, p, "", 0, res);
 	else
 		r = 0;
+	if (res->need_file)
+		return;
 	if (r == -1)
 		inspect_finding(res, 1, "inspect-error", "", "the %s check could not finish",
 		    res->type);

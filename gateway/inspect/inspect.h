@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/config.h"
 
@@ -49,6 +50,15 @@ struct workbook_refs {
 	size_t               n;
 };
 
+/* The bytes of an upload that is still arriving, in order from offset 0
+ * (front/follow.c). READ makes the next LEN bytes readable at *BUF, valid
+ * until the next call, and returns LEN; anything else (-1, or fewer at a
+ * premature end) stops the inspection with need_file set. */
+struct inspect_stream {
+	ssize_t (*read)(void *arg, size_t len, const void **buf);
+	void    *arg;
+};
+
 struct inspect_request {
 	int                  fd;        /* read-only, positioned anywhere; use pread */
 	uint64_t             size;
@@ -62,6 +72,13 @@ struct inspect_request {
 	 * as for those. */
 	int                  scanned;
 	uint64_t             nul_at;
+	/* With STREAM set, FD holds at least the first TYPES_MAGIC_BYTES (or
+	 * SIZE) bytes and the rest is still arriving: a tar, gzip or xz upload
+	 * is inspected from STREAM as it comes, and the result is the same as
+	 * the file's would be. Whatever needs more than one pass in order (a
+	 * zip, 7z, any other type, a seek, the upload's own hash, the time
+	 * limit) stops with need_file set instead: inspect the file then. */
+	const struct inspect_stream *stream;
 };
 
 struct inspect_result {
@@ -76,6 +93,8 @@ struct inspect_result {
 	char          *manifest;        /* malloc'd: one line per member, NULL if none */
 	size_t         manifest_len;
 	struct workbook_refs *workbook;  /* malloc'd, validation workbooks only, else NULL */
+	int            need_file;       /* a streamed inspection could not decide: the
+	                                   rest of RES means nothing, inspect the file */
 };
 
 struct inspector;

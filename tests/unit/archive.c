@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,7 +540,7 @@ quine_run(int lazy)
 		free(inner);
 	}
 	run.nanc = 1;
-	ck_assert_int_eq(archive_walk(&run, fd, (uint64_t)st.st_size, "", 0), 0);
+	ck_assert_int_eq(archive_walk(&run, fd, (uint64_t)st.st_size, NULL, "", 0), 0);
 	if (find(&res, "archive-quine") == NULL)
 		dump("quine-outer.zip", &res);
 	ck_assert_ptr_nonnull(find(&res, "archive-quine"));
@@ -677,6 +678,161 @@ START_TEST(manifest_escapes_hostile_names)
 }
 END_TEST
 
+/* ---- inspected as it arrives (inspect.h: inspect_stream) ---- */
+
+/* The stream of a test: the whole file by pread, cut short after CUT bytes. */
+struct tstream {
+	int      fd;
+	uint64_t pos, cut;
+	uint8_t  buf[ARC_BLOCK];
+	unsigned calls;
+};
+
+static ssize_t
+tstream_read(void *arg, size_t len, const void **buf)
+{
+	struct tstream *t = arg;
+	ssize_t n;
+
+	t->calls++;
+	if (len > sizeof(t->buf) || t->pos + len > t->cut)
+		return -1;
+	if ((n = pread(t->fd, t->buf, len, (off_t)t->pos)) != (ssize_t)len)
+		return -1;
+	t->pos += len;
+	*buf = t->buf;
+	return n;
+}
+
+/* Inspects DIR/FILE from a stream, its descriptor holding only the head
+ * the follower's has (the first TYPES_MAGIC_BYTES). */
+static void
+inspect_streamed(const char *file, const struct policy *p, uint64_t cut,
+    struct inspect_result *res, unsigned *calls)
+{
+	static char head[TYPES_MAGIC_BYTES];
+	struct inspect_request req;
+	struct tstream t = { .cut = cut };
+	char path[] = "/tmp/unit-archive-head-XXXXXX";
+	ssize_t n;
+	int hfd;
+
+	memset(&req, 0, sizeof(req));
+	t.fd = fixture_open(dir, file, &req.size);
+	ck_assert_int_ge((n = pread(t.fd, head, sizeof(head), 0)), 0);
+	ck_assert_int_ne((hfd = mkstemp(path)), -1);
+	unlink(path);
+	ck_assert_int_eq(write(hfd, head, (size_t)n), n);
+	req.fd = hfd;
+	req.filename = file;
+	req.kind = &kinds[0];
+	req.policy = p;
+	req.stream = &(struct inspect_stream){ .read = tstream_read, .arg = &t };
+	ck_assert_int_eq(inspector_run(in, &req, res), 0);
+	if (calls != NULL)
+		*calls = t.calls;
+	close(hfd);
+	close(t.fd);
+}
+
+static int
+same_result(const struct inspect_result *a, const struct inspect_result *b)
+{
+	if (a->accepted != b->accepted || strcmp(a->type, b->type) != 0 ||
+	    a->nfindings != b->nfindings || a->nmore != b->nmore ||
+	    a->is_archive != b->is_archive || a->members != b->members ||
+	    a->manifest_len != b->manifest_len ||
+	    memcmp(a->manifest_sha256, b->manifest_sha256, 32) != 0 ||
+	    (a->manifest_len > 0 && memcmp(a->manifest, b->manifest, a->manifest_len) != 0))
+		return 0;
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (strcmp(a->findings[i].code, b->findings[i].code) != 0 ||
+		    strcmp(a->findings[i].member, b->findings[i].member) != 0 ||
+		    strcmp(a->findings[i].detail, b->findings[i].detail) != 0)
+			return 0;
+	return 1;
+}
+
+/* Every archive the tests build (benign and hostile, every format): the
+ * streamed inspection either says it needs the file or says exactly what
+ * the file's says, to the byte of every finding and of the manifest. */
+START_TEST(streamed_inspection_says_what_the_file_would)
+{
+	struct inspect_result file, streamed;
+	struct dirent *e;
+	unsigned nstreamed = 0, nfile = 0, ntar = 0, calls;
+	DIR *d;
+
+	ck_assert_ptr_nonnull((d = opendir(dir)));
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		int is_tar = len > 4 && (strcmp(e->d_name + len - 4, ".tar") == 0 ||
+		    (len > 7 && strcmp(e->d_name + len - 7, ".tar.gz") == 0));
+
+		if (e->d_type != DT_REG)
+			continue;
+		inspect_as(e->d_name, &pol, &file);
+		inspect_streamed(e->d_name, &pol, UINT64_MAX, &streamed, &calls);
+		if (streamed.need_file) {
+			nfile++;
+			/* A tar is read in one pass unless it holds what needs the file. */
+			ck_assert_msg(!is_tar || strstr(e->d_name, "trunc") != NULL ||
+			    calls > 0, "%s: a tar not streamed at all", e->d_name);
+		} else {
+			nstreamed++;
+			ntar += is_tar;
+			if (!same_result(&file, &streamed)) {
+				dump(e->d_name, &file);
+				dump(e->d_name, &streamed);
+			}
+			ck_assert_msg(same_result(&file, &streamed), "%s: streamed differs",
+			    e->d_name);
+		}
+		inspect_result_clear(&file);
+		inspect_result_clear(&streamed);
+	}
+	closedir(d);
+	fprintf(stderr, "streamed: %u files with the file's result, %u need the file\n",
+	    nstreamed, nfile);
+	ck_assert_uint_ge(ntar, 20);
+	ck_assert_uint_gt(nfile, 10);
+}
+END_TEST
+
+/* What a stream cannot give: the rest of a zip or 7z, bytes that stop
+ * coming, the time the upload took, the upload's own hash. */
+START_TEST(streamed_inspection_needs_the_file_when_one_pass_is_not_enough)
+{
+	static const char *const need[] = { "log.zip", "stub.zip", "overlap.zip",
+	    "quine-outer.zip" };
+	struct inspect_result res;
+	struct policy p = pol;
+	struct arc_run run;
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		inspect_streamed(need[i], &pol, UINT64_MAX, &res, NULL);
+		ck_assert_msg(res.need_file, "%s: streamed", need[i]);
+		inspect_result_clear(&res);
+	}
+	/* A client gone mid-body: never a finding, only the file decides. */
+	inspect_streamed("bundle-gnu.tar", &pol, 1024, &res, NULL);
+	ck_assert(res.need_file);
+	inspect_result_clear(&res);
+	/* Out of time: the file's inspection has a clock of its own. */
+	p.inspect_seconds = 0;
+	inspect_streamed("bundle-gnu.tar", &p, UINT64_MAX, &res, NULL);
+	ck_assert(res.need_file);
+	inspect_result_clear(&res);
+	/* A member as large as the upload: its hash is not known yet. */
+	memset(&run, 0, sizeof(run));
+	run.stream = &(struct inspect_stream){ .read = tstream_read };
+	run.anc[0].fd = -1;
+	run.anc[0].size = 1;
+	ck_assert_int_eq(arc_ancestor_hash(&run, &run.anc[0]), 0);
+	ck_assert(run.need_file && run.stop && !run.anc[0].hashed);
+}
+END_TEST
+
 static Suite *
 archive_suite(void)
 {
@@ -705,6 +861,8 @@ archive_suite(void)
 	tcase_add_test(ok, unicode_names_are_accepted);
 	tcase_add_test(ok, xlsx_member_is_typed_as_ooxml);
 	tcase_add_test(ok, compressible_log_is_not_a_bomb);
+	tcase_add_test(ok, streamed_inspection_says_what_the_file_would);
+	tcase_add_test(ok, streamed_inspection_needs_the_file_when_one_pass_is_not_enough);
 
 	tcase_add_test(names, zip_slip_is_rejected);
 	tcase_add_test(names, zip_slip_with_backslashes_is_rejected);
