@@ -12,6 +12,7 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "front/follow.h"
 #include "front/front.h"
 #include "front/spool.h"
 
@@ -41,16 +42,20 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	    "intake_uploads_failed_total %llu\n"
 	    "intake_upload_bytes_total %llu\n"
 	    "intake_connections_total %llu\n"
+	    "intake_inspections_followed_total{result=\"used\"} %llu\n"
+	    "intake_inspections_followed_total{result=\"file\"} %llu\n"
 	    "intake_tls_handshake_failures_total %llu\n"
 	    "# TYPE intake_connections gauge\n"
 	    "intake_connections %u\n"
 	    "intake_pipeline_pending %u\n"
-	    "intake_spools %u\n",
+	    "intake_spools %u\n"
+	    "intake_followers %u\n",
 	    (unsigned long long)f->n_accepted, (unsigned long long)f->n_rejected,
 	    (unsigned long long)f->n_refused, (unsigned long long)f->n_failed,
 	    (unsigned long long)f->n_bytes, (unsigned long long)f->n_connections,
+	    (unsigned long long)f->n_followed, (unsigned long long)f->n_follow_file,
 	    (unsigned long long)f->n_tls_fail, f->nconns, pipeline_pending(f->pipeline),
-	    spool_active());
+	    spool_active(), follow_active());
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "front/conn.h"
 #include "front/front.h"
+#include "front/follow.h"
 #include "front/spool.h"
 #include "front/limits.h"
 
@@ -828,8 +829,10 @@ front_check_drained(evutil_socket_t fd, short what, void *arg)
 		if (c->state == CONN_WAITING || c->state == CONN_LINGER ||
 		    (c->state == CONN_READING && c->in_body))
 			busy = 1;
-	/* A spool still writing the body of a client that went away. */
-	if (!busy && pipeline_pending(f->pipeline) == 0 && spool_active() == 0)
+	/* A spool still writing the body of a client that went away, or a
+	 * follower winding down (follow.h). */
+	if (!busy && pipeline_pending(f->pipeline) == 0 && spool_active() == 0 &&
+	    follow_active() == 0)
 		event_base_loopbreak(f->base);
 }
 
@@ -870,6 +873,10 @@ front_free(struct front *f)
 		conn_free_socket(c);
 		conn_release(c);
 	}
+	/* A follower whose upload went away stops at its next read: wait for
+	 * it (bounded) so that none outlives the policy or the process. */
+	for (int i = 0; follow_active() > 0 && i < 500; i++)
+		usleep(10000);
 	if (f->listener)
 		evconnlistener_free(f->listener);
 	limits_free(f->limits);

@@ -48,6 +48,7 @@ struct upload {
 	uint64_t        received;         /* body bytes seen */
 	uint64_t        stored;           /* body bytes written and hashed */
 	uint64_t        max;
+	uint64_t        declared;         /* Content-Length, UINT64_MAX when chunked */
 	int             too_large;        /* exceeded max mid-stream */
 	int             over_budget;      /* the Party's bytes_per_day ran out mid-stream */
 	int             write_errno;      /* a write to the quarantine failed */
@@ -56,6 +57,7 @@ struct upload {
 	int             nospool;          /* no spool could start: inline writes */
 	int             direct;           /* a spool may write with O_DIRECT (spool.h) */
 	int             spool_ended;      /* last byte handed over, waiting for the spool */
+	struct follow  *follow;           /* a tar inspected as it arrives (follow.h) */
 	const struct kind *kind;
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];

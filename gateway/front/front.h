@@ -68,6 +68,7 @@ struct front {
 	struct event         *drain_tick; /* checks whether uploads in flight are done */
 	/* counters for /metrics */
 	uint64_t              n_accepted, n_rejected, n_refused, n_failed, n_bytes;
+	uint64_t              n_followed, n_follow_file;   /* follow.h: result used, or not */
 	uint64_t              n_tls_fail, n_connections;
 };
 
@@ -84,6 +85,7 @@ struct pipeline_job {
 	struct runtime      *rt;        /* policy of the upload (a reference) */
 	const struct kind   *kind;      /* in rt->policy */
 	int                  reject_early; /* front already decided: skip inspection (result filled) */
+	int                  inspected;  /* inspected as it arrived (follow.h): result filled */
 	uint64_t             nul_at;    /* first NUL at or past TYPES_MAGIC_BYTES, UINT64_MAX none */
 	void               (*done)(struct pipeline_job *job, void *arg);
 	void                *arg;

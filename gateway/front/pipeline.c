@@ -169,6 +169,15 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 {
 	job->next = NULL;
 	p->pending++;
+	if (job->inspected) {
+		/* Inspected while it arrived: straight to the notary. */
+		close(job->fd);
+		job->fd = -1;
+		job->nj.done = pipeline_notary_done;
+		job->nj.arg = p;
+		notary_submit(p->notary, &job->nj);
+		return;
+	}
 	pthread_mutex_lock(&p->mtx);
 	if (p->todo_tail)
 		p->todo_tail->next = job;

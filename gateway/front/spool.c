@@ -11,7 +11,9 @@
  * end of the body is written buffered, after clearing O_DIRECT. The threads
  * touch only their buffers, their file and their digests, never a
  * connection; the writer joins the hasher and the flusher before the spool
- * counts as finished.
+ * counts as finished. A tap (the follower's inspection, front/follow.c)
+ * is a third reader of the handed buffers, copying them under the lock:
+ * while it is open, a buffer is free only once the tap has copied it too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,9 @@ struct spool {
 	uint64_t         handed;               /* under mtx: buffers given to the thread */
 	uint64_t         written;              /* under mtx: buffers written */
 	uint64_t         hashed;               /* under mtx: buffers hashed */
+	int              tap;                  /* under mtx: a tap is open */
+	uint64_t         tapped;               /* under mtx: buffers the tap has copied */
+	size_t           tap_at;               /* under mtx: bytes of buffer `tapped` copied */
 	pthread_t        hasher;               /* hashes while the writer writes */
 	int              ended, cancel, finished, paused;   /* under mtx */
 	int              filling;              /* loop: buffer `handed` is being filled */
@@ -131,12 +136,20 @@ spool_write(struct spool *s, unsigned i)
 	log_warn("%s: write to quarantine", __func__);
 }
 
+/* Buffers every reader is done with (lock held). */
+static uint64_t
+spool_released(const struct spool *s)
+{
+	uint64_t done = s->hashed < s->written ? s->hashed : s->written;
+
+	return s->tap && s->tapped < done ? s->tapped : done;
+}
+
 /* Bytes the loop may still add without waiting (lock held). */
 static size_t
 spool_free_bytes(struct spool *s)
 {
-	uint64_t done = s->hashed < s->written ? s->hashed : s->written;
-	uint64_t busy = s->handed - done;   /* with the threads */
+	uint64_t busy = s->handed - spool_released(s);   /* with the readers */
 	size_t room = (size_t)(SPOOL_NBUF - busy) * SPOOL_BUF;
 
 	if (s->filling)
@@ -360,8 +373,7 @@ spool_take(struct spool *s)
 	unsigned i;
 
 	pthread_mutex_lock(&s->mtx);
-	while (s->handed - (s->hashed < s->written ? s->hashed : s->written) >= SPOOL_NBUF &&
-	    !s->finished)
+	while (s->handed - spool_released(s) >= SPOOL_NBUF && !s->finished)
 		pthread_cond_wait(&s->freed, &s->mtx);
 	pthread_mutex_unlock(&s->mtx);
 	i = (unsigned)(s->handed % SPOOL_NBUF);
@@ -461,6 +473,75 @@ spool_free(struct spool *s)
 		free(s->buf[i]);
 	free(s);
 	atomic_fetch_sub(&spool_running, 1);
+}
+
+void
+spool_tap_open(struct spool *s)
+{
+	pthread_mutex_lock(&s->mtx);
+	s->tap = s->handed == 0;   /* from the first buffer, or not at all */
+	pthread_mutex_unlock(&s->mtx);
+}
+
+/* Wakes the loop if it paused for room that a reader just made (lock held,
+ * released on return). */
+static void
+spool_unlock_wake(struct spool *s)
+{
+	int wake = s->paused && spool_free_bytes(s) >= SPOOL_BUF;
+
+	pthread_mutex_unlock(&s->mtx);
+	if (wake)
+		event_active(s->ev, EV_READ, 0);
+}
+
+ssize_t
+spool_tap_read(struct spool *s, void *dst, size_t len)
+{
+	uint8_t *d = dst;
+	size_t got = 0, n, avail;
+	unsigned i;
+
+	pthread_mutex_lock(&s->mtx);
+	while (got < len) {
+		while (s->tap && s->tapped == s->handed && !s->ended && !s->cancel)
+			pthread_cond_wait(&s->work, &s->mtx);
+		if (!s->tap || s->cancel) {
+			pthread_mutex_unlock(&s->mtx);
+			return -1;
+		}
+		if (s->tapped == s->handed)
+			break;   /* the end of the body */
+		i = (unsigned)(s->tapped % SPOOL_NBUF);
+		avail = s->fill[i] - s->skip[i] - s->tap_at;
+		n = avail < len - got ? avail : len - got;
+		memcpy(d + got, s->buf[i] + s->skip[i] + s->tap_at, n);
+		got += n;
+		s->tap_at += n;
+		if (s->tap_at == s->fill[i] - s->skip[i]) {
+			s->tapped++;
+			s->tap_at = 0;
+			pthread_cond_signal(&s->freed);
+		}
+	}
+	spool_unlock_wake(s);
+	return (ssize_t)got;
+}
+
+void
+spool_tap_close(struct spool *s)
+{
+	pthread_mutex_lock(&s->mtx);
+	s->tap = 0;
+	pthread_cond_broadcast(&s->work);
+	pthread_cond_signal(&s->freed);
+	spool_unlock_wake(s);
+}
+
+void
+spool_poke(struct spool *s)
+{
+	event_active(s->ev, EV_READ, 0);
 }
 
 unsigned

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 #include <openssl/evp.h>
@@ -59,6 +60,18 @@ int spool_done(struct spool *s, int *write_errno);
 /* Stops the thread (what is queued is dropped unless spool_done) and frees
  * the spool; the descriptor and the contexts stay the caller's. */
 void spool_free(struct spool *s);
+/* Opens a tap, before the first spool_add: a reader that follows the body
+ * from OFFSET on, in order, each buffer held until it has copied it. */
+void spool_tap_open(struct spool *s);
+/* Copies the next LEN body bytes of the tap into DST, waiting for them
+ * (any thread but the loop's). Returns LEN, fewer at the end of the body,
+ * or -1 once the tap is closed or the spool cancelled. */
+ssize_t spool_tap_read(struct spool *s, void *dst, size_t len);
+/* Closes the tap (any thread): buffers no longer wait for it, and a
+ * spool_tap_read waiting or to come returns -1. */
+void spool_tap_close(struct spool *s);
+/* Makes WAKE run in the loop thread (any thread). */
+void spool_poke(struct spool *s);
 /* Spools running now. */
 unsigned spool_active(void);
 

@@ -31,6 +31,7 @@
 
 #include "common/log.h"
 #include "front/conn.h"
+#include "front/follow.h"
 #include "front/front.h"
 #include "front/limits.h"
 #include "front/spool.h"
@@ -246,6 +247,8 @@ upload_begin(struct conn *c, const char *path, const char *query)
 		unsigned retry;
 		uint64_t declared = (c->parser.flags & F_CHUNKED) ? 0 : c->parser.content_length;
 
+		u->declared = (c->parser.flags & F_CHUNKED) ? UINT64_MAX : declared;
+
 		if (limits_upload_start(c->usage ? c->usage :
 		    limits_usage(c->front->limits, c->party_id, c->front->cfg),
 		    c->front->cfg, declared, &retry) == -1) {
@@ -314,9 +317,18 @@ upload_body(struct conn *c, const char *at, size_t len)
 		return -1;   /* conn.c answers 429 and drops the upload */
 	}
 	if (u->spool == NULL && !u->nospool && u->stored >= SPOOL_AFTER) {
-		u->spool = spool_start(c->front->base, u->fd, u->stored, u->direct,
+		/* A tar (gz, xz) of a declared size is inspected as it comes
+		 * (follow.h): not read again, so written O_DIRECT too. */
+		int rfd = !u->direct && u->declared != UINT64_MAX ? follow_open(u->path) : -1;
+
+		u->spool = spool_start(c->front->base, u->fd, u->stored, u->direct || rfd != -1,
 		    u->sha256, u->sha512, upload_spool_wake, c);
 		u->nospool = u->spool == NULL;
+		if (rfd != -1 && u->spool)
+			u->follow = follow_start(u->spool, rfd, u->stored,
+			    u->declared, c->rt, u->kind, u->filename);
+		else if (rfd != -1)
+			close(rfd);
 	}
 	u->stored += len;
 	if (u->spool) {
@@ -357,6 +369,10 @@ upload_abort(struct conn *c)
 {
 	struct upload *u = &c->up;
 
+	if (u->follow) {
+		follow_release(u->follow, 0, NULL);
+		u->follow = NULL;
+	}
 	if (u->spool) {
 		spool_free(u->spool);
 		u->spool = NULL;
@@ -545,6 +561,19 @@ upload_finish(struct conn *c)
 	if (u->sha512)
 		EVP_DigestFinal_ex(u->sha512, sha512, &mdlen);
 	nj->size = u->stored;
+	if (u->follow) {
+		/* The follower's result stands for the file's (follow.h); a
+		 * body cut short at max_upload is never inspected. */
+		int used = follow_release(u->follow, u->too_large ? 0 : u->stored,
+		    u->too_large ? NULL : &nj->result);
+
+		u->follow = NULL;
+		if (used) {
+			job->inspected = 1;
+			c->front->n_followed++;
+		} else if (!u->too_large)
+			c->front->n_follow_file++;
+	}
 	if (u->digest_hdr[0]) {
 		memcpy(nj->client_digest, u->digest_hdr, sizeof(u->digest_hdr));
 		upload_check_digest(u, nj->sha256, u->sha512 ? sha512 : NULL, &nj->result);
@@ -598,8 +627,10 @@ upload_spool_wake(void *arg)
 	if (u->spool == NULL)
 		return;
 	if (u->spool_ended) {
-		if (!spool_done(u->spool, &err))
+		if (!spool_done(u->spool, &err) || (u->follow && !follow_done(u->follow)))
 			return;
+		if (u->follow)
+			follow_detach(u->follow);
 		spool_free(u->spool);
 		u->spool = NULL;
 		u->spool_ended = 0;

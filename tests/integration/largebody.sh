@@ -3,7 +3,8 @@
 #
 # Bodies of many TLS records, read a watermark at a time, hashed and written as they arrive
 # (past 1 MiB through a spool, front/spool.h: staging buffers hashed, written and synced by
-# threads of their own, with O_DIRECT unless the kind admits archives): Content-Length and chunked bodies (the chunk framing is not body), a
+# threads of their own, with O_DIRECT unless the body is an archive the inspector must read
+# again): Content-Length and chunked bodies (the chunk framing is not body), a
 # SHA-512 Content-Digest claim checked on them, ten large uploads at once, a text whose first
 # NUL byte lies far past the prefix libmagic sees, a chunked body growing past max_upload (the
 # recorded prefix is exactly what its receipt says), a client cut off mid-body, and SIGTERM
@@ -35,9 +36,11 @@ check "chunked: Go verifies receipt and file" goverify receipt $VKEY $T/ch.json 
 
 # ---------------------------------------------------------------- spools, direct or not
 # Mid-body, a spool runs (metrics) and the quarantine descriptor carries O_DIRECT (fdinfo) for
-# a text; a tar's kind admits archives, whose inspection reads every byte again: spooled too,
-# but buffered.
-spools() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk '$1 == "intake_spools" {print $2}'; }
+# a text, and for a tar, which a follower inspects as it arrives (front/follow.h): nothing
+# reads either again. A zip's inspection reads every byte again: spooled too, but buffered,
+# and not followed.
+metric() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+spools() { metric intake_spools; }
 qflags() {          # the open flags (octal) of the daemon's quarantine descriptor
 	local fd
 	for fd in /proc/$DPID/fd/*; do
@@ -51,14 +54,16 @@ mkdir -p $T/tarsrc
 text $T/tarsrc/a.txt 'member a' $((12 * MIB))
 text $T/tarsrc/b.txt 'member b' $((12 * MIB))
 tar -cf $T/b.tar -C $T/tarsrc a.txt b.txt
+(cd $T/tarsrc && zip -q -0 $T/b.zip a.txt b.txt)
 text $T/slow.txt 'slow text' $((24 * MIB))
-for up in "evidence-bundle b.tar no" "evidence slow.txt yes"; do
+for up in "evidence-bundle b.tar yes 1" "evidence-bundle b.zip no 0" "evidence slow.txt yes 0"; do
 	set -- $up
 	iput alpha $1 $2 $T/$2 $T/$2.json --limit-rate 8M >$T/$2.code &
 	pid=$!
 	sleep 1.5
 	check_eq "$2 ($1) mid-body: one spool" "$(spools)" 1
 	check_eq "$2 ($1) mid-body: O_DIRECT" "$(direct)" $3
+	check_eq "$2 ($1) mid-body: followers" "$(metric intake_followers)" $4
 	wait $pid
 	check_eq "$2 -> 201" "$(cat $T/$2.code)" 201
 	check "$2: Go verifies receipt and file" goverify receipt $VKEY $T/$2.json $T/$2
@@ -108,7 +113,11 @@ for ((i = 1; i <= CONCURRENT; i++)); do
 		goverify receipt $VKEY $T/c$i.json $T/c$i.txt >/dev/null && ok=$((ok + 1))
 done
 check_eq "$CONCURRENT concurrent 3 MiB uploads: all 201 with verified receipts" $ok $CONCURRENT
-check_eq "the log holds every upload so far" "$(log_size)" $((6 + 6 + CONCURRENT))
+check_eq "the log holds every upload so far" "$(log_size)" $((7 + 6 + CONCURRENT))
+check_eq "the tar's verdict came from its follower" \
+	"$(metric 'intake_inspections_followed_total{result="used"}')" 1
+check_eq "no follower result was dropped" \
+	"$(metric 'intake_inspections_followed_total{result="file"}')" 0
 
 # ---------------------------------------------------------------- a client cut off mid-body
 S0=$(log_size)
