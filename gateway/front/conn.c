@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/err.h>
@@ -584,6 +585,16 @@ conn_parse(struct conn *c)
 	}
 }
 
+void
+conn_read_more(struct conn *c)
+{
+	SSL *ssl;
+
+	if (c->bev != NULL && (bufferevent_get_enabled(c->bev) & EV_READ) &&
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL && SSL_has_pending(ssl))
+		event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -594,9 +605,9 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		struct evbuffer *in = bufferevent_get_input(bev);
 
 		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
-	conn_parse(c);
+	} else
+		conn_parse(c);
+	conn_read_more(c);
 }
 
 static void
@@ -697,6 +708,7 @@ conn_resume(struct conn *c)
 	conn_set_timeout(c, c->front->cfg->header_timeout);
 	bufferevent_enable(c->bev, EV_READ);
 	conn_parse(c);
+	conn_read_more(c);
 }
 
 static void
@@ -746,8 +758,7 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATERMARK);
-	/* Drain up to the watermark per wakeup, not one 16 KiB record. (Not
-	 * SSL read-ahead: records it buffers are invisible to the event loop.) */
+	/* Drain up to the watermark per wakeup, not one 16 KiB record. */
 	bufferevent_set_max_single_read(c->bev, READ_HIGH_WATERMARK);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	c->next = f->conns;

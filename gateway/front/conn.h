@@ -125,6 +125,9 @@ void conn_error(struct conn *c, int status, const char *msg, int close);
 void conn_json(struct conn *c, int status, json_t *j, int close);
 /* Resumes reading after an answer to a pipelined upload (keep-alive). */
 void conn_resume(struct conn *c);
+/* After reading was enabled or a read callback: TLS records that OpenSSL's
+ * read-ahead holds are invisible to epoll, so read them now (tls.c). */
+void conn_read_more(struct conn *c);
 /* Frees a connection whose socket is gone and which no job refers to. */
 void conn_release(struct conn *c);
 

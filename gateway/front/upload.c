@@ -643,6 +643,8 @@ upload_spool_wake(void *arg)
 			conn_release(c);
 		return;
 	}
-	if (spool_room(u->spool) && c->bev && c->state == CONN_READING && c->in_body)
+	if (spool_room(u->spool) && c->bev && c->state == CONN_READING && c->in_body) {
 		bufferevent_enable(c->bev, EV_READ);
+		conn_read_more(c);
+	}
 }
