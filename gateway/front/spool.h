@@ -37,7 +37,7 @@
 #define SPOOL_NBUF        6              /* staging buffers per spool */
 #define SPOOL_ALIGN       4096           /* O_DIRECT alignment of memory, offsets, lengths */
 #define SPOOL_THREADS_MAX 4              /* spools at once; more uploads stay buffered */
-#define SPOOL_FLUSH       (64u << 20)    /* fdatasync after each 64 MiB written */
+#define SPOOL_FLUSH       (16u << 20)    /* fdatasync after each 16 MiB written */
 
 struct spool;
 
