@@ -246,6 +246,7 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 		/* Read (and discard) while lingering, so the client sees the
 		 * answer rather than a reset. */
 		bufferevent_enable(c->bev, EV_READ);
+		conn_read_more(c);
 	}
 }
 
@@ -652,6 +653,9 @@ conn_handshake_done(struct conn *c)
 	conn_set_timeout(c, c->front->cfg->header_timeout);
 	conn_deadline(c, 0);
 	conn_parse(c);
+	/* The request often comes with the client's Finished: read-ahead
+	 * took it in with the handshake, and epoll will not tell. */
+	conn_read_more(c);
 }
 
 static void
