@@ -17,6 +17,9 @@
 #include "inspect/types.h"
 
 #define FOLLOW_BLOCK (64 * 1024)   /* the most one stream read may ask for */
+/* Followers at once. Each may hold what an inspector worker holds (a
+ * member of up to 1 GiB in a memfd): no more of them than of workers. */
+#define FOLLOW_MAX   2
 
 /* The inspector types the upload from the file: all of that must be there. */
 _Static_assert(SPOOL_AFTER >= TYPES_MAGIC_BYTES, "a spool starts before the type is known");
@@ -49,7 +52,9 @@ follow_open(const char *path)
 	uint8_t h[512];
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	/* Only the loop starts followers: none can start before follow_start. */
+	if (atomic_load(&follow_running) >= FOLLOW_MAX ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
 	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
 	    (memcmp(h + 257, "ustar", 5) == 0 || memcmp(h, gz, sizeof(gz)) == 0 ||
@@ -165,11 +170,12 @@ follow_start(struct spool *s, int fd, uint64_t head, uint64_t size,
 	pthread_t t;
 	int ok;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL) {
+	if (atomic_fetch_add(&follow_running, 1) >= FOLLOW_MAX ||
+	    (f = calloc(1, sizeof(*f))) == NULL) {
+		atomic_fetch_sub(&follow_running, 1);
 		close(fd);
 		return NULL;
 	}
-	atomic_fetch_add(&follow_running, 1);
 	pthread_mutex_init(&f->mtx, NULL);
 	pthread_cond_init(&f->cond, NULL);
 	f->refs = 2;

@@ -28,11 +28,13 @@ struct follow;
 struct runtime;
 
 /* A read-only descriptor of the quarantine file PATH when its first bytes
- * say tar, gzip or xz (a hint, not a verdict), else -1. */
+ * say tar, gzip or xz (a hint, not a verdict) and a follower may start,
+ * else -1. */
 int follow_open(const char *path);
 /* Follows the body of SIZE bytes (its Content-Length) spooled by S from
  * HEAD on; FD (from follow_open) is the follower's from now on, even on
- * failure. Call before the first spool_add. NULL when it cannot start. */
+ * failure. Call before the first spool_add. NULL when it cannot start,
+ * or when FOLLOW_MAX (follow.c) run already. */
 struct follow *follow_start(struct spool *s, int fd, uint64_t head, uint64_t size,
     struct runtime *rt, const struct kind *kind, const char *filename);
 /* 1 once the follower has finished (the loop thread learns it through the
