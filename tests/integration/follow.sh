@@ -8,7 +8,8 @@
 # chunked (no follower: the file is inspected once complete). Both answers must agree on
 # verdict, type and every finding, and /metrics must say which one the follower decided
 # and which it left to the file (a zip hidden in a tar's clothes, a tar cut short, ...).
-# Then the attacks on the follower itself: a client gone mid-body and one too slow for it.
+# Then the attacks on the follower itself: a client gone mid-body, three tars at once (two
+# followers at most), and a client slower than inspect_seconds.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MIB=1048576
@@ -144,6 +145,19 @@ for ((i = 0; i < 100; i++)); do [ "$(metric intake_followers)" = 0 ] && break; s
 check_eq "cut off: the follower is gone" "$(metric intake_followers)" 0
 check "cut off: quarantine empty" quarantine_empty
 check_eq "cut off: nothing logged" "$(log_size)" "$S0"
+# three tars at once: two followers (follow.c FOLLOW_MAX), the third is inspected from its file
+U1=$(used)
+pids=
+for i in 1 2 3; do
+	iput alpha evidence-bundle three$i.tar $T/long.tar $T/three$i.json --limit-rate 8M >$T/three$i.code &
+	pids="$pids $!"
+done
+sleep 2
+check_eq "three tars at once: two followers" "$(metric intake_followers)" 2
+wait $pids
+check_eq "all three -> 201" "$(cat $T/three1.code $T/three2.code $T/three3.code | tr -d '\n')" 201201201
+check_eq "two verdicts came from followers" "$(($(used) - U1))" 2
+nu=$((nu + 2))
 # a slow client: the follower decides when the upload takes less than inspect_seconds ...
 code=$(iput alpha evidence-bundle slow.tar $T/long.tar $T/slow.json --limit-rate 8M)
 check_eq "a 42 MiB tar at 8 MB/s -> 201" "$code" 201
