@@ -7,7 +7,7 @@
 # Python's tarfile, GNU tar and zip) is sent twice: with Content-Length (followed) and
 # chunked (no follower: the file is inspected once complete). Both answers must agree on
 # verdict, type and every finding, and /metrics must say which one the follower decided
-# and which it left to the file (a zip hidden in a tar's clothes, a tar cut short, ...).
+# and which it left to the file (a PDF that carries a tar's magic).
 # Then the attacks on the follower itself: a client gone mid-body, three tars at once (two
 # followers at most), and a client slower than inspect_seconds.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
