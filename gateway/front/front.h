@@ -47,6 +47,8 @@ void runtime_unref(struct runtime *rt);
 
 /* TLS context for the intake listener (tls.c). NULL and ERR on failure. */
 SSL_CTX *tls_ctx_new(const struct config *cfg, char *err, size_t errlen);
+/* Large bodies: TLS records read ahead, up to 128 KiB per recv. */
+void tls_read_ahead(SSL *ssl);
 
 struct pipeline;
 struct conn;

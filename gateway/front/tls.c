@@ -69,6 +69,19 @@ tls_load_crl(X509_STORE *store, const char *file, char *err, size_t errlen)
 	return 0;
 }
 
+/* Read-ahead for a large body: one recv brings up to TLS_READ_BUFFER
+ * bytes of records, not a 5-byte header and then its record (two syscalls
+ * per 16 KiB). Not for handshakes and small requests, which it only makes
+ * dearer (a 128 KiB buffer each). conn.c reads what read-ahead holds. */
+void
+tls_read_ahead(SSL *ssl)
+{
+	if (ssl == NULL || SSL_get_read_ahead(ssl))
+		return;
+	SSL_set_default_read_buffer_len(ssl, TLS_READ_BUFFER);
+	SSL_set_read_ahead(ssl, 1);
+}
+
 SSL_CTX *
 tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -121,13 +134,9 @@ tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
 	SSL_CTX_set_verify_depth(ctx, 4);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)SESSION_CONTEXT,
 	    sizeof(SESSION_CONTEXT) - 1);
-	/* Read-ahead: one recv brings up to TLS_READ_BUFFER bytes of records,
-	 * not a 5-byte header and then its record (two syscalls per 16 KiB).
-	 * The buffers go back when a connection has nothing buffered (idle
-	 * connections stay small); conn.c reads what read-ahead holds. */
+	/* Buffers go back when a connection has nothing buffered: idle
+	 * connections stay small. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_read_ahead(ctx, 1);
-	SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUFFER);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
