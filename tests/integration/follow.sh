@@ -15,7 +15,6 @@
 MIB=1048576
 it_start follow
 
-metric() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 used() { metric 'intake_inspections_followed_total{result="used"}'; }
 filed() { metric 'intake_inspections_followed_total{result="file"}'; }
 # verdict FILE: verdict, type and findings of an answer, one canonical line
@@ -133,14 +132,11 @@ S0=$(log_size)
 head -c $((40 * MIB)) /dev/zero | tr '\0' 'b' >$T/many/huge.txt
 tar -cf $T/long.tar -C $T/many big.txt huge.txt
 # a client gone mid-body: the follower stops, nothing is recorded, the daemon goes on
-curl -s --max-time 60 --resolve "localhost:$PORT:127.0.0.1" --cacert $PKI/ca.crt --cert $PKI/alpha.crt \
-	--key $PKI/alpha.key --limit-rate 4M -T $T/long.tar -o /dev/null \
-	"https://localhost:$PORT/v1/submissions/evidence-bundle/long.tar" &
-up=$!
+iput_bg alpha evidence-bundle long.tar $T/long.tar 4M
 sleep 2
 check_eq "mid-body: one follower" "$(metric intake_followers)" 1
-kill -KILL $up 2>/dev/null
-wait $up 2>/dev/null
+kill -KILL $BG_PID 2>/dev/null
+wait $BG_PID 2>/dev/null
 for ((i = 0; i < 100; i++)); do [ "$(metric intake_followers)" = 0 ] && break; sleep 0.1; done
 check_eq "cut off: the follower is gone" "$(metric intake_followers)" 0
 check "cut off: quarantine empty" quarantine_empty

@@ -39,7 +39,6 @@ check "chunked: Go verifies receipt and file" goverify receipt $VKEY $T/ch.json 
 # a text, and for a tar, which a follower inspects as it arrives (front/follow.h): nothing
 # reads either again. A zip's inspection reads every byte again: spooled too, but buffered,
 # and not followed.
-metric() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 spools() { metric intake_spools; }
 qflags() {          # the open flags (octal) of the daemon's quarantine descriptor
 	local fd
@@ -122,15 +121,11 @@ check_eq "no follower result was dropped" \
 # ---------------------------------------------------------------- a client cut off mid-body
 S0=$(log_size)
 text $T/cut.txt 'cut off' $((64 * MIB))
-# curl itself in the background (not a function's subshell), so that kill reaches it
-curl -s --max-time 60 --resolve "localhost:$PORT:127.0.0.1" --cacert $PKI/ca.crt --cert $PKI/alpha.crt \
-	--key $PKI/alpha.key --limit-rate 8M -T $T/cut.txt -o $T/cut.json \
-	"https://localhost:$PORT/v1/submissions/evidence/cut.txt" &
-up=$!
+iput_bg alpha evidence cut.txt $T/cut.txt 8M
 sleep 2
 check_eq "mid-body, the upload writes through a spool (metrics)" "$(spools)" 1
-kill -KILL $up 2>/dev/null
-wait $up 2>/dev/null
+kill -KILL $BG_PID 2>/dev/null
+wait $BG_PID 2>/dev/null
 # the daemon sees the close a moment later (slower under the sanitizers): poll its log
 logged() { local i; for ((i = 0; i < 100; i++)); do grep -qE "$1" $RUN/daemon.log && return 0; sleep 0.1; done; return 1; }
 check "cut off: the daemon saw the upload abort after more than 1 MiB" \

@@ -16,7 +16,7 @@
 #
 # API: it_pki; it_start NAME [POLICY]; it_stop; it_restart [kill]; it_alive; icurl CERT ARGS...; iput CERT KIND
 # NAME FILE OUT [CURL ARGS...]; iget CERT PATH OUT; bulk_put CERT KIND COUNT THREADS PREFIX;
-# admin_get PATH; log_size; jget FILE KEY;
+# admin_get PATH; metric NAME; iput_bg CERT KIND NAME FILE RATE; log_size; jget FILE KEY;
 # entry_has RESPONSE LINE; has_findings RESPONSE;
 # goverify ARGS...; check NAME CMD...; check_eq NAME GOT WANT; refuses CMD...; note MSG; summary.
 set -u
@@ -340,6 +340,18 @@ bulk_put() {
 
 # iget CERT PATH OUT: prints the HTTP status of GET PATH.
 iget() { icurl "$1" -o "$3" -w '%{http_code}' "https://localhost:$PORT$2"; }
+
+# iput_bg CERT KIND NAME FILE RATE: PUT FILE at curl's --limit-rate RATE in the background;
+# BG_PID is curl itself (not a subshell), so that `kill -KILL $BG_PID` cuts the client off.
+iput_bg() {
+	curl -s --max-time 60 --resolve "localhost:$PORT:127.0.0.1" --cacert "$PKI/ca.crt" \
+		--cert "$PKI/$1.crt" --key "$PKI/$1.key" --limit-rate "$5" -T "$4" -o /dev/null \
+		"https://localhost:$PORT/v1/submissions/$2/$3" &
+	BG_PID=$!
+}
+
+# metric NAME: the value of one line of the admin listener's /metrics ("" if absent).
+metric() { curl -s --max-time 10 "http://127.0.0.1:$APORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 # admin_get PATH: plain HTTP to the admin listener; prints the status.
 admin_get() {
