@@ -34,7 +34,7 @@
 #define SPOOL_AFTER       (1u << 20)     /* body bytes written buffered before a spool starts */
 #endif
 #define SPOOL_BUF         (1u << 20)     /* one staging buffer (a multiple of SPOOL_ALIGN) */
-#define SPOOL_NBUF        6              /* staging buffers per spool */
+#define SPOOL_NBUF        12             /* staging buffers per spool */
 #define SPOOL_ALIGN       4096           /* O_DIRECT alignment of memory, offsets, lengths */
 #define SPOOL_THREADS_MAX 4              /* spools at once; more uploads stay buffered */
 #define SPOOL_FLUSH       (16u << 20)    /* fdatasync after each 16 MiB written */
