@@ -187,13 +187,23 @@ spool_flush_main(void *arg)
 	return NULL;
 }
 
+/* Wakes the loop if it paused for room that a reader just made (lock held,
+ * released on return). */
+static void
+spool_unlock_wake(struct spool *s)
+{
+	int wake = s->paused && spool_free_bytes(s) >= SPOOL_BUF;
+
+	pthread_mutex_unlock(&s->mtx);
+	if (wake)
+		event_active(s->ev, EV_READ, 0);
+}
+
 /* The loop of the hasher and of the writer: DO each handed buffer in turn,
  * counting them in *COUNT; returns with the lock held. */
 static void
 spool_each(struct spool *s, uint64_t *count, void (*do_one)(struct spool *, unsigned))
 {
-	int wake;
-
 	pthread_mutex_lock(&s->mtx);
 	for (;;) {
 		while (*count == s->handed && !s->ended && !s->cancel)
@@ -205,12 +215,8 @@ spool_each(struct spool *s, uint64_t *count, void (*do_one)(struct spool *, unsi
 		pthread_mutex_lock(&s->mtx);
 		(*count)++;
 		pthread_cond_signal(&s->freed);
-		wake = s->paused && spool_free_bytes(s) >= SPOOL_BUF;
-		if (wake) {
-			pthread_mutex_unlock(&s->mtx);
-			event_active(s->ev, EV_READ, 0);
-			pthread_mutex_lock(&s->mtx);
-		}
+		spool_unlock_wake(s);
+		pthread_mutex_lock(&s->mtx);
 	}
 }
 
@@ -481,18 +487,6 @@ spool_tap_open(struct spool *s)
 	pthread_mutex_lock(&s->mtx);
 	s->tap = s->handed == 0;   /* from the first buffer, or not at all */
 	pthread_mutex_unlock(&s->mtx);
-}
-
-/* Wakes the loop if it paused for room that a reader just made (lock held,
- * released on return). */
-static void
-spool_unlock_wake(struct spool *s)
-{
-	int wake = s->paused && spool_free_bytes(s) >= SPOOL_BUF;
-
-	pthread_mutex_unlock(&s->mtx);
-	if (wake)
-		event_active(s->ev, EV_READ, 0);
 }
 
 ssize_t
