@@ -713,15 +713,13 @@ inspect_streamed(const char *file, const struct policy *p, uint64_t cut,
 	static char head[TYPES_MAGIC_BYTES];
 	struct inspect_request req;
 	struct tstream t = { .cut = cut };
-	char path[] = "/tmp/unit-archive-head-XXXXXX";
 	ssize_t n;
 	int hfd;
 
 	memset(&req, 0, sizeof(req));
 	t.fd = fixture_open(dir, file, &req.size);
 	ck_assert_int_ge((n = pread(t.fd, head, sizeof(head), 0)), 0);
-	ck_assert_int_ne((hfd = mkstemp(path)), -1);
-	unlink(path);
+	ck_assert_int_ne((hfd = memfd_create("head", MFD_CLOEXEC)), -1);
 	ck_assert_int_eq(write(hfd, head, (size_t)n), n);
 	req.fd = hfd;
 	req.filename = file;
