@@ -653,9 +653,6 @@ conn_handshake_done(struct conn *c)
 	conn_set_timeout(c, c->front->cfg->header_timeout);
 	conn_deadline(c, 0);
 	conn_parse(c);
-	/* The request often comes with the client's Finished: read-ahead
-	 * took it in with the handshake, and epoll will not tell. */
-	conn_read_more(c);
 }
 
 static void
