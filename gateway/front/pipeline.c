@@ -51,6 +51,17 @@ pipeline_notary_done(struct notary_job *nj, void *arg)
 	event_active(p->ev_done, EV_READ, 0);
 }
 
+/* The inspection is done: the file's descriptor goes, the job goes on. */
+static void
+pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
+{
+	close(job->fd);
+	job->fd = -1;
+	job->nj.done = pipeline_notary_done;
+	job->nj.arg = p;
+	notary_submit(p->notary, &job->nj);
+}
+
 static void *
 pipeline_worker(void *arg)
 {
@@ -99,11 +110,7 @@ pipeline_worker(void *arg)
 				inspect_finding(res, 1, pre.findings[i].code,
 				    pre.findings[i].member, "%s", pre.findings[i].detail);
 		}
-		close(job->fd);
-		job->fd = -1;
-		job->nj.done = pipeline_notary_done;
-		job->nj.arg = p;
-		notary_submit(p->notary, &job->nj);
+		pipeline_to_notary(p, job);
 	}
 	inspector_free(in);
 	return NULL;
@@ -171,11 +178,7 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 	p->pending++;
 	if (job->inspected) {
 		/* Inspected while it arrived: straight to the notary. */
-		close(job->fd);
-		job->fd = -1;
-		job->nj.done = pipeline_notary_done;
-		job->nj.arg = p;
-		notary_submit(p->notary, &job->nj);
+		pipeline_to_notary(p, job);
 		return;
 	}
 	pthread_mutex_lock(&p->mtx);
