@@ -192,7 +192,7 @@ spool_flush_main(void *arg)
 static void
 spool_unlock_wake(struct spool *s)
 {
-	int wake = s->paused && spool_free_bytes(s) >= SPOOL_BUF;
+	int wake = s->paused && spool_free_bytes(s) >= SPOOL_SLACK;
 
 	pthread_mutex_unlock(&s->mtx);
 	if (wake)
@@ -409,10 +409,10 @@ spool_add(struct spool *s, const void *data, size_t len)
 		if (s->fill[i] == SPOOL_BUF)
 			spool_hand(s);
 	}
-	/* Less than a buffer's worth of room: what one read can bring might
-	 * not fit, so stop reading until the thread frees a buffer. */
+	/* Less than SPOOL_SLACK of room: what the bufferevent still holds
+	 * might not fit, so stop reading until a buffer is free again. */
 	pthread_mutex_lock(&s->mtx);
-	if ((stop = spool_free_bytes(s) < SPOOL_BUF))
+	if ((stop = spool_free_bytes(s) < SPOOL_SLACK))
 		s->paused = 1;
 	pthread_mutex_unlock(&s->mtx);
 	return stop;
@@ -424,7 +424,7 @@ spool_room(struct spool *s)
 	int room;
 
 	pthread_mutex_lock(&s->mtx);
-	if ((room = spool_free_bytes(s) >= SPOOL_BUF))
+	if ((room = spool_free_bytes(s) >= SPOOL_SLACK))
 		s->paused = 0;
 	pthread_mutex_unlock(&s->mtx);
 	return room;

@@ -11,9 +11,14 @@
  * cache, its copy and its write-back; without (kinds that admit archives,
  * whose inspection reads every byte again) they stay buffered. The first
  * SPOOL_AFTER bytes are always buffered, in the page cache, where the
- * inspector types them. The loop stops reading while less than one buffer is free
- * (spool_add returns 1) and reads again when WAKE (in the loop thread) finds
- * spool_room(); WAKE also comes once everything is written after spool_end.
+ * inspector types them. Few large buffers rather than many small ones:
+ * each hand-over wakes two threads, and the device takes 4 MiB writes
+ * faster than 1 MiB ones (0.1-0.3 s less CPU per GiB than 12 x 1 MiB).
+ * The loop stops reading while less than SPOOL_SLACK is free (spool_add
+ * returns 1): more than the bufferevent can still hold and hand over
+ * (conn.c's watermark and one read), so that spool_add never waits. It
+ * reads again when WAKE (in the loop thread) finds spool_room(); WAKE also
+ * comes once everything is written after spool_end.
  * Between spool_start and spool_free the descriptor and the digest contexts
  * belong to the spool. A file system without O_DIRECT gets no direct spool.
  *
@@ -33,8 +38,9 @@
 #ifndef SPOOL_AFTER                      /* -DSPOOL_AFTER=UINT64_MAX: never (comparisons) */
 #define SPOOL_AFTER       (1u << 20)     /* body bytes written buffered before a spool starts */
 #endif
-#define SPOOL_BUF         (1u << 20)     /* one staging buffer (a multiple of SPOOL_ALIGN) */
-#define SPOOL_NBUF        12             /* staging buffers per spool */
+#define SPOOL_BUF         (4u << 20)     /* one staging buffer (a multiple of SPOOL_ALIGN) */
+#define SPOOL_NBUF        3              /* staging buffers per spool */
+#define SPOOL_SLACK       (1u << 20)     /* room below which the loop stops reading */
 #define SPOOL_ALIGN       4096           /* O_DIRECT alignment of memory, offsets, lengths */
 #define SPOOL_THREADS_MAX 4              /* spools at once; more uploads stay buffered */
 #define SPOOL_FLUSH       (16u << 20)    /* fdatasync after each 16 MiB written */
