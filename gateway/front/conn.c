@@ -40,6 +40,10 @@
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
 #define DRAIN_GRACE_SECONDS 30            /* SIGTERM: uploads in flight may finish this long */
 
+/* After a spool says stop, the bufferevent may still hand over what it
+ * holds (up to the watermark) and one more read: that must fit. */
+_Static_assert(SPOOL_SLACK >= 2 * READ_HIGH_WATERMARK, "spool_add would have to wait");
+
 static llhttp_settings_t conn_settings;
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);

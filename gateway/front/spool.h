@@ -67,7 +67,8 @@ int spool_done(struct spool *s, int *write_errno);
  * the spool; the descriptor and the contexts stay the caller's. */
 void spool_free(struct spool *s);
 /* Opens a tap, before the first spool_add: a reader that follows the body
- * from OFFSET on, in order, each buffer held until it has copied it. */
+ * from spool_start's OFFSET on, in order, each buffer held until it has
+ * copied it. */
 void spool_tap_open(struct spool *s);
 /* Copies the next LEN body bytes of the tap into DST, waiting for them
  * (any thread but the loop's). Returns LEN, fewer at the end of the body,
