@@ -197,6 +197,18 @@ arc_join(const char *member, const char *name)
 
 /* ---- libarchive callbacks: pread at our own offset ---- */
 
+/* The next WANT bytes of a streamed upload at *BUF; 0, or -1 with the
+ * error set and the file's inspection asked for. */
+static int
+arc_stream_next(struct archive *a, struct arc_src *s, size_t want, const void **buf)
+{
+	if (s->stream->read(s->stream->arg, want, buf) == (ssize_t)want)
+		return 0;
+	arc_need_file(s->run);
+	archive_set_error(a, EIO, "the upload stream stopped");
+	return -1;
+}
+
 static la_ssize_t
 arc_read(struct archive *a, void *arg, const void **buf)
 {
@@ -209,14 +221,11 @@ arc_read(struct archive *a, void *arg, const void **buf)
 		return 0;
 	want = s->size - s->off < ARC_BLOCK ? (size_t)(s->size - s->off) : ARC_BLOCK;
 	if (s->stream) {
-		if ((n = s->stream->read(s->stream->arg, want, buf)) != (ssize_t)want) {
-			arc_need_file(s->run);
-			archive_set_error(a, EIO, "the upload stream stopped");
+		if (arc_stream_next(a, s, want, buf) == -1)
 			return -1;
-		}
 		s->off += want;
 		s->consumed += want;
-		return n;
+		return (la_ssize_t)want;
 	}
 	do
 		n = pread(s->fd, s->buf, want, (off_t)s->off);
@@ -281,11 +290,8 @@ arc_skip(struct archive *a, void *arg, la_int64_t request)
 			size_t want = left < ARC_BLOCK ? (size_t)left : ARC_BLOCK;
 			const void *p;
 
-			if (s->stream->read(s->stream->arg, want, &p) != (ssize_t)want) {
-				arc_need_file(s->run);
-				archive_set_error(a, EIO, "the upload stream stopped");
+			if (arc_stream_next(a, s, want, &p) == -1)
 				return ARCHIVE_FATAL;
-			}
 			left -= want;
 		}
 	}
