@@ -163,8 +163,13 @@ conn_free_socket(struct conn *c)
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
+		/* No more TLS is written. A connection that got past the
+		 * verified handshake counts as shut down (without close_notify
+		 * if not already sent), so OpenSSL keeps its session for
+		 * resumption (tls.c); any other session is dropped. */
 		if (ssl)
-			SSL_set_shutdown(ssl, SSL_RECEIVED_SHUTDOWN);
+			SSL_set_shutdown(ssl, c->cert ? SSL_RECEIVED_SHUTDOWN |
+			    SSL_SENT_SHUTDOWN : SSL_RECEIVED_SHUTDOWN);
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
@@ -590,6 +595,19 @@ conn_parse(struct conn *c)
 	}
 }
 
+/* A large body: one wakeup drains up to the watermark, not one 16 KiB
+ * record, and OpenSSL reads records ahead. Not for handshakes and small
+ * requests: each read would reserve a buffer of the watermark's size, and
+ * a connection that does not need it pays for the allocation. */
+void
+conn_large_body(struct conn *c)
+{
+	if (c->bev == NULL)
+		return;
+	bufferevent_set_max_single_read(c->bev, READ_HIGH_WATERMARK);
+	tls_read_ahead(bufferevent_openssl_get_ssl(c->bev));
+}
+
 void
 conn_read_more(struct conn *c)
 {
@@ -763,8 +781,6 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATERMARK);
-	/* Drain up to the watermark per wakeup, not one 16 KiB record. */
-	bufferevent_set_max_single_read(c->bev, READ_HIGH_WATERMARK);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	c->next = f->conns;
 	if (f->conns)

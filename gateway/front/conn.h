@@ -128,6 +128,8 @@ void conn_resume(struct conn *c);
 /* After reading was enabled or a read callback: TLS records that OpenSSL's
  * read-ahead holds are invisible to epoll, so read them now (tls.c). */
 void conn_read_more(struct conn *c);
+/* The body about to arrive is large (>= SPOOL_AFTER): bigger reads. */
+void conn_large_body(struct conn *c);
 /* Frees a connection whose socket is gone and which no job refers to. */
 void conn_release(struct conn *c);
 

@@ -249,8 +249,8 @@ upload_begin(struct conn *c, const char *path, const char *query)
 		uint64_t declared = (c->parser.flags & F_CHUNKED) ? 0 : c->parser.content_length;
 
 		u->declared = (c->parser.flags & F_CHUNKED) ? UINT64_MAX : declared;
-		if (u->declared >= SPOOL_AFTER && c->bev)
-			tls_read_ahead(bufferevent_openssl_get_ssl(c->bev));
+		if (u->declared >= SPOOL_AFTER)
+			conn_large_body(c);
 
 		if (limits_upload_start(c->usage ? c->usage :
 		    limits_usage(c->front->limits, c->party_id, c->front->cfg),

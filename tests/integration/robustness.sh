@@ -10,7 +10,8 @@
 # header_timeout. Header count and size -> 431; max_connections; connections per Party,
 # uploads per minute and bytes per day -> 429 with Retry-After, other Parties unaffected.
 # RFC 9530 Content-Digest / Repr-Digest (sha-256, sha-512) checked, the claim in the receipt,
-# unknown algorithms ignored. SIGHUP with a broken and a changed parties file, with a CRL
+# unknown algorithms ignored. TLS session resumption (the resumed session keeps its Party;
+# none survives a SIGHUP). SIGHUP with a broken and a changed parties file, with a CRL
 # revoking a Party and a broken CRL (open connections and uploads in flight carry on); SIGTERM
 # during an upload (answered, exit 0, new connections refused) and past the grace time (cut,
 # nothing kept). `intaked -t` naming the file, line and key of a bad setting. Crash and disk
@@ -545,6 +546,45 @@ check_eq "after the refused reload ALPHA still uploads" "$(iput alpha evidence a
 check "daemon alive after a refused reload" it_alive
 cp $T/parties.good $RUN/parties.conf
 
+# TLS session resumption (tls.c): a session of BETA resumes without a certificate and speaks
+# as BETA; a session of a handshake that failed does not exist; no session outlives a reload.
+# sclient SESSION CERT|- REQUEST-PATH: one s_client connection resuming SESSION (and saving the
+# new one back); prints "Reused"/"New" and the HTTP status ("none" if no answer).
+sclient() {
+	local sess=$1 cert=$2 path=$3 out
+	local args=(-connect 127.0.0.1:$PORT -servername localhost -CAfile $PKI/ca.crt -ign_eof)
+	[ "$cert" = - ] || args+=(-cert $PKI/$cert.crt -key $PKI/$cert.key)
+	[ -s "$sess" ] && args+=(-sess_in "$sess")
+	out=$( (printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$path"
+		sleep 2) | timeout 10 openssl s_client "${args[@]}" -sess_out "$sess.new" 2>&1)
+	[ -s "$sess.new" ] && mv "$sess.new" "$sess"
+	echo "$(echo "$out" | grep -oE '^(Reused|New),' | head -n 1 | tr -d ,)" \
+		"$(echo "$out" | awk '/^HTTP\/1.1 / { print $2; exit }' | grep . || echo none)"
+}
+printf 'BETA before the reloads\n' >$T/bsess.txt
+check_eq "BETA uploads a file for the resumption checks" \
+	"$(iput beta evidence bsess.txt $T/bsess.txt $T/bsess.json)" 201
+bidx=$(jget $T/bsess.json index)
+rm -f $T/beta.sess $T/alpha.sess
+check_eq "BETA's full handshake reads its receipt" "$(sclient $T/beta.sess beta /v1/receipts/$bidx)" "New 200"
+check_eq "BETA's session resumes without a certificate and still speaks as BETA" \
+	"$(sclient $T/beta.sess - /v1/receipts/$bidx)" "Reused 200"
+check_eq "ALPHA's full handshake cannot read BETA's receipt" \
+	"$(sclient $T/alpha.sess alpha /v1/receipts/$bidx)" "New 404"
+check_eq "ALPHA's resumed session is still ALPHA" \
+	"$(sclient $T/alpha.sess - /v1/receipts/$bidx)" "Reused 404"
+cp $T/beta.sess $T/beta.sess.old
+off=$(logoff)
+kill -HUP $DPID
+check "SIGHUP (same files): reloaded" log_since $off 'reloaded policy, parties' 5
+check_eq "after SIGHUP BETA's session does not resume: no certificate, no answer" \
+	"$(sclient $T/beta.sess - /v1/receipts/$bidx)" "New none"
+cp $T/beta.sess.old $T/beta.sess
+check_eq "after SIGHUP BETA's session and certificate: a full handshake" \
+	"$(sclient $T/beta.sess beta /v1/receipts/$bidx)" "New 200"
+check_eq "the session of that handshake resumes" "$(sclient $T/beta.sess - /v1/receipts/$bidx)" "Reused 200"
+cp $T/beta.sess $T/beta.sess.old
+
 # A new CRL revoking BETA: BETA refused in the handshake, ALPHA fine; a broken CRL refused.
 cp $RUN/ca.crl $T/ca.crl.good
 if mkcrl $T/ca.crl.beta revoked beta; then
@@ -552,6 +592,8 @@ if mkcrl $T/ca.crl.beta revoked beta; then
 	off=$(logoff)
 	kill -HUP $DPID
 	check "SIGHUP with a CRL revoking BETA: reloaded" log_since $off 'reloaded policy, parties' 5
+	check_eq "BETA's session from before the CRL does not resume" \
+		"$(sclient $T/beta.sess.old - /v1/receipts/$bidx)" "New none"
 	check_eq "BETA's revoked certificate refused in the handshake" \
 		"$(iput beta evidence beta.txt $T/beta.txt /dev/null)" 000
 	check_eq "ALPHA unaffected by the new CRL" "$(iput alpha evidence a.txt $T/beta.txt /dev/null)" 201
