@@ -21,7 +21,6 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/listener.h>
 #include <event2/thread.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
@@ -86,8 +85,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 		log_warnx("reload refused, keeping the running policy and parties: %s", err);
 		return;
 	}
-	runtime_unref(d->front.rt);
-	d->front.rt = rt;
+	front_set_runtime(&d->front, rt);
 	log_info("reloaded policy, parties and TLS (%zu kinds, %zu parties)",
 	    rt->policy->nkinds, rt->parties->n);
 }
@@ -135,6 +133,7 @@ main(int argc, char *argv[])
 	if ((f->rt = runtime_load(&d.cfg, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	f->cfg = &d.cfg;
+	pthread_mutex_init(&f->rt_mtx, NULL);
 	if ((f->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	if ((f->notary = notary_open(&d.cfg, err, sizeof(err))) == NULL)

@@ -25,7 +25,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/bufferevent_struct.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -87,18 +86,15 @@ conn_set_timeout(struct conn *c, unsigned seconds)
 }
 
 /* An absolute deadline (the bufferevent timeouts only measure idleness,
- * which a client dribbling a byte at a time never reaches): the handshake
- * and the request headers must be complete within their timeouts. */
+ * which a client dribbling a byte at a time never reaches): the request
+ * headers must be complete within their timeout (the handshake's is
+ * accept.c's). */
 static void
 conn_deadline_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->state == CONN_HANDSHAKE) {
-		c->front->n_tls_fail++;
-		log_info("TLS handshake with %s: timeout", c->peer);
-		conn_close(c);
-	} else if (c->state == CONN_READING && !c->in_body) {
+	if (c->state == CONN_READING && !c->in_body) {
 		log_info("request headers from %s party=%s: timeout", c->peer,
 		    c->party_id[0] ? c->party_id : "-");
 		conn_close(c);
@@ -181,7 +177,7 @@ conn_free_socket(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->next = c->prev = NULL;
-	f->nconns--;
+	atomic_fetch_sub(&f->nconns, 1);
 }
 
 void
@@ -682,23 +678,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		conn_handshake_done(c);
-		return;
-	}
-	if (c->state == CONN_HANDSHAKE) {
-		unsigned long e = bufferevent_get_openssl_error(bev);
-		char buf[160] = "closed";
-
-		if (e)
-			ERR_error_string_n(e, buf, sizeof(buf));
-		else if (what & BEV_EVENT_TIMEOUT)
-			snprintf(buf, sizeof(buf), "handshake timeout");
-		c->front->n_tls_fail++;
-		log_info("TLS handshake with %s failed: %s", c->peer, buf);
-		while (bufferevent_get_openssl_error(bev))
-			;
-	} else if (c->state == CONN_READING && !c->in_body && (what & BEV_EVENT_TIMEOUT)) {
+	while (bufferevent_get_openssl_error(bev))
+		;
+	if (c->state == CONN_READING && !c->in_body && (what & BEV_EVENT_TIMEOUT)) {
 		log_info("connection from %s party=%s idle past header_timeout", c->peer,
 		    c->party_id[0] ? c->party_id : "-");
 	} else if (c->state == CONN_READING && c->in_body) {
@@ -734,50 +716,25 @@ conn_resume(struct conn *c)
 	conn_read_more(c);
 }
 
-static void
-conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+/* A connection whose TLS handshake the acceptor thread completed. */
+void
+conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *peer)
 {
-	struct front *f = arg;
 	struct conn *c;
-	SSL *ssl;
 
-	f->n_connections++;
-	if (f->draining || f->nconns >= f->cfg->max_connections) {
-		close(fd);
-		return;
-	}
-	/* Answers are small and must not wait for the client's delayed ACK
-	 * (Nagle): that alone cost ~40 ms per keep-alive request. */
-	{
-		int one = 1;
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (ssl = SSL_new(f->rt->tls)) == NULL) {
-		free(c);
-		close(fd);
-		return;
-	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail;
 	c->front = f;
-	c->rt = runtime_ref(f->rt);
-	c->state = CONN_HANDSHAKE;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
+	c->rt = rt;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	conn_reset_request(c);
 	llhttp_init(&c->parser, HTTP_REQUEST, &conn_settings);
 	c->parser.data = c;
-	c->bev = bufferevent_openssl_socket_new(f->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_openssl_socket_new(f->base, fd, ssl, BUFFEREVENT_SSL_OPEN,
+	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
-		SSL_free(ssl);
-		close(fd);
-		runtime_unref(c->rt);
 		free(c);
-		return;
+		goto fail;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATERMARK);
@@ -786,16 +743,20 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (f->conns)
 		f->conns->prev = c;
 	f->conns = c;
-	f->nconns++;
-	conn_set_timeout(c, f->cfg->handshake_timeout);
-	conn_deadline(c, f->cfg->handshake_timeout);
+	c->state = CONN_READING;
+	if (f->draining) {
+		conn_close(c);
+		return;
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-static void
-conn_accept_error(struct evconnlistener *l, void *arg)
-{
-	log_warn("accept");
+	conn_handshake_done(c);
+	return;
+fail:
+	log_warnx("%s: out of memory for a connection from %s", __func__, peer);
+	SSL_free(ssl);
+	close(fd);
+	runtime_unref(rt);
+	atomic_fetch_sub(&f->nconns, 1);
 }
 
 int
@@ -826,17 +787,32 @@ front_start(struct front *f, char *err, size_t errlen)
 		    f->cfg->listen_port, evutil_gai_strerror(rc));
 		return -1;
 	}
-	f->listener = evconnlistener_new_bind(f->base, conn_accept, f,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 511,
-	    ai->ai_addr, (int)ai->ai_addrlen);
+	f->acceptor = acceptor_start(f, ai->ai_addr, (int)ai->ai_addrlen, err, errlen);
 	evutil_freeaddrinfo(ai);
-	if (f->listener == NULL) {
-		snprintf(err, errlen, "listen %s:%s: %s", f->cfg->listen_host,
-		    f->cfg->listen_port, strerror(errno));
-		return -1;
-	}
-	evconnlistener_set_error_cb(f->listener, conn_accept_error);
-	return 0;
+	return f->acceptor ? 0 : -1;
+}
+
+struct runtime *
+front_runtime(struct front *f)
+{
+	struct runtime *rt;
+
+	pthread_mutex_lock(&f->rt_mtx);
+	rt = runtime_ref(f->rt);
+	pthread_mutex_unlock(&f->rt_mtx);
+	return rt;
+}
+
+void
+front_set_runtime(struct front *f, struct runtime *rt)
+{
+	struct runtime *old;
+
+	pthread_mutex_lock(&f->rt_mtx);
+	old = f->rt;
+	f->rt = rt;
+	pthread_mutex_unlock(&f->rt_mtx);
+	runtime_unref(old);
 }
 
 static void
@@ -844,7 +820,7 @@ front_grace_over(evutil_socket_t fd, short what, void *arg)
 {
 	struct front *f = arg;
 
-	log_info("grace time over with %u connections", f->nconns);
+	log_info("grace time over with %u connections", atomic_load(&f->nconns));
 	event_base_loopbreak(f->base);
 }
 
@@ -877,15 +853,12 @@ front_drain(struct front *f)
 	if (f->draining)
 		return;
 	f->draining = 1;
-	if (f->listener) {
-		evconnlistener_free(f->listener);
-		f->listener = NULL;
-	}
+	acceptor_free(f->acceptor);
+	f->acceptor = NULL;
 	/* Idle connections go now; uploads in flight may finish. */
 	for (c = f->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_HANDSHAKE ||
-		    (c->state == CONN_READING && !c->in_body))
+		if (c->state == CONN_READING && !c->in_body)
 			conn_close(c);
 	}
 	f->grace = evtimer_new(f->base, front_grace_over, f);
@@ -900,6 +873,8 @@ front_free(struct front *f)
 {
 	struct conn *c, *next;
 
+	acceptor_free(f->acceptor);
+	f->acceptor = NULL;
 	for (c = f->conns; c; c = next) {
 		next = c->next;
 		conn_free_socket(c);
@@ -909,8 +884,6 @@ front_free(struct front *f)
 	 * it (bounded) so that none outlives the policy or the process. */
 	for (int i = 0; follow_active() > 0 && i < 500; i++)
 		usleep(10000);
-	if (f->listener)
-		evconnlistener_free(f->listener);
 	limits_free(f->limits);
 	if (f->grace)
 		event_free(f->grace);

@@ -1,7 +1,8 @@
 /*
  * front/conn.h: one client connection (internal to the front).
  *
- * A connection moves through: TLS handshake -> reading a request (headers,
+ * A connection arrives with its TLS handshake done (accept.c) and moves
+ * through: reading a request (headers,
  * then body) -> waiting for the pipeline (reading paused) -> writing the
  * answer -> keep-alive or close. Refusals before the body close the
  * connection after a short lingering drain so that the client reads the
@@ -28,7 +29,6 @@
 #define LINGER_BYTES     (1 << 20)
 
 enum conn_state {
-	CONN_HANDSHAKE,  /* TLS not finished */
 	CONN_READING,    /* parsing a request */
 	CONN_WAITING,    /* upload handed to the pipeline, reading paused */
 	CONN_LINGER,     /* answer queued, close after it is written and input drained */

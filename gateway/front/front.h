@@ -1,16 +1,19 @@
 /*
  * front/front.h: the network side of intaked.
  *
- * Runs in the daemon's main thread on one libevent loop. It terminates
- * mutual TLS (OpenSSL through bufferevent_openssl; a client certificate is
- * required and verified in the handshake, before any HTTP byte is parsed),
+ * Runs in the daemon's main thread on one libevent loop, with an acceptor
+ * thread that accepts connections and runs their TLS handshakes. It
+ * terminates mutual TLS (OpenSSL, then bufferevent_openssl; a client
+ * certificate is required and verified in the handshake, before any HTTP
+ * byte is parsed),
  * maps the certificate to a Party, parses HTTP/1.1 with llhttp, streams
  * upload bodies into quarantine files while hashing them, and hands finished
  * uploads to the pipeline (inspector workers, then the notary). It trusts
  * nothing a client sends; it never holds the signing key and never writes
  * the ledger (it reads it, read-only, for the GET API).
  *
- * Modules: tls.c (TLS context), conn.c (connections, HTTP framing,
+ * Modules: tls.c (TLS context), accept.c (acceptor thread: accept and
+ * TLS handshake), conn.c (connections, HTTP framing,
  * responses), upload.c (PUT /v1/submissions), api.c (GET API), pipeline.c
  * (inspector worker threads and completion), admin.c (/healthz, /metrics on
  * the plain admin listener), runtime.c (reloadable policy, parties, TLS).
@@ -18,8 +21,10 @@
 #ifndef INTAKE_FRONT_H
 #define INTAKE_FRONT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 #include <openssl/evp.h>
@@ -52,29 +57,46 @@ void tls_read_ahead(SSL *ssl);
 
 struct pipeline;
 struct conn;
+struct acceptor;
 
+/* The loop thread owns everything here except what is marked: the
+ * acceptor thread reads cfg, takes rt under rt_mtx, and counts. */
 struct front {
 	struct event_base    *base;
 	const struct config  *cfg;
-	struct runtime       *rt;        /* current; swapped on reload */
+	struct runtime       *rt;        /* current; swapped on reload (under rt_mtx) */
+	pthread_mutex_t       rt_mtx;
 	struct ledger        *ledger;    /* read-only connection for the GET API */
 	struct notary        *notary;
 	struct pipeline      *pipeline;
-	struct evconnlistener *listener;
+	struct acceptor      *acceptor;  /* accept.c */
 	struct evhttp        *admin;
 	struct limits        *limits;    /* per-Party counters (limits.c) */
-	struct conn          *conns;     /* list of live connections */
-	unsigned              nconns;
-	int                   draining;  /* SIGTERM received */
+	struct conn          *conns;     /* list of connections past the handshake */
+	atomic_uint           nconns;    /* live connections, handshakes included */
+	atomic_int            draining;  /* SIGTERM received */
 	struct event         *grace;     /* end of the SIGTERM grace time */
 	struct event         *drain_tick; /* checks whether uploads in flight are done */
 	/* counters for /metrics */
 	uint64_t              n_accepted, n_rejected, n_refused, n_failed, n_bytes;
 	uint64_t              n_followed, n_follow_file;   /* follow.h: result used, or not */
-	uint64_t              n_tls_fail, n_connections;
+	_Atomic uint64_t      n_tls_fail, n_connections;   /* acceptor thread */
 };
 
 int front_start(struct front *f, char *err, size_t errlen);
+/* A new reference to the current runtime (any thread). */
+struct runtime *front_runtime(struct front *f);
+/* Makes RT (a reference, now the front's) current. Loop thread. */
+void front_set_runtime(struct front *f, struct runtime *rt);
+
+/* accept.c: the acceptor thread listens on SA and hands each connection
+ * whose handshake completed to conn_adopt in the loop thread. */
+struct acceptor *acceptor_start(struct front *f, const struct sockaddr *sa, int salen,
+    char *err, size_t errlen);
+/* Stops accepting, closes handshakes in progress, joins. Loop thread. */
+void acceptor_free(struct acceptor *a);
+/* conn.c: a connection whose TLS handshake completed (takes FD, SSL, RT). */
+void conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *peer);
 /* Stops accepting; finishes uploads in flight (up to a grace time); breaks the loop. */
 void front_drain(struct front *f);
 void front_free(struct front *f);

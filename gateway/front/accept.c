@@ -1,0 +1,323 @@
+/*
+ * front/accept.c: the acceptor thread.
+ *
+ * Accepts connections on the intake listener and runs their TLS handshakes
+ * on a libevent loop of its own. The public-key work of a full handshake is
+ * most of a new connection's CPU; here it runs beside the loop thread, which
+ * goes on with requests, bodies and answers meanwhile. A connection whose
+ * handshake has completed is handed to the loop thread (conn_adopt), which
+ * checks the certificate's verification result, and is the only thread to
+ * touch the connection from then on. A failed handshake is logged and
+ * closed here; none ever reaches HTTP.
+ *
+ * The handshake has an absolute deadline (handshake_timeout): a client that
+ * dribbles a byte at a time never resets it. max_connections counts
+ * handshakes in progress too (front->nconns).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "common/log.h"
+#include "front/front.h"
+
+struct handshake {
+	struct acceptor  *acc;
+	struct handshake *next, *prev;
+	int               fd;
+	SSL              *ssl;
+	struct runtime   *rt;          /* the TLS context's runtime (a reference) */
+	struct event     *ev;
+	struct timespec   deadline;    /* CLOCK_MONOTONIC */
+	char              peer[64];
+};
+
+struct acceptor {
+	struct front          *front;
+	struct event_base     *base;       /* the acceptor thread's own loop */
+	struct evconnlistener *listener;
+	struct handshake      *live;       /* handshakes in progress (acceptor thread) */
+	pthread_t              thread;
+	int                    running;
+	/* completed handshakes for the loop thread */
+	pthread_mutex_t        mtx;
+	struct handshake      *done;
+	struct event          *ev_done;    /* on the front's base */
+};
+
+static void handshake_step(evutil_socket_t fd, short what, void *arg);
+
+/* Closes a connection that never reached the loop thread. */
+static void
+handshake_free(struct handshake *h)
+{
+	struct front *f = h->acc->front;
+
+	if (h->ev)
+		event_free(h->ev);
+	if (h->ssl)
+		SSL_free(h->ssl);
+	if (h->fd != -1)
+		close(h->fd);
+	runtime_unref(h->rt);
+	free(h);
+	atomic_fetch_sub(&f->nconns, 1);
+}
+
+static void
+handshake_unlink(struct handshake *h)
+{
+	struct acceptor *a = h->acc;
+
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		a->live = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->next = h->prev = NULL;
+}
+
+static void
+handshake_fail(struct handshake *h, const char *why)
+{
+	unsigned long e = ERR_get_error();
+	char buf[160];
+
+	if (why == NULL) {
+		if (e)
+			ERR_error_string_n(e, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "closed");
+		why = buf;
+	}
+	ERR_clear_error();
+	h->acc->front->n_tls_fail++;
+	log_info("TLS handshake with %s failed: %s", h->peer, why);
+	handshake_unlink(h);
+	handshake_free(h);
+}
+
+/* Waits for WHAT on the socket, at most until the deadline. */
+static void
+handshake_wait(struct handshake *h, short what)
+{
+	struct timespec now;
+	struct timeval tv;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)(h->deadline.tv_sec - now.tv_sec) * 1000000000LL +
+	    (h->deadline.tv_nsec - now.tv_nsec);
+	if (ns <= 0) {
+		handshake_fail(h, "handshake timeout");
+		return;
+	}
+	tv.tv_sec = (time_t)(ns / 1000000000LL);
+	tv.tv_usec = (suseconds_t)(ns % 1000000000LL / 1000);
+	event_del(h->ev);
+	event_assign(h->ev, h->acc->base, h->fd, what, handshake_step, h);
+	event_add(h->ev, &tv);
+}
+
+/* The loop thread takes the completed handshakes. */
+static void
+acceptor_handoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct acceptor *a = arg;
+	struct handshake *list, *h, *next, *rev = NULL;
+
+	pthread_mutex_lock(&a->mtx);
+	list = a->done;
+	a->done = NULL;
+	pthread_mutex_unlock(&a->mtx);
+	for (h = list; h; h = next) {     /* oldest first */
+		next = h->next;
+		h->next = rev;
+		rev = h;
+	}
+	for (h = rev; h; h = next) {
+		next = h->next;
+		conn_adopt(a->front, h->fd, h->ssl, h->rt, h->peer);
+		free(h);
+	}
+}
+
+static void
+handshake_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct handshake *h = arg;
+	struct acceptor *a = h->acc;
+	int r;
+
+	if (what & EV_TIMEOUT) {
+		handshake_fail(h, "handshake timeout");
+		return;
+	}
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(h->ssl)) == 1) {
+		handshake_unlink(h);
+		event_free(h->ev);
+		h->ev = NULL;
+		pthread_mutex_lock(&a->mtx);
+		h->next = a->done;
+		a->done = h;
+		pthread_mutex_unlock(&a->mtx);
+		event_active(a->ev_done, EV_READ, 0);
+		return;
+	}
+	switch (SSL_get_error(h->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		handshake_wait(h, EV_READ);
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		handshake_wait(h, EV_WRITE);
+		break;
+	default:
+		handshake_fail(h, NULL);
+		break;
+	}
+}
+
+static void
+acceptor_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct acceptor *a = arg;
+	struct front *f = a->front;
+	struct handshake *h;
+	int one = 1;
+
+	f->n_connections++;
+	if (f->draining || atomic_load(&f->nconns) >= f->cfg->max_connections) {
+		close(fd);
+		return;
+	}
+	/* Answers are small and must not wait for the client's delayed ACK
+	 * (Nagle): that alone cost ~40 ms per keep-alive request. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		close(fd);
+		return;
+	}
+	atomic_fetch_add(&f->nconns, 1);
+	h->acc = a;
+	h->fd = fd;
+	h->rt = front_runtime(f);
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, h->peer, sizeof(h->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, h->peer, sizeof(h->peer));
+	if ((h->ssl = SSL_new(h->rt->tls)) == NULL || SSL_set_fd(h->ssl, fd) != 1 ||
+	    (h->ev = event_new(a->base, fd, EV_READ, handshake_step, h)) == NULL) {
+		log_warnx("%s: out of memory for a connection from %s", __func__, h->peer);
+		ERR_clear_error();
+		handshake_free(h);
+		return;
+	}
+	SSL_set_accept_state(h->ssl);
+	clock_gettime(CLOCK_MONOTONIC, &h->deadline);
+	h->deadline.tv_sec += f->cfg->handshake_timeout;
+	h->next = a->live;
+	if (a->live)
+		a->live->prev = h;
+	a->live = h;
+	/* The ClientHello is usually not here yet: wait for it. */
+	handshake_wait(h, EV_READ);
+}
+
+static void
+acceptor_error(struct evconnlistener *l, void *arg)
+{
+	log_warn("accept");
+}
+
+static void *
+acceptor_main(void *arg)
+{
+	struct acceptor *a = arg;
+
+	event_base_dispatch(a->base);
+	return NULL;
+}
+
+struct acceptor *
+acceptor_start(struct front *f, const struct sockaddr *sa, int salen, char *err,
+    size_t errlen)
+{
+	struct acceptor *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->front = f;
+	pthread_mutex_init(&a->mtx, NULL);
+	if ((a->base = event_base_new()) == NULL ||
+	    (a->ev_done = event_new(f->base, -1, 0, acceptor_handoff, a)) == NULL) {
+		snprintf(err, errlen, "event_base_new failed");
+		acceptor_free(a);
+		return NULL;
+	}
+	a->listener = evconnlistener_new_bind(a->base, acceptor_accept, a,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 511,
+	    sa, salen);
+	if (a->listener == NULL) {
+		snprintf(err, errlen, "listen %s:%s: %s", f->cfg->listen_host,
+		    f->cfg->listen_port, strerror(errno));
+		acceptor_free(a);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(a->listener, acceptor_error);
+	if (pthread_create(&a->thread, NULL, acceptor_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the acceptor thread");
+		acceptor_free(a);
+		return NULL;
+	}
+	a->running = 1;
+	return a;
+}
+
+/* Stops accepting and closes the handshakes in progress; connections
+ * already handed over stay with the loop thread. Loop thread only. */
+void
+acceptor_free(struct acceptor *a)
+{
+	struct handshake *h, *next;
+
+	if (a == NULL)
+		return;
+	if (a->running) {
+		event_base_loopbreak(a->base);
+		pthread_join(a->thread, NULL);
+		a->running = 0;
+	}
+	if (a->listener)
+		evconnlistener_free(a->listener);
+	for (h = a->live; h; h = next) {
+		next = h->next;
+		handshake_free(h);
+	}
+	/* Completed, not yet taken: the loop thread takes them now. */
+	if (a->ev_done) {
+		acceptor_handoff(-1, 0, a);
+		event_free(a->ev_done);
+	}
+	if (a->base)
+		event_base_free(a->base);
+	pthread_mutex_destroy(&a->mtx);
+	free(a);
+}
