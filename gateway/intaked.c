@@ -6,7 +6,8 @@
  *
  * The parent sets up, in lifecycle order: configuration, the notary (ledger,
  * signing key, start-up recovery), the inspector workers, the read-only
- * ledger for the API, TLS, the listeners, then runs the loop. SIGHUP
+ * ledger for the API, TLS, the listeners (the intake listener on its
+ * acceptor thread, front/accept.c), then runs the loop. SIGHUP
  * reloads policy, parties and the TLS context (CRL); a bad file is refused
  * with a log line and the old one stays. SIGTERM stops accepting, lets
  * uploads in flight finish up to a grace time, commits and exits 0.
