@@ -250,6 +250,7 @@ acceptor_main(void *arg)
 {
 	struct acceptor *a = arg;
 
+	pthread_setname_np(pthread_self(), "intaked-accept");
 	event_base_dispatch(a->base);
 	return NULL;
 }

@@ -142,6 +142,7 @@ follow_main(void *arg)
 		.policy = f->rt->policy, .stream = &f->stream,
 	};
 
+	pthread_setname_np(pthread_self(), "intaked-follow");
 	/* Never unconfined: without the filter the file's inspection decides. */
 	if ((in = inspector_new()) == NULL)
 		f->res.need_file = 1;

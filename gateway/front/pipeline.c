@@ -69,6 +69,7 @@ pipeline_worker(void *arg)
 	struct inspector *in;
 	struct pipeline_job *job;
 
+	pthread_setname_np(pthread_self(), "intaked-inspect");
 	char err[256];
 
 	if ((in = inspector_new()) == NULL)

@@ -164,6 +164,7 @@ spool_flush_main(void *arg)
 {
 	struct spool *s = arg;
 
+	pthread_setname_np(pthread_self(), "intaked-sync");
 	pthread_mutex_lock(&s->mtx);
 	for (;;) {
 		while (!s->flush_want && !s->flush_stop)
@@ -225,6 +226,7 @@ spool_hash_main(void *arg)
 {
 	struct spool *s = arg;
 
+	pthread_setname_np(pthread_self(), "intaked-hash");
 	spool_each(s, &s->hashed, spool_hash);
 	pthread_mutex_unlock(&s->mtx);
 	return NULL;
@@ -238,6 +240,7 @@ spool_main(void *arg)
 	struct spool *s = arg;
 	int wake;
 
+	pthread_setname_np(pthread_self(), "intaked-write");
 	spool_each(s, &s->written, spool_write);
 	pthread_mutex_unlock(&s->mtx);
 	pthread_join(s->hasher, NULL);

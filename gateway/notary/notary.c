@@ -579,6 +579,7 @@ notary_main(void *arg)
 	struct notary_job *jobs[NOTARY_BATCH_MAX];
 	size_t count;
 
+	pthread_setname_np(pthread_self(), "intaked-notary");
 	for (;;) {
 		pthread_mutex_lock(&n->mu);
 		while (n->head == NULL && !n->closing)
