@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +37,8 @@
 
 struct handshake {
 	struct acceptor  *acc;
-	struct handshake *next, *prev;
+	LIST_ENTRY(handshake) live;    /* in progress (acceptor thread) */
+	struct handshake *next;        /* completed, for the loop thread */
 	int               fd;
 	SSL              *ssl;
 	struct runtime   *rt;          /* the TLS context's runtime (a reference) */
@@ -49,12 +51,12 @@ struct acceptor {
 	struct front          *front;
 	struct event_base     *base;       /* the acceptor thread's own loop */
 	struct evconnlistener *listener;
-	struct handshake      *live;       /* handshakes in progress (acceptor thread) */
+	LIST_HEAD(, handshake) live;       /* handshakes in progress (acceptor thread) */
 	pthread_t              thread;
 	int                    running;
 	/* completed handshakes for the loop thread */
 	pthread_mutex_t        mtx;
-	struct handshake      *done;
+	struct handshake      *done, **done_tail;   /* oldest first */
 	struct event          *ev_done;    /* on the front's base */
 };
 
@@ -78,20 +80,6 @@ handshake_free(struct handshake *h)
 }
 
 static void
-handshake_unlink(struct handshake *h)
-{
-	struct acceptor *a = h->acc;
-
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		a->live = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	h->next = h->prev = NULL;
-}
-
-static void
 handshake_fail(struct handshake *h, const char *why)
 {
 	unsigned long e = ERR_get_error();
@@ -107,7 +95,7 @@ handshake_fail(struct handshake *h, const char *why)
 	ERR_clear_error();
 	h->acc->front->n_tls_fail++;
 	log_info("TLS handshake with %s failed: %s", h->peer, why);
-	handshake_unlink(h);
+	LIST_REMOVE(h, live);
 	handshake_free(h);
 }
 
@@ -138,18 +126,14 @@ static void
 acceptor_handoff(evutil_socket_t fd, short what, void *arg)
 {
 	struct acceptor *a = arg;
-	struct handshake *list, *h, *next, *rev = NULL;
+	struct handshake *h, *next;
 
 	pthread_mutex_lock(&a->mtx);
-	list = a->done;
+	h = a->done;
 	a->done = NULL;
+	a->done_tail = &a->done;
 	pthread_mutex_unlock(&a->mtx);
-	for (h = list; h; h = next) {     /* oldest first */
-		next = h->next;
-		h->next = rev;
-		rev = h;
-	}
-	for (h = rev; h; h = next) {
+	for (; h; h = next) {
 		next = h->next;
 		conn_adopt(a->front, h->fd, h->ssl, h->rt, h->peer);
 		free(h);
@@ -169,12 +153,12 @@ handshake_step(evutil_socket_t fd, short what, void *arg)
 	}
 	ERR_clear_error();
 	if ((r = SSL_do_handshake(h->ssl)) == 1) {
-		handshake_unlink(h);
+		LIST_REMOVE(h, live);
 		event_free(h->ev);
 		h->ev = NULL;
 		pthread_mutex_lock(&a->mtx);
-		h->next = a->done;
-		a->done = h;
+		*a->done_tail = h;
+		a->done_tail = &h->next;
 		pthread_mutex_unlock(&a->mtx);
 		event_active(a->ev_done, EV_READ, 0);
 		return;
@@ -231,10 +215,7 @@ acceptor_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
 	SSL_set_accept_state(h->ssl);
 	clock_gettime(CLOCK_MONOTONIC, &h->deadline);
 	h->deadline.tv_sec += f->cfg->handshake_timeout;
-	h->next = a->live;
-	if (a->live)
-		a->live->prev = h;
-	a->live = h;
+	LIST_INSERT_HEAD(&a->live, h, live);
 	/* The ClientHello is usually not here yet: wait for it. */
 	handshake_wait(h, EV_READ);
 }
@@ -266,6 +247,7 @@ acceptor_start(struct front *f, const struct sockaddr *sa, int salen, char *err,
 		return NULL;
 	}
 	a->front = f;
+	a->done_tail = &a->done;
 	pthread_mutex_init(&a->mtx, NULL);
 	if ((a->base = event_base_new()) == NULL ||
 	    (a->ev_done = event_new(f->base, -1, 0, acceptor_handoff, a)) == NULL) {
@@ -297,7 +279,7 @@ acceptor_start(struct front *f, const struct sockaddr *sa, int salen, char *err,
 void
 acceptor_free(struct acceptor *a)
 {
-	struct handshake *h, *next;
+	struct handshake *h;
 
 	if (a == NULL)
 		return;
@@ -308,8 +290,8 @@ acceptor_free(struct acceptor *a)
 	}
 	if (a->listener)
 		evconnlistener_free(a->listener);
-	for (h = a->live; h; h = next) {
-		next = h->next;
+	while ((h = LIST_FIRST(&a->live)) != NULL) {
+		LIST_REMOVE(h, live);
 		handshake_free(h);
 	}
 	/* Completed, not yet taken: the loop thread takes them now. */
