@@ -1,6 +1,6 @@
 /*
- * front/conn.c: accepting connections, the TLS handshake, HTTP/1.1 framing
- * with llhttp, routing, and writing answers.
+ * front/conn.c: connections after their TLS handshake (accept.c hands them
+ * over), HTTP/1.1 framing with llhttp, routing, and writing answers.
  *
  * Runs in the loop thread. Authentication happens in the TLS handshake:
  * until it has succeeded no byte is given to the HTTP parser. The Party is
@@ -9,10 +9,7 @@
  * Limits: header count and total header bytes, URL length, header and body
  * idle timeouts (bufferevent timeouts), connection count.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +22,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/bufferevent_struct.h>
 #include <event2/event.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
