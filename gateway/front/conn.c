@@ -663,9 +663,7 @@ conn_handshake_done(struct conn *c)
 		else if (u)
 			c->over_limit = 1;
 	}
-	c->state = CONN_READING;
 	conn_set_timeout(c, c->front->cfg->header_timeout);
-	conn_deadline(c, 0);
 	conn_parse(c);
 }
 
