@@ -19,7 +19,7 @@
 #include "lib/util.h"
 
 #ifndef TESTDATA
-#define TESTDATA "../shared/testdata"
+#define TESTDATA "tests/data" /* CMake passes the absolute path */
 #endif
 
 /*
