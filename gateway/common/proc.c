@@ -1,0 +1,101 @@
+/*
+ * common/proc.c: a child process's privilege drop (see proc.h). The order
+ * is OpenBSD's: groups, then gid, then uid (after setresuid the process may
+ * no longer change its groups), then a check that the drop holds.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/proc.h"
+
+int
+proc_user_lookup(const char *name, struct proc_user *u, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	memset(u, 0, sizeof(*u));
+	if (geteuid() != 0) {
+		u->uid = geteuid();
+		u->gid = getegid();
+		pw = getpwuid(u->uid);
+		snprintf(u->name, sizeof(u->name), "%s", pw != NULL ? pw->pw_name : "?");
+		return 0;
+	}
+	if (name == NULL || *name == '\0' || strlen(name) >= sizeof(u->name)) {
+		snprintf(err, errlen, "[server] user: a user name is needed when started as root");
+		return -1;
+	}
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		snprintf(err, errlen, "[server] user: no user '%s' (create it, e.g. useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin %s)", name, name);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(err, errlen, "[server] user: '%s' is root or in group root; the children "
+		    "must run unprivileged", name);
+		return -1;
+	}
+	memcpy(u->name, name, strlen(name) + 1);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	u->drop = 1;
+	return 0;
+}
+
+static int
+proc_setlimit(int resource, const char *what, rlim_t v, char *err, size_t errlen)
+{
+	struct rlimit rl = { v, v };
+
+	if (v == PROC_KEEP)
+		return 0;
+	if (setrlimit(resource, &rl) == -1) {
+		snprintf(err, errlen, "setrlimit %s %llu: %s", what, (unsigned long long)v,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_drop(const struct proc_user *u, const char *comm, const struct proc_limits *lim,
+    char *err, size_t errlen)
+{
+	if (prctl(PR_SET_NAME, comm, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "PR_SET_NAME %s: %s", comm, strerror(errno));
+		return -1;
+	}
+	if (u->drop) {
+		if (setgroups(1, &u->gid) == -1 || setresgid(u->gid, u->gid, u->gid) == -1 ||
+		    setresuid(u->uid, u->uid, u->uid) == -1) {
+			snprintf(err, errlen, "dropping to user %s (%u:%u): %s", u->name,
+			    (unsigned)u->uid, (unsigned)u->gid, strerror(errno));
+			return -1;
+		}
+		/* the drop must hold: no way back to root */
+		if (setuid(0) != -1 || seteuid(0) != -1 || getuid() != u->uid ||
+		    geteuid() != u->uid || getgid() != u->gid || getegid() != u->gid) {
+			snprintf(err, errlen, "user %s: privileges could be regained", u->name);
+			return -1;
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "prctl no_new_privs/dumpable: %s", strerror(errno));
+		return -1;
+	}
+	if (lim != NULL &&
+	    (proc_setlimit(RLIMIT_NOFILE, "nofile", lim->nofile, err, errlen) == -1 ||
+	     proc_setlimit(RLIMIT_NPROC, "nproc", lim->nproc, err, errlen) == -1 ||
+	     proc_setlimit(RLIMIT_FSIZE, "fsize", lim->fsize, err, errlen) == -1 ||
+	     proc_setlimit(RLIMIT_CORE, "core", lim->core, err, errlen) == -1))
+		return -1;
+	return 0;
+}
