@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "inspect/checks.h"
+#include "lib/utf8.h"
 
 #define CSV_BLOCK       (64 * 1024)
 #define CSV_CELL_MAX    (128 * 1024)  /* bytes; Excel keeps 32 767 characters, <= 4 bytes each */
@@ -46,9 +47,7 @@ struct csv {
 	struct inspect_result *res;
 	const char   *member;
 	enum csv_state st;
-	/* UTF-8: continuation bytes still expected, and the range of the next one */
-	unsigned      u8need;
-	uint8_t       u8lo, u8hi;
+	struct utf8_stream u8;         /* lib/utf8.h, fed one byte at a time */
 	/* the field and record being read */
 	int           first;           /* first content byte of the field, -1 none yet */
 	int           quoted;
@@ -84,45 +83,17 @@ csv_fatal(struct csv *c, const char *code, const char *fmt, ...)
 	c->stop = 1;
 }
 
-/* Strict UTF-8 (RFC 3629 table 3-7). 0, or -1 after a finding. */
+/* Strict UTF-8 (lib/utf8.h). 0, or -1 after a finding. */
 static int
 csv_utf8(struct csv *c, uint8_t b)
 {
-	if (c->u8need > 0) {
-		if (b < c->u8lo || b > c->u8hi) {
-			csv_fatal(c, "csv-utf8", "invalid UTF-8 sequence on line %llu",
-			    (unsigned long long)c->line);
-			return -1;
-		}
-		c->u8need--;
-		c->u8lo = 0x80;
-		c->u8hi = 0xBF;
+	uint32_t cp;
+
+	if (utf8_stream_byte(&c->u8, b, &cp) != -1)
 		return 0;
-	}
-	c->u8lo = 0x80;
-	c->u8hi = 0xBF;
-	if (b < 0x80)
-		return 0;
-	if (b >= 0xC2 && b <= 0xDF)
-		c->u8need = 1;
-	else if (b >= 0xE0 && b <= 0xEF) {
-		c->u8need = 2;
-		if (b == 0xE0)
-			c->u8lo = 0xA0;          /* no overlong */
-		else if (b == 0xED)
-			c->u8hi = 0x9F;          /* no surrogates */
-	} else if (b >= 0xF0 && b <= 0xF4) {
-		c->u8need = 3;
-		if (b == 0xF0)
-			c->u8lo = 0x90;          /* no overlong */
-		else if (b == 0xF4)
-			c->u8hi = 0x8F;          /* nothing above U+10FFFF */
-	} else {
-		csv_fatal(c, "csv-utf8", "invalid UTF-8 byte 0x%02x on line %llu", b,
-		    (unsigned long long)c->line);
-		return -1;
-	}
-	return 0;
+	csv_fatal(c, "csv-utf8", "invalid UTF-8 byte 0x%02x on line %llu", b,
+	    (unsigned long long)c->line);
+	return -1;
 }
 
 static void
@@ -262,7 +233,7 @@ csv_byte(struct csv *c, uint8_t b)
 static void
 csv_eof(struct csv *c)
 {
-	if (c->u8need > 0) {
+	if (c->u8.need > 0) {
 		csv_fatal(c, "csv-utf8", "truncated UTF-8 sequence at the end");
 		return;
 	}
