@@ -33,6 +33,7 @@
 
 #include "common/config.h"
 #include "common/errbuf.h"
+#include "lib/utf8.h"
 
 #define CONFIG_FILE_MAX     (4u << 20) /* bytes of any one file we parse */
 #define CONFIG_LINE_MAX     8192       /* bytes of one line, newline included */
@@ -1173,27 +1174,76 @@ nomem:
 	return -1;
 }
 
-/* A match value: "sha256:" and 64 hex digits (folded to lower case), or any
- * other text (a SAN URI or a subject CN) compared byte for byte. */
+/*
+ * A match value is typed by its form, and compared only with that kind of
+ * name (parties_match), so that a certificate cannot be taken for a Party
+ * by putting that Party's URI in its CN:
+ *
+ *   sha256:<64 hex>   (prefix in any case, folded to lower case) the
+ *                     fingerprint; "sha256:" is reserved and never a URI
+ *   scheme:rest       (RFC 3986 scheme: a letter, then letters, digits,
+ *                     '+', '-', '.'; then ':') a SAN URI, e.g. urn:, https:
+ *   anything else     the subject CN
+ *
+ * Values that could be read two ways are refused (the first problem, with
+ * the line): a URI-form value whose scheme is not in lower case (schemes
+ * are case-insensitive, our comparison is not), or whose rest is empty or
+ * holds a byte a URI cannot (space, controls, non-ASCII, '"<>\^`{|}'),
+ * which reads as a CN with a colon in it ("Alpha: Ops") rather than as a
+ * SAN URI; and any value with a character lib/utf8.h refuses. A CN that
+ * itself looks like a URI can only be matched by its sha256: fingerprint.
+ */
 static int
 party_set_match(struct ini_ctx *c, struct party *pt, const char *value)
 {
-	size_t i, n = strlen(value);
+	size_t i, n = strlen(value), slen;
 
 	if (n >= sizeof(pt->match)) {
 		ini_error(c, c->line, "key 'match': longer than %zu bytes", sizeof(pt->match) - 1);
 		return -1;
 	}
-	memcpy(pt->match, value, n + 1);
-	if (strncasecmp(value, "sha256:", 7) != 0)
-		return 0;
-	if (n != 7 + 64 || strspn(value + 7, "0123456789abcdefABCDEF") != 64) {
-		ini_error(c, c->line, "key 'match': sha256: needs 64 hex digits");
+	if (utf8_check(value, n, NULL) != UTF8_OK) {
+		ini_error(c, c->line, "key 'match': %s in the value",
+		    utf8_class_name(utf8_check(value, n, NULL)));
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		if (pt->match[i] >= 'A' && pt->match[i] <= 'Z')
-			pt->match[i] = (char)(pt->match[i] - 'A' + 'a');
+	memcpy(pt->match, value, n + 1);
+	if (strncasecmp(value, "sha256:", 7) == 0) {
+		if (n != 7 + 64 || strspn(value + 7, "0123456789abcdefABCDEF") != 64) {
+			ini_error(c, c->line, "key 'match': sha256: needs 64 hex digits");
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (pt->match[i] >= 'A' && pt->match[i] <= 'Z')
+				pt->match[i] = (char)(pt->match[i] - 'A' + 'a');
+		pt->match_type = MATCH_SHA256;
+		return 0;
+	}
+	slen = 0;
+	if ((value[0] >= 'a' && value[0] <= 'z') || (value[0] >= 'A' && value[0] <= 'Z'))
+		slen = strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789+-.");
+	if (slen == 0 || value[slen] != ':') {
+		pt->match_type = MATCH_CN;
+		return 0;
+	}
+	for (i = 0; i < slen; i++)
+		if (value[i] >= 'A' && value[i] <= 'Z') {
+			ini_error(c, c->line, "key 'match': '%s' reads as a URI or a CN: write "
+			    "the scheme in lower case for a URI, use sha256: for a CN", value);
+			return -1;
+		}
+	for (i = slen + 1; i < n; i++)
+		if ((unsigned char)value[i] <= 0x20 || (unsigned char)value[i] >= 0x7f ||
+		    strchr("\"<>\\^`{|}", value[i]) != NULL)
+			break;
+	if (n == slen + 1 || i < n) {
+		ini_error(c, c->line, "key 'match': '%s' reads as a URI or a CN: not a URI "
+		    "(empty, or a space or character a URI cannot hold), yet it starts "
+		    "with a scheme; use sha256: for a CN like this", value);
+		return -1;
+	}
+	pt->match_type = MATCH_URI;
 	return 0;
 }
 
@@ -1315,14 +1365,16 @@ parties_find(const struct parties *p, const char *id)
 	return NULL;
 }
 
-/* The party whose match is exactly the LEN bytes at S. */
+/* The party whose match value is of TYPE and exactly the LEN bytes at S. */
 static const struct party *
-parties_lookup(const struct parties *p, const unsigned char *s, size_t len)
+parties_lookup(const struct parties *p, enum match_type type, const unsigned char *s,
+    size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		if (strlen(p->v[i].match) == len && memcmp(p->v[i].match, s, len) == 0)
+		if (p->v[i].match_type == type && strlen(p->v[i].match) == len &&
+		    memcmp(p->v[i].match, s, len) == 0)
 			return &p->v[i];
 	return NULL;
 }
@@ -1358,7 +1410,7 @@ parties_match_san(const struct parties *p, X509 *cert, int *stop)
 			found = NULL;
 			break;
 		}
-		if ((m = parties_lookup(p, s, (size_t)len)) == NULL)
+		if ((m = parties_lookup(p, MATCH_URI, s, (size_t)len)) == NULL)
 			continue;
 		if (found != NULL && found != m) {
 			*stop = 1;
@@ -1391,7 +1443,7 @@ parties_match_cn(const struct parties *p, X509 *cert)
 	if (len < 0)
 		return NULL;
 	if (memchr(utf8, '\0', (size_t)len) == NULL)
-		found = parties_lookup(p, utf8, (size_t)len);
+		found = parties_lookup(p, MATCH_CN, utf8, (size_t)len);
 	OPENSSL_free(utf8);
 	return found;
 }
@@ -1432,5 +1484,5 @@ parties_match(const struct parties *p, X509 *cert, char cert_sha256[65])
 		return found;
 	if ((found = parties_match_cn(p, cert)) != NULL)
 		return found;
-	return parties_lookup(p, (const unsigned char *)match, strlen(match));
+	return parties_lookup(p, MATCH_SHA256, (const unsigned char *)match, strlen(match));
 }

@@ -31,6 +31,14 @@
 
 enum role { ROLE_PARTY, ROLE_SECAS, ROLE_AUDITOR };
 
+/* What a parties-file match value is compared with, decided by its form
+ * alone (DESIGN §4, parties_load): never with another kind of name. */
+enum match_type {
+	MATCH_CN,        /* no scheme: the subject CN */
+	MATCH_URI,       /* "scheme:..." (urn:, https:, ...): the SAN URIs */
+	MATCH_SHA256,    /* "sha256:<64 hex>": the certificate's fingerprint */
+};
+
 struct config {
 	char     listen_host[256];
 	char     listen_port[16];
@@ -87,6 +95,7 @@ struct party {
 	char      id[PARTY_ID_MAX];
 	char      name[PARTY_NAME_MAX];
 	char      match[PARTY_MATCH_MAX]; /* SAN URI, subject CN, or sha256:<hex> */
+	enum match_type match_type;       /* which of the three, by its form */
 	enum role role;
 };
 
@@ -111,9 +120,11 @@ uint64_t policy_max_upload(const struct policy *p, const struct kind *k);
 /* Loads a parties file; *out is freed with parties_free. 0/-1 (ERR). */
 int parties_load(const char *file, struct parties **out, char *err, size_t errlen);
 void parties_free(struct parties *p);
-/* The Party of CERT: its SAN URIs first, then its subject CN, then
- * sha256:<hex of the DER>. NULL when none matches. Writes the certificate's
- * SHA-256 hex (65 bytes with NUL) to CERT_SHA256 when not NULL. */
+/* The Party of CERT: its SAN URIs compared with URI match values first,
+ * then its subject CN with CN values, then sha256:<hex of the DER> with
+ * fingerprint values; a name is never compared with a value of another
+ * type. NULL when none matches. Writes the certificate's SHA-256 hex (65
+ * bytes with NUL) to CERT_SHA256 when not NULL. */
 const struct party *parties_match(const struct parties *p, X509 *cert, char cert_sha256[65]);
 const struct party *parties_find(const struct parties *p, const char *id);
 

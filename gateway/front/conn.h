@@ -142,6 +142,9 @@ void upload_abort(struct conn *c);
  * bytes) into OUT (OUTLEN); 0 if it is a valid upload filename, -1 with a
  * reason in WHY. */
 int upload_filename(const char *in, size_t len, char *out, size_t outlen, const char **why);
+/* Ref validation: IN (LEN bytes) is the value url_query decoded once and is
+ * taken as it is (never decoded again); copied into OUT (OUTLEN) when valid
+ * (1-128 bytes, utf8_check clean), else -1 with a reason in WHY. */
 int upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why);
 
 /* api.c: the GET API. */
@@ -151,7 +154,8 @@ json_t *api_receipt_json(const struct ledger_entry *e, const char *proof);
 
 /* Percent-decoding of a URL component; 0/-1 (bad escape or too long). */
 int url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn);
-/* Value of query parameter NAME (decoded) into OUT; 1 found, 0 absent, -1 bad. */
+/* Value of query parameter NAME (percent-decoded once) into OUT; 1 found,
+ * 0 absent, -1 bad escape, a decoded NUL, or too long. */
 int url_query(const char *query, const char *name, char *out, size_t outlen);
 
 #endif

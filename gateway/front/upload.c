@@ -37,6 +37,7 @@
 #include "front/limits.h"
 #include "front/spool.h"
 #include "inspect/types.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "notary/entry.h"
 #include "notary/store.h"
@@ -81,8 +82,15 @@ url_query(const char *query, const char *name, char *out, size_t outlen)
 		const char *end = strchr(p, '&');
 		size_t plen = end ? (size_t)(end - p) : strlen(p);
 
-		if (plen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
-			return url_decode(p + nlen + 1, plen - nlen - 1, out, outlen, NULL) == 0 ? 1 : -1;
+		if (plen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			size_t n;
+
+			/* A decoded NUL would cut the value short: refused. */
+			if (url_decode(p + nlen + 1, plen - nlen - 1, out, outlen, &n) == -1 ||
+			    memchr(out, '\0', n) != NULL)
+				return -1;
+			return 1;
+		}
 		if (plen == nlen && strncmp(p, name, nlen) == 0) {
 			if (outlen == 0)
 				return -1;
@@ -94,73 +102,30 @@ url_query(const char *query, const char *name, char *out, size_t outlen)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at S (strict: no overlongs, no surrogates,
- * nothing above U+10FFFF) and its code point, or -1. */
-static int
-utf8_next(const unsigned char *s, size_t len, unsigned *cp)
-{
-	unsigned c = s[0], v;
-	int n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-	} else
-		return -1;
-	if ((size_t)n > len)
-		return -1;
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return -1;
-	*cp = v;
-	return n;
-}
-
-/* Text we are willing to put in a receipt: UTF-8, no control characters,
- * no bidirectional overrides (they make a name read differently). */
-static int
-text_ok(const char *s, size_t len, const char **why)
-{
-	for (size_t i = 0; i < len;) {
-		unsigned cp;
-		int n = utf8_next((const unsigned char *)s + i, len - i, &cp);
-
-		if (n < 0) {
-			*why = "not valid UTF-8";
-			return -1;
-		}
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
-			*why = "control character";
-			return -1;
-		}
-		if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-		    cp == 0x200e || cp == 0x200f || cp == 0x061c) {
-			*why = "bidirectional control character";
-			return -1;
-		}
-		i += n;
-	}
-	return 0;
-}
+/* Why a filename or a ref is refused, by the class lib/utf8.h gave. */
+static const char *const filename_why[] = {
+	[UTF8_INVALID]   = "filename: not valid UTF-8",
+	[UTF8_CONTROL]   = "filename: control character",
+	[UTF8_SEPARATOR] = "filename: line or paragraph separator",
+	[UTF8_BIDI]      = "filename: bidirectional control character",
+	[UTF8_NONCHAR]   = "filename: Unicode noncharacter",
+	[UTF8_BOM]       = "filename: byte order mark",
+};
+static const char *const ref_why[] = {
+	[UTF8_INVALID]   = "ref: not valid UTF-8",
+	[UTF8_CONTROL]   = "ref: control character",
+	[UTF8_SEPARATOR] = "ref: line or paragraph separator",
+	[UTF8_BIDI]      = "ref: bidirectional control character",
+	[UTF8_NONCHAR]   = "ref: Unicode noncharacter",
+	[UTF8_BOM]       = "ref: byte order mark",
+};
+_Static_assert(sizeof(filename_why) / sizeof(filename_why[0]) == UTF8_BOM + 1 &&
+    sizeof(ref_why) / sizeof(ref_why[0]) == UTF8_BOM + 1, "a message for every class");
 
 int
 upload_filename(const char *in, size_t len, char *out, size_t outlen, const char **why)
 {
+	enum utf8_class c;
 	size_t n;
 
 	if (url_decode(in, len, out, outlen, &n) == -1) {
@@ -187,28 +152,35 @@ upload_filename(const char *in, size_t len, char *out, size_t outlen, const char
 		*why = "filename: starts with '.'";
 		return -1;
 	}
-	if (text_ok(out, n, why) == -1) {
-		*why = strcmp(*why, "not valid UTF-8") == 0 ? "filename: not valid UTF-8" :
-		    strcmp(*why, "control character") == 0 ? "filename: control character" :
-		    "filename: bidirectional control character";
+	/* Exactly what the notary signs without rewriting (lib/utf8.h). */
+	if ((c = utf8_check(out, n, NULL)) != UTF8_OK) {
+		*why = filename_why[c];
 		return -1;
 	}
 	return 0;
 }
 
+/* IN is the ref as url_query gave it, percent-decoded once already: it is
+ * taken as it is ("EV%41" stays "EV%41"), never decoded a second time. */
 int
 upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why)
 {
-	size_t n;
+	enum utf8_class c;
 
-	if (url_decode(in, len, out, outlen, &n) == -1 || n > REF_MAX) {
-		*why = "ref: bad percent-encoding or longer than 128 bytes";
+	if (len == 0) {
+		*why = "ref: empty";
 		return -1;
 	}
-	if (n == 0 || memchr(out, '\0', n) != NULL || text_ok(out, n, why) == -1) {
-		*why = "ref: empty, not UTF-8, or a control character";
+	if (len > REF_MAX || len >= outlen) {
+		*why = "ref: longer than 128 bytes";
 		return -1;
 	}
+	if ((c = utf8_check(in, len, NULL)) != UTF8_OK) {
+		*why = ref_why[c];
+		return -1;
+	}
+	memcpy(out, in, len);
+	out[len] = '\0';
 	return 0;
 }
 
@@ -235,8 +207,14 @@ upload_begin(struct conn *c, const char *path, const char *query)
 		return conn_refuse(c, 400, why);
 	if (query && (r = url_query(query, "ref", refbuf, sizeof(refbuf))) != 0) {
 		if (r == -1 || upload_ref(refbuf, strlen(refbuf), u->ref, sizeof(u->ref), &why) == -1)
-			return conn_refuse(c, 400, r == -1 ? "ref: bad percent-encoding" : why);
+			return conn_refuse(c, 400, r == -1 ?
+			    "ref: bad percent-encoding, a NUL, or too long" : why);
 	}
+	/* The digest claim is copied into the entry as it came: it must be
+	 * signable as it is, like the filename. */
+	if (u->digest_hdr[0] != '\0' &&
+	    utf8_check(u->digest_hdr, strlen(u->digest_hdr), NULL) != UTF8_OK)
+		return conn_refuse(c, 400, "Content-Digest: a character a receipt cannot hold");
 	u->max = policy_max_upload(c->rt->policy, u->kind);
 	/* A kind that admits archives has all of its bytes read again by the
 	 * inspector: keep them in the page cache (no O_DIRECT). */

@@ -22,8 +22,9 @@
  * archive (a quine) is a rejection.
  *
  * Member names (the one place this module goes beyond libarchive) are
- * checked for traversal, absolute and drive paths, ':', empty names, control
- * and bidi characters, trailing dots and spaces, Windows reserved names, and
+ * checked for traversal, absolute and drive paths, ':', empty names, the
+ * characters lib/utf8.h refuses in a name (controls, line separators, bidi
+ * controls, noncharacters, the BOM), trailing dots and spaces, Windows reserved names, and
  * for duplicates and collisions. Two names collide when they are equal after
  * Unicode full default case folding and NFC (GNU libunistring's u8_normalize
  * and u8_casefold, no language tailoring: Turkish dotless i stays apart), in
@@ -32,8 +33,8 @@
  *
  * The manifest has one line per regular member, nested ones included:
  * "path\tsize\tsha256\ttype\n", where a nested member's path is
- * "outer.zip!/inner" and the path is percent-escaped (%XX) for '%', control
- * and bidi characters and bytes that are not UTF-8.
+ * "outer.zip!/inner" and the path is percent-escaped (%XX) for '%', the
+ * characters lib/utf8.h refuses and bytes that are not UTF-8.
  *
  * API: archive_inspect (checks.h), archive_zipcd (types.h).
  */
@@ -63,6 +64,7 @@
 #include "inspect/inspect.h"
 #include "inspect/types.h"
 #include "inspect/zipcd.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 
 #define ARC_BLOCK        (16 * 1024)   /* bytes per read callback; also the slack
@@ -332,49 +334,29 @@ archive_zipcd(int fd, uint64_t size, const struct policy *p, const char *member,
 
 /* ---- names ---- */
 
-/* Decodes one UTF-8 sequence at S (LEN > 0 bytes left): its length, or 0
- * if it is not valid UTF-8 (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t
-utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2; c &= 0x1f; min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3; c &= 0x0f; min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4; c &= 0x07; min = 0x10000;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
+/* Names are decoded and judged by lib/utf8.h, as the front judges an
+ * upload's own filename: a control or a line separator is name-control, a
+ * bidi control name-bidi, a noncharacter or a BOM name-invisible. */
 static int
 name_is_bidi(uint32_t c)
 {
-	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
-	    c == 0x200e || c == 0x200f || c == 0x061c;
+	return utf8_class_of(c) == UTF8_BIDI;
 }
 
 static int
 name_is_control(uint32_t c)
 {
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+	enum utf8_class k = utf8_class_of(c);
+
+	return k == UTF8_CONTROL || k == UTF8_SEPARATOR;
+}
+
+static int
+name_is_invisible(uint32_t c)
+{
+	enum utf8_class k = utf8_class_of(c);
+
+	return k == UTF8_NONCHAR || k == UTF8_BOM;
 }
 
 /* Appends N bytes of P to the key being built (*KEY, *LEN bytes, *CAP
@@ -429,7 +411,7 @@ name_key(const char *name)
 		if (klen > 0 && name_key_put(&key, &klen, &kcap, "/", 1) == -1)
 			goto fail;
 		while (start < end) {
-			if (utf8_next(s + start, end - start, &c) == 0) {
+			if (utf8_decode(s + start, end - start, &c) == 0) {
 				/* not UTF-8: as is */
 				if (name_key_put(&key, &klen, &kcap, s + start, 1) == -1)
 					goto fail;
@@ -438,7 +420,7 @@ name_key(const char *name)
 			}
 			/* the longest run of valid UTF-8 from here */
 			for (run = start; run < end &&
-			    (n = utf8_next(s + run, end - run, &c)) != 0; run += n)
+			    (n = utf8_decode(s + run, end - run, &c)) != 0; run += n)
 				;
 			if ((nfc = u8_normalize(UNINORM_NFC, s + start, run - start,
 			    NULL, &nlen)) == NULL)
@@ -564,7 +546,7 @@ arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
 	const uint8_t *s = (const uint8_t *)name;
 	size_t len = strlen(name), i, n, start, end;
 	uint32_t c;
-	int ctl = 0, bidi = 0, dotdot = 0, r;
+	int ctl = 0, bidi = 0, invis = 0, dotdot = 0, r;
 	const char *other;
 	char *key;
 
@@ -577,7 +559,7 @@ arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
 		inspect_finding(res, 1, "path-colon", path,
 		    "':' in a name (drive letter or alternate data stream)");
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_next(s + i, len - i, &c)) == 0) {
+		if ((n = utf8_decode(s + i, len - i, &c)) == 0) {
 			/* Not UTF-8: a legacy code page (CP437 zips); bytes < 0x20
 			 * and DEL are still controls in any of them. */
 			if (s[i] < 0x20 || s[i] == 0x7f)
@@ -589,12 +571,17 @@ arc_name_check(struct arc_run *run, struct name_set *names, const char *name,
 			ctl = 1;
 		if (name_is_bidi(c))
 			bidi = 1;
+		if (name_is_invisible(c))
+			invis = 1;
 	}
 	if (ctl)
 		inspect_finding(res, 1, "name-control", path, "control character in a name");
 	if (bidi)
 		inspect_finding(res, 1, "name-bidi", path,
 		    "bidirectional override character in a name");
+	if (invis)
+		inspect_finding(res, 1, "name-invisible", path,
+		    "a Unicode noncharacter or byte order mark in a name");
 
 	/* Per component: "..", trailing dot or space, reserved names. */
 	for (i = 0; i < len; ) {
@@ -688,8 +675,8 @@ man_line(struct arc_run *run, const struct member *m)
 		return 0;
 	}
 	for (i = 0; i < len; i += n) {
-		n = utf8_next(s + i, len - i, &c);
-		if (n == 0 || name_is_control(c) || name_is_bidi(c) || c == '%') {
+		n = utf8_decode(s + i, len - i, &c);
+		if (n == 0 || utf8_class_of(c) != UTF8_OK || c == '%') {
 			if (n == 0)
 				n = 1;
 			for (j = 0; j < n; j++)

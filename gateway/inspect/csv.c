@@ -17,9 +17,15 @@
  *   csv-syntax   a quote inside an unquoted field, text after a closing
  *                quote, an unterminated quoted field, a bare CR
  *   csv-columns  a record whose column count differs from the first one's
- *   csv-formula  a cell starting with = + - @ TAB or CR (formula injection:
- *                Excel and LibreOffice evaluate it). Strictly, as the issue
- *                says: a negative number such as -5 is flagged too.
+ *   csv-formula  a cell a spreadsheet would evaluate (formula injection,
+ *                DDE): after any leading white space (space, TAB, CR, LF),
+ *                a cell starting with '=' or '@', or with '+' or '-' not
+ *                followed by exactly one complete number (csv_number). A
+ *                signed number is data: -3, +7, -12.5, -.5, 5., -1.5E3,
+ *                -1e-3, -5%, and (in a quoted cell, where the commas are
+ *                not separators) -1,234.5 with groups of three digits.
+ *                Anything else after a sign, "-2+3" or "+cmd|' /C calc'!A0",
+ *                is flagged, as is a sign cell longer than CSV_HEAD_MAX.
  *   csv-limits   a cell over CSV_CELL_MAX bytes, a record over
  *                CSV_COLUMNS_MAX cells, more than CSV_ROWS_MAX records
  *   csv-empty    no record at all
@@ -34,11 +40,14 @@
 #include <unistd.h>
 
 #include "inspect/checks.h"
+#include "lib/utf8.h"
 
 #define CSV_BLOCK       (64 * 1024)
 #define CSV_CELL_MAX    (128 * 1024)  /* bytes; Excel keeps 32 767 characters, <= 4 bytes each */
 #define CSV_COLUMNS_MAX 16384         /* Excel's column count */
 #define CSV_ROWS_MAX    1048576       /* Excel's row count */
+#define CSV_HEAD_MAX    64            /* first bytes of a cell kept for the formula check:
+                                         longer than any number we let start with a sign */
 
 enum csv_state { ST_FIELD, ST_UNQUOTED, ST_QUOTED, ST_QUOTE_SEEN, ST_CR };
 
@@ -46,11 +55,11 @@ struct csv {
 	struct inspect_result *res;
 	const char   *member;
 	enum csv_state st;
-	/* UTF-8: continuation bytes still expected, and the range of the next one */
-	unsigned      u8need;
-	uint8_t       u8lo, u8hi;
+	struct utf8_stream u8;         /* lib/utf8.h, fed one byte at a time */
 	/* the field and record being read */
-	int           first;           /* first content byte of the field, -1 none yet */
+	char          head[CSV_HEAD_MAX]; /* the field's first bytes (csv_formula) */
+	size_t        headn;
+	int           head_over;       /* the field is longer than CSV_HEAD_MAX */
 	int           quoted;
 	uint64_t      cell;            /* bytes in the field */
 	uint64_t      ncols;           /* fields ended in this record */
@@ -58,7 +67,7 @@ struct csv {
 	uint64_t      records, line;   /* records ended; physical line (1-based) */
 	/* findings reported at the end, with their first place and count */
 	uint64_t      formula_n, formula_rec, formula_col;
-	int           formula_ch;
+	int           formula_ch, formula_ws;
 	uint64_t      cols_n, cols_rec, cols_got;
 	int           stop;            /* a fatal finding was added */
 };
@@ -66,6 +75,9 @@ struct csv {
 static void csv_fatal(struct csv *, const char *, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static int csv_utf8(struct csv *, uint8_t);
+static int csv_number(const char *, size_t);
+static int csv_formula(const struct csv *, int *);
+static void csv_cell_byte(struct csv *, uint8_t);
 static void csv_end_field(struct csv *);
 static void csv_end_record(struct csv *);
 static void csv_byte(struct csv *, uint8_t);
@@ -84,64 +96,118 @@ csv_fatal(struct csv *c, const char *code, const char *fmt, ...)
 	c->stop = 1;
 }
 
-/* Strict UTF-8 (RFC 3629 table 3-7). 0, or -1 after a finding. */
+/* Strict UTF-8 (lib/utf8.h). 0, or -1 after a finding. */
 static int
 csv_utf8(struct csv *c, uint8_t b)
 {
-	if (c->u8need > 0) {
-		if (b < c->u8lo || b > c->u8hi) {
-			csv_fatal(c, "csv-utf8", "invalid UTF-8 sequence on line %llu",
-			    (unsigned long long)c->line);
-			return -1;
+	uint32_t cp;
+
+	if (utf8_stream_byte(&c->u8, b, &cp) != -1)
+		return 0;
+	csv_fatal(c, "csv-utf8", "invalid UTF-8 byte 0x%02x on line %llu", b,
+	    (unsigned long long)c->line);
+	return -1;
+}
+
+/* 1 if the N bytes at S are one complete number, as a spreadsheet reads
+ * the rest of a cell after its sign: digits (or groups of three after a
+ * first group of one to three, split by ','), an optional '.' and
+ * fraction, an optional exponent, an optional '%'; at least one digit. */
+static int
+csv_number(const char *s, size_t n)
+{
+	size_t i = 0, d = 0, g;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	d = i;
+	if (d >= 1 && d <= 3 && i < n && s[i] == ',') {
+		while (i < n && s[i] == ',') {
+			for (g = 1; g <= 3; g++)
+				if (i + g >= n || s[i + g] < '0' || s[i + g] > '9')
+					return 0;
+			i += 4;
+			d += 3;
 		}
-		c->u8need--;
-		c->u8lo = 0x80;
-		c->u8hi = 0xBF;
-		return 0;
+		if (i < n && s[i] >= '0' && s[i] <= '9')
+			return 0;       /* a group of four */
 	}
-	c->u8lo = 0x80;
-	c->u8hi = 0xBF;
-	if (b < 0x80)
-		return 0;
-	if (b >= 0xC2 && b <= 0xDF)
-		c->u8need = 1;
-	else if (b >= 0xE0 && b <= 0xEF) {
-		c->u8need = 2;
-		if (b == 0xE0)
-			c->u8lo = 0xA0;          /* no overlong */
-		else if (b == 0xED)
-			c->u8hi = 0x9F;          /* no surrogates */
-	} else if (b >= 0xF0 && b <= 0xF4) {
-		c->u8need = 3;
-		if (b == 0xF0)
-			c->u8lo = 0x90;          /* no overlong */
-		else if (b == 0xF4)
-			c->u8hi = 0x8F;          /* nothing above U+10FFFF */
-	} else {
-		csv_fatal(c, "csv-utf8", "invalid UTF-8 byte 0x%02x on line %llu", b,
-		    (unsigned long long)c->line);
-		return -1;
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			i++;
+			d++;
+		}
 	}
+	if (d == 0)
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i == n || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && s[i] == '%')
+		i++;
+	return i == n;
+}
+
+/* The character that makes the field ending now a formula ('=', '@', '+',
+ * '-'), with *WS set when white space came before it; 0 if it is data. */
+static int
+csv_formula(const struct csv *c, int *ws)
+{
+	size_t i = 0;
+	int t;
+
+	while (i < c->headn && (c->head[i] == ' ' || c->head[i] == '\t' ||
+	    c->head[i] == '\r' || c->head[i] == '\n'))
+		i++;
+	*ws = i > 0;
+	if (i == c->headn)              /* all white space, or more than we kept */
+		return c->head_over ? ' ' : 0;
+	t = (unsigned char)c->head[i];
+	if (t == '=' || t == '@')
+		return t;
+	if (t != '+' && t != '-')
+		return 0;
+	if (c->head_over || !csv_number(c->head + i + 1, c->headn - i - 1))
+		return t;
 	return 0;
+}
+
+/* One byte of a field's content (quotes of a quoted field excluded). */
+static void
+csv_cell_byte(struct csv *c, uint8_t b)
+{
+	if (c->headn < CSV_HEAD_MAX)
+		c->head[c->headn++] = (char)b;
+	else
+		c->head_over = 1;
+	c->cell++;
 }
 
 static void
 csv_end_field(struct csv *c)
 {
+	int ch, ws;
+
 	if (++c->ncols > CSV_COLUMNS_MAX) {
 		csv_fatal(c, "csv-limits", "more than %d columns on line %llu",
 		    CSV_COLUMNS_MAX, (unsigned long long)c->line);
 		return;
 	}
-	if (c->first == '=' || c->first == '+' || c->first == '-' || c->first == '@' ||
-	    c->first == '\t' || c->first == '\r') {
-		if (c->formula_n++ == 0) {
-			c->formula_rec = c->records + 1;
-			c->formula_col = c->ncols;
-			c->formula_ch = c->first;
-		}
+	if ((ch = csv_formula(c, &ws)) != 0 && c->formula_n++ == 0) {
+		c->formula_rec = c->records + 1;
+		c->formula_col = c->ncols;
+		c->formula_ch = ch;
+		c->formula_ws = ws;
 	}
-	c->first = -1;
+	c->headn = 0;
+	c->head_over = 0;
 	c->quoted = 0;
 	c->cell = 0;
 }
@@ -188,8 +254,7 @@ csv_byte(struct csv *c, uint8_t b)
 				csv_end_field(c);
 			c->st = ST_CR;
 		} else {
-			c->first = b;
-			c->cell = 1;
+			csv_cell_byte(c, b);
 			c->st = ST_UNQUOTED;
 		}
 		break;
@@ -208,22 +273,17 @@ csv_byte(struct csv *c, uint8_t b)
 			csv_fatal(c, "csv-syntax", "quote inside an unquoted field on line %llu",
 			    (unsigned long long)c->line);
 		else
-			c->cell++;
+			csv_cell_byte(c, b);
 		break;
 	case ST_QUOTED:
 		if (b == '"')
 			c->st = ST_QUOTE_SEEN;
-		else {
-			if (c->first == -1)
-				c->first = b;
-			c->cell++;
-		}
+		else
+			csv_cell_byte(c, b);
 		break;
 	case ST_QUOTE_SEEN:
 		if (b == '"') {                      /* "" is one quote */
-			if (c->first == -1)
-				c->first = b;
-			c->cell++;
+			csv_cell_byte(c, b);
 			c->st = ST_QUOTED;
 		} else if (b == ',') {
 			csv_end_field(c);
@@ -262,7 +322,7 @@ csv_byte(struct csv *c, uint8_t b)
 static void
 csv_eof(struct csv *c)
 {
-	if (c->u8need > 0) {
+	if (c->u8.need > 0) {
 		csv_fatal(c, "csv-utf8", "truncated UTF-8 sequence at the end");
 		return;
 	}
@@ -300,7 +360,6 @@ csv_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 	memset(&c, 0, sizeof(c));
 	c.res = res;
 	c.member = member != NULL ? member : "";
-	c.first = -1;
 	c.line = 1;
 	c.st = ST_FIELD;
 	if ((buf = malloc(CSV_BLOCK)) == NULL)
@@ -336,9 +395,10 @@ csv_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 		    (unsigned long long)c.expect, (unsigned long long)c.cols_n);
 	if (c.formula_n > 0)
 		inspect_finding(res, 1, "csv-formula", c.member,
-		    "record %llu column %llu starts with %s (%llu cells in all)",
+		    "record %llu column %llu starts with %s%s (%llu cells in all)",
 		    (unsigned long long)c.formula_rec, (unsigned long long)c.formula_col,
-		    c.formula_ch == '\t' ? "TAB" : c.formula_ch == '\r' ? "CR" :
+		    c.formula_ws ? "white space then " : "",
+		    c.formula_ch == ' ' ? "more white space than is checked" :
 		    c.formula_ch == '=' ? "'='" : c.formula_ch == '+' ? "'+'" :
 		    c.formula_ch == '-' ? "'-'" : "'@'",
 		    (unsigned long long)c.formula_n);

@@ -98,6 +98,7 @@
 #include "inspect/types.h"
 #include "inspect/workbook.h"
 #include "inspect/zipcd.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 
 #define INSPECT_SCAN_CHUNK (256 * 1024)  /* bytes per pread of the NUL scan of a text */
@@ -207,49 +208,6 @@ inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIM
 	return 0;
 }
 
-/* Copies SRC to DST (DSTLEN bytes), cut on a UTF-8 boundary, every byte
- * that is not valid UTF-8 and every control (C0, DEL, C1) or bidi
- * character replaced by '?'. */
-static void
-inspect_sanitize(char *dst, size_t dstlen, const char *src)
-{
-	const uint8_t *s = (const uint8_t *)src;
-	size_t i = 0, k = 0, n, j;
-	uint32_t c;
-
-	while (s[i] != '\0') {
-		c = s[i];
-		n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-		    (c & 0xf8) == 0xf0 ? 4 : 0;
-		for (j = 1; j < n; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				n = 0;
-		if (n > 1) {
-			c &= n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07;
-			for (j = 1; j < n; j++)
-				c = c << 6 | (s[i + j] & 0x3f);
-			if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-			    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-				n = 0;
-		}
-		if (n == 0 || c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
-		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
-		    c == 0x200e || c == 0x200f || c == 0x061c) {
-			if (k + 1 >= dstlen)
-				break;
-			dst[k++] = '?';
-			i += n == 0 ? 1 : n;
-			continue;
-		}
-		if (k + n >= dstlen)
-			break;
-		memcpy(dst + k, s + i, n);
-		k += n;
-		i += n;
-	}
-	dst[k] = '\0';
-}
-
 void
 inspect_finding(struct inspect_result *res, int reject, const char *code,
     const char *member, const char *fmt, ...)
@@ -268,9 +226,14 @@ inspect_finding(struct inspect_result *res, int reject, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	inspect_sanitize(f->code, sizeof(f->code), code != NULL ? code : "");
-	inspect_sanitize(f->member, sizeof(f->member), member != NULL ? member : "");
-	inspect_sanitize(f->detail, sizeof(f->detail), detail);
+	/* Findings are our words about hostile bytes: made signable here, with
+	 * what lib/utf8.h refuses shown as '?', so that the entry and the answer
+	 * carry them as they are. */
+	code = code != NULL ? code : "";
+	member = member != NULL ? member : "";
+	utf8_sanitize(f->code, sizeof(f->code), code, strlen(code));
+	utf8_sanitize(f->member, sizeof(f->member), member, strlen(member));
+	utf8_sanitize(f->detail, sizeof(f->detail), detail, strlen(detail));
 }
 
 void

@@ -14,7 +14,8 @@
  * Runs in the inspector; reads with pread through two fixed windows (the
  * central directory walks forward, local headers jump), never decompresses,
  * allocates one 24-byte record per entry (count bounded by the caller's
- * limit and by the directory's size). Depends on libc only.
+ * limit and by the directory's size). Depends on libc and lib/utf8.c (a
+ * libc-only leaf) only.
  */
 #include <sys/types.h>
 
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "inspect/zipcd.h"
+#include "lib/utf8.h"
 
 #define ZIPCD_WINDOW     (256 * 1024) /* one pread; holds any header: 46 + 3 * 65535 bytes */
 #define ZIPCD_EOCD_LEN   22           /* end of central directory record, no comment */
@@ -203,37 +205,6 @@ zip64_next(const uint8_t **d, size_t *dlen, uint64_t *out)
 	return 0;
 }
 
-/* 1 if P (N bytes) is valid UTF-8 (no overlong forms, surrogates or
- * code points over U+10FFFF). */
-static int
-zip_utf8_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0, len, k;
-	uint32_t c;
-
-	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-		if (len == 0 || n - i < len)
-			return 0;
-		c &= len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (p[i + k] & 0x3f);
-		}
-		if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 /* Whether the ASCII bytes of A and B, in order, are the same. */
 static int
 zip_ascii_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
@@ -268,7 +239,7 @@ zip_upath_check(struct zipcd *z, const uint8_t *name, uint16_t nlen, const uint8
 		return 0;
 	d += 5;     /* version, CRC-32 of the name field */
 	dlen -= 5;
-	if (zip_utf8_valid(name, nlen) ? (dlen == nlen && memcmp(d, name, nlen) == 0) :
+	if (utf8_valid(name, nlen) ? (dlen == nlen && memcmp(d, name, nlen) == 0) :
 	    zip_ascii_same(name, nlen, d, dlen))
 		return 0;
 	zipcd_report(z, "zip-cd-mismatch", name, nlen,

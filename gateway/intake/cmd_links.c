@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "notary/entry.h"
+#include "lib/utf8.h"
 #include "cli.h"
 #include "cmds.h"
 #include "fetch.h"
@@ -81,7 +81,8 @@ report_clean(const char *s)
 {
 	char buf[LINKS_CELL_MAX];
 
-	entry_sanitize(s != NULL ? s : "", buf, sizeof(buf));
+	s = s != NULL ? s : "";
+	utf8_sanitize(buf, sizeof(buf), s, strlen(s));
 	return strdup(buf);
 }
 

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "intake/note.h"
+#include "utf8.h"
 #include "util.h"
 
 #define NOTE_ALG_ED25519 1          /* algorithm byte of x/mod/sumdb/note keys */
@@ -64,48 +65,6 @@ intake_freezero(void *p, size_t len)
 	free(p);
 }
 
-/*
- * Decodes one UTF-8 sequence at S (N bytes left) as Go's utf8.DecodeRune:
- * no overlong forms, no surrogates, nothing above U+10FFFF. Returns its
- * length and the code point in *cp, or 0 if invalid.
- */
-static size_t
-note_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c;
-	size_t len;
-
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Go's unicode.IsSpace: Latin-1 spaces and the Unicode White_Space set. */
 static int
 note_isspace(uint32_t c)
@@ -126,7 +85,7 @@ note_text_ok(const char *s, size_t len)
 	uint32_t c;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = note_utf8((const unsigned char *)s + i, len - i, &c);
+		size_t n = utf8_decode((const uint8_t *)s + i, len - i, &c);
 
 		if (n == 0 || (c < 0x20 && c != '\n'))
 			return -1;
@@ -145,7 +104,7 @@ note_name_ok(const char *s, size_t len, int limit)
 	if (len == 0 || (limit && len > INTAKE_NOTE_NAME_MAX))
 		return -1;
 	for (size_t i = 0; i < len;) {
-		size_t n = note_utf8((const unsigned char *)s + i, len - i, &c);
+		size_t n = utf8_decode((const uint8_t *)s + i, len - i, &c);
 
 		/* Go allows other control characters in names; notes do not. */
 		if (n == 0 || note_isspace(c) || c == '+' || c == 0)

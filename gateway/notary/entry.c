@@ -1,13 +1,18 @@
 /*
  * notary/entry.c: entry text and findings JSON (entry.h).
  *
- * The text is built in a growable buffer with a hard maximum (ENTRY_MAX);
- * every value goes through entry_sanitize first, so no value can add a line
- * or a control character to what the log key signs.
+ * The text is built in a growable buffer with a hard maximum (ENTRY_MAX).
+ * Every value is written as it is or not at all: one that lib/utf8.h
+ * refuses (a control, a line separator, a bidi control, invalid UTF-8...)
+ * fails the entry, so no value can add a line to what the log key signs,
+ * and what is signed is byte for byte what the ledger stores and the
+ * answer holds. The front refuses such names first (400); the notary
+ * calls entry_check before a job is recorded.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +20,11 @@
 
 #include <jansson.h>
 
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "notary/entry.h"
 
-#define ENTRY_VALUE_MAX 2048  /* longest value in a job field (finding member is 1024) */
+#define ENTRY_VALUE_MAX 2048  /* bound on the origin, which has no field size of its own */
 
 struct ebuf {
 	char   *p;
@@ -27,99 +33,49 @@ struct ebuf {
 	int     err;
 };
 
-static size_t	entry_sanitize_n(const char *in, size_t inlen, char *out, size_t outlen);
 static void	ebuf_printf(struct ebuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/*
- * Length of the valid UTF-8 sequence at S (N bytes left) and its code point,
- * or 0 if the bytes there are not valid UTF-8 (overlong forms, surrogates and
- * code points above U+10FFFF are invalid).
- */
-static size_t
-entry_utf8(const unsigned char *s, size_t n, uint32_t *cp)
+int
+entry_value_ok(const char *s, size_t maxn)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
+	size_t n = strnlen(s, maxn);
 
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 1;
-		*cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 2;
-		*cp = s[0] & 0x0f;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 3;
-		*cp = s[0] & 0x07;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need + 1)
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	return need + 1;
+	return n < maxn && utf8_check(s, n, NULL) == UTF8_OK ? 0 : -1;
 }
 
-/* Control characters (Cc), line/paragraph separators and bidi controls. */
-static int
-entry_forbidden(uint32_t cp)
+int
+entry_check(const struct notary_job *job, const char **what)
 {
-	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-		return 1;
-	if (cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	    cp == 0x2028 || cp == 0x2029 ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-		return 1;
-	return 0;
-}
+	static const struct {
+		const char *name;
+		size_t      off, size;
+	} fields[] = {
+#define F(f) { #f, offsetof(struct notary_job, f), sizeof(((struct notary_job *)0)->f) }
+		F(party), F(cert_sha256), F(kind), F(filename), F(ref), F(client_digest),
+#undef F
+	};
+	const struct inspect_result *r = &job->result;
+	size_t i, nf;
 
-static size_t
-entry_sanitize_n(const char *in, size_t inlen, char *out, size_t outlen)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t i = 0, o = 0, k;
-	uint32_t cp;
-
-	if (outlen == 0)
-		return 0;
-	while (i < inlen) {
-		k = entry_utf8(s + i, inlen - i, &cp);
-		if (k == 0 || entry_forbidden(cp)) {
-			if (o + 1 >= outlen)
-				break;
-			out[o++] = '?';
-			i += k == 0 ? 1 : k;
-			continue;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (entry_value_ok((const char *)job + fields[i].off, fields[i].size) == -1) {
+			*what = fields[i].name;
+			return -1;
 		}
-		if (o + k >= outlen)
-			break;
-		memcpy(out + o, s + i, k);
-		o += k;
-		i += k;
+	if (entry_value_ok(r->type, sizeof(r->type)) == -1) {
+		*what = "type";
+		return -1;
 	}
-	out[o] = '\0';
-	return o;
-}
-
-size_t
-entry_sanitize(const char *in, char *out, size_t outlen)
-{
-	return entry_sanitize_n(in, strlen(in), out, outlen);
+	nf = r->nfindings < FINDINGS_MAX ? r->nfindings : FINDINGS_MAX;
+	for (i = 0; i < nf; i++)
+		if (entry_value_ok(r->findings[i].code, sizeof(r->findings[i].code)) == -1 ||
+		    entry_value_ok(r->findings[i].member, sizeof(r->findings[i].member)) == -1 ||
+		    entry_value_ok(r->findings[i].detail, sizeof(r->findings[i].detail)) == -1) {
+			*what = "finding";
+			return -1;
+		}
+	return 0;
 }
 
 int
@@ -173,15 +129,19 @@ ebuf_str(struct ebuf *b, const char *s)
 	ebuf_add(b, s, strlen(s));
 }
 
-/* A value from a fixed-size field of MAXN bytes, sanitized. */
+/* A value from a fixed-size field of MAXN bytes, as it is: one that is not
+ * NUL-terminated within MAXN or that utf8_check refuses fails the entry
+ * (EINVAL). It is never rewritten: the signed value is the stored one. */
 static void
 ebuf_val(struct ebuf *b, const char *s, size_t maxn)
 {
-	char tmp[ENTRY_VALUE_MAX];
-	size_t n;
-
-	n = entry_sanitize_n(s, strnlen(s, maxn), tmp, sizeof(tmp));
-	ebuf_add(b, tmp, n);
+	if (b->err)
+		return;
+	if (entry_value_ok(s, maxn) == -1) {
+		b->err = EINVAL;
+		return;
+	}
+	ebuf_add(b, s, strlen(s));
 }
 
 static void
@@ -201,7 +161,7 @@ ebuf_printf(struct ebuf *b, const char *fmt, ...)
 	ebuf_add(b, tmp, n);
 }
 
-/* "key: <sanitized value>\n" */
+/* "key: <value>\n", the value as it is (ebuf_val) */
 static void
 ebuf_line(struct ebuf *b, const char *key, const char *val, size_t maxn)
 {
@@ -276,18 +236,18 @@ entry_format(const char *origin, uint64_t index, const char *time,
 	return b.p;
 }
 
-/* Appends {"code","member","detail"} (each sanitized) to A. 0/-1. */
+/* Appends {"code","member","detail"} to A, each as it is; a value the
+ * entry would refuse fails the whole array. 0/-1. */
 static int
 entry_json_finding(json_t *a, const char *code, size_t codemax, const char *member,
     size_t membermax, const char *detail, size_t detailmax)
 {
-	char c[FINDING_CODE_MAX], m[FINDING_MEMBER_MAX], d[FINDING_DETAIL_MAX];
 	json_t *o;
 
-	entry_sanitize_n(code, strnlen(code, codemax), c, sizeof(c));
-	entry_sanitize_n(member, strnlen(member, membermax), m, sizeof(m));
-	entry_sanitize_n(detail, strnlen(detail, detailmax), d, sizeof(d));
-	o = json_pack("{s:s, s:s, s:s}", "code", c, "member", m, "detail", d);
+	if (entry_value_ok(code, codemax) == -1 || entry_value_ok(member, membermax) == -1 ||
+	    entry_value_ok(detail, detailmax) == -1)
+		return -1;
+	o = json_pack("{s:s, s:s, s:s}", "code", code, "member", member, "detail", detail);
 	if (o == NULL)
 		return -1;
 	return json_array_append_new(a, o);

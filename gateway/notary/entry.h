@@ -21,9 +21,11 @@
  *   members: <count> <manifest sha256 hex>     archives only
  *   finding: <code> [<member>: ]<detail>       zero or more
  *
- * Trusts nothing in the job: every value is passed through entry_sanitize
- * (control characters, invalid UTF-8 and bidirectional controls become '?'),
- * although the front validates first. Never emits a line break inside a value.
+ * Trusts nothing in the job, although the front validates first: a value
+ * that lib/utf8.h refuses (invalid UTF-8, controls, U+2028/U+2029, bidi
+ * controls, noncharacters, the BOM) makes entry_format fail rather than be
+ * rewritten, so the value signed is exactly the value stored and answered.
+ * Never emits a line break inside a value.
  */
 #ifndef INTAKE_ENTRY_H
 #define INTAKE_ENTRY_H
@@ -40,19 +42,24 @@
 
 /* The entry text of JOB as entry INDEX of log ORIGIN at TIME (malloc'd,
  * NUL-terminated, length in *LEN). Uses job->party, cert_sha256, kind,
- * filename, ref, size, sha256, client_digest and job->result. NULL on error. */
+ * filename, ref, size, sha256, client_digest and job->result. NULL on error
+ * (EINVAL: a value entry_check refuses, EOVERFLOW: over ENTRY_MAX). */
 char *entry_format(const char *origin, uint64_t index, const char *time,
     const struct notary_job *job, size_t *len);
 
 /* The findings of R as a JSON array of {"code","member","detail"} (malloc'd,
- * compact; "[]" when none). NULL on error. */
+ * compact; "[]" when none), the values as they are. NULL on error, a value
+ * entry_value_ok refuses included. */
 char *entry_findings_json(const struct inspect_result *r);
 
-/* Copies IN to OUT (OUTLEN bytes, always NUL-terminated, truncated on a
- * character boundary) with every control character (C0, DEL, C1), every
- * bidirectional control and every byte of invalid UTF-8 replaced by '?'.
- * Returns the length written. */
-size_t entry_sanitize(const char *in, char *out, size_t outlen);
+/* 0 if the field S of MAXN bytes is NUL-terminated within MAXN and holds
+ * nothing utf8_check refuses, so it can be signed as it is; else -1. */
+int entry_value_ok(const char *s, size_t maxn);
+
+/* 0 if every value entry_format would write for JOB can be written as it
+ * is; else -1 and the name of the first field that cannot in *WHAT. The
+ * notary calls it per job, so that one bad job fails alone, not its batch. */
+int entry_check(const struct notary_job *job, const char **what);
 
 /* The current time, RFC 3339 UTC with seconds, into OUT. 0/-1. */
 int entry_time_now(char out[ENTRY_TIME_MAX]);

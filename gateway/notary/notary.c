@@ -354,6 +354,7 @@ static void
 notary_files(struct notary *n, struct notary_item *it, size_t count)
 {
 	struct notary_job *j;
+	const char *what;
 	size_t i;
 	int r, promoted = 0;
 
@@ -363,6 +364,16 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 		j = it[i].job;
 		j->status = -1;
 		j->err = 0;
+		/* Re-validate what the front sent: a value the entry cannot
+		 * sign as it is fails this job alone, before its blob moves. */
+		if (entry_check(j, &what) == -1) {
+			log_warnx("%s: party %s: %s cannot be signed as it is; not recorded",
+			    __func__, j->party, what);
+			j->err = EINVAL;
+			if (j->quarantine[0] != '\0' && store_discard(n->data, j->quarantine) == -1)
+				log_warn("%s: cannot remove a refused upload", __func__);
+			continue;
+		}
 		if (!j->result.accepted) {
 			if (j->quarantine[0] != '\0' &&
 			    store_discard(n->data, j->quarantine) == -1)

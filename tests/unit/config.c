@@ -1044,6 +1044,120 @@ START_TEST(match_generated_certificates)
 }
 END_TEST
 
+START_TEST(match_values_are_typed_by_their_form)
+{
+	struct parties *ps = load_parties(
+	    "[party U]\nname = U\nmatch = urn:sec:party:U\nrole = party\n"
+	    "[party H]\nname = H\nmatch = https://parties.example/h?x=1#y\nrole = party\n"
+	    "[party P]\nname = P\nmatch = SHA256:ABCDEF0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789\nrole = party\n"
+	    "[party C]\nname = C\nmatch = Alpha Energy Ltd\nrole = party\n"
+	    "[party D]\nname = D\nmatch = 1st:line\nrole = party\n"
+	    "[party E]\nname = E\nmatch = caf\xc3\xa9\nrole = party\n");
+
+	ck_assert_int_eq(parties_find(ps, "U")->match_type, MATCH_URI);
+	ck_assert_int_eq(parties_find(ps, "H")->match_type, MATCH_URI);
+	ck_assert_int_eq(parties_find(ps, "P")->match_type, MATCH_SHA256);
+	ck_assert_str_eq(parties_find(ps, "P")->match,
+	    "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	ck_assert_int_eq(parties_find(ps, "C")->match_type, MATCH_CN);
+	ck_assert_int_eq(parties_find(ps, "D")->match_type, MATCH_CN);   /* no scheme: digit */
+	ck_assert_int_eq(parties_find(ps, "E")->match_type, MATCH_CN);
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(parties_refuses_match_values_that_read_two_ways)
+{
+	static const struct { const char *value, *what; } bad[] = {
+		{ "URN:sec:party:X", "scheme in lower case" },   /* urn: or a CN? */
+		{ "Alpha: Ops", "reads as a URI or a CN" },        /* CN with a colon */
+		{ "urn:", "reads as a URI or a CN" },              /* empty rest */
+		{ "urn:a\"b", "reads as a URI or a CN" },
+		{ "urn:caf\xc3\xa9", "reads as a URI or a CN" },   /* not an IA5 URI */
+		{ "sha256:abc", "sha256: needs 64 hex digits" },  /* reserved, never a URI */
+		{ "a\xe2\x80\xa8" "b", "line or paragraph separator" },
+		{ "\xe2\x80\xae" "ALPHA", "bidirectional control" },
+		{ "\xef\xbb\xbf" "ALPHA", "byte order mark" },
+	};
+	struct parties *ps = NULL;
+	char err[CONFIG_ERR_MAX], text[512];
+	const char *f;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[party X]\nname = x\nmatch = %s\nrole = party\n",
+		    bad[i].value);
+		f = put("parties.conf", text);
+		err[0] = '\0';
+		expect_err(parties_load(f, &ps, err, sizeof(err)), err, f, 3, "key 'match':");
+		ck_assert_msg(strstr(err, bad[i].what) != NULL, "case %zu: %s", i, err);
+	}
+}
+END_TEST
+
+START_TEST(cn_holding_another_partys_uri_is_not_that_party)
+{
+	/* The attack: a certificate of the same CA with CN=urn:sec:party:BETA
+	 * and a SAN URI of its own was taken for BETA. */
+	static const char *const cn[] = { "urn:sec:party:BETA" };
+	static const int cnl[] = { 18 };
+	static const char *const own[] = { "urn:sec:party:MALLORY" };
+	static const int ownl[] = { 21 };
+	struct parties *ps = load_parties(MATCH_PARTIES);
+	X509 *x;
+
+	x = mkcert(cn, cnl, 1, own, ownl, 1);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	x = mkcert(cn, cnl, 1, NULL, NULL, 0);      /* no SAN at all */
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(san_uri_or_cn_holding_a_fingerprint_or_cn_value_does_not_match)
+{
+	static const char *const alpha[] = { "Alpha Energy" };
+	static const int alphal[] = { 12 };
+	static const char *const other[] = { "Other" };
+	static const int otherl[] = { 5 };
+	char text[1024], fp[7 + 64 + 1], hex[65];
+	const char *fpv[1];
+	int fpl[1];
+	struct parties *ps;
+	const struct party *pt;
+	X509 *pinned, *x;
+
+	/* a SAN URI equal to a CN value is not a CN */
+	ps = load_parties(MATCH_PARTIES);
+	x = mkcert(other, otherl, 1, alpha, alphal, 1);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	parties_free(ps);
+
+	/* a CN or a SAN URI spelling a pinned fingerprint is not that certificate */
+	pinned = mkcert(other, otherl, 1, NULL, NULL, 0);
+	ck_assert_ptr_null(parties_match(NULL, pinned, hex));
+	snprintf(fp, sizeof(fp), "sha256:%s", hex);
+	snprintf(text, sizeof(text), "[party PIN]\nname = P\nmatch = %s\nrole = secas\n", fp);
+	ps = load_parties(text);
+	pt = parties_match(ps, pinned, NULL);
+	ck_assert_ptr_nonnull(pt);
+	ck_assert_str_eq(pt->id, "PIN");
+	fpv[0] = fp;
+	fpl[0] = (int)strlen(fp);
+	x = mkcert(fpv, fpl, 1, NULL, NULL, 0);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	x = mkcert(other, otherl, 1, fpv, fpl, 1);
+	ck_assert_ptr_null(parties_match(ps, x, NULL));
+	X509_free(x);
+	X509_free(pinned);
+	parties_free(ps);
+}
+END_TEST
+
 /* ---- the shipped files ------------------------------------------------------- */
 
 START_TEST(shipped_policy_loads)
@@ -1236,6 +1350,10 @@ config_suite(void)
 	tcase_add_test(tc, match_cn_fallback);
 	tcase_add_test(tc, match_sha256_fallback);
 	tcase_add_test(tc, match_generated_certificates);
+	tcase_add_test(tc, match_values_are_typed_by_their_form);
+	tcase_add_test(tc, parties_refuses_match_values_that_read_two_ways);
+	tcase_add_test(tc, cn_holding_another_partys_uri_is_not_that_party);
+	tcase_add_test(tc, san_uri_or_cn_holding_a_fingerprint_or_cn_value_does_not_match);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");

@@ -3,9 +3,11 @@
  * spreadsheets are accepted; formula injection, bad UTF-8, NUL bytes,
  * ragged rows, broken quoting and oversized cells are rejected.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +132,16 @@ static const char *const formula_cells[] = {
 	"a,b\n+cmd,2\n",
 	"a,b\n1,-2+3\n",
 	"a,b\n@SUM(A1),2\n",
-	"a,b\n\tx,2\n",
+	"a,b\n\t=1,2\n",
+	"a,b\n\" @SUM(1)\",2\n",
+	"a,b\n-,2\n",
+	"a,b\n+1-1,2\n",
+	"a,b\n\"-1,23\",2\n",
+	"a,b\n\"-1234,567\",2\n",
+	"a,b\n-1e,2\n",
+	"a,b\n-1.5E3.2,2\n",
+	"a,b\n- 5,2\n",
+	"a,b\n-0x1F,2\n",
 	"a,b\n1,\"\r=1\"\n",
 	"a,b\n\"=HYPERLINK(\"\"http://x\"\")\",2\n",
 };
@@ -141,10 +152,156 @@ START_TEST(csv_rejects_formula_prefix)
 }
 END_TEST
 
-START_TEST(csv_rejects_negative_number)
+START_TEST(csv_accepts_signed_numbers)
 {
-	/* the issue says no cell starting with '-': strictly, -5 too */
-	rejected("balance\n-5\n", "csv-formula");
+	/* a sign followed by one complete number is data, not a formula */
+	accepted("n\n-5\n+7\n-12.5\n-.5\n5.\n-5.\n-1.5E3\n-1e-3\n+2E+10\n-5%\n"
+	    "\"-1,234.5\"\n\"-1,234,567\"\n\" -3\"\n-0\n");
+}
+END_TEST
+
+START_TEST(csv_accepts_leading_tab_before_plain_text)
+{
+	accepted("a,b\n\tx,2\n\"\r\nnote\",3\n");
+}
+END_TEST
+
+START_TEST(csv_rejects_sign_cell_longer_than_what_is_checked)
+{
+	char buf[256];
+
+	/* a number's digits go on past CSV_HEAD_MAX: not judged, flagged */
+	snprintf(buf, sizeof(buf), "n\n-%0100d\n", 1);
+	rejected(buf, "csv-formula");
+}
+END_TEST
+
+/* ---- real exports (tests/unit/data/csv/mk_exports.py) ---- */
+
+static char xdir[64];   /* the exports, made once in the runner (no fork) */
+static int  py_ok;      /* mk_exports.py ran */
+static int  lo_ok;      /* LibreOffice converted the .xlsx files */
+
+#define N_INJECTIONS 8  /* INJECTIONS in mk_exports.py */
+
+/* Unchecked fixture: writes the exports and LibreOffice's CSVs of them.
+ * Missing soffice or openpyxl only skips the LibreOffice cases. */
+static void
+exports_setup(void)
+{
+	char cmd[2048], probe[256];
+	size_t n;
+	int i;
+
+	snprintf(xdir, sizeof(xdir), "/tmp/unit-csv-x-XXXXXX");
+	if (mkdtemp(xdir) == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "timeout 60 /usr/bin/python3 "
+	    "'%s/tests/unit/data/csv/mk_exports.py' '%s'", SRCDIR, xdir);
+	py_ok = system(cmd) == 0;
+	snprintf(probe, sizeof(probe), "%s/numbers.xlsx", xdir);
+	if (!py_ok || access(probe, R_OK) != 0 ||
+	    system("command -v soffice >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "csv: soffice or openpyxl missing: LibreOffice exports skipped\n");
+		lo_ok = -1;
+		return;
+	}
+	/* "as shown" (the ninth token): thousands separators, '+', exponents */
+	n = (size_t)snprintf(cmd, sizeof(cmd), "cd '%s' && timeout 300 soffice "
+	    "-env:UserInstallation=file://%s/profile --headless --convert-to "
+	    "'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true' --outdir lo "
+	    "numbers.xlsx", xdir, xdir);
+	for (i = 0; i < N_INJECTIONS; i++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " formula-%d.xlsx", i);
+	snprintf(cmd + n, sizeof(cmd) - n, " >/dev/null 2>&1");
+	lo_ok = system(cmd) == 0;
+}
+
+static void
+exports_teardown(void)
+{
+	char cmd[128];
+
+	if (strncmp(xdir, "/tmp/unit-csv-x-", 16) == 0 && strchr(xdir, '\'') == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", xdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "csv: cannot remove %s\n", xdir);
+	}
+}
+
+/* csv_inspect over the file at PATH. */
+static void
+run_file(const char *path, struct inspect_result *res)
+{
+	struct stat st;
+	int fd;
+
+	ck_assert_msg((fd = open(path, O_RDONLY)) >= 0, "%s", path);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	memset(res, 0, sizeof(*res));
+	res->accepted = 1;
+	ck_assert_int_eq(csv_inspect(fd, (uint64_t)st.st_size, &pol, "", res), 0);
+	close(fd);
+}
+
+START_TEST(csv_python_export_of_signed_numbers_is_accepted)
+{
+	struct inspect_result res;
+	char path[256];
+
+	ck_assert_msg(py_ok, "mk_exports.py failed");
+	snprintf(path, sizeof(path), "%s/python-numbers.csv", xdir);
+	run_file(path, &res);
+	ck_assert_msg(res.accepted && res.nfindings == 0, "%s: %s", path,
+	    res.nfindings ? res.findings[0].detail : "");
+}
+END_TEST
+
+START_TEST(csv_python_export_of_a_formula_injection_is_rejected)
+{
+	struct inspect_result res;
+	char path[256];
+
+	ck_assert_msg(py_ok, "mk_exports.py failed");
+	snprintf(path, sizeof(path), "%s/python-formula-%d.csv", xdir, _i);
+	run_file(path, &res);
+	ck_assert_msg(!res.accepted && has(&res, "csv-formula"), "%s accepted", path);
+}
+END_TEST
+
+START_TEST(csv_libreoffice_export_of_signed_numbers_is_accepted)
+{
+	struct inspect_result res;
+	char path[256], text[512] = "";
+	FILE *f;
+
+	if (lo_ok == -1)
+		return;                           /* skipped: said so in the fixture */
+	ck_assert_msg(lo_ok, "soffice --convert-to csv failed");
+	snprintf(path, sizeof(path), "%s/lo/numbers.csv", xdir);
+	/* as shown: the thousands separators, the '+' and the exponent are there */
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(text, "\"-1,500.25\"") && strstr(text, "+7") &&
+	    strstr(text, "-1.50E+03") && strstr(text, "-12.5"), "%s", text);
+	run_file(path, &res);
+	ck_assert_msg(res.accepted && res.nfindings == 0, "%s: %s", path,
+	    res.nfindings ? res.findings[0].detail : "");
+}
+END_TEST
+
+START_TEST(csv_libreoffice_export_of_a_formula_injection_is_rejected)
+{
+	struct inspect_result res;
+	char path[256];
+
+	if (lo_ok == -1)
+		return;                           /* skipped: said so in the fixture */
+	ck_assert_msg(lo_ok, "soffice --convert-to csv failed");
+	snprintf(path, sizeof(path), "%s/lo/formula-%d.csv", xdir, _i);
+	run_file(path, &res);
+	ck_assert_msg(!res.accepted && has(&res, "csv-formula"), "%s accepted", path);
 }
 END_TEST
 
@@ -302,7 +459,9 @@ main(void)
 	tcase_add_test(tc, csv_accepts_formula_char_inside_cell);
 	tcase_add_loop_test(tc, csv_rejects_formula_prefix, 0,
 	    (int)(sizeof(formula_cells) / sizeof(formula_cells[0])));
-	tcase_add_test(tc, csv_rejects_negative_number);
+	tcase_add_test(tc, csv_accepts_signed_numbers);
+	tcase_add_test(tc, csv_accepts_leading_tab_before_plain_text);
+	tcase_add_test(tc, csv_rejects_sign_cell_longer_than_what_is_checked);
 	tcase_add_test(tc, csv_rejects_formula_in_header);
 	tcase_add_test(tc, csv_rejects_nul);
 	tcase_add_test(tc, csv_rejects_overlong_utf8);
@@ -319,6 +478,19 @@ main(void)
 	tcase_add_test(tc, csv_rejects_too_many_columns);
 	tcase_add_test(tc, csv_rejects_empty);
 	tcase_add_test(tc, csv_reports_member);
+	suite_add_tcase(s, tc);
+
+	/* real exports: one fixture directory for the whole case (no fork
+	 * between tests would share it otherwise) */
+	tc = tcase_create("exports");
+	tcase_set_timeout(tc, 600);
+	tcase_add_unchecked_fixture(tc, exports_setup, exports_teardown);
+	tcase_add_test(tc, csv_python_export_of_signed_numbers_is_accepted);
+	tcase_add_loop_test(tc, csv_python_export_of_a_formula_injection_is_rejected, 0,
+	    N_INJECTIONS);
+	tcase_add_test(tc, csv_libreoffice_export_of_signed_numbers_is_accepted);
+	tcase_add_loop_test(tc, csv_libreoffice_export_of_a_formula_injection_is_rejected, 0,
+	    N_INJECTIONS);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,8 +1,10 @@
 /*
  * tests/unit/entry.c: notary/entry.c, the entry text (DESIGN §6) line by
  * line, with and without the optional lines, the findings JSON, and the
- * sanitizer against control characters, bidi controls and broken UTF-8.
+ * refusal (never a rewrite) of control characters, line separators, bidi
+ * controls, noncharacters and broken UTF-8.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,86 +150,91 @@ START_TEST(entry_counts_findings_not_kept)
 }
 END_TEST
 
-START_TEST(entry_filename_rejects_newline_injection)
+START_TEST(entry_refuses_newline_injection_rather_than_rewrite_it)
 {
 	struct notary_job *j = job_new();
-	char *e;
-	int lines = 0;
+	const char *what = NULL;
 
-	/* A value that tries to add a line of its own, and a CR. */
+	/* A value that tries to add a line of its own is refused, not signed
+	 * as "a.pdf?verdict: accepted?" while the ledger keeps the newline. */
 	strcpy(j->filename, "a.pdf\nverdict: accepted\r");
+	errno = 0;
+	ck_assert_ptr_null(entry_format(ORIGIN, 2, TIME, j, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "filename");
+
+	strcpy(j->filename, "a.pdf");
 	strcpy(j->ref, "R\x1b[31m");
-	add_finding(j, "bad\ncode", "m\n", "d\te\x7f");
-	j->result.accepted = 0;
-	e = entry_format(ORIGIN, 2, TIME, j, NULL);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_ptr_nonnull(strstr(e, "filename: a.pdf?verdict: accepted?\n"));
-	ck_assert_ptr_nonnull(strstr(e, "ref: R?[31m\n"));
-	ck_assert_ptr_nonnull(strstr(e, "finding: bad?code m?: d?e?\n"));
-	ck_assert_ptr_nonnull(strstr(e, "verdict: rejected\n"));
-	ck_assert_ptr_null(strstr(e, "verdict: accepted\n"));
-	for (const char *p = e; *p; p++) {
-		ck_assert((unsigned char)*p >= 0x20 || *p == '\n');
-		lines += *p == '\n';
-	}
-	ck_assert_int_eq(lines, 14);
-	free(e);
+	ck_assert_ptr_null(entry_format(ORIGIN, 2, TIME, j, NULL));
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "ref");
+
+	strcpy(j->ref, "R1");
+	add_finding(j, "bad\ncode", "m", "d");
+	ck_assert_ptr_null(entry_format(ORIGIN, 2, TIME, j, NULL));
+	ck_assert_ptr_null(entry_findings_json(&j->result));
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "finding");
 	free(j);
 }
 END_TEST
 
-START_TEST(entry_fields_without_nul_are_bounded)
+START_TEST(entry_refuses_a_field_without_nul)
 {
 	struct notary_job *j = job_new();
-	char want[sizeof(j->party) + 32], *e;
+	const char *what = NULL;
 
-	/* The front must NUL-terminate; if it does not, nothing beyond the field is read. */
+	/* The front must NUL-terminate; if it does not, nothing is signed and
+	 * nothing beyond the field is read. */
 	memset(j->party, 'P', sizeof(j->party));
-	snprintf(want, sizeof(want), "\nparty: %.*s\ncert: ", (int)sizeof(j->party), j->party);
-	e = entry_format(ORIGIN, 3, TIME, j, NULL);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_ptr_nonnull(strstr(e, want));
-	free(e);
+	ck_assert_ptr_null(entry_format(ORIGIN, 3, TIME, j, NULL));
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "party");
 	free(j);
 }
 END_TEST
 
-START_TEST(sanitize_replaces_invalid_utf8_and_controls)
+START_TEST(entry_refuses_every_value_it_used_to_rewrite)
 {
-	static const struct { const char *in, *want; } cases[] = {
-		{ "plain.pdf", "plain.pdf" },
-		{ "caf\xc3\xa9.pdf", "caf\xc3\xa9.pdf" },              /* é kept */
-		{ "\xe2\x82\xac \xf0\x9f\x93\x84", "\xe2\x82\xac \xf0\x9f\x93\x84" }, /* € 📄 */
-		{ "a\xc3", "a?" },                                     /* truncated sequence */
-		{ "\xc0\xaf", "??" },                                  /* overlong '/' */
-		{ "\xe0\x80\xaf", "???" },                             /* overlong */
-		{ "\xed\xa0\x80", "???" },                             /* surrogate */
-		{ "\xf4\x90\x80\x80", "????" },                        /* > U+10FFFF */
-		{ "\xff\xfe", "??" },
-		{ "\xc2\x85x", "?x" },                                 /* C1 NEL */
-		{ "evil\xe2\x80\xae" "fdp.exe", "evil?fdp.exe" },         /* U+202E RLO */
-		{ "a\xe2\x80\xa8" "b", "a?b" },                        /* U+2028 */
-		{ "\xe2\x81\xa6x\xe2\x81\xa9", "?x?" },                /* U+2066, U+2069 */
-		{ "tab\there", "tab?here" },
-		{ "", "" },
+	static const char *const bad[] = {
+		"a\xc3",                   /* truncated sequence */
+		"\xc0\xaf",                /* overlong '/' */
+		"\xe0\x80\xaf",            /* overlong */
+		"\xed\xa0\x80",            /* surrogate */
+		"\xf4\x90\x80\x80",        /* > U+10FFFF */
+		"\xff\xfe",
+		"\xc2\x85x",               /* C1 NEL */
+		"evil\xe2\x80\xae" "fdp.exe", /* U+202E RLO */
+		"a\xe2\x80\xa8" "b",        /* U+2028 */
+		"a\xe2\x80\xa9" "b",        /* U+2029 */
+		"\xe2\x81\xa6x\xe2\x81\xa9", /* U+2066, U+2069 */
+		"a\xef\xb7\x90",           /* U+FDD0 noncharacter */
+		"\xef\xbb\xbf" "a.pdf",     /* BOM */
+		"tab\there",
 	};
-	char out[64];
+	static const char *const good[] = {
+		"plain.pdf", "caf\xc3\xa9.pdf", "\xe2\x82\xac \xf0\x9f\x93\x84", "a?b",
+	};
+	struct notary_job *j = job_new();
+	char want[300], *e;
+	const char *what;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		entry_sanitize(cases[i].in, out, sizeof(out));
-		ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: got \"%s\"", i, out);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(j->filename, sizeof(j->filename), "%s", bad[i]);
+		ck_assert_msg(entry_format(ORIGIN, 4, TIME, j, NULL) == NULL, "case %zu", i);
+		ck_assert_msg(entry_check(j, &what) == -1, "case %zu", i);
 	}
-}
-END_TEST
-
-START_TEST(sanitize_truncates_on_character_boundary)
-{
-	char out[4];
-
-	ck_assert_uint_eq(entry_sanitize("ab\xc3\xa9", out, sizeof(out)), 2);
-	ck_assert_str_eq(out, "ab");
-	ck_assert_uint_eq(entry_sanitize("abc", out, sizeof(out)), 3);
-	ck_assert_str_eq(out, "abc");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(j->filename, sizeof(j->filename), "%s", good[i]);
+		ck_assert_int_eq(entry_check(j, &what), 0);
+		e = entry_format(ORIGIN, 4, TIME, j, NULL);
+		ck_assert_ptr_nonnull(e);
+		snprintf(want, sizeof(want), "\nfilename: %s\n", good[i]);
+		ck_assert_msg(strstr(e, want) != NULL, "case %zu: signed as is", i);
+		free(e);
+	}
+	free(j);
 }
 END_TEST
 
@@ -242,14 +249,14 @@ START_TEST(findings_json_is_empty_array_without_findings)
 }
 END_TEST
 
-START_TEST(findings_json_escapes_and_sanitizes)
+START_TEST(findings_json_escapes_and_keeps_values_as_they_are)
 {
 	struct notary_job *j = job_new();
 	json_t *a, *o;
 	json_error_t jerr;
 	char *json;
 
-	add_finding(j, "xml-doctype", "word/\"doc\".xml", "DOCTYPE \\ \x01 \xff");
+	add_finding(j, "xml-doctype", "word/\"doc\".xml", "DOCTYPE \\ ? ?");
 	add_finding(j, "", "", "no code");
 	json = entry_findings_json(&j->result);
 	ck_assert_ptr_nonnull(json);
@@ -290,12 +297,11 @@ entry_suite(void)
 	tcase_add_test(tc, entry_minimal_has_every_line_in_order);
 	tcase_add_test(tc, entry_full_has_ref_digest_members_and_findings);
 	tcase_add_test(tc, entry_counts_findings_not_kept);
-	tcase_add_test(tc, entry_filename_rejects_newline_injection);
-	tcase_add_test(tc, entry_fields_without_nul_are_bounded);
-	tcase_add_test(tc, sanitize_replaces_invalid_utf8_and_controls);
-	tcase_add_test(tc, sanitize_truncates_on_character_boundary);
+	tcase_add_test(tc, entry_refuses_newline_injection_rather_than_rewrite_it);
+	tcase_add_test(tc, entry_refuses_a_field_without_nul);
+	tcase_add_test(tc, entry_refuses_every_value_it_used_to_rewrite);
 	tcase_add_test(tc, findings_json_is_empty_array_without_findings);
-	tcase_add_test(tc, findings_json_escapes_and_sanitizes);
+	tcase_add_test(tc, findings_json_escapes_and_keeps_values_as_they_are);
 	tcase_add_test(tc, time_now_is_rfc3339_utc);
 	suite_add_tcase(s, tc);
 	return s;

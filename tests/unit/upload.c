@@ -109,8 +109,71 @@ START_TEST(ref_validation)
 
 	ck_assert_int_eq(upload_ref("EV-001", 6, out, sizeof(out), &why), 0);
 	ck_assert_str_eq(out, "EV-001");
-	ck_assert_int_eq(upload_ref("EV%0A1", 6, out, sizeof(out), &why), -1);
+	ck_assert_int_eq(upload_ref("EV\n1", 4, out, sizeof(out), &why), -1);
 	ck_assert_int_eq(upload_ref("", 0, out, sizeof(out), &why), -1);
+}
+END_TEST
+
+START_TEST(ref_is_never_decoded_a_second_time)
+{
+	char q[64], out[REF_MAX + 1];
+	const char *why;
+
+	/* ?ref=EV%2541 is "EV%41" once decoded, and stays that. */
+	ck_assert_int_eq(url_query("ref=EV%2541", "ref", q, sizeof(q)), 1);
+	ck_assert_str_eq(q, "EV%41");
+	ck_assert_int_eq(upload_ref(q, strlen(q), out, sizeof(out), &why), 0);
+	ck_assert_str_eq(out, "EV%41");
+	/* and an escaped newline, once decoded, is a newline: refused */
+	ck_assert_int_eq(url_query("ref=EV%0A1", "ref", q, sizeof(q)), 1);
+	ck_assert_int_eq(upload_ref(q, strlen(q), out, sizeof(out), &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "control"));
+}
+END_TEST
+
+START_TEST(ref_refuses_what_the_entry_would_have_rewritten)
+{
+	static const char *const bad[] = {
+		"EV\xe2\x80\xa8" "1",   /* U+2028 */
+		"EV\xe2\x80\xa9" "1",   /* U+2029 */
+		"EV\xe2\x80\xae" "1",   /* U+202E */
+		"EV\xef\xb7\x90" "1",   /* U+FDD0 */
+		"\xef\xbb\xbf" "EV1",   /* BOM */
+		"EV\xc2\x85" "1",        /* NEL */
+		"EV\xff",
+	};
+	char out[REF_MAX + 1];
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(upload_ref(bad[i], strlen(bad[i]), out, sizeof(out), &why) == -1,
+		    "case %zu", i);
+}
+END_TEST
+
+START_TEST(query_value_with_a_decoded_nul_is_refused)
+{
+	char out[64];
+
+	/* a NUL would cut "EV-1%00x" to "EV-1" */
+	ck_assert_int_eq(url_query("ref=EV-1%00x", "ref", out, sizeof(out)), -1);
+}
+END_TEST
+
+START_TEST(filename_refuses_separators_nonchars_and_bom)
+{
+	char out[256];
+	const char *why;
+
+	ck_assert_int_eq(fname("a%E2%80%A8b.pdf", out, &why), -1);
+	ck_assert_str_eq(why, "filename: line or paragraph separator");
+	ck_assert_int_eq(fname("a%E2%80%A9b.pdf", out, &why), -1);
+	ck_assert_int_eq(fname("a%EF%BF%BEb.pdf", out, &why), -1);    /* U+FFFE */
+	ck_assert_str_eq(why, "filename: Unicode noncharacter");
+	ck_assert_int_eq(fname("%EF%BB%BFa.pdf", out, &why), -1);     /* BOM */
+	ck_assert_str_eq(why, "filename: byte order mark");
+	ck_assert_int_eq(fname("a%E2%81%A6b.pdf", out, &why), -1);    /* U+2066 */
+	ck_assert_str_eq(why, "filename: bidirectional control character");
 }
 END_TEST
 
@@ -145,6 +208,10 @@ main(void)
 	tcase_add_test(tc, filename_rejects_bad_escapes);
 	tcase_add_test(tc, filename_length_limit_is_255_bytes);
 	tcase_add_test(tc, ref_validation);
+	tcase_add_test(tc, ref_is_never_decoded_a_second_time);
+	tcase_add_test(tc, ref_refuses_what_the_entry_would_have_rewritten);
+	tcase_add_test(tc, query_value_with_a_decoded_nul_is_refused);
+	tcase_add_test(tc, filename_refuses_separators_nonchars_and_bom);
 	tcase_add_test(tc, query_parsing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
