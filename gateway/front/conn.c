@@ -455,6 +455,12 @@ on_headers_complete(llhttp_t *p)
 
 	c->keepalive = llhttp_should_keep_alive(p);
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
+	/* Upgrade is ignored (RFC 9110 7.8 allows it): we speak HTTP/1.1 only.
+	 * llhttp reads this field right after this callback to decide whether
+	 * the bytes after the request are another protocol; cleared, they are
+	 * HTTP again, and the request gets exactly one answer. CONNECT, the
+	 * other source of it, is refused below. */
+	p->upgrade = 0;
 	conn_deadline(c, 0);
 	if (conn_authorise(c) == -1)
 		return conn_refuse(c, 403, "certificate does not map to a Party");
