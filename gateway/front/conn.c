@@ -33,6 +33,9 @@
 #include "front/limits.h"
 
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
+#define WRITE_HIGH_WATERMARK (256 * 1024) /* answers queued per connection before parsing
+                                             stops: pipelined requests wait for the client
+                                             to read, so memory stays bounded */
 #define DRAIN_GRACE_SECONDS 30            /* SIGTERM: uploads in flight may finish this long */
 
 /* After a spool says stop, the bufferevent may still hand over what it
@@ -532,7 +535,18 @@ on_message_complete(llhttp_t *p)
 			query = "";
 		api_get(c, path, query);
 	}
+	if (c->state != CONN_READING || c->bev == NULL)
+		return HPE_PAUSED;   /* the answer closes the connection: read no further */
 	conn_set_timeout(c, c->front->cfg->header_timeout);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_HIGH_WATERMARK) {
+		/* Pipelined requests: parse the next one once the client has
+		 * read these answers (conn_write_cb). Until then the kernel's
+		 * buffers and TCP hold what it sends; a client that never reads
+		 * meets the write timeout (header_timeout). */
+		c->out_paused = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		return HPE_PAUSED;
+	}
 	return 0;
 }
 
@@ -543,7 +557,7 @@ conn_parse(struct conn *c)
 {
 	struct evbuffer *in;
 
-	while (c->state == CONN_READING && c->bev) {
+	while (c->state == CONN_READING && c->bev && !c->out_paused) {
 		struct evbuffer_iovec v;
 		llhttp_errno_t e;
 		size_t used;
@@ -636,6 +650,16 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->out_paused && c->state == CONN_READING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		/* The answers to pipelined requests are out: parse on. */
+		c->out_paused = 0;
+		llhttp_resume(&c->parser);
+		bufferevent_enable(bev, EV_READ);
+		conn_parse(c);
+		conn_read_more(c);
+		return;
+	}
 	if (c->state == CONN_LINGER &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		/* Answer sent: stop writing; linger reads until EOF or the timer. */

@@ -103,6 +103,7 @@ struct conn {
 	int                 http10;       /* an HTTP/1.0 request: keep-alive must be said */
 	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
 	int                 over_limit;   /* over the Party's connection limit: 429 */
+	int                 out_paused;   /* parsing stopped until the answers queued drain */
 };
 
 /* Writes a complete response. BODY may be NULL. CLOSE: Connection: close
