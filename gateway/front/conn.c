@@ -155,6 +155,10 @@ conn_free_socket(struct conn *c)
 		event_free(c->deadline);
 		c->deadline = NULL;
 	}
+	if (c->rate_timer) {
+		event_free(c->rate_timer);
+		c->rate_timer = NULL;
+	}
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
@@ -329,6 +333,56 @@ conn_request_timeout(evutil_socket_t fd, short what, void *arg)
 	conn_close(c);
 }
 
+/* body_min_rate, after Apache mod_reqtimeout's MinRate: a body may take
+ * body_timeout seconds plus one second for each body_min_rate bytes that
+ * have arrived. body_timeout alone measures silence, which a client sending
+ * a byte now and then never reaches; this bounds what such a client holds. */
+static void
+conn_rate_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	const struct config *cfg = c->front->cfg;
+	struct timespec now;
+	struct timeval tv;
+	double elapsed, allowed;
+	long long us;
+
+	if (c->state != CONN_READING || !c->in_body)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - c->body_start.tv_sec) +
+	    (now.tv_nsec - c->body_start.tv_nsec) / 1e9;
+	allowed = cfg->body_timeout + (double)c->up.received / cfg->body_min_rate;
+	if (elapsed >= allowed) {
+		log_info("upload from %s party=%s aborted: %llu bytes in %.0f s, under "
+		    "body_min_rate %u B/s", c->peer, c->party_id,
+		    (unsigned long long)c->up.received, elapsed, cfg->body_min_rate);
+		upload_abort(c);
+		conn_close(c);
+		return;
+	}
+	us = (long long)((allowed - elapsed) * 1e6) + 1;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	evtimer_add(c->rate_timer, &tv);
+}
+
+/* Starts the body's clock; 0, or -1 when no timer could be made. */
+static int
+conn_rate_start(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = c->front->cfg->body_timeout, .tv_usec = 0 };
+
+	if (c->front->cfg->body_min_rate == 0)
+		return 0;
+	if (c->rate_timer == NULL &&
+	    (c->rate_timer = evtimer_new(c->front->base, conn_rate_fired, c)) == NULL)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &c->body_start);
+	evtimer_add(c->rate_timer, &tv);
+	return 0;
+}
+
 static int
 on_message_begin(llhttp_t *p)
 {
@@ -483,6 +537,10 @@ on_headers_complete(llhttp_t *p)
 		if (upload_begin(c, path + 16, query) == -1)
 			return -1;   /* upload_begin answered */
 		c->in_body = 1;
+		if (conn_rate_start(c) == -1) {
+			upload_abort(c);
+			return conn_refuse(c, 500, "out of memory");
+		}
 		conn_set_timeout(c, c->front->cfg->body_timeout);
 		if (c->expect_continue)
 			evbuffer_add_printf(bufferevent_get_output(c->bev),
@@ -521,6 +579,8 @@ on_message_complete(llhttp_t *p)
 
 	if (c->req_timer)
 		evtimer_del(c->req_timer);
+	if (c->rate_timer)
+		evtimer_del(c->rate_timer);
 	if (c->route == ROUTE_UPLOAD) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <jansson.h>
@@ -77,6 +78,8 @@ struct conn {
 	struct event       *linger;
 	struct event       *req_timer;    /* request_timeout, when configured */
 	struct event       *deadline;     /* handshake / header deadline */
+	struct event       *rate_timer;   /* body_min_rate, while a body arrives */
+	struct timespec     body_start;   /* CLOCK_MONOTONIC, when the body began */
 
 	/* the request being parsed */
 	llhttp_t            parser;
