@@ -806,6 +806,15 @@ conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *pe
 {
 	struct conn *c;
 
+	if (atomic_load(&f->nconns) >= f->cfg->max_connections) {
+		/* Filled while the handshake ran (accept.c checked before). */
+		log_info("connection from %s closed: max_connections (%u) reached", peer,
+		    f->cfg->max_connections);
+		SSL_free(ssl);
+		close(fd);
+		runtime_unref(rt);
+		return;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->front = f;
@@ -827,6 +836,7 @@ conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *pe
 	if (f->conns)
 		f->conns->prev = c;
 	f->conns = c;
+	atomic_fetch_add(&f->nconns, 1);   /* conn_free_socket takes it back */
 	c->state = CONN_READING;
 	if (f->draining) {
 		conn_close(c);
@@ -840,7 +850,6 @@ fail:
 	SSL_free(ssl);
 	close(fd);
 	runtime_unref(rt);
-	atomic_fetch_sub(&f->nconns, 1);
 }
 
 int

@@ -73,7 +73,8 @@ struct front {
 	struct evhttp        *admin;
 	struct limits        *limits;    /* per-Party counters (limits.c) */
 	struct conn          *conns;     /* list of connections past the handshake */
-	atomic_uint           nconns;    /* live connections, handshakes included */
+	atomic_uint           nconns;    /* connections past the handshake (max_connections) */
+	atomic_uint           nhandshakes; /* handshakes in progress (accept.c) */
 	atomic_int            draining;  /* SIGTERM received */
 	struct event         *grace;     /* end of the SIGTERM grace time */
 	struct event         *drain_tick; /* checks whether uploads in flight are done */
@@ -81,6 +82,7 @@ struct front {
 	uint64_t              n_accepted, n_rejected, n_refused, n_failed, n_bytes;
 	uint64_t              n_followed, n_follow_file;   /* follow.h: result used, or not */
 	_Atomic uint64_t      n_tls_fail, n_connections;   /* acceptor thread */
+	_Atomic uint64_t      n_hs_evicted;  /* handshakes closed for newer ones (accept.c) */
 };
 
 int front_start(struct front *f, char *err, size_t errlen);
