@@ -4,10 +4,12 @@
  *
  * Runs in the loop thread. Authentication happens in the TLS handshake:
  * until it has succeeded no byte is given to the HTTP parser. The Party is
- * looked up again for every request in the parties snapshot of the moment,
- * so a SIGHUP that removes a Party takes effect on the next request.
+ * looked up again for every request in the parties snapshot of the moment;
+ * a SIGHUP checks every open connection against the new CRL and parties
+ * file, and one that no longer passes is closed after its current answer.
  * Limits: header count and total header bytes, URL length, header and body
- * idle timeouts (bufferevent timeouts), connection count.
+ * idle timeouts (bufferevent timeouts), the body's minimum rate, answers
+ * queued by pipelined requests, connection count.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +50,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_close(struct conn *c);
+static void conn_linger(struct conn *c);
 
 static const char *
 conn_reason(int status)
@@ -210,6 +213,25 @@ conn_linger_done(evutil_socket_t fd, short what, void *arg)
 	conn_close(arg);
 }
 
+/* Closes the connection once what is queued has been written: no further
+ * request is read. */
+static void
+conn_linger(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = LINGER_SECONDS, .tv_usec = 0 };
+
+	c->state = CONN_LINGER;
+	if (c->linger == NULL)
+		c->linger = evtimer_new(c->front->base, conn_linger_done, c);
+	if (c->linger)
+		evtimer_add(c->linger, &tv);
+	conn_set_timeout(c, LINGER_SECONDS);
+	/* Read (and discard) while lingering, so the client sees the
+	 * answer rather than a reset. */
+	bufferevent_enable(c->bev, EV_READ);
+	conn_read_more(c);
+}
+
 void
 conn_respond(struct conn *c, int status, const char *ctype, const char *body,
     size_t len, int close)
@@ -242,20 +264,8 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	    c->http10 ? "Connection: keep-alive\r\n" : "");
 	if (body && len)
 		evbuffer_add(out, body, len);
-	if (close) {
-		struct timeval tv = { .tv_sec = LINGER_SECONDS, .tv_usec = 0 };
-
-		c->state = CONN_LINGER;
-		if (c->linger == NULL)
-			c->linger = evtimer_new(c->front->base, conn_linger_done, c);
-		if (c->linger)
-			evtimer_add(c->linger, &tv);
-		conn_set_timeout(c, LINGER_SECONDS);
-		/* Read (and discard) while lingering, so the client sees the
-		 * answer rather than a reset. */
-		bufferevent_enable(c->bev, EV_READ);
-		conn_read_more(c);
-	}
+	if (close)
+		conn_linger(c);
 }
 
 void
@@ -730,6 +740,67 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* After a reload: does this connection's certificate still pass? Verified
+ * again as a handshake on RT's TLS context would (its CA and CRL), and
+ * mapped to a Party of RT's parties file. NULL, or why not. */
+static const char *
+conn_recheck(struct conn *c, struct runtime *rt)
+{
+	SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	const char *why;
+
+	if (c->cert == NULL)
+		return NULL;
+	if (tls_verify_peer(rt->tls, c->cert, ssl ? SSL_get_peer_cert_chain(ssl) : NULL,
+	    &why) == -1)
+		return why;
+	if (parties_match(rt->parties, c->cert, NULL) == NULL)
+		return "certificate does not map to a Party";
+	return NULL;
+}
+
+/* A reload no longer accepts the connection's certificate: nothing more is
+ * read from it. A body still arriving is dropped (not recorded) and
+ * answered 403; answers already queued, or the answer to an upload already
+ * in the pipeline, are the last. */
+static void
+conn_revoke(struct conn *c, const char *why)
+{
+	log_info("connection from %s party=%s: %s since the reload, closing", c->peer,
+	    c->party_id[0] ? c->party_id : "-", why);
+	c->revoked = 1;
+	c->keepalive = 0;
+	switch (c->state) {
+	case CONN_READING:
+		if (c->in_body) {
+			upload_abort(c);
+			conn_refuse(c, 403, "client certificate no longer accepted");
+		} else if (c->bev && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			conn_linger(c);
+		else
+			conn_close(c);
+		break;
+	case CONN_WAITING:      /* keepalive = 0: closed after its answer */
+	case CONN_LINGER:
+	case CONN_CLOSED:
+		break;
+	}
+}
+
+/* Every open connection against the runtime just loaded. Loop thread. */
+static void
+front_recheck(struct front *f, struct runtime *rt)
+{
+	struct conn *c, *next;
+	const char *why;
+
+	for (c = f->conns; c; c = next) {
+		next = c->next;
+		if (c->state != CONN_CLOSED && !c->revoked && (why = conn_recheck(c, rt)) != NULL)
+			conn_revoke(c, why);
+	}
+}
+
 static void
 conn_handshake_done(struct conn *c)
 {
@@ -743,6 +814,17 @@ conn_handshake_done(struct conn *c)
 		return;
 	}
 	c->cert = cert;
+	if (c->rt != c->front->rt) {
+		/* The handshake ran on a TLS context a reload has replaced since
+		 * (a CRL may have changed): it must pass the current one too. */
+		const char *why = conn_recheck(c, c->front->rt);
+
+		if (why != NULL) {
+			log_info("connection from %s: %s since the reload", c->peer, why);
+			conn_close(c);
+			return;
+		}
+	}
 	{
 		const struct party *p = parties_match(c->rt->parties, cert, c->cert_sha256);
 		struct party_usage *u = p ? limits_usage(c->front->limits, p->id, c->front->cfg) : NULL;
@@ -906,6 +988,9 @@ front_set_runtime(struct front *f, struct runtime *rt)
 	f->rt = rt;
 	pthread_mutex_unlock(&f->rt_mtx);
 	runtime_unref(old);
+	/* A revoked certificate or a removed Party loses the connections it
+	 * has open too, not only new handshakes. */
+	front_recheck(f, rt);
 }
 
 static void

@@ -107,6 +107,7 @@ struct conn {
 	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
 	int                 over_limit;   /* over the Party's connection limit: 429 */
 	int                 out_paused;   /* parsing stopped until the answers queued drain */
+	int                 revoked;      /* a reload no longer accepts the certificate */
 };
 
 /* Writes a complete response. BODY may be NULL. CLOSE: Connection: close

@@ -52,6 +52,9 @@ void runtime_unref(struct runtime *rt);
 
 /* TLS context for the intake listener (tls.c). NULL and ERR on failure. */
 SSL_CTX *tls_ctx_new(const struct config *cfg, char *err, size_t errlen);
+/* Verifies CERT (with the untrusted CHAIN, may be NULL) as a handshake on
+ * CTX would: its CA, CRL and purpose. 0, or -1 with the reason in *WHY. */
+int tls_verify_peer(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain, const char **why);
 /* Large bodies: TLS records read ahead, up to 128 KiB per recv. */
 void tls_read_ahead(SSL *ssl);
 
@@ -88,7 +91,8 @@ struct front {
 int front_start(struct front *f, char *err, size_t errlen);
 /* A new reference to the current runtime (any thread). */
 struct runtime *front_runtime(struct front *f);
-/* Makes RT (a reference, now the front's) current. Loop thread. */
+/* Makes RT (a reference, now the front's) current, and closes the open
+ * connections whose certificate it no longer accepts. Loop thread. */
 void front_set_runtime(struct front *f, struct runtime *rt);
 
 /* accept.c: the acceptor thread listens on SA and hands each connection
