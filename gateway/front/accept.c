@@ -173,6 +173,7 @@ handshake_step(evutil_socket_t fd, short what, void *arg)
 	ERR_clear_error();
 	if ((r = SSL_do_handshake(h->ssl)) == 1) {
 		handshake_unlink(h);
+		atomic_fetch_sub(&a->front->nhandshakes, 1);   /* no longer in progress */
 		event_free(h->ev);
 		h->ev = NULL;
 		pthread_mutex_lock(&a->mtx);
