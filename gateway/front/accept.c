@@ -196,15 +196,23 @@ handshake_step(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The source key of SA: an IPv4 address, or an IPv6 /64. */
+/* The source key of SA: an IPv4 address (also when a dual-stack listener
+ * sees it as ::ffff:a.b.c.d), or an IPv6 /64. */
 static void
 acceptor_addr_key(const struct sockaddr *sa, unsigned char key[ADDR_KEY_LEN])
 {
+	const struct in6_addr *a6;
+
 	memset(key, 0, ADDR_KEY_LEN);
 	if (sa->sa_family == AF_INET)
 		memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else if (sa->sa_family == AF_INET6)
-		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, ADDR_KEY_LEN);
+	else if (sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			memcpy(key, &a6->s6_addr[12], 4);
+		else
+			memcpy(key, a6->s6_addr, ADDR_KEY_LEN);
+	}
 }
 
 /* Room for one more handshake from KEY: closes the oldest of that source
