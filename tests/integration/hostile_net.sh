@@ -330,7 +330,7 @@ check_eq "$RECEIPTS receipts in the log for large list answers" "$n" $RECEIPTS
 iget audit "/v1/receipts?limit=1000" $T/list.json >/dev/null
 note "one answer to GET /v1/receipts?limit=1000: $(stat -c %s $T/list.json) bytes"
 read -r growth slowest taken <<<"$(raw pipeline $DPID $PIPELINED audit alpha)"
-note "pipelined GETs: daemon RSS grew ${growth} KiB; the daemon took $taken of $PIPELINED requests; slowest other request ${slowest}s"
+note "pipelined GETs: daemon RSS grew ${growth} KiB; $taken of $PIPELINED requests sent; slowest other request ${slowest}s"
 check "$PIPELINED pipelined GETs never read: RSS growth ${growth} KiB < $RSS_MAX_KIB KiB" \
 	bash -c '[ -n "$1" ] && [ "$1" -lt "$2" ]' _ "$growth" $RSS_MAX_KIB
 check "meanwhile another Party is answered within ${OTHER_MAX}s (slowest ${slowest}s)" within "$slowest" $OTHER_MAX
