@@ -42,6 +42,7 @@
 #define PARTIES_MAX         100000     /* [party ID] sections in a parties file */
 #define TIMEOUT_MAX         604800     /* no timeout may exceed a week (seconds) */
 #define CONNECTIONS_MAX     1000000    /* max_connections sanity bound */
+#define BODY_RATE_MAX       (1u << 30) /* body_min_rate sanity bound (bytes/s) */
 #define HEADER_COUNT_MAX    10000      /* max_header_count sanity bound */
 #define HEADER_SIZE_MIN     1024       /* max_header_size: a request line must fit */
 #define HEADER_SIZE_MAX     (16u << 20) /* max_header_size sanity bound */
@@ -507,8 +508,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ "limits", "header_timeout", CT_UINT, CNUM(header_timeout), 0, 1, TIMEOUT_MAX },
 	{ "limits", "body_timeout", CT_UINT, CNUM(body_timeout), 0, 1, TIMEOUT_MAX },
 	{ "limits", "request_timeout", CT_UINT, CNUM(request_timeout), 0, 0, TIMEOUT_MAX },
+	{ "limits", "body_min_rate", CT_UINT, CNUM(body_min_rate), 0, 0, BODY_RATE_MAX },
 	{ "limits", "max_connections", CT_UINT, CNUM(max_connections), 0, 1, CONNECTIONS_MAX },
 	{ "limits", "max_connections_party", CT_UINT, CNUM(max_connections_party), 0, 1,
+	  CONNECTIONS_MAX },
+	{ "limits", "max_handshakes", CT_UINT, CNUM(max_handshakes), 0, 1, CONNECTIONS_MAX },
+	{ "limits", "max_handshakes_address", CT_UINT, CNUM(max_handshakes_address), 0, 1,
 	  CONNECTIONS_MAX },
 	{ "limits", "max_header_count", CT_UINT, CNUM(max_header_count), 0, 1, HEADER_COUNT_MAX },
 	{ "limits", "max_header_size", CT_BYTES, CNUM(max_header_size), 0, HEADER_SIZE_MIN,
@@ -538,6 +543,15 @@ config_defaults(struct config *cfg)
 	cfg->request_timeout = 0;
 	cfg->max_connections = 1024;
 	cfg->max_connections_party = 64;
+	/* Handshakes have a budget of their own, so that connections that
+	 * never authenticate cannot take the slots of those that did; one
+	 * address may hold a quarter of it (ab -c 64 from one host still fits). */
+	cfg->max_handshakes = 256;
+	cfg->max_handshakes_address = 64;
+	/* 500 B/s after body_timeout, as Apache mod_reqtimeout's MinRate: a
+	 * sixteenth of the slowest line a Party would use (64 kbit/s is 8000
+	 * B/s), yet a client must send 1.8 MB an hour to hold a connection. */
+	cfg->body_min_rate = 500;
 	cfg->max_header_count = 64;
 	cfg->max_header_size = 16384;
 	cfg->workers = 2;
@@ -706,6 +720,15 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 				line = st.key_line[i];
 		ini_error(c, line, "key 'max_connections_party': exceeds max_connections (%u)",
 		    cfg->max_connections);
+		goto fail;
+	}
+	if (cfg->max_handshakes_address > cfg->max_handshakes) {
+		line = c->line;
+		for (i = 0; i < CFG_NKEYS; i++)
+			if (strcmp(cfg_keys[i].key, "max_handshakes_address") == 0)
+				line = st.key_line[i];
+		ini_error(c, line, "key 'max_handshakes_address': exceeds max_handshakes (%u)",
+		    cfg->max_handshakes);
 		goto fail;
 	}
 	if (cfg->admin_host[0] != '\0' && strcmp(cfg->admin_host, cfg->listen_host) == 0 &&

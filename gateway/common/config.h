@@ -57,9 +57,12 @@ struct config {
 	unsigned handshake_timeout;   /* TLS handshake, default 10 */
 	unsigned header_timeout;      /* request line + headers, default 10 */
 	unsigned body_timeout;        /* idle time while reading a body, default 60 */
+	unsigned body_min_rate;       /* bytes/s a body averages past body_timeout, 0 = none, default 500 */
 	unsigned request_timeout;     /* whole request, 0 = none (large uploads), default 0 */
 	unsigned max_connections;     /* default 1024 */
 	unsigned max_connections_party; /* default 64 */
+	unsigned max_handshakes;      /* TLS handshakes in progress, default 256 (oldest closed beyond) */
+	unsigned max_handshakes_address; /* of them from one address (IPv6: one /64), default 64 */
 	unsigned max_header_count;    /* default 64 */
 	unsigned max_header_size;     /* total bytes of request line + headers, default 16384 */
 	unsigned workers;             /* inspector threads, default 2 */

@@ -11,8 +11,14 @@
  * closed here; none ever reaches HTTP.
  *
  * The handshake has an absolute deadline (handshake_timeout): a client that
- * dribbles a byte at a time never resets it. max_connections counts
- * handshakes in progress too (front->nconns).
+ * dribbles a byte at a time never resets it. Handshakes in progress have a
+ * budget of their own (max_handshakes), apart from max_connections, which
+ * counts authenticated connections only: connections that never send a
+ * byte cannot lock out a Party, whose connections already open are never
+ * touched. When the budget is full, the oldest handshake in progress is
+ * closed for the new one; one source address (an IPv6 /64) may hold at
+ * most max_handshakes_address of them, beyond which its own oldest goes.
+ * A real client's handshake takes milliseconds, so the oldest are the idle.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,9 +41,12 @@
 #include "common/log.h"
 #include "front/front.h"
 
+#define ADDR_KEY_LEN 8  /* bytes of the source address that name a source: an
+                           IPv4 address, or an IPv6 /64 (one site's hosts) */
+
 struct handshake {
 	struct acceptor  *acc;
-	LIST_ENTRY(handshake) live;    /* in progress (acceptor thread) */
+	TAILQ_ENTRY(handshake) live;   /* in progress, oldest first (acceptor thread) */
 	struct handshake *next;        /* completed, for the loop thread */
 	int               fd;
 	SSL              *ssl;
@@ -45,13 +54,15 @@ struct handshake {
 	struct event     *ev;
 	struct timespec   deadline;    /* CLOCK_MONOTONIC */
 	char              peer[64];
+	unsigned char     addr[ADDR_KEY_LEN];   /* source, for max_handshakes_address */
 };
 
 struct acceptor {
 	struct front          *front;
 	struct event_base     *base;       /* the acceptor thread's own loop */
 	struct evconnlistener *listener;
-	LIST_HEAD(, handshake) live;       /* handshakes in progress (acceptor thread) */
+	TAILQ_HEAD(, handshake) live;      /* handshakes in progress, oldest first */
+	unsigned               nlive;      /* their number (max_handshakes) */
 	pthread_t              thread;
 	int                    running;
 	/* completed handshakes for the loop thread */
@@ -76,7 +87,15 @@ handshake_free(struct handshake *h)
 		close(h->fd);
 	runtime_unref(h->rt);
 	free(h);
-	atomic_fetch_sub(&f->nconns, 1);
+	atomic_fetch_sub(&f->nhandshakes, 1);
+}
+
+/* Takes a handshake in progress off the live list. */
+static void
+handshake_unlink(struct handshake *h)
+{
+	TAILQ_REMOVE(&h->acc->live, h, live);
+	h->acc->nlive--;
 }
 
 static void
@@ -95,7 +114,7 @@ handshake_fail(struct handshake *h, const char *why)
 	ERR_clear_error();
 	h->acc->front->n_tls_fail++;
 	log_info("TLS handshake with %s failed: %s", h->peer, why);
-	LIST_REMOVE(h, live);
+	handshake_unlink(h);
 	handshake_free(h);
 }
 
@@ -153,7 +172,8 @@ handshake_step(evutil_socket_t fd, short what, void *arg)
 	}
 	ERR_clear_error();
 	if ((r = SSL_do_handshake(h->ssl)) == 1) {
-		LIST_REMOVE(h, live);
+		handshake_unlink(h);
+		atomic_fetch_sub(&a->front->nhandshakes, 1);   /* no longer in progress */
 		event_free(h->ev);
 		h->ev = NULL;
 		pthread_mutex_lock(&a->mtx);
@@ -176,6 +196,48 @@ handshake_step(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The source key of SA: an IPv4 address (also when a dual-stack listener
+ * sees it as ::ffff:a.b.c.d), or an IPv6 /64. */
+static void
+acceptor_addr_key(const struct sockaddr *sa, unsigned char key[ADDR_KEY_LEN])
+{
+	const struct in6_addr *a6;
+
+	memset(key, 0, ADDR_KEY_LEN);
+	if (sa->sa_family == AF_INET)
+		memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			memcpy(key, &a6->s6_addr[12], 4);
+		else
+			memcpy(key, a6->s6_addr, ADDR_KEY_LEN);
+	}
+}
+
+/* Room for one more handshake from KEY: closes the oldest of that source
+ * when it holds max_handshakes_address, else the oldest of all when the
+ * budget is full. The list is at most max_handshakes long. */
+static void
+acceptor_make_room(struct acceptor *a, const unsigned char key[ADDR_KEY_LEN])
+{
+	const struct config *cfg = a->front->cfg;
+	struct handshake *h, *victim = NULL;
+	unsigned same = 0;
+
+	TAILQ_FOREACH(h, &a->live, live)
+		if (memcmp(h->addr, key, ADDR_KEY_LEN) == 0 && same++ == 0)
+			victim = h;
+	if (same < cfg->max_handshakes_address)
+		victim = a->nlive >= cfg->max_handshakes ? TAILQ_FIRST(&a->live) : NULL;
+	if (victim == NULL)
+		return;
+	atomic_fetch_add(&a->front->n_hs_evicted, 1);
+	handshake_fail(victim, same >= cfg->max_handshakes_address ?
+	    "closed for a newer one: max_handshakes_address reached" :
+	    "closed for a newer one: max_handshakes reached");
+}
+
 static void
 acceptor_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -183,13 +245,17 @@ acceptor_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
 	struct acceptor *a = arg;
 	struct front *f = a->front;
 	struct handshake *h;
+	unsigned char key[ADDR_KEY_LEN];
 	int one = 1;
 
 	f->n_connections++;
+	/* Authenticated connections are full: a handshake would be wasted. */
 	if (f->draining || atomic_load(&f->nconns) >= f->cfg->max_connections) {
 		close(fd);
 		return;
 	}
+	acceptor_addr_key(sa, key);
+	acceptor_make_room(a, key);
 	/* Answers are small and must not wait for the client's delayed ACK
 	 * (Nagle): that alone cost ~40 ms per keep-alive request. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -197,9 +263,10 @@ acceptor_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
 		close(fd);
 		return;
 	}
-	atomic_fetch_add(&f->nconns, 1);
+	atomic_fetch_add(&f->nhandshakes, 1);
 	h->acc = a;
 	h->fd = fd;
+	memcpy(h->addr, key, ADDR_KEY_LEN);
 	h->rt = front_runtime(f);
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, h->peer, sizeof(h->peer));
@@ -215,7 +282,8 @@ acceptor_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
 	SSL_set_accept_state(h->ssl);
 	clock_gettime(CLOCK_MONOTONIC, &h->deadline);
 	h->deadline.tv_sec += f->cfg->handshake_timeout;
-	LIST_INSERT_HEAD(&a->live, h, live);
+	TAILQ_INSERT_TAIL(&a->live, h, live);
+	a->nlive++;
 	/* The ClientHello is usually not here yet: wait for it. */
 	handshake_wait(h, EV_READ);
 }
@@ -248,6 +316,7 @@ acceptor_start(struct front *f, const struct sockaddr *sa, int salen, char *err,
 	}
 	a->front = f;
 	a->done_tail = &a->done;
+	TAILQ_INIT(&a->live);
 	pthread_mutex_init(&a->mtx, NULL);
 	if ((a->base = event_base_new()) == NULL ||
 	    (a->ev_done = event_new(f->base, -1, 0, acceptor_handoff, a)) == NULL) {
@@ -290,8 +359,8 @@ acceptor_free(struct acceptor *a)
 	}
 	if (a->listener)
 		evconnlistener_free(a->listener);
-	while ((h = LIST_FIRST(&a->live)) != NULL) {
-		LIST_REMOVE(h, live);
+	while ((h = TAILQ_FIRST(&a->live)) != NULL) {
+		handshake_unlink(h);
 		handshake_free(h);
 	}
 	/* Completed, not yet taken: the loop thread takes them now. */

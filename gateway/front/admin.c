@@ -45,8 +45,10 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	    "intake_inspections_followed_total{result=\"used\"} %llu\n"
 	    "intake_inspections_followed_total{result=\"file\"} %llu\n"
 	    "intake_tls_handshake_failures_total %llu\n"
+	    "intake_tls_handshakes_evicted_total %llu\n"
 	    "# TYPE intake_connections gauge\n"
 	    "intake_connections %u\n"
+	    "intake_tls_handshakes %u\n"
 	    "intake_pipeline_pending %u\n"
 	    "intake_spools %u\n"
 	    "intake_followers %u\n",
@@ -54,7 +56,8 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	    (unsigned long long)f->n_refused, (unsigned long long)f->n_failed,
 	    (unsigned long long)f->n_bytes, (unsigned long long)f->n_connections,
 	    (unsigned long long)f->n_followed, (unsigned long long)f->n_follow_file,
-	    (unsigned long long)f->n_tls_fail, f->nconns, pipeline_pending(f->pipeline),
+	    (unsigned long long)f->n_tls_fail, (unsigned long long)f->n_hs_evicted,
+	    f->nconns, f->nhandshakes, pipeline_pending(f->pipeline),
 	    spool_active(), follow_active());
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");

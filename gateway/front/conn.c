@@ -4,10 +4,12 @@
  *
  * Runs in the loop thread. Authentication happens in the TLS handshake:
  * until it has succeeded no byte is given to the HTTP parser. The Party is
- * looked up again for every request in the parties snapshot of the moment,
- * so a SIGHUP that removes a Party takes effect on the next request.
+ * looked up again for every request in the parties snapshot of the moment;
+ * a SIGHUP checks every open connection against the new CRL and parties
+ * file, and one that no longer passes is closed after its current answer.
  * Limits: header count and total header bytes, URL length, header and body
- * idle timeouts (bufferevent timeouts), connection count.
+ * idle timeouts (bufferevent timeouts), the body's minimum rate, answers
+ * queued by pipelined requests, connection count.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +35,9 @@
 #include "front/limits.h"
 
 #define READ_HIGH_WATERMARK (256 * 1024)  /* bytes buffered per connection before reading stops */
+#define WRITE_HIGH_WATERMARK (256 * 1024) /* answers queued per connection before parsing
+                                             stops: pipelined requests wait for the client
+                                             to read, so memory stays bounded */
 #define DRAIN_GRACE_SECONDS 30            /* SIGTERM: uploads in flight may finish this long */
 
 /* After a spool says stop, the bufferevent may still hand over what it
@@ -45,6 +50,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_close(struct conn *c);
+static void conn_linger(struct conn *c);
 
 static const char *
 conn_reason(int status)
@@ -152,6 +158,10 @@ conn_free_socket(struct conn *c)
 		event_free(c->deadline);
 		c->deadline = NULL;
 	}
+	if (c->rate_timer) {
+		event_free(c->rate_timer);
+		c->rate_timer = NULL;
+	}
 	if (c->bev) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
@@ -203,6 +213,25 @@ conn_linger_done(evutil_socket_t fd, short what, void *arg)
 	conn_close(arg);
 }
 
+/* Closes the connection once what is queued has been written: no further
+ * request is read. */
+static void
+conn_linger(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = LINGER_SECONDS, .tv_usec = 0 };
+
+	c->state = CONN_LINGER;
+	if (c->linger == NULL)
+		c->linger = evtimer_new(c->front->base, conn_linger_done, c);
+	if (c->linger)
+		evtimer_add(c->linger, &tv);
+	conn_set_timeout(c, LINGER_SECONDS);
+	/* Read (and discard) while lingering, so the client sees the
+	 * answer rather than a reset. */
+	bufferevent_enable(c->bev, EV_READ);
+	conn_read_more(c);
+}
+
 void
 conn_respond(struct conn *c, int status, const char *ctype, const char *body,
     size_t len, int close)
@@ -235,20 +264,8 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	    c->http10 ? "Connection: keep-alive\r\n" : "");
 	if (body && len)
 		evbuffer_add(out, body, len);
-	if (close) {
-		struct timeval tv = { .tv_sec = LINGER_SECONDS, .tv_usec = 0 };
-
-		c->state = CONN_LINGER;
-		if (c->linger == NULL)
-			c->linger = evtimer_new(c->front->base, conn_linger_done, c);
-		if (c->linger)
-			evtimer_add(c->linger, &tv);
-		conn_set_timeout(c, LINGER_SECONDS);
-		/* Read (and discard) while lingering, so the client sees the
-		 * answer rather than a reset. */
-		bufferevent_enable(c->bev, EV_READ);
-		conn_read_more(c);
-	}
+	if (close)
+		conn_linger(c);
 }
 
 void
@@ -324,6 +341,56 @@ conn_request_timeout(evutil_socket_t fd, short what, void *arg)
 	log_info("request from %s party=%s timed out after %llu body bytes", c->peer,
 	    c->party_id[0] ? c->party_id : "-", (unsigned long long)c->up.received);
 	conn_close(c);
+}
+
+/* body_min_rate, after Apache mod_reqtimeout's MinRate: a body may take
+ * body_timeout seconds plus one second for each body_min_rate bytes that
+ * have arrived. body_timeout alone measures silence, which a client sending
+ * a byte now and then never reaches; this bounds what such a client holds. */
+static void
+conn_rate_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	const struct config *cfg = c->front->cfg;
+	struct timespec now;
+	struct timeval tv;
+	double elapsed, allowed;
+	long long us;
+
+	if (c->state != CONN_READING || !c->in_body)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (double)(now.tv_sec - c->body_start.tv_sec) +
+	    (now.tv_nsec - c->body_start.tv_nsec) / 1e9;
+	allowed = cfg->body_timeout + (double)c->up.received / cfg->body_min_rate;
+	if (elapsed >= allowed) {
+		log_info("upload from %s party=%s aborted: %llu bytes in %.0f s, under "
+		    "body_min_rate %u B/s", c->peer, c->party_id,
+		    (unsigned long long)c->up.received, elapsed, cfg->body_min_rate);
+		upload_abort(c);
+		conn_close(c);
+		return;
+	}
+	us = (long long)((allowed - elapsed) * 1e6) + 1;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	evtimer_add(c->rate_timer, &tv);
+}
+
+/* Starts the body's clock; 0, or -1 when no timer could be made. */
+static int
+conn_rate_start(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = c->front->cfg->body_timeout, .tv_usec = 0 };
+
+	if (c->front->cfg->body_min_rate == 0)
+		return 0;
+	if (c->rate_timer == NULL &&
+	    (c->rate_timer = evtimer_new(c->front->base, conn_rate_fired, c)) == NULL)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &c->body_start);
+	evtimer_add(c->rate_timer, &tv);
+	return 0;
 }
 
 static int
@@ -455,6 +522,12 @@ on_headers_complete(llhttp_t *p)
 
 	c->keepalive = llhttp_should_keep_alive(p);
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
+	/* Upgrade is ignored (RFC 9110 7.8 allows it): we speak HTTP/1.1 only.
+	 * llhttp reads this field right after this callback to decide whether
+	 * the bytes after the request are another protocol; cleared, they are
+	 * HTTP again, and the request gets exactly one answer. CONNECT, the
+	 * other source of it, is refused below. */
+	p->upgrade = 0;
 	conn_deadline(c, 0);
 	if (conn_authorise(c) == -1)
 		return conn_refuse(c, 403, "certificate does not map to a Party");
@@ -474,6 +547,10 @@ on_headers_complete(llhttp_t *p)
 		if (upload_begin(c, path + 16, query) == -1)
 			return -1;   /* upload_begin answered */
 		c->in_body = 1;
+		if (conn_rate_start(c) == -1) {
+			upload_abort(c);
+			return conn_refuse(c, 500, "out of memory");
+		}
 		conn_set_timeout(c, c->front->cfg->body_timeout);
 		if (c->expect_continue)
 			evbuffer_add_printf(bufferevent_get_output(c->bev),
@@ -512,6 +589,8 @@ on_message_complete(llhttp_t *p)
 
 	if (c->req_timer)
 		evtimer_del(c->req_timer);
+	if (c->rate_timer)
+		evtimer_del(c->rate_timer);
 	if (c->route == ROUTE_UPLOAD) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
@@ -526,7 +605,18 @@ on_message_complete(llhttp_t *p)
 			query = "";
 		api_get(c, path, query);
 	}
+	if (c->state != CONN_READING || c->bev == NULL)
+		return HPE_PAUSED;   /* the answer closes the connection: read no further */
 	conn_set_timeout(c, c->front->cfg->header_timeout);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_HIGH_WATERMARK) {
+		/* Pipelined requests: parse the next one once the client has
+		 * read these answers (conn_write_cb). Until then the kernel's
+		 * buffers and TCP hold what it sends; a client that never reads
+		 * meets the write timeout (header_timeout). */
+		c->out_paused = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		return HPE_PAUSED;
+	}
 	return 0;
 }
 
@@ -537,7 +627,7 @@ conn_parse(struct conn *c)
 {
 	struct evbuffer *in;
 
-	while (c->state == CONN_READING && c->bev) {
+	while (c->state == CONN_READING && c->bev && !c->out_paused) {
 		struct evbuffer_iovec v;
 		llhttp_errno_t e;
 		size_t used;
@@ -630,6 +720,16 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->out_paused && c->state == CONN_READING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		/* The answers to pipelined requests are out: parse on. */
+		c->out_paused = 0;
+		llhttp_resume(&c->parser);
+		bufferevent_enable(bev, EV_READ);
+		conn_parse(c);
+		conn_read_more(c);
+		return;
+	}
 	if (c->state == CONN_LINGER &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		/* Answer sent: stop writing; linger reads until EOF or the timer. */
@@ -637,6 +737,67 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 
 		if (ssl)
 			SSL_shutdown(ssl);
+	}
+}
+
+/* After a reload: does this connection's certificate still pass? Verified
+ * again as a handshake on RT's TLS context would (its CA and CRL), and
+ * mapped to a Party of RT's parties file. NULL, or why not. */
+static const char *
+conn_recheck(struct conn *c, struct runtime *rt)
+{
+	SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	const char *why;
+
+	if (c->cert == NULL)
+		return NULL;
+	if (tls_verify_peer(rt->tls, c->cert, ssl ? SSL_get_peer_cert_chain(ssl) : NULL,
+	    &why) == -1)
+		return why;
+	if (parties_match(rt->parties, c->cert, NULL) == NULL)
+		return "certificate does not map to a Party";
+	return NULL;
+}
+
+/* A reload no longer accepts the connection's certificate: nothing more is
+ * read from it. A body still arriving is dropped (not recorded) and
+ * answered 403; answers already queued, or the answer to an upload already
+ * in the pipeline, are the last. */
+static void
+conn_revoke(struct conn *c, const char *why)
+{
+	log_info("connection from %s party=%s: %s since the reload, closing", c->peer,
+	    c->party_id[0] ? c->party_id : "-", why);
+	c->revoked = 1;
+	c->keepalive = 0;
+	switch (c->state) {
+	case CONN_READING:
+		if (c->in_body) {
+			upload_abort(c);
+			conn_refuse(c, 403, "client certificate no longer accepted");
+		} else if (c->bev && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			conn_linger(c);
+		else
+			conn_close(c);
+		break;
+	case CONN_WAITING:      /* keepalive = 0: closed after its answer */
+	case CONN_LINGER:
+	case CONN_CLOSED:
+		break;
+	}
+}
+
+/* Every open connection against the runtime just loaded. Loop thread. */
+static void
+front_recheck(struct front *f, struct runtime *rt)
+{
+	struct conn *c, *next;
+	const char *why;
+
+	for (c = f->conns; c; c = next) {
+		next = c->next;
+		if (c->state != CONN_CLOSED && !c->revoked && (why = conn_recheck(c, rt)) != NULL)
+			conn_revoke(c, why);
 	}
 }
 
@@ -653,6 +814,17 @@ conn_handshake_done(struct conn *c)
 		return;
 	}
 	c->cert = cert;
+	if (c->rt != c->front->rt) {
+		/* The handshake ran on a TLS context a reload has replaced since
+		 * (a CRL may have changed): it must pass the current one too. */
+		const char *why = conn_recheck(c, c->front->rt);
+
+		if (why != NULL) {
+			log_info("connection from %s: %s since the reload", c->peer, why);
+			conn_close(c);
+			return;
+		}
+	}
 	{
 		const struct party *p = parties_match(c->rt->parties, cert, c->cert_sha256);
 		struct party_usage *u = p ? limits_usage(c->front->limits, p->id, c->front->cfg) : NULL;
@@ -716,6 +888,15 @@ conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *pe
 {
 	struct conn *c;
 
+	if (atomic_load(&f->nconns) >= f->cfg->max_connections) {
+		/* Filled while the handshake ran (accept.c checked before). */
+		log_info("connection from %s closed: max_connections (%u) reached", peer,
+		    f->cfg->max_connections);
+		SSL_free(ssl);
+		close(fd);
+		runtime_unref(rt);
+		return;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->front = f;
@@ -737,6 +918,7 @@ conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *pe
 	if (f->conns)
 		f->conns->prev = c;
 	f->conns = c;
+	atomic_fetch_add(&f->nconns, 1);   /* conn_free_socket takes it back */
 	c->state = CONN_READING;
 	if (f->draining) {
 		conn_close(c);
@@ -750,7 +932,6 @@ fail:
 	SSL_free(ssl);
 	close(fd);
 	runtime_unref(rt);
-	atomic_fetch_sub(&f->nconns, 1);
 }
 
 int
@@ -807,6 +988,9 @@ front_set_runtime(struct front *f, struct runtime *rt)
 	f->rt = rt;
 	pthread_mutex_unlock(&f->rt_mtx);
 	runtime_unref(old);
+	/* A revoked certificate or a removed Party loses the connections it
+	 * has open too, not only new handshakes. */
+	front_recheck(f, rt);
 }
 
 static void

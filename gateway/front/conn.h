@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <jansson.h>
@@ -77,6 +78,8 @@ struct conn {
 	struct event       *linger;
 	struct event       *req_timer;    /* request_timeout, when configured */
 	struct event       *deadline;     /* handshake / header deadline */
+	struct event       *rate_timer;   /* body_min_rate, while a body arrives */
+	struct timespec     body_start;   /* CLOCK_MONOTONIC, when the body began */
 
 	/* the request being parsed */
 	llhttp_t            parser;
@@ -103,6 +106,8 @@ struct conn {
 	int                 http10;       /* an HTTP/1.0 request: keep-alive must be said */
 	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
 	int                 over_limit;   /* over the Party's connection limit: 429 */
+	int                 out_paused;   /* parsing stopped until the answers queued drain */
+	int                 revoked;      /* a reload no longer accepts the certificate */
 };
 
 /* Writes a complete response. BODY may be NULL. CLOSE: Connection: close

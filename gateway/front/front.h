@@ -52,6 +52,9 @@ void runtime_unref(struct runtime *rt);
 
 /* TLS context for the intake listener (tls.c). NULL and ERR on failure. */
 SSL_CTX *tls_ctx_new(const struct config *cfg, char *err, size_t errlen);
+/* Verifies CERT (with the untrusted CHAIN, may be NULL) as a handshake on
+ * CTX would: its CA, CRL and purpose. 0, or -1 with the reason in *WHY. */
+int tls_verify_peer(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain, const char **why);
 /* Large bodies: TLS records read ahead, up to 128 KiB per recv. */
 void tls_read_ahead(SSL *ssl);
 
@@ -73,7 +76,8 @@ struct front {
 	struct evhttp        *admin;
 	struct limits        *limits;    /* per-Party counters (limits.c) */
 	struct conn          *conns;     /* list of connections past the handshake */
-	atomic_uint           nconns;    /* live connections, handshakes included */
+	atomic_uint           nconns;    /* connections past the handshake (max_connections) */
+	atomic_uint           nhandshakes; /* handshakes in progress (accept.c) */
 	atomic_int            draining;  /* SIGTERM received */
 	struct event         *grace;     /* end of the SIGTERM grace time */
 	struct event         *drain_tick; /* checks whether uploads in flight are done */
@@ -81,12 +85,14 @@ struct front {
 	uint64_t              n_accepted, n_rejected, n_refused, n_failed, n_bytes;
 	uint64_t              n_followed, n_follow_file;   /* follow.h: result used, or not */
 	_Atomic uint64_t      n_tls_fail, n_connections;   /* acceptor thread */
+	_Atomic uint64_t      n_hs_evicted;  /* handshakes closed for newer ones (accept.c) */
 };
 
 int front_start(struct front *f, char *err, size_t errlen);
 /* A new reference to the current runtime (any thread). */
 struct runtime *front_runtime(struct front *f);
-/* Makes RT (a reference, now the front's) current. Loop thread. */
+/* Makes RT (a reference, now the front's) current, and closes the open
+ * connections whose certificate it no longer accepts. Loop thread. */
 void front_set_runtime(struct front *f, struct runtime *rt);
 
 /* accept.c: the acceptor thread listens on SA and hands each connection

@@ -84,6 +84,33 @@ tls_read_ahead(SSL *ssl)
 	SSL_set_read_ahead(ssl, 1);
 }
 
+/* What libssl's ssl_verify_cert_chain does for a client certificate: the
+ * context's store (CA, CRL and its flags), purpose "ssl_client", then the
+ * context's parameters. Used when a reload must judge connections already
+ * open (conn.c). */
+int
+tls_verify_peer(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain, const char **why)
+{
+	X509_STORE_CTX *sc;
+	int rc = -1;
+
+	*why = "cannot verify the certificate (out of memory)";
+	if ((sc = X509_STORE_CTX_new()) == NULL)
+		goto done;
+	if (X509_STORE_CTX_init(sc, SSL_CTX_get_cert_store(ctx), cert, chain) != 1 ||
+	    X509_STORE_CTX_set_default(sc, "ssl_client") != 1 ||
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(sc), SSL_CTX_get0_param(ctx)) != 1)
+		goto done;
+	if (X509_verify_cert(sc) == 1)
+		rc = 0;
+	else
+		*why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc));
+done:
+	X509_STORE_CTX_free(sc);
+	ERR_clear_error();
+	return rc;
+}
+
 SSL_CTX *
 tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
 {

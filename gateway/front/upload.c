@@ -4,6 +4,8 @@
  * Runs in the loop thread. Before the body: the Party is known (conn.c),
  * the kind must exist (404), the filename and ref must be valid (400), a
  * declared size over the limit is refused (413); none of these are logged.
+ * Only a request that passes them is charged to the Party's rate and
+ * volume limits (429, limits.h).
  * The body then streams into a new quarantine file while SHA-256 (and
  * SHA-512 when the client claims one) is computed, and NUL bytes past the
  * typed prefix are looked for; past SPOOL_AFTER bytes a spool (spool.h)
@@ -222,21 +224,8 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	for (size_t i = 0; i < u->kind->ntypes; i++)
 		if (types_is_archive(u->kind->types[i]))
 			u->direct = 0;
-	{
-		unsigned retry;
-		uint64_t declared = (c->parser.flags & F_CHUNKED) ? 0 : c->parser.content_length;
-
-		u->declared = (c->parser.flags & F_CHUNKED) ? UINT64_MAX : declared;
-		if (u->declared >= SPOOL_AFTER)
-			conn_large_body(c);
-
-		if (limits_upload_start(c->usage ? c->usage :
-		    limits_usage(c->front->limits, c->party_id, c->front->cfg),
-		    c->front->cfg, declared, &retry) == -1) {
-			return conn_refuse_retry(c, 429,
-			    "upload rate or daily volume limit reached", retry);
-		}
-	}
+	/* What the request is decides first (411, 413): a request refused for
+	 * itself is answered as such, and never charged to the Party's limits. */
 	if (!(c->parser.flags & F_CHUNKED) && (c->parser.flags & F_CONTENT_LENGTH) == 0)
 		return conn_refuse(c, 411, "Content-Length or chunked encoding required");
 	if (!(c->parser.flags & F_CHUNKED) && c->parser.content_length > u->max) {
@@ -246,6 +235,9 @@ upload_begin(struct conn *c, const char *path, const char *query)
 		    (unsigned long long)u->max);
 		return conn_refuse(c, 413, msg);
 	}
+	u->declared = (c->parser.flags & F_CHUNKED) ? UINT64_MAX : c->parser.content_length;
+	if (u->declared >= SPOOL_AFTER)
+		conn_large_body(c);
 	if (u->digest_hdr[0] && strstr(u->digest_hdr, "sha-512=") != NULL)
 		u->sha512 = EVP_MD_CTX_new();
 	if ((u->sha256 = EVP_MD_CTX_new()) == NULL ||
@@ -258,6 +250,20 @@ upload_begin(struct conn *c, const char *path, const char *query)
 		log_warn("quarantine file");
 		return conn_refuse(c, e == ENOSPC || e == EDQUOT ? 507 : 500,
 		    e == ENOSPC || e == EDQUOT ? "insufficient storage" : "cannot store upload");
+	}
+	/* Last, once nothing else can refuse the upload: the rate token and
+	 * the declared bytes are charged only to an upload that starts. */
+	{
+		unsigned retry;
+		uint64_t declared = u->declared == UINT64_MAX ? 0 : u->declared;
+
+		if (limits_upload_start(c->usage ? c->usage :
+		    limits_usage(c->front->limits, c->party_id, c->front->cfg),
+		    c->front->cfg, declared, &retry) == -1) {
+			upload_abort(c);
+			return conn_refuse_retry(c, 429,
+			    "upload rate or daily volume limit reached", retry);
+		}
 	}
 	return 0;
 }

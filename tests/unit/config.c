@@ -135,6 +135,9 @@ START_TEST(config_defaults_applied)
 	ck_assert_uint_eq(cfg.request_timeout, 0);
 	ck_assert_uint_eq(cfg.max_connections, 1024);
 	ck_assert_uint_eq(cfg.max_connections_party, 64);
+	ck_assert_uint_eq(cfg.max_handshakes, 256);
+	ck_assert_uint_eq(cfg.max_handshakes_address, 64);
+	ck_assert_uint_eq(cfg.body_min_rate, 500);
 	ck_assert_uint_eq(cfg.max_header_count, 64);
 	ck_assert_uint_eq(cfg.max_header_size, 16384);
 	ck_assert_uint_eq(cfg.workers, 2);
@@ -390,6 +393,9 @@ START_TEST(config_limits_section)
 	    "request_timeout = 3600\n"
 	    "max_connections = 100\n"
 	    "max_connections_party = 10\n"
+	    "max_handshakes = 50\n"
+	    "max_handshakes_address = 5\n"
+	    "body_min_rate = 0\n"
 	    "max_header_count = 32\n"
 	    "max_header_size = 8K   ; a size\n"
 	    "workers = 4\n");
@@ -400,6 +406,9 @@ START_TEST(config_limits_section)
 	ck_assert_uint_eq(cfg.request_timeout, 3600);
 	ck_assert_uint_eq(cfg.max_connections, 100);
 	ck_assert_uint_eq(cfg.max_connections_party, 10);
+	ck_assert_uint_eq(cfg.max_handshakes, 50);
+	ck_assert_uint_eq(cfg.max_handshakes_address, 5);
+	ck_assert_uint_eq(cfg.body_min_rate, 0);
 	ck_assert_uint_eq(cfg.max_header_count, 32);
 	ck_assert_uint_eq(cfg.max_header_size, 8192);
 	ck_assert_uint_eq(cfg.workers, 4);
@@ -415,6 +424,13 @@ START_TEST(config_limits_section)
 	f = put("c.conf", GOOD_CONF "[limits]\nmax_connections = 10\nmax_connections_party = 11\n");
 	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16,
 	    "key 'max_connections_party':");
+	f = put("c.conf", GOOD_CONF "[limits]\nmax_handshakes = 0\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'max_handshakes':");
+	f = put("c.conf", GOOD_CONF "[limits]\nmax_handshakes = 10\nmax_handshakes_address = 11\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16,
+	    "key 'max_handshakes_address':");
+	f = put("c.conf", GOOD_CONF "[limits]\nbody_min_rate = 2G\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'body_min_rate':");
 	f = put("c.conf", GOOD_CONF "[limits]\nmax_uploads = 1\n");
 	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'max_uploads': unknown");
 }
