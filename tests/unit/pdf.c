@@ -675,7 +675,6 @@ main(void)
 	tcase_add_test(tc, pdf_rejects_hidden_headers_lexed_to_the_end_quickly);
 	tcase_add_test(tc, pdf_accepts_action_chain_between_two_object_streams_quickly);
 	tcase_add_test(tc, pdf_stops_when_the_upload_clock_has_run_out);
-	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
