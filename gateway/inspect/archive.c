@@ -10,6 +10,12 @@
  * registered; ARCHIVE_WARN is an error (it also means "an external program
  * would run"); no passphrase is ever given. The archive is read through our
  * own pread callbacks, so the verdict does not depend on the fd's offset.
+ *
+ * Expansion is bounded per member (archive_ratio, for members past
+ * archive_ratio_min) and for the whole upload (max_archive_ratio): the
+ * bytes expanded at every level, a nested archive's members included,
+ * against the upload's own size, so a thousand members of 1 MiB of zeros
+ * each (none over the per-member floor) still stop at that ratio.
  * Zips use libarchive's seeking reader (it follows the central directory,
  * as Windows, 7-Zip and Python do) and are first cross-checked by zipcd.c
  * against their local headers; a zip whose structure is hostile is not
@@ -843,6 +849,17 @@ arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
 			arc_stop(run, "compression-ratio", m->path,
 			    "%" PRIu64 " bytes expanded from at most %" PRIu64 ", over %" PRIu64 ":1",
 			    m->size, src->consumed - start + ARC_BLOCK, p->archive_ratio);
+			return 0;
+		}
+		/* the whole upload: every level against the bytes sent (the
+		 * declared size when streamed, the same number), with the
+		 * member check's slack */
+		if (run->expanded > p->archive_ratio_min &&
+		    run->expanded / (run->anc[0].size + ARC_BLOCK) > p->max_archive_ratio) {
+			arc_stop(run, "archive-ratio", m->path,
+			    "the upload expands to over %" PRIu64 " bytes from %" PRIu64
+			    ", over %" PRIu64 ":1 in all", run->expanded, run->anc[0].size,
+			    p->max_archive_ratio);
 			return 0;
 		}
 		if (m->spool != -1 && m->size > ARC_SPOOL_MAX) {

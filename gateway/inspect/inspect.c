@@ -42,6 +42,9 @@
  *   expanded-too-large      over policy archive_expanded bytes actually read
  *   compression-ratio       a member over archive_ratio_min bytes expanded
  *                           more than archive_ratio times its compressed bytes
+ *   archive-ratio           the whole archive, nested ones included, expanded
+ *                           more than max_archive_ratio times the upload's
+ *                           size (past archive_ratio_min bytes in all)
  *   archive-too-deep        archives nested over archive_depth
  *   archive-quine           a member identical to an enclosing archive
  *   inspect-timeout         over inspect_seconds (one clock per upload, members

@@ -356,6 +356,23 @@ REJECTS(zip_ratio_bomb_is_rejected, "bomb.zip", "compression-ratio")
 REJECTS(small_zip_ratio_bomb_is_rejected, "bomb-small.zip", "compression-ratio")
 REJECTS(tar_gz_ratio_bomb_is_rejected, "bomb.tar.gz", "compression-ratio")
 REJECTS(four_nested_archives_are_too_deep, "depth4.zip", "archive-too-deep")
+REJECTS(many_small_members_are_a_bomb_in_all, "bomb-members.zip", "archive-ratio")
+REJECTS(nested_expansion_counts_against_the_upload, "bomb-nested.zip", "archive-ratio")
+
+START_TEST(whole_archive_ratio_comes_from_the_policy)
+{
+	struct policy p = pol;
+	struct inspect_result res;
+
+	/* 200 MiB from ~200 KB: about 1000:1 in all */
+	p.max_archive_ratio = 2000;
+	inspect_as("bomb-members.zip", &p, &res);
+	if (!res.accepted)
+		dump("bomb-members.zip", &res);
+	ck_assert(res.accepted);
+	inspect_result_clear(&res);
+}
+END_TEST
 
 START_TEST(ratio_is_not_checked_below_ratio_min)
 {
@@ -911,6 +928,9 @@ archive_suite(void)
 	tcase_add_test(limits, tar_gz_ratio_bomb_is_rejected);
 	tcase_add_test(limits, ratio_is_not_checked_below_ratio_min);
 	tcase_add_test(limits, four_nested_archives_are_too_deep);
+	tcase_add_test(limits, many_small_members_are_a_bomb_in_all);
+	tcase_add_test(limits, nested_expansion_counts_against_the_upload);
+	tcase_add_test(limits, whole_archive_ratio_comes_from_the_policy);
 	tcase_add_test(limits, too_many_members_are_rejected);
 	tcase_add_test(limits, members_are_counted_across_nesting);
 	tcase_add_test(limits, expanded_bytes_are_counted_as_read);

@@ -283,13 +283,19 @@ def case_encrypted():
 
 def case_limits():
     """bomb.zip (20 MiB of zeros), bomb-small.zip (2 MiB), bomb.tar.gz, many.zip and many.tar (20 members),
-    big.zip (one 5000-byte member)"""
+    big.zip (one 5000-byte member), bomb-members.zip (200 members of 1 MiB of spaces),
+    bomb-nested.zip (20 stored zips of 10 such members each)"""
     zip_of('bomb.zip', [('zeros.txt', b'\0' * (20 << 20))])
     zip_of('bomb-small.zip', [('zeros.txt', b' ' * (2 << 20))])
     tar_of('bomb.tar.gz', [('zeros.txt', b' ' * (20 << 20))], mode='w:gz')
     zip_of('many.zip', [('f%02d.txt' % i, TEXT) for i in range(20)])
     tar_of('many.tar', [('f%02d.txt' % i, TEXT) for i in range(20)])
     zip_of('big.zip', [('big.txt', b'x' * 5000)])
+    # none of these members passes archive_ratio_min (1 MiB) on its own
+    zip_of('bomb-members.zip', [('z%03d.txt' % i, b' ' * (1 << 20)) for i in range(200)])
+    inner = zip_bytes([('z%02d.txt' % i, b' ' * (1 << 20)) for i in range(10)])
+    zip_of('bomb-nested.zip', [('part%02d.zip' % i, inner) for i in range(20)],
+           method=zipfile.ZIP_STORED)
 
 # ---- hostile: zip structure ----
 
