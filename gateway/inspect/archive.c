@@ -215,6 +215,31 @@ arc_stop(struct arc_run *run, const char *code, const char *member, const char *
 	run->stop = 1;
 }
 
+/* Out of the upload's clock: inspect-timeout (once per upload), and every
+ * level stops reading. */
+static void
+arc_timeout(struct arc_run *run, const char *member)
+{
+	inspect_timeout(run->res, member, "over %u seconds", run->p->inspect_seconds);
+	run->stop = 1;
+}
+
+/* Past max_archive_ratio for the whole upload (every level against the
+ * bytes sent, with the member check's slack): archive-ratio, stop. */
+static int
+arc_ratio_over(struct arc_run *run, const char *member)
+{
+	const struct policy *p = run->p;
+
+	if (run->expanded <= p->archive_ratio_min ||
+	    run->expanded / (run->anc[0].size + ARC_BLOCK) <= p->max_archive_ratio)
+		return 0;
+	arc_stop(run, "archive-ratio", member,
+	    "the upload expands to over %" PRIu64 " bytes from %" PRIu64 ", over %" PRIu64
+	    ":1 in all", run->expanded, run->anc[0].size, p->max_archive_ratio);
+	return 1;
+}
+
 static char *
 arc_join(const char *member, const char *name)
 {
@@ -430,6 +455,7 @@ arc_tail(struct arc_run *run, struct archive *a, struct arc_src *src, const char
 	uint64_t end, at, next;
 	la_ssize_t n;
 	ssize_t r;
+	size_t i;
 	int z;
 
 	if (src->outer != NULL) {
@@ -452,13 +478,14 @@ arc_tail(struct arc_run *run, struct archive *a, struct arc_src *src, const char
 				    run->p->archive_expanded);
 				return 0;
 			}
+			if (arc_ratio_over(run, member))
+				return 0;
 			if (arc_expired(run)) {
-				arc_stop(run, "inspect-timeout", member, "over %u seconds",
-				    run->p->inspect_seconds);
+				arc_timeout(run, member);
 				return 0;
 			}
-			if ((size_t)(z = (int)arc_nonzero(run->chunk, (size_t)n)) < (size_t)n) {
-				arc_trailing(run, member, "decompressed stream", src->ioff + (uint64_t)z);
+			if ((i = arc_nonzero(run->chunk, (size_t)n)) < (size_t)n) {
+				arc_trailing(run, member, "decompressed stream", src->ioff + i);
 				return 0;
 			}
 			src->ioff += (uint64_t)n;
@@ -498,8 +525,8 @@ arc_tail(struct arc_run *run, struct archive *a, struct arc_src *src, const char
 				arc_need_file(run);
 				return 0;
 			}
-			if ((size_t)(z = (int)arc_nonzero(p, want)) < want) {
-				arc_trailing(run, member, "file", src->off + (uint64_t)z);
+			if ((i = arc_nonzero(p, want)) < want) {
+				arc_trailing(run, member, "file", src->off + i);
 				return 0;
 			}
 			src->off += want;
@@ -510,8 +537,7 @@ arc_tail(struct arc_run *run, struct archive *a, struct arc_src *src, const char
 		size_t want = src->size - at < ARC_CHUNK ? (size_t)(src->size - at) : ARC_CHUNK;
 
 		if (arc_expired(run)) {
-			arc_stop(run, "inspect-timeout", member, "over %u seconds",
-			    run->p->inspect_seconds);
+			arc_timeout(run, member);
 			return 0;
 		}
 		if ((r = pread(src->fd, run->chunk, want, (off_t)at)) == -1 && errno == EINTR) {
@@ -520,8 +546,8 @@ arc_tail(struct arc_run *run, struct archive *a, struct arc_src *src, const char
 		}
 		if (r <= 0)
 			return -1;
-		if ((size_t)(z = (int)arc_nonzero(run->chunk, (size_t)r)) < (size_t)r) {
-			arc_trailing(run, member, "file", at + (uint64_t)z);
+		if ((i = arc_nonzero(run->chunk, (size_t)r)) < (size_t)r) {
+			arc_trailing(run, member, "file", at + i);
 			return 0;
 		}
 	}
@@ -1074,17 +1100,10 @@ arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
 			    m->size, src->consumed - start + ARC_BLOCK, p->archive_ratio);
 			return 0;
 		}
-		/* the whole upload: every level against the bytes sent (the
-		 * declared size when streamed, the same number), with the
-		 * member check's slack */
-		if (run->expanded > p->archive_ratio_min &&
-		    run->expanded / (run->anc[0].size + ARC_BLOCK) > p->max_archive_ratio) {
-			arc_stop(run, "archive-ratio", m->path,
-			    "the upload expands to over %" PRIu64 " bytes from %" PRIu64
-			    ", over %" PRIu64 ":1 in all", run->expanded, run->anc[0].size,
-			    p->max_archive_ratio);
+		/* the whole upload (the declared size when streamed, the
+		 * same number) */
+		if (arc_ratio_over(run, m->path))
 			return 0;
-		}
 		if (m->spool != -1 && m->size > ARC_SPOOL_MAX) {
 			arc_stop(run, "member-too-large", m->path,
 			    "a nested archive or document over %llu bytes",
@@ -1092,8 +1111,7 @@ arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
 			return 0;
 		}
 		if (arc_expired(run)) {
-			arc_stop(run, "inspect-timeout", m->path, "over %u seconds",
-			    p->inspect_seconds);
+			arc_timeout(run, m->path);
 			return 0;
 		}
 		EVP_DigestUpdate(run->md, run->chunk, (size_t)n);
@@ -1378,8 +1396,7 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
 	}
 	for (;;) {
 		if (arc_expired(run)) {
-			arc_stop(run, "inspect-timeout", member, "over %u seconds",
-			    run->p->inspect_seconds);
+			arc_timeout(run, member);
 			break;
 		}
 		r = archive_read_next_header(a, &e);
