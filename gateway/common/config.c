@@ -763,6 +763,7 @@ static const struct pol_key pol_keys[] = {
 	{ "archive_members", 0, 1, PF(archive_members), 1, UINT64_MAX },
 	{ "archive_ratio", 0, 1, PF(archive_ratio), 1, UINT64_MAX },
 	{ "archive_ratio_min", 1, 1, PF(archive_ratio_min), 0, UINT64_MAX },
+	{ "max_archive_ratio", 0, 1, PF(max_archive_ratio), 1, UINT64_MAX },
 	{ "archive_depth", 0, 0, PF(archive_depth), 1, ARCHIVE_DEPTH_MAX },
 	{ "archive_expanded", 1, 1, PF(archive_expanded), 1, UINT64_MAX },
 	{ "path_max", 0, 0, PF(path_max), 1, PATH_MAX_MAX },
@@ -793,6 +794,7 @@ policy_defaults(struct policy *p)
 	p->archive_members = 10000;
 	p->archive_ratio = 100;
 	p->archive_ratio_min = 1ull << 20;
+	p->max_archive_ratio = 100;
 	p->archive_depth = 3;
 	p->archive_expanded = 16ull << 30;
 	p->path_max = 1024;

@@ -83,6 +83,8 @@ struct policy {
 	uint64_t     archive_members;     /* default 10000 */
 	uint64_t     archive_ratio;       /* default 100 */
 	uint64_t     archive_ratio_min;   /* members below this expanded size are not ratio-checked, default 1 MiB */
+	uint64_t     max_archive_ratio;   /* the whole archive, nested ones included: bytes expanded
+	                                     per byte uploaded, past archive_ratio_min, default 100 */
 	unsigned     archive_depth;       /* default 3 */
 	uint64_t     archive_expanded;    /* default 16G */
 	unsigned     path_max;            /* default 1024 */

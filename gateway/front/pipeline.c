@@ -4,7 +4,14 @@
  *
  * Workers are threads today (one libmagic handle each); each runs
  * inspector_run on the read-only quarantine fd and never touches the store
- * or the key. The notary calls back from its own thread; completions are
+ * or the key.
+ *
+ * Fairness: with more than one worker, one Party's uploads hold at most
+ * workers - 1 of them (pipeline_cap); a worker takes the oldest job whose
+ * Party is under that, so another Party's upload never waits behind one
+ * Party's files, however slow those are to inspect (up to inspect_seconds
+ * each). A job the front already decided needs no inspector and is never
+ * held back. The notary calls back from its own thread; completions are
  * queued under a mutex and handed to the loop with event_active(), so that
  * every connection is only ever touched by the loop thread.
  */
@@ -36,7 +43,45 @@ struct pipeline {
 	int                  stop;
 	pthread_t            threads[WORKERS_MAX];
 	unsigned             nthreads;
+	unsigned             workers;                /* set before the first thread starts */
+	unsigned             nslots;                 /* under mtx: workers that took a slot */
+	const char          *running[WORKERS_MAX];   /* under mtx: the Party each worker
+	                                                inspects for, NULL when idle */
 };
+
+/* The most inspectors one Party's uploads may hold at once. */
+static unsigned
+pipeline_cap(const struct pipeline *p)
+{
+	return p->workers > 1 ? p->workers - 1 : 1;
+}
+
+/* Unlinks and returns the oldest job that may run now (lock held), or NULL. */
+static struct pipeline_job *
+pipeline_next(struct pipeline *p)
+{
+	struct pipeline_job *job, *prev = NULL;
+	unsigned i, busy;
+
+	for (job = p->todo; job != NULL; prev = job, job = job->next) {
+		if (!job->reject_early) {
+			for (i = 0, busy = 0; i < p->nslots; i++)
+				if (p->running[i] != NULL && strcmp(p->running[i], job->nj.party) == 0)
+					busy++;
+			if (busy >= pipeline_cap(p))
+				continue;
+		}
+		if (prev != NULL)
+			prev->next = job->next;
+		else
+			p->todo = job->next;
+		if (p->todo_tail == job)
+			p->todo_tail = prev;
+		job->next = NULL;
+		return job;
+	}
+	return NULL;
+}
 
 static void
 pipeline_notary_done(struct notary_job *nj, void *arg)
@@ -68,9 +113,13 @@ pipeline_worker(void *arg)
 	struct pipeline *p = arg;
 	struct inspector *in;
 	struct pipeline_job *job;
+	unsigned slot;
+	char err[256];
 
 	pthread_setname_np(pthread_self(), "intaked-inspect");
-	char err[256];
+	pthread_mutex_lock(&p->mtx);
+	slot = p->nslots++;
+	pthread_mutex_unlock(&p->mtx);
 
 	if ((in = inspector_new()) == NULL)
 		fatalx("%s: cannot create an inspector", __func__);
@@ -78,16 +127,15 @@ pipeline_worker(void *arg)
 		fatalx("%s: cannot sandbox the inspector: %s", __func__, err);
 	for (;;) {
 		pthread_mutex_lock(&p->mtx);
-		while (p->todo == NULL && !p->stop)
+		/* on stop, the queue is drained first: a job held back for its
+		 * Party runs once another worker lets go of one of that Party's */
+		while ((job = pipeline_next(p)) == NULL && !(p->stop && p->todo == NULL))
 			pthread_cond_wait(&p->cond, &p->mtx);
-		if (p->todo == NULL) {
+		if (job == NULL) {
 			pthread_mutex_unlock(&p->mtx);
 			break;
 		}
-		job = p->todo;
-		p->todo = job->next;
-		if (p->todo == NULL)
-			p->todo_tail = NULL;
+		p->running[slot] = job->reject_early ? NULL : job->nj.party;
 		pthread_mutex_unlock(&p->mtx);
 
 		if (!job->reject_early) {
@@ -111,6 +159,11 @@ pipeline_worker(void *arg)
 				inspect_finding(res, 1, pre.findings[i].code,
 				    pre.findings[i].member, "%s", pre.findings[i].detail);
 		}
+		pthread_mutex_lock(&p->mtx);
+		p->running[slot] = NULL;
+		/* a job held back for this Party may run now */
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->mtx);
 		pipeline_to_notary(p, job);
 	}
 	inspector_free(in);
@@ -162,6 +215,7 @@ pipeline_new(struct event_base *base, struct notary *n, unsigned workers,
 		free(p);
 		return NULL;
 	}
+	p->workers = workers;
 	for (p->nthreads = 0; p->nthreads < workers; p->nthreads++) {
 		if (pthread_create(&p->threads[p->nthreads], NULL, pipeline_worker, p) != 0) {
 			snprintf(err, errlen, "cannot start inspector workers");
@@ -188,7 +242,8 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 	else
 		p->todo = job;
 	p->todo_tail = job;
-	pthread_cond_signal(&p->cond);
+	/* every idle worker looks: the first may find this job's Party busy */
+	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mtx);
 }
 

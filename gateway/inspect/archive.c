@@ -8,8 +8,25 @@
  * consumed for the ratio), and every member is typed from its own bytes.
  * Only the zip, tar and 7-Zip formats and the gzip and xz filters are
  * registered; ARCHIVE_WARN is an error (it also means "an external program
- * would run"); no passphrase is ever given. The archive is read through our
+ * would run"); no passphrase is ever given. A gzip or xz upload is read in
+ * two layers: libarchive's raw format under its gzip/xz filter gives the
+ * decompressed bytes, and a tar-only reader reads those through our
+ * callback, so that both ends of the tar are in our hands (below).
+ *
+ * Nothing may follow a tar but zero bytes: after its end-of-archive
+ * blocks, the rest of the (decompressed) stream must be zeros (a writer's
+ * blocking factor), and after a gzip or xz stream, the rest of the file
+ * too; anything else (a zip, a program, another archive) is the rejection
+ * trailing-data, since other readers do see it (an unzip finds a zip
+ * appended to a tar). Streamed, the bytes are checked as they come, from
+ * the last two blocks handed to libarchive and then from the stream. The archive is read through our
  * own pread callbacks, so the verdict does not depend on the fd's offset.
+ *
+ * Expansion is bounded per member (archive_ratio, for members past
+ * archive_ratio_min) and for the whole upload (max_archive_ratio): the
+ * bytes expanded at every level, a nested archive's members included,
+ * against the upload's own size, so a thousand members of 1 MiB of zeros
+ * each (none over the per-member floor) still stop at that ratio.
  * Zips use libarchive's seeking reader (it follows the central directory,
  * as Windows, 7-Zip and Python do) and are first cross-checked by zipcd.c
  * against their local headers; a zip whose structure is hostile is not
@@ -77,6 +94,7 @@
 #define ARC_MANIFEST_MAX (64 * 1024 * 1024) /* bytes of manifest text */
 #define ARC_NAMES_INIT   64            /* first size of a name set (power of 2) */
 #define ARC_SEP          "!/"          /* between an archive's path and its member's */
+#define ARC_HEAD         6             /* bytes that tell gzip (2) and xz (6) apart */
 
 struct ancestor {
 	uint64_t size;
@@ -106,9 +124,20 @@ struct arc_run {
 	EVP_MD_CTX            *md;
 };
 
+/* The last two blocks handed to libarchive (it looks back at most one
+ * record, 512 bytes, into the one before the last): what follows a tar's
+ * end may be read again from them when it cannot be read again otherwise. */
+struct arc_blocks {
+	uint8_t  buf[2][ARC_BLOCK];
+	uint64_t off[2];         /* offset in the stream of buf[i] */
+	size_t   len[2];         /* 0: none yet */
+	int      cur;            /* the last handed */
+};
+
 /* libarchive's view of one archive: our pread offset, bytes handed out.
  * With STREAM, the bytes come from it in the same ARC_BLOCK pieces that
- * pread would give, so that libarchive and the ratio check see the same. */
+ * pread would give, so that libarchive and the ratio check see the same.
+ * With OUTER (gzip, xz), the tar reader reads OUTER's decompressed data. */
 struct arc_src {
 	struct arc_run *run;
 	const struct inspect_stream *stream;
@@ -116,7 +145,10 @@ struct arc_src {
 	uint64_t size;
 	uint64_t off;
 	uint64_t consumed;
-	uint8_t  buf[ARC_BLOCK];
+	struct arc_blocks raw;   /* the file's bytes */
+	struct archive *outer;   /* raw format + gzip/xz filter, or NULL */
+	uint64_t ioff;           /* decompressed bytes handed to the tar reader */
+	struct arc_blocks inner; /* the decompressed bytes */
 };
 
 struct name_slot {
@@ -185,6 +217,31 @@ arc_stop(struct arc_run *run, const char *code, const char *member, const char *
 	run->stop = 1;
 }
 
+/* Out of the upload's clock: inspect-timeout (once per upload), and every
+ * level stops reading. */
+static void
+arc_timeout(struct arc_run *run, const char *member)
+{
+	inspect_timeout(run->res, member, "over %u seconds", run->p->inspect_seconds);
+	run->stop = 1;
+}
+
+/* Past max_archive_ratio for the whole upload (every level against the
+ * bytes sent, with the member check's slack): archive-ratio, stop. */
+static int
+arc_ratio_over(struct arc_run *run, const char *member)
+{
+	const struct policy *p = run->p;
+
+	if (run->expanded <= p->archive_ratio_min ||
+	    run->expanded / (run->anc[0].size + ARC_BLOCK) <= p->max_archive_ratio)
+		return 0;
+	arc_stop(run, "archive-ratio", member,
+	    "the upload expands to over %" PRIu64 " bytes from %" PRIu64 ", over %" PRIu64
+	    ":1 in all", run->expanded, run->anc[0].size, p->max_archive_ratio);
+	return 1;
+}
+
 static char *
 arc_join(const char *member, const char *name)
 {
@@ -215,22 +272,32 @@ static la_ssize_t
 arc_read(struct archive *a, void *arg, const void **buf)
 {
 	struct arc_src *s = arg;
+	struct arc_blocks *b = &s->raw;
+	const void *p;
 	size_t want;
 	ssize_t n;
+	int k;
 
-	*buf = s->buf;
-	if (s->off >= s->size)
+	if (s->off >= s->size) {
+		*buf = b->buf[b->cur];
 		return 0;
+	}
+	k = b->cur ^ 1;
+	*buf = b->buf[k];
 	want = s->size - s->off < ARC_BLOCK ? (size_t)(s->size - s->off) : ARC_BLOCK;
 	if (s->stream) {
-		if (arc_stream_next(a, s, want, buf) == -1)
+		if (arc_stream_next(a, s, want, &p) == -1)
 			return -1;
+		memcpy(b->buf[k], p, want);
+		b->off[k] = s->off;
+		b->len[k] = want;
+		b->cur = k;
 		s->off += want;
 		s->consumed += want;
 		return (la_ssize_t)want;
 	}
 	do
-		n = pread(s->fd, s->buf, want, (off_t)s->off);
+		n = pread(s->fd, b->buf[k], want, (off_t)s->off);
 	while (n == -1 && errno == EINTR);
 	if (n < 0) {
 		archive_set_error(a, errno, "read error");
@@ -240,6 +307,9 @@ arc_read(struct archive *a, void *arg, const void **buf)
 		archive_set_error(a, EIO, "file shorter than its size");
 		return -1;
 	}
+	b->off[k] = s->off;
+	b->len[k] = (size_t)n;
+	b->cur = k;
 	s->off += (uint64_t)n;
 	s->consumed += (uint64_t)n;
 	return n;
@@ -299,6 +369,191 @@ arc_skip(struct archive *a, void *arg, la_int64_t request)
 	}
 	s->off += n;
 	return (la_int64_t)n;
+}
+
+/* The tar reader's callback over a gzip or xz stream: full ARC_BLOCK
+ * pieces of OUTER's decompressed data (short only at its end), so that
+ * the tar's end is in the last two pieces. */
+static la_ssize_t
+arc_inner_read(struct archive *a, void *arg, const void **buf)
+{
+	struct arc_src *s = arg;
+	struct arc_blocks *b = &s->inner;
+	int k = b->cur ^ 1;
+	size_t got = 0;
+	la_ssize_t n;
+
+	while (got < ARC_BLOCK) {
+		if ((n = archive_read_data(s->outer, b->buf[k] + got, ARC_BLOCK - got)) < 0) {
+			archive_set_error(a, archive_errno(s->outer) > 0 ? archive_errno(s->outer) :
+			    EIO, "%s", archive_error_string(s->outer) != NULL ?
+			    archive_error_string(s->outer) : "decompression failed");
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	b->off[k] = s->ioff;
+	b->len[k] = got;
+	b->cur = k;
+	s->ioff += got;
+	*buf = b->buf[k];
+	return (la_ssize_t)got;
+}
+
+/* ---- what follows a tar ---- */
+
+/* The first byte of P[0, N) that is not zero, or N. */
+static size_t
+arc_nonzero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] == 0; i++)
+		;
+	return i;
+}
+
+/* Bytes FROM onwards of what B holds (the last two blocks handed): 0 all
+ * zero (*NEXT: the offset after them), 1 one is not (*AT), -1 FROM is
+ * before them. */
+static int
+arc_blocks_zero(const struct arc_blocks *b, uint64_t from, uint64_t *at, uint64_t *next)
+{
+	int old = b->cur ^ 1, k, i;
+	uint64_t start = b->len[old] > 0 ? b->off[old] : b->off[b->cur];
+	size_t skip, z;
+
+	*next = b->off[b->cur] + b->len[b->cur];
+	if (from < start)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		k = i == 0 ? old : b->cur;
+		if (b->len[k] == 0 || from >= b->off[k] + b->len[k])
+			continue;
+		skip = from > b->off[k] ? (size_t)(from - b->off[k]) : 0;
+		if ((z = arc_nonzero(b->buf[k] + skip, b->len[k] - skip)) < b->len[k] - skip) {
+			*at = b->off[k] + skip + z;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+arc_trailing(struct arc_run *run, const char *member, const char *where, uint64_t at)
+{
+	inspect_finding(run->res, 1, "trailing-data", member,
+	    "data after the end of the tar archive, at offset %" PRIu64 " of the %s", at, where);
+}
+
+/* The tar read through A ended (ARCHIVE_EOF): what follows it, to the end
+ * of the decompressed stream and of the file, must be zeros. 0 (a finding,
+ * run->stop or run->need_file may be set), -1 on error. */
+static int
+arc_tail(struct arc_run *run, struct archive *a, struct arc_src *src, const char *member)
+{
+	uint64_t end, at, next;
+	la_ssize_t n;
+	ssize_t r;
+	size_t i;
+	int z;
+
+	if (src->outer != NULL) {
+		/* the tar's end in the decompressed stream: what the tar reader
+		 * consumed (its end-of-archive blocks included) */
+		end = (uint64_t)archive_filter_bytes(a, -1);
+		if ((z = arc_blocks_zero(&src->inner, end, &at, &next)) == 1) {
+			arc_trailing(run, member, "decompressed stream", at);
+			return 0;
+		}
+		if (z == -1 || next != src->ioff) {
+			arc_trailing(run, member, "decompressed stream", end);
+			return 0;
+		}
+		while ((n = archive_read_data(src->outer, run->chunk, ARC_CHUNK)) > 0) {
+			run->expanded += (uint64_t)n;
+			if (run->expanded > run->p->archive_expanded) {
+				arc_stop(run, "expanded-too-large", member,
+				    "the archive expands to over %" PRIu64 " bytes",
+				    run->p->archive_expanded);
+				return 0;
+			}
+			if (arc_ratio_over(run, member))
+				return 0;
+			if (arc_expired(run)) {
+				arc_timeout(run, member);
+				return 0;
+			}
+			if ((i = arc_nonzero(run->chunk, (size_t)n)) < (size_t)n) {
+				arc_trailing(run, member, "decompressed stream", src->ioff + i);
+				return 0;
+			}
+			src->ioff += (uint64_t)n;
+		}
+		if (n < 0) {
+			if (!run->need_file)
+				inspect_finding(run->res, 1, "archive-unreadable", member, "%s",
+				    archive_error_string(src->outer) != NULL ?
+				    archive_error_string(src->outer) : "decompression failed");
+			return 0;
+		}
+		/* the end of the gzip or xz stream in the file */
+		end = (uint64_t)archive_filter_bytes(src->outer, -1);
+	} else
+		end = (uint64_t)archive_filter_bytes(a, -1);
+	if (end > src->size)
+		return -1;
+
+	if (src->stream != NULL) {
+		/* what was handed already, then the rest as it comes */
+		if ((z = arc_blocks_zero(&src->raw, end, &at, &next)) == 1) {
+			arc_trailing(run, member, "file", at);
+			return 0;
+		}
+		if (z == -1 || next != src->off) {
+			arc_need_file(run);        /* skipped past: only the file can say */
+			return 0;
+		}
+		while (src->off < src->size) {
+			size_t want = src->size - src->off < ARC_BLOCK ?
+			    (size_t)(src->size - src->off) : ARC_BLOCK;
+			const void *p;
+
+			if (arc_expired(run))
+				return 0;
+			if (src->stream->read(src->stream->arg, want, &p) != (ssize_t)want) {
+				arc_need_file(run);
+				return 0;
+			}
+			if ((i = arc_nonzero(p, want)) < want) {
+				arc_trailing(run, member, "file", src->off + i);
+				return 0;
+			}
+			src->off += want;
+		}
+		return 0;
+	}
+	for (at = end; at < src->size; at += (uint64_t)r) {
+		size_t want = src->size - at < ARC_CHUNK ? (size_t)(src->size - at) : ARC_CHUNK;
+
+		if (arc_expired(run)) {
+			arc_timeout(run, member);
+			return 0;
+		}
+		if ((r = pread(src->fd, run->chunk, want, (off_t)at)) == -1 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0)
+			return -1;
+		if ((i = arc_nonzero(run->chunk, (size_t)r)) < (size_t)r) {
+			arc_trailing(run, member, "file", at + i);
+			return 0;
+		}
+	}
+	return 0;
 }
 
 /* ---- the zip cross-check as findings ---- */
@@ -832,6 +1087,10 @@ arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
 			    m->size, src->consumed - start + ARC_BLOCK, p->archive_ratio);
 			return 0;
 		}
+		/* the whole upload (the declared size when streamed, the
+		 * same number) */
+		if (arc_ratio_over(run, m->path))
+			return 0;
 		if (m->spool != -1 && m->size > ARC_SPOOL_MAX) {
 			arc_stop(run, "member-too-large", m->path,
 			    "a nested archive or document over %llu bytes",
@@ -839,8 +1098,7 @@ arc_member_read(struct arc_run *run, struct archive *a, struct arc_src *src,
 			return 0;
 		}
 		if (arc_expired(run)) {
-			arc_stop(run, "inspect-timeout", m->path, "over %u seconds",
-			    p->inspect_seconds);
+			arc_timeout(run, m->path);
 			return 0;
 		}
 		EVP_DigestUpdate(run->md, run->chunk, (size_t)n);
@@ -1041,9 +1299,9 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	struct arc_src *src;
-	uint8_t head[4];
+	uint8_t head[ARC_HEAD];
 	ssize_t n;
-	int r, zip_checked = 0, encrypted = 0, ret = -1;
+	int r, zip_checked = 0, encrypted = 0, layered, ret = -1;
 
 	if ((src = calloc(1, sizeof(*src))) == NULL)
 		return -1;
@@ -1055,7 +1313,9 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
 	/* A zip is cross-checked first; a hostile structure is not expanded. */
 	while ((n = pread(fd, head, sizeof(head), 0)) == -1 && errno == EINTR)
 		;
-	if (n == (ssize_t)sizeof(head) && arc_is_pk(head, sizeof(head))) {
+	layered = n >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+	layered |= n == (ssize_t)sizeof(head) && memcmp(head, "\3757zXZ\0", 6) == 0;
+	if (n >= 4 && arc_is_pk(head, 4)) {
 		if (stream) {
 			arc_need_file(run);
 			ret = 0;
@@ -1070,24 +1330,49 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
 		}
 	}
 
+	if (layered) {
+		/* gzip or xz: the decompressed bytes from a raw reader, the tar
+		 * reader on top (a lone .gz or .xz has no tar in it: refused) */
+		if ((src->outer = archive_read_new()) == NULL)
+			goto fail;
+		if (archive_read_support_format_raw(src->outer) != ARCHIVE_OK ||
+		    archive_read_support_filter_gzip(src->outer) != ARCHIVE_OK ||
+		    archive_read_support_filter_xz(src->outer) != ARCHIVE_OK) {
+			log_warnx("%s: libarchive lacks a built-in format or filter", __func__);
+			goto fail;
+		}
+		if (archive_read_set_read_callback(src->outer, arc_read) != ARCHIVE_OK ||
+		    archive_read_set_skip_callback(src->outer, arc_skip) != ARCHIVE_OK ||
+		    archive_read_set_callback_data(src->outer, src) != ARCHIVE_OK)
+			goto fail;
+		if (archive_read_open1(src->outer) != ARCHIVE_OK ||
+		    archive_read_next_header(src->outer, &e) != ARCHIVE_OK ||
+		    archive_filter_count(src->outer) < 2) {
+			if (!run->need_file)
+				inspect_finding(res, 1, "archive-unreadable", member, "%s",
+				    archive_error_string(src->outer) ?
+				    archive_error_string(src->outer) : "not a gzip or xz stream");
+			ret = 0;
+			goto fail;
+		}
+	}
 	if ((a = archive_read_new()) == NULL)
 		goto fail;
 	/* ARCHIVE_WARN here means an external program: refused. Tar bids
 	 * first: the zip and 7z bidders only look further (a seek to the
 	 * end) when no bid above 32 was made, and a tar header's is 48 or
 	 * more, so a tar is read in one pass; the bids, and so the format
-	 * chosen, are the same in any order. */
+	 * chosen, are the same in any order. Over gzip or xz, a tar only. */
 	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-	    archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
-	    archive_read_support_format_7zip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_xz(a) != ARCHIVE_OK) {
+	    (!layered && (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+	    archive_read_support_format_7zip(a) != ARCHIVE_OK))) {
 		log_warnx("%s: libarchive lacks a built-in format or filter", __func__);
 		goto fail;
 	}
-	if (archive_read_set_read_callback(a, arc_read) != ARCHIVE_OK ||
+	if ((layered ? archive_read_set_read_callback(a, arc_inner_read) != ARCHIVE_OK :
+	    (archive_read_set_read_callback(a, arc_read) != ARCHIVE_OK ||
 	    archive_read_set_seek_callback(a, arc_seek) != ARCHIVE_OK ||
-	    archive_read_set_skip_callback(a, arc_skip) != ARCHIVE_OK ||
+	    archive_read_set_skip_callback(a, arc_skip) != ARCHIVE_OK)) ||
 	    archive_read_set_callback_data(a, src) != ARCHIVE_OK)
 		goto fail;
 	if (archive_read_open1(a) != ARCHIVE_OK) {
@@ -1098,13 +1383,16 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
 	}
 	for (;;) {
 		if (arc_expired(run)) {
-			arc_stop(run, "inspect-timeout", member, "over %u seconds",
-			    run->p->inspect_seconds);
+			arc_timeout(run, member);
 			break;
 		}
 		r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
+		if (r == ARCHIVE_EOF) {
+			if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR &&
+			    arc_tail(run, a, src, member) == -1)
+				goto fail;
 			break;
+		}
 		if (r != ARCHIVE_OK) {
 			if (archive_read_has_encrypted_entries(a) > 0) {
 				inspect_finding(res, 1, "encrypted", member,
@@ -1146,6 +1434,8 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
  fail:
 	if (a != NULL)
 		archive_read_free(a);
+	if (src->outer != NULL)
+		archive_read_free(src->outer);
 	names_free(&names);
 	free(src);
 	return ret;
@@ -1165,8 +1455,9 @@ archive_inspect(struct inspector *in, int fd, uint64_t size,
 	run.p = p;
 	run.res = res;
 	run.stream = stream;
-	clock_gettime(CLOCK_MONOTONIC, &run.deadline);
-	run.deadline.tv_sec += p->inspect_seconds;
+	/* the upload's clock: the checks of members share it */
+	inspect_clock(res, p->inspect_seconds);
+	run.deadline = res->deadline;
 	run.anc[0].size = size;
 	run.anc[0].fd = fd;
 	run.nanc = 1;
@@ -1184,6 +1475,10 @@ archive_inspect(struct inspector *in, int fd, uint64_t size,
 		uselocale(old);
 		freelocale(utf8);
 	}
+	/* Streamed, a member's check that ran out of the clock (which ran
+	 * while the bytes arrived) does not decide either. */
+	if (stream != NULL && res->timed_out)
+		run.need_file = 1;
 	if (run.need_file) {
 		res->need_file = 1;
 		ret = 0;

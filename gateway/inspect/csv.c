@@ -29,6 +29,8 @@
  *   csv-limits   a cell over CSV_CELL_MAX bytes, a record over
  *                CSV_COLUMNS_MAX cells, more than CSV_ROWS_MAX records
  *   csv-empty    no record at all
+ *   inspect-timeout  over the policy's inspect_seconds (the upload's clock,
+ *                read once per CSV_BLOCK)
  */
 #include <sys/types.h>
 
@@ -356,7 +358,6 @@ csv_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 	uint64_t off = 0;
 	ssize_t n, i;
 
-	(void)p;
 	memset(&c, 0, sizeof(c));
 	c.res = res;
 	c.member = member != NULL ? member : "";
@@ -364,8 +365,16 @@ csv_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 	c.st = ST_FIELD;
 	if ((buf = malloc(CSV_BLOCK)) == NULL)
 		return -1;
+	inspect_clock(res, p->inspect_seconds);
 	while (off < size && !c.stop) {
 		size_t want = size - off < CSV_BLOCK ? (size_t)(size - off) : CSV_BLOCK;
+
+		/* the upload's clock, once per block */
+		if (inspect_late(res)) {
+			inspect_timeout(res, c.member, "CSV: over %u seconds", p->inspect_seconds);
+			free(buf);
+			return 0;
+		}
 
 		do
 			n = pread(fd, buf, want, (off_t)off);

@@ -42,9 +42,13 @@
  *   expanded-too-large      over policy archive_expanded bytes actually read
  *   compression-ratio       a member over archive_ratio_min bytes expanded
  *                           more than archive_ratio times its compressed bytes
+ *   archive-ratio           the whole archive, nested ones included, expanded
+ *                           more than max_archive_ratio times the upload's
+ *                           size (past archive_ratio_min bytes in all)
  *   archive-too-deep        archives nested over archive_depth
  *   archive-quine           a member identical to an enclosing archive
- *   inspect-timeout         over inspect_seconds
+ *   inspect-timeout         over inspect_seconds (one clock per upload, members
+ *                           included), or over a check's work budget
  *   manifest-too-large      the member manifest is over its byte limit
  *   member-type-not-allowed a member that is not evidence (PDF, OOXML,
  *                           PNG/JPEG, text, CSV, empty, archive)
@@ -234,6 +238,43 @@ inspect_finding(struct inspect_result *res, int reject, const char *code,
 	utf8_sanitize(f->code, sizeof(f->code), code, strlen(code));
 	utf8_sanitize(f->member, sizeof(f->member), member, strlen(member));
 	utf8_sanitize(f->detail, sizeof(f->detail), detail, strlen(detail));
+}
+
+void
+inspect_clock(struct inspect_result *res, unsigned seconds)
+{
+	if (res->deadline.tv_sec != 0 || res->deadline.tv_nsec != 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &res->deadline);
+	res->deadline.tv_sec += seconds;
+}
+
+int
+inspect_late(const struct inspect_result *res)
+{
+	struct timespec now;
+
+	if (res->timed_out)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > res->deadline.tv_sec ||
+	    (now.tv_sec == res->deadline.tv_sec && now.tv_nsec >= res->deadline.tv_nsec);
+}
+
+void
+inspect_timeout(struct inspect_result *res, const char *member, const char *fmt, ...)
+{
+	char detail[FINDING_DETAIL_MAX];
+	va_list ap;
+
+	res->accepted = 0;
+	if (res->timed_out)
+		return;
+	res->timed_out = 1;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	inspect_finding(res, 1, "inspect-timeout", member, "%s", detail);
 }
 
 void
@@ -436,6 +477,8 @@ inspector_run(struct inspector *in, const struct inspect_request *req,
 		inspect_finding(res, 1, "inspect-error", "", "incomplete inspection request");
 		return 0;
 	}
+	/* One clock for the upload and everything inside it. */
+	inspect_clock(res, req->policy->inspect_seconds);
 	if (in->utf8 != (locale_t)0)
 		old = uselocale(in->utf8);
 	inspect_file(in, req, res);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "common/config.h"
 
@@ -95,6 +96,11 @@ struct inspect_result {
 	struct workbook_refs *workbook;  /* malloc'd, validation workbooks only, else NULL */
 	int            need_file;       /* a streamed inspection could not decide: the
 	                                   rest of RES means nothing, inspect the file */
+	/* The upload's clock (CLOCK_MONOTONIC), shared by every check at every
+	 * nesting level: set once (inspect_clock), so a member's check never
+	 * gets a fresh inspect_seconds of its own. */
+	struct timespec deadline;
+	int            timed_out;       /* inspect-timeout reported */
 };
 
 struct inspector;
@@ -107,6 +113,16 @@ int inspector_run(struct inspector *in, const struct inspect_request *req,
     struct inspect_result *res);
 /* Frees what RES owns (not RES itself). */
 void inspect_result_clear(struct inspect_result *res);
+/* Starts RES's clock of SECONDS unless it runs already (inspector_run
+ * starts it; a check called on its own starts it itself). */
+void inspect_clock(struct inspect_result *res, unsigned seconds);
+/* 1 once RES's clock has run out (no finding is added). One clock_gettime:
+ * call it every so many units of work of an innermost loop, not per byte. */
+int inspect_late(const struct inspect_result *res);
+/* The inspection ran out of time or of its work budget: a rejection with
+ * the finding inspect-timeout, added once per upload. */
+void inspect_timeout(struct inspect_result *res, const char *member, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Adds a finding to RES (truncating fields, replacing control characters);
  * with REJECT set, RES becomes a rejection. */
 void inspect_finding(struct inspect_result *res, int reject, const char *code,

@@ -12,7 +12,14 @@
  * Packages in .../embeddings/ (a chart's workbook) are walked in memory,
  * OOXML_EMBED_DEPTH levels deep. Bounds: policy archive_members (parts),
  * xml_part_max (one XML part), xml_depth, archive_ratio/archive_expanded
- * (bytes read), inspect_seconds.
+ * (bytes read, both passes, every level), inspect_seconds (the upload's
+ * clock, read per part and per block fed to expat).
+ *
+ * Only one [Content_Types].xml is ever parsed: OPC part names are compared
+ * ignoring case and a package may hold each once, so a conforming reader
+ * refuses a second one, and so do we (ooxml-duplicate-part) before parsing
+ * any: a zip whose central directory names the same 64 MiB part thousands
+ * of times was parsed once per name.
  *
  * API: ooxml_inspect (inspect/checks.h).
  *
@@ -33,7 +40,9 @@
  *   ooxml-xml-invalid            an .xml/.rels/.vml part that is not well-formed
  *   ooxml-zip-error              the zip cannot be read (ARCHIVE_WARN included)
  *   ooxml-zip-encrypted          a zip entry encrypted with a password
- *   ooxml-limits                 too many parts, too many bytes, too deep, too slow
+ *   ooxml-duplicate-part         [Content_Types].xml more than once (names compared ignoring case)
+ *   ooxml-limits                 too many parts, too many bytes, too deep
+ *   inspect-timeout              over inspect_seconds (inspect.h: inspect_timeout)
  *
  * An encrypted package is not a zip but an OLE file: ooxml_inspect sees the
  * OLE signature at offset 0 and reports ooxml-encrypted, leaving *KIND
@@ -78,7 +87,7 @@ static const uint8_t ole_sig[8] = { 0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0x
 enum ooxml_code {
 	F_MACRO, F_VBA, F_OLE_PART, F_MACROSHEET, F_EXTERNAL, F_DDE, F_OLE_OBJECT,
 	F_ACTIVEX, F_ENCRYPTED, F_DOCTYPE, F_ENCODING, F_DEPTH, F_PART_SIZE,
-	F_XML_INVALID, F_ZIP, F_ZIP_ENCRYPTED, F_LIMITS, F_NCODES
+	F_XML_INVALID, F_ZIP, F_ZIP_ENCRYPTED, F_DUPLICATE, F_LIMITS, F_NCODES
 };
 
 static const char *const ooxml_codes[F_NCODES] = {
@@ -98,6 +107,7 @@ static const char *const ooxml_codes[F_NCODES] = {
 	[F_XML_INVALID]   = "ooxml-xml-invalid",
 	[F_ZIP]           = "ooxml-zip-error",
 	[F_ZIP_ENCRYPTED] = "ooxml-zip-encrypted",
+	[F_DUPLICATE]     = "ooxml-duplicate-part",
 	[F_LIMITS]        = "ooxml-limits",
 };
 
@@ -114,7 +124,6 @@ struct ooxml_walk {
 	struct inspect_result *res;
 	const char            *prefix;   /* member path of the package, "" for the upload */
 	unsigned               level;    /* 0 for the upload, 1.. for embedded packages */
-	struct timespec        deadline;
 	uint64_t              *used;     /* bytes read so far, all levels */
 	uint64_t               budget;   /* most bytes read, all levels */
 	uint64_t               parts;    /* parts walked at this level */
@@ -137,7 +146,7 @@ struct ooxml_part {
 
 static void ooxml_find(struct ooxml_walk *, unsigned *, enum ooxml_code,
     const char *, const char *, ...) __attribute__((format(printf, 5, 6)));
-static int ooxml_late(struct ooxml_walk *);
+static int ooxml_late(struct ooxml_walk *, const char *);
 static int ci_contains(const char *, const char *);
 static int ci_prefix(const char *, const char *);
 static int ci_suffix(const char *, const char *);
@@ -186,15 +195,21 @@ ooxml_find(struct ooxml_walk *w, unsigned *seen, enum ooxml_code code,
 	inspect_finding(w->res, 1, ooxml_codes[code], member, "%s", detail);
 }
 
-/* 1 when the inspection has run past its time. */
+/* 1 when the upload's clock has run out: inspect-timeout, stop. */
 static int
-ooxml_late(struct ooxml_walk *w)
+ooxml_late(struct ooxml_walk *w, const char *part)
 {
-	struct timespec now;
+	char member[FINDING_MEMBER_MAX];
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > w->deadline.tv_sec ||
-	    (now.tv_sec == w->deadline.tv_sec && now.tv_nsec > w->deadline.tv_nsec);
+	if (!inspect_late(w->res))
+		return 0;
+	if (w->prefix[0] != '\0' && part[0] != '\0')
+		snprintf(member, sizeof(member), "%s/%s", w->prefix, part);
+	else
+		snprintf(member, sizeof(member), "%s", part[0] != '\0' ? part : w->prefix);
+	inspect_timeout(w->res, member, "Office package: over %u seconds",
+	    w->p->inspect_seconds);
+	return 1;
 }
 
 static int
@@ -276,7 +291,7 @@ ct_ident_start(void *arg, const char *name, const char **attrs)
 static int
 ooxml_identify(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kind *kind)
 {
-	struct xml_limits lim = { w->p->xml_depth, w->p->xml_part_max, 0 };
+	struct xml_limits lim = { w->p->xml_depth, w->p->xml_part_max, 0, &w->res->deadline };
 	struct xml_handler h = { ct_ident_start, NULL, NULL, NULL, OOXML_NSSEP };
 	struct ooxml_part pt;
 	struct archive *a;
@@ -284,12 +299,14 @@ ooxml_identify(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kin
 	enum xml_err xerr;
 	enum ooxml_kind byname = OOXML_NONE;
 	const char *path;
-	uint64_t n = 0;
+	uint64_t n = 0, nread, left;
 	int r, has_ct = 0, rc = -1;
 
 	memset(&pt, 0, sizeof(pt));
 	h.arg = &pt;
 	*kind = OOXML_NONE;
+	/* First the names alone (no data is read): [Content_Types].xml may be
+	 * there once, else nothing is parsed at all. */
 	a = src->mem != NULL ? xml_zip_open_mem(src->mem, (size_t)src->size) :
 	    xml_zip_open_fd(src->fd, src->size);
 	if (a == NULL) {
@@ -307,11 +324,50 @@ ooxml_identify(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kin
 			    (unsigned long long)w->p->archive_members);
 			goto fail;
 		}
-		if (strcasecmp(path, "[Content_Types].xml") == 0) {
+		if (n % 256 == 0 && ooxml_late(w, ""))
+			goto fail;
+		if (strcasecmp(path, "[Content_Types].xml") == 0 && ++has_ct > 1) {
+			ooxml_find(w, NULL, F_DUPLICATE, path,
+			    "[Content_Types].xml appears more than once");
+			goto fail;
+		}
+	}
+	xml_zip_close(a);
+	has_ct = 0;
+	n = 0;
+	a = src->mem != NULL ? xml_zip_open_mem(src->mem, (size_t)src->size) :
+	    xml_zip_open_fd(src->fd, src->size);
+	if (a == NULL) {
+		ooxml_find(w, NULL, F_ZIP, "", "the zip cannot be opened");
+		return -1;
+	}
+	while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		if (r != ARCHIVE_OK || (path = archive_entry_pathname(e)) == NULL) {
+			ooxml_find(w, NULL, F_ZIP, "", "zip directory unreadable: %s",
+			    archive_error_string(a) ? archive_error_string(a) : "no name");
+			goto fail;
+		}
+		if (++n > w->p->archive_members) {
+			ooxml_find(w, NULL, F_LIMITS, "", "more than %llu parts",
+			    (unsigned long long)w->p->archive_members);
+			goto fail;
+		}
+		if (n % 256 == 0 && ooxml_late(w, ""))
+			goto fail;
+		if (strcasecmp(path, "[Content_Types].xml") == 0 && !has_ct) {
 			has_ct = 1;
-			/* errors here are found and reported by the second pass */
-			if (!archive_entry_is_encrypted(e))
-				(void)xml_parse_entry(a, &lim, &h, NULL, 0, &xerr);
+			/* errors here are found and reported by the second pass;
+			 * the bytes count against the package's budget */
+			left = w->budget - *w->used;
+			lim.bytes = w->p->xml_part_max < left ? w->p->xml_part_max : left;
+			nread = 0;
+			if (!archive_entry_is_encrypted(e) &&
+			    xml_parse_entry_counted(a, &lim, &h, NULL, 0, &xerr, &nread) == -1 &&
+			    xerr == XMLERR_TIME) {
+				(void)ooxml_late(w, path);
+				goto fail;
+			}
+			*w->used += nread;
 		} else if (strcasecmp(path, "xl/workbook.xml") == 0)
 			byname = OOXML_XLSX;
 		else if (strcasecmp(path, "word/document.xml") == 0)
@@ -536,6 +592,7 @@ parse_part(struct ooxml_walk *w, struct archive *a, const char *part,
 	lim.depth = w->p->xml_depth;
 	lim.bytes = w->p->xml_part_max < left ? w->p->xml_part_max : left;
 	lim.members = 0;
+	lim.deadline = &w->res->deadline;
 	nread = 0;
 	r = xml_parse_entry_counted(a, &lim, &h, head, nhead, &xerr, &nread);
 	/* the caller counted HEAD already */
@@ -564,6 +621,9 @@ parse_part(struct ooxml_walk *w, struct archive *a, const char *part,
 			ooxml_find(w, NULL, F_PART_SIZE, part, "XML part larger than %llu bytes",
 			    (unsigned long long)w->p->xml_part_max);
 		break;
+	case XMLERR_TIME:
+		(void)ooxml_late(w, part);
+		return -1;
 	case XMLERR_SYNTAX:
 		if (named)
 			ooxml_find(w, NULL, F_XML_INVALID, part, "XML part is not well-formed");
@@ -622,6 +682,8 @@ walk_embedded(struct ooxml_walk *w, struct archive *a, const char *part,
 				goto fail;
 			buf = nb;
 		}
+		if (ooxml_late(w, part))
+			goto fail;
 		n = archive_read_data(a, buf + len, cap - len);
 		if (n < 0) {
 			ooxml_find(w, seen, F_ZIP, part, "part unreadable: %s",
@@ -694,11 +756,8 @@ ooxml_walk(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kind *k
 			    (unsigned long long)w->p->archive_members);
 			goto fail;
 		}
-		if (ooxml_late(w)) {
-			ooxml_find(w, NULL, F_LIMITS, "", "inspection took longer than %u s",
-			    w->p->inspect_seconds);
+		if (ooxml_late(w, path))
 			goto fail;
-		}
 		seen = 0;
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			continue;
@@ -823,8 +882,7 @@ ooxml_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 		w.budget = p->archive_ratio_min;
 	if (w.budget > p->archive_expanded)
 		w.budget = p->archive_expanded;
-	clock_gettime(CLOCK_MONOTONIC, &w.deadline);
-	w.deadline.tv_sec += p->inspect_seconds;
+	inspect_clock(res, p->inspect_seconds);
 
 	if (size < sizeof(magic))
 		return 0;

@@ -13,6 +13,19 @@
  * PDF_OBJSTM_MAX and PDF_INFLATE_TOTAL, and each object in them is
  * tokenised from the offset its header gives (as a viewer reads it). An
  * object stream that cannot be read is a rejection (what it hides is unknown).
+ * Inflated object streams are kept (PDF_OBJSTM_CACHE in all) for following
+ * actions into them; one that must be inflated again counts against
+ * PDF_INFLATE_TOTAL like the first time, so flipping between two large
+ * object streams costs a bounded number of inflations, not one per object.
+ *
+ * Time and work: the upload's clock (inspect_seconds, shared with the
+ * archive around the PDF if any) is read every PDF_WORK_CHECK bytes lexed,
+ * every PDF_INFLATE_STEP bytes inflated and once per window of the raw
+ * scans; the bytes lexed in all (the main pass, object streams, hidden
+ * headers, actions followed) may not pass PDF_WORK_FACTOR times the file and
+ * what it inflated, plus PDF_WORK_MIN. Either limit is the rejection
+ * inspect-timeout (a string left open to the end of the file, lexed again
+ * for every header hidden before it, is the case this budget stops).
  *
  * An "N G obj" header the tokeniser did not see as one (inside stream data,
  * a string or a comment) is still reached by a viewer, through the xref or
@@ -49,8 +62,9 @@
  *   pdf-structure         no %%EOF, a stream without endstream
  *   pdf-limits            nesting over PDF_DEPTH_MAX, more than
  *                         PDF_OBJECTS_MAX objects, too many bytes inflated,
- *                         too many actions to follow or hidden headers,
- *                         too slow (policy inspect_seconds)
+ *                         too many actions to follow or hidden headers
+ *   inspect-timeout       over the policy's inspect_seconds or the work
+ *                         budget above (inspect.h: inspect_timeout)
  *
  * API: pdf_inspect (inspect/checks.h).
  *
@@ -84,7 +98,11 @@
 #define PDF_ZIP_TAIL           (65535 + 22)  /* where a zip end record may sit: max comment + record */
 #define PDF_PE_CHECKS          4096          /* MZ headers whose PE offset is read, per file */
 #define PDF_PE_OFFSET_MAX      (1u << 20)    /* e_lfanew beyond this is not a PE */
-#define PDF_TIME_TOKENS        65536         /* tokens between two looks at the clock */
+#define PDF_WORK_CHECK         (64 * 1024)   /* bytes lexed between two looks at the clock (power of 2) */
+#define PDF_WORK_FACTOR        8             /* bytes lexed per byte of file and of inflated data */
+#define PDF_WORK_MIN           (32ull << 20) /* bytes lexed whatever the file's size */
+#define PDF_INFLATE_STEP       (1u << 20)    /* bytes inflated between two looks at the clock */
+#define PDF_OBJSTM_CACHE       (32u << 20)   /* inflated object streams kept for resolving, in all */
 #define PDF_HIDDEN_MAX         4096          /* "N G obj" headers outside the syntax parsed, per file */
 #define PDF_HIDDEN_OVERLAP     128           /* bytes kept between two windows of that scan */
 #define PDF_HIDDEN_WS          4096          /* white space allowed inside such a header */
@@ -95,6 +113,7 @@ enum pdf_code {
 };
 
 _Static_assert(PDF_ZIP_TAIL <= PDF_BUF, "the tail is read in one window");
+_Static_assert((PDF_WORK_CHECK & (PDF_WORK_CHECK - 1)) == 0, "a mask selects the clock's turn");
 
 static const char *const pdf_codes[F_NCODES] = {
 	[F_HEADER] = "pdf-header", [F_JS] = "pdf-javascript", [F_LAUNCH] = "pdf-launch",
@@ -114,7 +133,10 @@ static const struct { const char *name; enum pdf_code code; } pdf_bad_names[] = 
 
 /* ---- bytes: the file (pread window) or a buffer ---- */
 
+struct pdf_ctx;
+
 struct pdf_src {
+	struct pdf_ctx *c;       /* its work is counted there */
 	int            fd;
 	const uint8_t *mem;      /* non-NULL: a buffer (an inflated object stream) */
 	uint64_t       size;     /* end of what may be read */
@@ -173,10 +195,12 @@ struct pdf_def {            /* where object NUM is defined */
 };
 #define PDF_NO_OBJSTM UINT32_MAX
 
-struct pdf_objstm {         /* an object stream, to inflate again when resolving */
+struct pdf_objstm {         /* an object stream, kept or inflated again when resolving */
 	uint32_t num;
 	uint64_t start, end;    /* its data in the file */
 	int      flate;
+	uint8_t *data;          /* inflated, kept (PDF_OBJSTM_CACHE), or NULL */
+	size_t   len;
 };
 
 struct pdf_pend { uint32_t num; uint8_t role; };
@@ -189,9 +213,10 @@ struct pdf_ctx {
 	uint8_t               *window;     /* the file source's read window */
 	unsigned               reported;   /* codes reported already */
 	int                    fatal;      /* stop: a finding that ends the inspection */
+	unsigned               p_seconds;  /* the policy's inspect_seconds, for findings */
 	int                    ioerr;
-	struct timespec        deadline;
-	uint64_t               tokens;
+	uint64_t               work;       /* bytes lexed, all sources */
+	size_t                 kept;       /* bytes of object streams kept */
 	struct pdf_def        *defs;
 	size_t                 ndefs, cdefs;
 	struct pdf_objstm     *objstms;
@@ -273,7 +298,7 @@ static int header_before(struct pdf_ctx *, const uint8_t *, uint64_t, size_t, ui
 static void scan_hidden(struct pdf_ctx *);
 static void scan_signatures(struct pdf_ctx *);
 static void check_tail(struct pdf_ctx *);
-static int pdf_late(struct pdf_ctx *);
+static int pdf_spent(struct pdf_ctx *);
 
 /* ---- findings ---- */
 
@@ -303,14 +328,24 @@ ascii(char *out, size_t outlen, const char *s, size_t len)
 	out[i] = '\0';
 }
 
+/* Out of time or of work budget: 1, and the inspection stops (fatal)
+ * with inspect-timeout. */
 static int
-pdf_late(struct pdf_ctx *c)
+pdf_spent(struct pdf_ctx *c)
 {
-	struct timespec now;
+	uint64_t budget = PDF_WORK_FACTOR * (c->size + c->inflated) + PDF_WORK_MIN;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > c->deadline.tv_sec ||
-	    (now.tv_sec == c->deadline.tv_sec && now.tv_nsec > c->deadline.tv_nsec);
+	if (c->fatal)
+		return 1;
+	if (c->work > budget)
+		inspect_timeout(c->res, c->member, "PDF: over %llu bytes lexed",
+		    (unsigned long long)budget);
+	else if (inspect_late(c->res))
+		inspect_timeout(c->res, c->member, "PDF: over %u seconds", c->p_seconds);
+	else
+		return 0;
+	c->fatal = 1;
+	return 1;
 }
 
 /* ---- source ---- */
@@ -336,7 +371,10 @@ src_fill(struct pdf_src *s)
 static int
 src_get(struct pdf_src *s)
 {
-	if (s->pos >= s->size || s->err)
+	if (s->pos >= s->size || s->err || s->c->fatal)
+		return -1;
+	/* the innermost loop of every pass: the clock and budget from here */
+	if ((++s->c->work & (PDF_WORK_CHECK - 1)) == 0 && pdf_spent(s->c))
 		return -1;
 	if (s->mem != NULL)
 		return s->mem[s->pos++];
@@ -1023,11 +1061,6 @@ parse_run(struct pdf_parse *ps)
 		}
 		if (t.type == T_EOF)
 			break;
-		if (++ps->c->tokens % PDF_TIME_TOKENS == 0 && pdf_late(ps->c)) {
-			pdf_find(ps->c, 1, F_LIMITS, "inspection took too long");
-			ps->c->fatal = 1;
-			return;
-		}
 		on_token(ps, &t);
 	}
 	if (!ps->done && !ps->c->fatal)
@@ -1092,8 +1125,13 @@ inflate_range(struct pdf_ctx *c, uint64_t start, uint64_t end, int flate,
 	z.next_in = raw;
 	z.avail_in = (uInt)rawlen;
 	for (;;) {
+		if (pdf_spent(c)) {
+			snprintf(why, whylen, "out of time");
+			goto fail;
+		}
 		z.next_out = buf + z.total_out;
-		z.avail_out = (uInt)(cap - z.total_out);
+		z.avail_out = (uInt)(cap - z.total_out < PDF_INFLATE_STEP ?
+		    cap - z.total_out : PDF_INFLATE_STEP);
 		zr = inflate(&z, Z_NO_FLUSH);
 		if (zr == Z_STREAM_END)
 			break;
@@ -1103,7 +1141,7 @@ inflate_range(struct pdf_ctx *c, uint64_t start, uint64_t end, int flate,
 			snprintf(why, whylen, "corrupt deflate data");
 			goto fail;
 		}
-		if (z.avail_out == 0) {
+		if (z.total_out == cap) {
 			uint8_t *nb;
 
 			if (cap >= max) {
@@ -1143,6 +1181,7 @@ parse_buffer(struct pdf_ctx *c, const uint8_t *buf, uint64_t off, uint64_t end,
 	struct pdf_src src;
 
 	memset(&src, 0, sizeof(src));
+	src.c = c;
 	src.mem = buf;
 	src.size = end;
 	src.pos = off;
@@ -1188,7 +1227,7 @@ objstm_read(struct pdf_parse *ps, uint64_t start, uint64_t end)
 		goto bad;
 	}
 	if (inflate_range(c, start, end, flate, &buf, &len, why, sizeof(why)) == -1) {
-		if (c->ioerr)
+		if (c->ioerr || c->fatal)
 			goto out;
 		goto bad;
 	}
@@ -1204,6 +1243,7 @@ objstm_read(struct pdf_parse *ps, uint64_t start, uint64_t end)
 	}
 	/* the header: N pairs "objnum offset", offsets increasing */
 	memset(&hsrc, 0, sizeof(hsrc));
+	hsrc.c = c;
 	hsrc.mem = buf;
 	hsrc.size = (uint64_t)sd->first;
 	memset(&hp, 0, sizeof(hp));
@@ -1243,10 +1283,18 @@ objstm_read(struct pdf_parse *ps, uint64_t start, uint64_t end)
 	c->objstms[idx].start = start;
 	c->objstms[idx].end = end;
 	c->objstms[idx].flate = flate;
+	c->objstms[idx].data = NULL;
+	c->objstms[idx].len = len;
 	for (i = 0; i < n && !c->fatal && !c->ioerr; i++) {
 		if (def_add(c, nums[i], idx, offs[i], offs[i + 1]) == -1)
 			break;
 		parse_buffer(c, buf, offs[i], offs[i + 1], idx, R_NONE, 0);
+	}
+	/* kept for the actions that lead into it, while the cache has room */
+	if (len <= PDF_OBJSTM_CACHE - c->kept) {
+		c->objstms[idx].data = buf;
+		c->kept += len;
+		buf = NULL;
 	}
 	goto out;
 bad:
@@ -1280,6 +1328,7 @@ parse_file_object(struct pdf_ctx *c, uint64_t off, enum arole role)
 	struct pdf_src fsrc;
 
 	memset(&fsrc, 0, sizeof(fsrc));
+	fsrc.c = c;
 	fsrc.fd = c->fd;
 	fsrc.size = c->size;
 	fsrc.pos = off;
@@ -1323,6 +1372,8 @@ resolve(struct pdf_ctx *c)
 			return;
 		}
 		c->done[c->ndone++] = p;
+		if (pdf_spent(c))
+			return;
 		/* the first definition of P.num */
 		for (lo = 0, hi = c->ndefs; lo < hi;) {
 			mid = lo + (hi - lo) / 2;
@@ -1341,26 +1392,32 @@ resolve(struct pdf_ctx *c)
 				struct pdf_objstm *os = &c->objstms[d->objstm];
 				char why[64];
 
-				if (c->cache == NULL || c->cache_idx != d->objstm) {
-					uint64_t counted = c->inflated;
-					int r;
+				const uint8_t *data = os->data;
+				size_t len = os->len;
 
+				if (data == NULL && (c->cache == NULL || c->cache_idx != d->objstm)) {
 					free(c->cache);
 					c->cache = NULL;
-					/* inflated once already, within the budget: not counted twice */
-					c->inflated = 0;
-					r = inflate_range(c, os->start, os->end, os->flate, &c->cache,
-					    &c->cache_len, why, sizeof(why));
-					c->inflated = counted;
-					if (r == -1) {
-						pdf_find(c, 1, F_OBJSTM, "object stream %u: %s", os->num, why);
+					/* not kept: inflated again, and counted again against
+					 * PDF_INFLATE_TOTAL (two large object streams in turn
+					 * would otherwise be inflated once per object) */
+					if (inflate_range(c, os->start, os->end, os->flate, &c->cache,
+					    &c->cache_len, why, sizeof(why)) == -1) {
+						/* it was read once: only the budget stops it now */
+						if (!c->fatal && !c->ioerr)
+							pdf_find(c, 1, F_LIMITS, "object stream %u "
+							    "inflated again: %s", os->num, why);
 						c->fatal = 1;
 						return;
 					}
 					c->cache_idx = d->objstm;
 				}
-				if (d->end <= c->cache_len)
-					parse_buffer(c, c->cache, d->off, d->end, d->objstm,
+				if (data == NULL) {
+					data = c->cache;
+					len = c->cache_len;
+				}
+				if (d->end <= len)
+					parse_buffer(c, data, d->off, d->end, d->objstm,
 					    (enum arole)p.role, 1);
 			}
 		}
@@ -1454,6 +1511,8 @@ scan_hidden(struct pdf_ctx *c)
 	if (nstarts > 0)
 		qsort(starts, nstarts, sizeof(*starts), u64_cmp);
 	for (off = 0; off < c->size && !c->fatal && !c->ioerr;) {
+		if (pdf_spent(c))
+			break;
 		n = c->size - off < PDF_BUF ? (size_t)(c->size - off) : PDF_BUF;
 		do
 			r = pread(c->fd, buf, n, (off_t)off);
@@ -1531,6 +1590,8 @@ scan_signatures(struct pdf_ctx *c)
 		segstart = seg == 0 ? 0 : c->ranges[2 * seg - 1];
 		segend = seg < c->nranges / 2 ? c->ranges[2 * seg] : c->size;
 		for (off = segstart; off < segend;) {
+			if (pdf_spent(c))
+				return;
 			n = segend - off < PDF_BUF ? (size_t)(segend - off) : PDF_BUF;
 			do
 				r = pread(c->fd, buf, n, (off_t)off);
@@ -1671,8 +1732,8 @@ pdf_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 	c.member = member != NULL ? member : "";
 	c.fd = fd;
 	c.size = size;
-	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
-	c.deadline.tv_sec += p->inspect_seconds;
+	c.p_seconds = p->inspect_seconds;
+	inspect_clock(res, p->inspect_seconds);
 
 	do
 		n = pread(fd, head, sizeof(head), 0);
@@ -1687,6 +1748,7 @@ pdf_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 		return -1;
 
 	memset(&src, 0, sizeof(src));
+	src.c = &c;
 	src.fd = fd;
 	src.size = size;
 	src.buf = c.window;
@@ -1719,6 +1781,8 @@ pdf_inspect(int fd, uint64_t size, const struct policy *p, const char *member,
 fail:
 	free(c.window);
 	free(c.defs);
+	for (size_t k = 0; k < c.nobjstms; k++)
+		free(c.objstms[k].data);
 	free(c.objstms);
 	free(c.ranges);
 	free(c.pend);

@@ -1104,6 +1104,7 @@ wb_parse_entry(struct wb *w, struct archive *a, enum wb_part part)
 	lim.depth = w->depth_max;
 	lim.bytes = w->budget < w->part_max ? w->budget : w->part_max;
 	lim.members = w->members_max;
+	lim.deadline = NULL;
 	rc = xml_parse_entry_counted(a, &lim, &h, NULL, 0, &err, &n);
 	w->budget -= n < w->budget ? n : w->budget;
 	if (rc == 0 || (err == XMLERR_CALLBACK && w->stop && !w->failed))

@@ -313,6 +313,18 @@ xml_feed(struct xml_state *st, const void *buf, size_t len, int final)
 		int n = len > XML_FEED_BLOCK ? XML_FEED_BLOCK : (int)len;
 		int last = final && (size_t)n == len;
 
+		if (st->lim->deadline != NULL) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > st->lim->deadline->tv_sec ||
+			    (now.tv_sec == st->lim->deadline->tv_sec &&
+			    now.tv_nsec >= st->lim->deadline->tv_nsec)) {
+				st->err = XMLERR_TIME;
+				return -1;
+			}
+		}
+
 		if (XML_Parse(st->p, b, n, last) != XML_STATUS_OK) {
 			if (st->err == XMLERR_OK) {
 				switch (XML_GetErrorCode(st->p)) {
@@ -472,6 +484,7 @@ xml_strerror(enum xml_err err)
 	case XMLERR_DUPLICATE: return "part present more than once";
 	case XMLERR_LIMIT:     return "too many zip members";
 	case XMLERR_NOMEM:     return "out of memory";
+	case XMLERR_TIME:      return "out of time";
 	}
 	return "unknown XML error";
 }

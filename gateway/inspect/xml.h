@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct archive;
 
@@ -37,12 +38,16 @@ enum xml_err {
 	XMLERR_DUPLICATE,  /* xml_parse_zip_member: several members have that name */
 	XMLERR_LIMIT,      /* xml_parse_zip_member: more than limits.members entries */
 	XMLERR_NOMEM,
+	XMLERR_TIME,       /* limits.deadline passed */
 };
 
 struct xml_limits {
 	unsigned depth;    /* deepest element nesting allowed (policy xml_depth) */
 	uint64_t bytes;    /* most bytes of one document (policy xml_part_max) */
 	uint64_t members;  /* most zip entries walked by xml_parse_zip_member (policy archive_members) */
+	/* CLOCK_MONOTONIC time past which a parse stops (XMLERR_TIME), read
+	 * once per block fed to expat; NULL: none. */
+	const struct timespec *deadline;
 };
 
 /* Callbacks; any may be NULL. Each returns 0 to go on or -1 to stop the

@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
 	struct inspect_result res;
-	struct xml_limits lim = { 64, 1 << 20, 1000 };
+	struct xml_limits lim = { 64, 1 << 20, 1000, NULL };
 	struct xml_handler h = { count, NULL, NULL, NULL, '|' };
 	enum ooxml_kind kind;
 	enum xml_err err;

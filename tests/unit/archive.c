@@ -46,7 +46,7 @@ setup(void)
 	}
 	snprintf(cmd, sizeof(cmd), MK " %s py_zip infozip sevenzip bsdtar gnutar nested depth "
 	    "macos unicode xlsx_member compressible names types encrypted limits zipstruct "
-	    "content quine fold", dir);
+	    "content quine fold trailing", dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "%s: failed\n", cmd);
 		exit(EXIT_FAILURE);
@@ -356,6 +356,43 @@ REJECTS(zip_ratio_bomb_is_rejected, "bomb.zip", "compression-ratio")
 REJECTS(small_zip_ratio_bomb_is_rejected, "bomb-small.zip", "compression-ratio")
 REJECTS(tar_gz_ratio_bomb_is_rejected, "bomb.tar.gz", "compression-ratio")
 REJECTS(four_nested_archives_are_too_deep, "depth4.zip", "archive-too-deep")
+REJECTS(zip_appended_to_a_tar_is_rejected, "tar-zip.tar", "trailing-data")
+REJECTS(program_appended_to_a_tar_is_rejected, "tar-elf.tar", "trailing-data")
+REJECTS(zip_after_a_gzip_stream_is_rejected, "targz-zip.tar.gz", "trailing-data")
+REJECTS(zip_after_the_tar_inside_gzip_is_rejected, "gztar-zip.tar.gz", "trailing-data")
+
+START_TEST(zip_after_an_xz_stream_is_rejected)
+{
+	struct inspect_result res;
+
+	/* liblzma itself refuses what follows a stream but padding */
+	inspect_as("tarxz-zip.tar.xz", &pol, &res);
+	ck_assert(!res.accepted);
+	ck_assert(find(&res, "trailing-data") != NULL || find(&res, "archive-unreadable") != NULL);
+	inspect_result_clear(&res);
+}
+END_TEST
+
+START_TEST(zero_padding_after_a_tar_is_accepted)
+{
+	expect_accepted("tar-pad.tar");
+	expect_accepted("targz-pad.tar.gz");
+	expect_accepted("targz-two.tar.gz");
+}
+END_TEST
+
+REJECTS(many_small_members_are_a_bomb_in_all, "bomb-members.zip", "archive-ratio")
+REJECTS(nested_expansion_counts_against_the_upload, "bomb-nested.zip", "archive-ratio")
+
+START_TEST(whole_archive_ratio_comes_from_the_policy)
+{
+	struct policy p = pol;
+
+	/* log.zip: a 3 MiB log, accepted at the default (compressible case) */
+	p.max_archive_ratio = 2;
+	expect_rejected_p("log.zip", &p, "archive-ratio");
+}
+END_TEST
 
 START_TEST(ratio_is_not_checked_below_ratio_min)
 {
@@ -830,6 +867,22 @@ START_TEST(streamed_inspection_needs_the_file_when_one_pass_is_not_enough)
 }
 END_TEST
 
+START_TEST(trailing_data_streamed_is_found_as_in_the_file)
+{
+	static const char *const files[] = { "tar-zip.tar", "tar-elf.tar", "targz-zip.tar.gz",
+	    "gztar-zip.tar.gz" };
+	struct inspect_result res;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		inspect_streamed(files[i], &pol, UINT64_MAX, &res, NULL);
+		ck_assert_msg(!res.need_file, "%s: the follower left it to the file", files[i]);
+		ck_assert_msg(find(&res, "trailing-data") != NULL, "%s: streamed, no trailing-data",
+		    files[i]);
+		inspect_result_clear(&res);
+	}
+}
+END_TEST
+
 static Suite *
 archive_suite(void)
 {
@@ -859,6 +912,7 @@ archive_suite(void)
 	tcase_add_test(ok, xlsx_member_is_typed_as_ooxml);
 	tcase_add_test(ok, compressible_log_is_not_a_bomb);
 	tcase_add_test(ok, streamed_inspection_says_what_the_file_would);
+	tcase_add_test(ok, trailing_data_streamed_is_found_as_in_the_file);
 	tcase_add_test(ok, streamed_inspection_needs_the_file_when_one_pass_is_not_enough);
 
 	tcase_add_test(names, zip_slip_is_rejected);
@@ -910,6 +964,15 @@ archive_suite(void)
 	tcase_add_test(limits, tar_gz_ratio_bomb_is_rejected);
 	tcase_add_test(limits, ratio_is_not_checked_below_ratio_min);
 	tcase_add_test(limits, four_nested_archives_are_too_deep);
+	tcase_add_test(limits, many_small_members_are_a_bomb_in_all);
+	tcase_add_test(limits, zip_appended_to_a_tar_is_rejected);
+	tcase_add_test(limits, program_appended_to_a_tar_is_rejected);
+	tcase_add_test(limits, zip_after_a_gzip_stream_is_rejected);
+	tcase_add_test(limits, zip_after_the_tar_inside_gzip_is_rejected);
+	tcase_add_test(limits, zip_after_an_xz_stream_is_rejected);
+	tcase_add_test(limits, zero_padding_after_a_tar_is_accepted);
+	tcase_add_test(limits, nested_expansion_counts_against_the_upload);
+	tcase_add_test(limits, whole_archive_ratio_comes_from_the_policy);
 	tcase_add_test(limits, too_many_members_are_rejected);
 	tcase_add_test(limits, members_are_counted_across_nesting);
 	tcase_add_test(limits, expanded_bytes_are_counted_as_read);

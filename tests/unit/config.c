@@ -553,6 +553,7 @@ START_TEST(policy_defaults_when_no_limits)
 	ck_assert(p->archive_members == 10000);
 	ck_assert(p->archive_ratio == 100);
 	ck_assert(p->archive_ratio_min == 1ull << 20);
+	ck_assert(p->max_archive_ratio == 100);
 	ck_assert_uint_eq(p->archive_depth, 3);
 	ck_assert(p->archive_expanded == 16ull << 30);
 	ck_assert_uint_eq(p->path_max, 1024);
@@ -578,6 +579,7 @@ START_TEST(policy_limits_and_kinds_parsed)
 	    "archive_members = 50\n"
 	    "archive_ratio = 20\n"
 	    "archive_ratio_min = 64K\n"
+	    "max_archive_ratio = 50\n"
 	    "archive_depth = 2\n"
 	    "archive_expanded = 2G\n"
 	    "path_max = 255\n"
@@ -595,6 +597,7 @@ START_TEST(policy_limits_and_kinds_parsed)
 	ck_assert(p->archive_members == 50);
 	ck_assert(p->archive_ratio == 20);
 	ck_assert(p->archive_ratio_min == 65536);
+	ck_assert(p->max_archive_ratio == 50);
 	ck_assert_uint_eq(p->archive_depth, 2);
 	ck_assert(p->archive_expanded == 2ull << 30);
 	ck_assert_uint_eq(p->path_max, 255);
@@ -649,6 +652,11 @@ START_TEST(policy_rejects_bad_size)
 	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'archive_depth':");
 	f = put("p.policy", "[limits]\narchive_members = 10K\n[kind a]\ntypes = text/plain\n");
 	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'archive_members':");
+	/* a whole-archive ratio is a count, at least 1 */
+	f = put("p.policy", "[limits]\nmax_archive_ratio = 0\n[kind a]\ntypes = text/plain\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'max_archive_ratio':");
+	f = put("p.policy", "[limits]\nmax_archive_ratio = 1M\n[kind a]\ntypes = text/plain\n");
+	expect_err(policy_load(f, &p, err, sizeof(err)), err, f, 2, "key 'max_archive_ratio':");
 	/* a kind may not exceed the [limits] max_upload */
 	f = put("p.policy", "[limits]\nmax_upload = 1M\n[kind a]\ntypes = text/plain\n"
 	    "max_upload = 2M\n");

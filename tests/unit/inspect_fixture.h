@@ -35,6 +35,7 @@ policy_set(struct policy *pol, struct kind *kinds, size_t nkinds)
 	pol->archive_members = 10000;
 	pol->archive_ratio = 100;
 	pol->archive_ratio_min = 1 << 20;
+	pol->max_archive_ratio = 100;
 	pol->archive_depth = 3;
 	pol->archive_expanded = 16ULL << 30;
 	pol->path_max = 1024;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inspect/checks.h"
@@ -687,7 +688,7 @@ count_start(void *arg, const char *name, const char **attrs)
 
 START_TEST(xml_parses_member_by_name)
 {
-	struct xml_limits lim = { 256, 1 << 20, 100 };
+	struct xml_limits lim = { 256, 1 << 20, 100, NULL };
 	struct xml_handler h = { count_start, NULL, NULL, NULL, '|' };
 	const char *path = build("write(xlsx())");
 	enum xml_err err;
@@ -709,7 +710,7 @@ END_TEST
 
 START_TEST(xml_rejects_duplicate_member)
 {
-	struct xml_limits lim = { 256, 1 << 20, 100 };
+	struct xml_limits lim = { 256, 1 << 20, 100, NULL };
 	struct xml_handler h = { NULL, NULL, NULL, NULL, 0 };
 	const char *path = build("write(xlsx(extra=[('XL/Workbook.xml', WB)]))");
 	enum xml_err err;
@@ -727,7 +728,7 @@ END_TEST
 
 START_TEST(xml_buffer_limits)
 {
-	struct xml_limits lim = { 3, 64, 0 };
+	struct xml_limits lim = { 3, 64, 0, NULL };
 	struct xml_handler h = { NULL, NULL, NULL, NULL, 0 };
 	enum xml_err err;
 	const char *deep = "<a><b><c><d/></c></b></a>", *ok = "<a><b><c/></b></a>";
@@ -745,6 +746,76 @@ START_TEST(xml_buffer_limits)
 	ck_assert_int_eq(err, XMLERR_SYNTAX);
 	ck_assert_str_eq(xml_local("http://x|sheet", '|'), "sheet");
 	ck_assert_str_eq(xml_local("w:t", 0), "t");
+}
+END_TEST
+
+/* ---- time and work (issue 14) ---- */
+
+/* An xlsx holding 300 entries named [Content_Types].xml, each 60 MiB of
+ * XML deflated to ~60 KB: every one was parsed in full by the
+ * identification pass, before any budget or clock applied (minutes of
+ * work for an 18 MB file). The zip is written by hand: zlib once, the same
+ * deflated bytes under every local header. */
+static const char ct_copies[] =
+"import zlib\n"
+"def deflate(data):\n"
+"    c = zlib.compressobj(9, zlib.DEFLATED, -15); return c.compress(data) + c.flush()\n"
+"def rawzip(entries):\n"
+"    body = bytearray(); cd = bytearray()\n"
+"    for name, data, comp in entries:\n"
+"        nb = name.encode(); crc = zlib.crc32(data); off = len(body)\n"
+"        body += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, 0, 8, 0, 0, crc, len(comp), len(data), len(nb), 0) + nb + comp\n"
+"        cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 20, 20, 0, 8, 0, 0, crc, len(comp), len(data),\n"
+"                          len(nb), 0, 0, 0, 0, 0, off) + nb\n"
+"    return bytes(body + cd + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(entries), len(entries), len(cd), len(body), 0))\n"
+"big = (ct([('/xl/workbook.xml', XMAIN)])[:-len('</Types>')] + ' ' * (60 << 20) + '</Types>').encode()\n"
+"parts = [(n, d.encode() if isinstance(d, str) else d) for n, d in xlsx()]\n"
+"entries = [(n, d, deflate(d)) for n, d in parts]\n"
+"copy = ('[Content_Types].xml', big, deflate(big))\n"
+"open(out, 'wb').write(rawzip(entries + [copy] * 300))\n";
+
+START_TEST(ooxml_rejects_content_types_named_many_times_quickly)
+{
+	struct inspect_result res;
+	struct timespec start, now;
+	enum ooxml_kind kind;
+	const char *path = build(ct_copies);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	(void)inspect_path(path, "", &res, &kind);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ck_assert_msg(now.tv_sec - start.tv_sec < 30, "took %ld s", (long)(now.tv_sec - start.tv_sec));
+	ck_assert_msg(find_on(&res, "ooxml-duplicate-part", "[Content_Types].xml") != NULL,
+	    "got %zu findings%s%s %s", res.nfindings, res.nfindings ? ": " : "",
+	    res.nfindings ? res.findings[0].code : "", res.nfindings ? res.findings[0].detail : "");
+	ck_assert_int_eq(res.accepted, 0);
+}
+END_TEST
+
+START_TEST(ooxml_rejects_content_types_twice_in_other_case)
+{
+	rejected("write(xlsx() + [('[content_types].XML', ct())])", "ooxml-duplicate-part", NULL);
+}
+END_TEST
+
+START_TEST(ooxml_stops_when_the_upload_clock_has_run_out)
+{
+	/* a package inside an archive shares the upload's clock */
+	struct inspect_result res;
+	struct stat st;
+	enum ooxml_kind kind;
+	const char *path = build("write(xlsx())");
+	int fd;
+
+	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	memset(&res, 0, sizeof(res));
+	res.accepted = 1;
+	res.deadline.tv_sec = 1;                /* long past */
+	(void)ooxml_inspect(fd, (uint64_t)st.st_size, &pol, "", &res, &kind);
+	close(fd);
+	ck_assert_int_eq(res.accepted, 0);
+	ck_assert_ptr_nonnull(find(&res, "inspect-timeout"));
 }
 END_TEST
 
@@ -815,6 +886,9 @@ main(void)
 	tcase_add_test(tc, xml_parses_member_by_name);
 	tcase_add_test(tc, xml_rejects_duplicate_member);
 	tcase_add_test(tc, xml_buffer_limits);
+	tcase_add_test(tc, ooxml_rejects_content_types_named_many_times_quickly);
+	tcase_add_test(tc, ooxml_rejects_content_types_twice_in_other_case);
+	tcase_add_test(tc, ooxml_stops_when_the_upload_clock_has_run_out);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inspect/checks.h"
@@ -506,6 +507,111 @@ START_TEST(pdf_reports_member)
 }
 END_TEST
 
+/* ---- time and work (issue 14) ---- */
+
+/* Seconds of CLOCK_MONOTONIC since START. */
+static double
+elapsed(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Object streams of 20 MiB inflated each (mostly padding before the first
+ * object), and an /OpenAction chain of 3000 /GoTo actions whose /Next
+ * objects sit in the streams in turn: resolving it inflated a stream again
+ * for every action, 20 MiB each (minutes of work for a file of a few dozen
+ * KB, accepted after the time limit had long passed). */
+static const char objstm_chain[] =
+"def objstm(num, objs, pad):\n"
+"    hdr = b''; data = b''\n"
+"    for n, body in objs:\n"
+"        hdr += b'%d %d ' % (n, len(pad) + len(data)); data += body + b'\\n'\n"
+"    raw = zlib.compress(hdr + pad + data, 9)\n"
+"    return (num, b'<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\\nstream\\n'\n"
+"            % (len(objs), len(hdr), len(raw)) + raw + b'\\nendstream')\n"
+"def flip(n):\n"
+"    chain = [(10 + k, b'<< /S /GoTo /D [3 0 R] /Next %d 0 R >>' % (11 + k)) for k in range(3000)]\n"
+"    save(pdf(base(b'/OpenAction 10 0 R', [objstm(7 - i, chain[i::n], b' ' * (20 << 20))\n"
+"                                         for i in range(n)])))\n";
+
+static void
+objstm_flip(unsigned streams, int want_accepted)
+{
+	struct inspect_result res;
+	struct timespec start;
+	char script[sizeof(objstm_chain) + 32];
+	const char *path;
+
+	snprintf(script, sizeof(script), "%sflip(%u)\n", objstm_chain, streams);
+	path = build(script);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(inspect_path(path, &res), 0);
+	/* the clock is at 120 s: the cache and the bound on inflating again
+	 * are what make this quick */
+	ck_assert_msg(elapsed(&start) < 30, "took %.1f s", elapsed(&start));
+	ck_assert_int_eq(res.accepted, want_accepted);
+	if (!want_accepted)
+		ck_assert(has(&res, "pdf-limits"));
+}
+
+START_TEST(pdf_accepts_action_chain_between_two_object_streams_quickly)
+{
+	/* one stream is kept, the other one stays in the last-inflated slot */
+	objstm_flip(2, 1);
+}
+END_TEST
+
+START_TEST(pdf_rejects_action_chain_flipping_between_object_streams_quickly)
+{
+	/* the two not kept are inflated in turn, until PDF_INFLATE_TOTAL */
+	objstm_flip(3, 0);
+}
+END_TEST
+
+/* 4000 "N 0 obj (" headers hidden in comments, each opening a string that
+ * no ')' closes, before 4 MiB of comment: every hidden header was parsed
+ * as a viewer would, lexing its string to the end of the file. */
+static const char hidden_strings[] =
+"junk = b''.join(b'%% %d 0 obj (\\n' % (1000 + i) for i in range(4000))\n"
+"save(pdf(base(), header=b'%PDF-1.7\\n' + junk + b'%' + b'x' * (4 << 20) + b'\\n'))\n";
+
+START_TEST(pdf_rejects_hidden_headers_lexed_to_the_end_quickly)
+{
+	struct inspect_result res;
+	struct timespec start;
+	const char *path = build(hidden_strings);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ck_assert_int_eq(inspect_path(path, &res), 0);
+	ck_assert_msg(elapsed(&start) < 30, "took %.1f s", elapsed(&start));
+	ck_assert_int_eq(res.accepted, 0);
+	ck_assert(has(&res, "inspect-timeout"));
+}
+END_TEST
+
+START_TEST(pdf_stops_when_the_upload_clock_has_run_out)
+{
+	/* a PDF inside an archive shares the upload's clock: none of its own */
+	struct inspect_result res;
+	struct stat st;
+	const char *path = build("save(pdf(base()))");
+	int fd;
+
+	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	memset(&res, 0, sizeof(res));
+	res.accepted = 1;
+	res.deadline.tv_sec = 1;                /* long past */
+	ck_assert_int_eq(pdf_inspect(fd, (uint64_t)st.st_size, &pol, "", &res), 0);
+	close(fd);
+	ck_assert_int_eq(res.accepted, 0);
+	ck_assert(has(&res, "inspect-timeout"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -565,6 +671,10 @@ main(void)
 	tcase_add_test(tc, pdf_rejects_object_hidden_in_string);
 	tcase_add_test(tc, pdf_open_action_without_any_object);
 	tcase_add_test(tc, pdf_reports_member);
+	tcase_add_test(tc, pdf_rejects_action_chain_flipping_between_object_streams_quickly);
+	tcase_add_test(tc, pdf_rejects_hidden_headers_lexed_to_the_end_quickly);
+	tcase_add_test(tc, pdf_accepts_action_chain_between_two_object_streams_quickly);
+	tcase_add_test(tc, pdf_stops_when_the_upload_clock_has_run_out);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

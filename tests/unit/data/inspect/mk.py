@@ -12,6 +12,7 @@ where a library will not write the attack itself.
 """
 import gzip
 import io
+import lzma
 import os
 import shutil
 import subprocess
@@ -283,13 +284,19 @@ def case_encrypted():
 
 def case_limits():
     """bomb.zip (20 MiB of zeros), bomb-small.zip (2 MiB), bomb.tar.gz, many.zip and many.tar (20 members),
-    big.zip (one 5000-byte member)"""
+    big.zip (one 5000-byte member), bomb-members.zip (200 members of 1 MiB of spaces),
+    bomb-nested.zip (20 stored zips of 10 such members each)"""
     zip_of('bomb.zip', [('zeros.txt', b'\0' * (20 << 20))])
     zip_of('bomb-small.zip', [('zeros.txt', b' ' * (2 << 20))])
     tar_of('bomb.tar.gz', [('zeros.txt', b' ' * (20 << 20))], mode='w:gz')
     zip_of('many.zip', [('f%02d.txt' % i, TEXT) for i in range(20)])
     tar_of('many.tar', [('f%02d.txt' % i, TEXT) for i in range(20)])
     zip_of('big.zip', [('big.txt', b'x' * 5000)])
+    # none of these members passes archive_ratio_min (1 MiB) on its own
+    zip_of('bomb-members.zip', [('z%03d.txt' % i, b' ' * (1 << 20)) for i in range(200)])
+    inner = zip_bytes([('z%02d.txt' % i, b' ' * (1 << 20)) for i in range(10)])
+    zip_of('bomb-nested.zip', [('part%02d.zip' % i, inner) for i in range(20)],
+           method=zipfile.ZIP_STORED)
 
 # ---- hostile: zip structure ----
 
@@ -355,6 +362,28 @@ def case_content():
     with tarfile.open(fileobj=t, mode='w:gz') as tf:
         tadd(tf, 'a.txt', TEXT * 2000)
     open('trunc.tar.gz', 'wb').write(t.getvalue()[:len(t.getvalue()) // 2])
+
+
+def case_trailing():
+    """What follows a tar: tar-zip.tar (a zip holding an ELF appended), tar-elf.tar (an ELF
+    appended), targz-zip.tar.gz (the zip after the gzip stream), gztar-zip.tar.gz (inside
+    it), tarxz-zip.tar.xz; benign: tar-pad.tar (more zero blocks), targz-pad.tar.gz (zeros
+    after the gzip stream), targz-two.tar.gz (two gzip members)."""
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode='w', format=tarfile.GNU_FORMAT) as t:
+        tadd(t, 'docs/policy.txt', TEXT)
+        tadd(t, 'docs/report.pdf', pdf())
+    base = b.getvalue()
+    hidden = zip_bytes([('update.txt', open('/bin/true', 'rb').read())])
+    elf = open('/bin/true', 'rb').read()
+    open('tar-zip.tar', 'wb').write(base + hidden)
+    open('tar-elf.tar', 'wb').write(base + elf)
+    open('targz-zip.tar.gz', 'wb').write(gzip.compress(base) + hidden)
+    open('gztar-zip.tar.gz', 'wb').write(gzip.compress(base + hidden))
+    open('tarxz-zip.tar.xz', 'wb').write(lzma.compress(base) + hidden)
+    open('tar-pad.tar', 'wb').write(base + b'\0' * 20480)
+    open('targz-pad.tar.gz', 'wb').write(gzip.compress(base) + b'\0' * 1024)
+    open('targz-two.tar.gz', 'wb').write(gzip.compress(base[:4096]) + gzip.compress(base[4096:]))
 
 
 def case_quine():
