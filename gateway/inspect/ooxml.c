@@ -286,6 +286,45 @@ ct_ident_start(void *arg, const char *name, const char **attrs)
 	return 0;
 }
 
+/* Opens the package's zip for one walk over its entries; NULL (a finding
+ * is added) when it cannot be opened. */
+static struct archive *
+ooxml_open(struct ooxml_walk *w, const struct ooxml_src *src)
+{
+	struct archive *a = src->mem != NULL ? xml_zip_open_mem(src->mem, (size_t)src->size) :
+	    xml_zip_open_fd(src->fd, src->size);
+
+	if (a == NULL)
+		ooxml_find(w, NULL, F_ZIP, "", "the zip cannot be opened");
+	return a;
+}
+
+/* The next entry of A, counted in *N: 1 with *E and *PATH, 0 at the end, -1
+ * (a finding is added) on an unreadable directory, more than
+ * archive_members entries, or the upload's clock run out. */
+static int
+ooxml_next(struct ooxml_walk *w, struct archive *a, struct archive_entry **e,
+    const char **path, uint64_t *n)
+{
+	int r;
+
+	if ((r = archive_read_next_header(a, e)) == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK || (*path = archive_entry_pathname(*e)) == NULL) {
+		ooxml_find(w, NULL, F_ZIP, "", "zip directory unreadable: %s",
+		    archive_error_string(a) ? archive_error_string(a) : "no name");
+		return -1;
+	}
+	if (++*n > w->p->archive_members) {
+		ooxml_find(w, NULL, F_LIMITS, "", "more than %llu parts",
+		    (unsigned long long)w->p->archive_members);
+		return -1;
+	}
+	if (*n % 256 == 0 && ooxml_late(w, ""))
+		return -1;
+	return 1;
+}
+
 /* Walks the entry names: 0 with *KIND (OOXML_NONE: not a package), -1 on an
  * unreadable zip or a limit (a finding is added then). */
 static int
@@ -307,53 +346,23 @@ ooxml_identify(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kin
 	*kind = OOXML_NONE;
 	/* First the names alone (no data is read): [Content_Types].xml may be
 	 * there once, else nothing is parsed at all. */
-	a = src->mem != NULL ? xml_zip_open_mem(src->mem, (size_t)src->size) :
-	    xml_zip_open_fd(src->fd, src->size);
-	if (a == NULL) {
-		ooxml_find(w, NULL, F_ZIP, "", "the zip cannot be opened");
+	if ((a = ooxml_open(w, src)) == NULL)
 		return -1;
-	}
-	while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
-		if (r != ARCHIVE_OK || (path = archive_entry_pathname(e)) == NULL) {
-			ooxml_find(w, NULL, F_ZIP, "", "zip directory unreadable: %s",
-			    archive_error_string(a) ? archive_error_string(a) : "no name");
-			goto fail;
-		}
-		if (++n > w->p->archive_members) {
-			ooxml_find(w, NULL, F_LIMITS, "", "more than %llu parts",
-			    (unsigned long long)w->p->archive_members);
-			goto fail;
-		}
-		if (n % 256 == 0 && ooxml_late(w, ""))
-			goto fail;
+	while ((r = ooxml_next(w, a, &e, &path, &n)) == 1) {
 		if (strcasecmp(path, "[Content_Types].xml") == 0 && ++has_ct > 1) {
 			ooxml_find(w, NULL, F_DUPLICATE, path,
 			    "[Content_Types].xml appears more than once");
 			goto fail;
 		}
 	}
+	if (r == -1)
+		goto fail;
 	xml_zip_close(a);
 	has_ct = 0;
 	n = 0;
-	a = src->mem != NULL ? xml_zip_open_mem(src->mem, (size_t)src->size) :
-	    xml_zip_open_fd(src->fd, src->size);
-	if (a == NULL) {
-		ooxml_find(w, NULL, F_ZIP, "", "the zip cannot be opened");
+	if ((a = ooxml_open(w, src)) == NULL)
 		return -1;
-	}
-	while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
-		if (r != ARCHIVE_OK || (path = archive_entry_pathname(e)) == NULL) {
-			ooxml_find(w, NULL, F_ZIP, "", "zip directory unreadable: %s",
-			    archive_error_string(a) ? archive_error_string(a) : "no name");
-			goto fail;
-		}
-		if (++n > w->p->archive_members) {
-			ooxml_find(w, NULL, F_LIMITS, "", "more than %llu parts",
-			    (unsigned long long)w->p->archive_members);
-			goto fail;
-		}
-		if (n % 256 == 0 && ooxml_late(w, ""))
-			goto fail;
+	while ((r = ooxml_next(w, a, &e, &path, &n)) == 1) {
 		if (strcasecmp(path, "[Content_Types].xml") == 0 && !has_ct) {
 			has_ct = 1;
 			/* errors here are found and reported by the second pass;
@@ -375,6 +384,8 @@ ooxml_identify(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kin
 		else if (strcasecmp(path, "ppt/presentation.xml") == 0)
 			byname = OOXML_PPTX;
 	}
+	if (r == -1)
+		goto fail;
 	if (has_ct)
 		*kind = byname != OOXML_NONE ? byname : pt.main_kind;
 	rc = 0;
@@ -739,23 +750,9 @@ ooxml_walk(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kind *k
 		return -1;
 	if (*kind == OOXML_NONE)
 		return 0;
-	a = src->mem != NULL ? xml_zip_open_mem(src->mem, (size_t)src->size) :
-	    xml_zip_open_fd(src->fd, src->size);
-	if (a == NULL) {
-		ooxml_find(w, NULL, F_ZIP, "", "the zip cannot be opened");
+	if ((a = ooxml_open(w, src)) == NULL)
 		return -1;
-	}
-	while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
-		if (r != ARCHIVE_OK || (path = archive_entry_pathname(e)) == NULL) {
-			ooxml_find(w, NULL, F_ZIP, "", "zip directory unreadable: %s",
-			    archive_error_string(a) ? archive_error_string(a) : "no name");
-			goto fail;
-		}
-		if (++w->parts > w->p->archive_members) {
-			ooxml_find(w, NULL, F_LIMITS, "", "more than %llu parts",
-			    (unsigned long long)w->p->archive_members);
-			goto fail;
-		}
+	while ((r = ooxml_next(w, a, &e, &path, &w->parts)) == 1) {
 		if (ooxml_late(w, path))
 			goto fail;
 		seen = 0;
@@ -806,7 +803,8 @@ ooxml_walk(struct ooxml_walk *w, const struct ooxml_src *src, enum ooxml_kind *k
 			goto fail;
 		}
 	}
-	rc = 0;
+	if (r == 0)
+		rc = 0;
 fail:
 	xml_zip_close(a);
 	return rc;
