@@ -34,6 +34,7 @@
 #include "inspect/inspect.h"
 
 #define WORKERS_MAX 64
+#define PIPELINE_TYPE_UNKNOWN "application/octet-stream"  /* an inspector gave no verdict */
 
 struct pipeline {
 	struct notary       *notary;
@@ -137,6 +138,8 @@ pipeline_inspect(struct inspproc *ip, struct pipeline_job *job)
 	o = inspproc_inspect(ip, &req, res);
 	if (o != INSPPROC_ANSWERED) {
 		res->accepted = 0;
+		/* no type was detected: the entry says so */
+		snprintf(res->type, sizeof(res->type), "%s", PIPELINE_TYPE_UNKNOWN);
 		if (o == INSPPROC_TIMEOUT)
 			inspect_finding(res, 1, "inspect-timeout", "",
 			    "the inspection took over %u seconds", job->rt->policy->inspect_seconds);
