@@ -3,9 +3,14 @@
  *
  *   intaked -c FILE      run in the foreground, log to stderr
  *   intaked -t -c FILE   check the configuration, policy and parties files
+ *   intaked -I USER:UID:GID
+ *                        internal, not for operators: an inspector process,
+ *                        started by the daemon itself with its socket on fd 3
+ *                        (inspect/serve.c); it reads no configuration
  *
  * The parent sets up, in lifecycle order: configuration, the notary (ledger,
- * signing key, start-up recovery), the inspector workers, the read-only
+ * signing key, start-up recovery), the inspector workers and their
+ * processes (running as [server] user when started as root), the read-only
  * ledger for the API, TLS, the listeners (the intake listener on its
  * acceptor thread, front/accept.c), then runs the loop. SIGHUP
  * reloads policy, parties and the TLS context (CRL); a bad file is refused
@@ -29,6 +34,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "front/front.h"
+#include "inspect/serve.h"
 #include "notary/ledger.h"
 #include "notary/notary.h"
 
@@ -109,10 +115,11 @@ main(int argc, char *argv[])
 	int ch, test = 0, debug = 0;
 	struct front *f = &d.front;
 
-	while ((ch = getopt(argc, argv, "c:dt")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dI:t")) != -1) {
 		switch (ch) {
 		case 'c': file = optarg; break;
 		case 'd': debug = 1; break;
+		case 'I': inspect_serve(optarg);  /* never returns */
 		case 't': test = 1; break;
 		default: usage();
 		}
@@ -141,7 +148,8 @@ main(int argc, char *argv[])
 		fatalx("notary: %s", err);
 	if ((f->ledger = ledger_open(d.cfg.data, 0, err, sizeof(err))) == NULL)
 		fatalx("ledger: %s", err);
-	if ((f->pipeline = pipeline_new(f->base, f->notary, d.cfg.workers, err, sizeof(err))) == NULL)
+	if ((f->pipeline = pipeline_new(f->base, f->notary, d.cfg.workers, d.cfg.user,
+	    err, sizeof(err))) == NULL)
 		fatalx("pipeline: %s", err);
 	if (front_start(f, err, sizeof(err)) == -1)
 		fatalx("%s", err);

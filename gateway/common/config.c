@@ -464,6 +464,19 @@ valid_note_name(const char *s)
 	return 1;
 }
 
+/* A system user name as useradd(8) takes it (NAME_REGEX without the '$'
+ * of machine accounts): the parent looks it up before forking. */
+static int
+valid_user_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
 /* ---- the daemon configuration ------------------------------------------- */
 
 enum cfg_type {
@@ -471,6 +484,7 @@ enum cfg_type {
 	CT_PATH,        /* a path (need not exist yet) */
 	CT_FILE,        /* a path that must name an existing regular file */
 	CT_ORIGIN,      /* a signed-note key name */
+	CT_USER,        /* a system user name: [a-z_][a-z0-9_-]* */
 	CT_UINT,        /* a decimal count in [MIN, MAX] */
 	CT_SIZE64,      /* a size (K/M/G/T) in [MIN, MAX], stored as uint64_t */
 	CT_BYTES,       /* a size (config_parse_size) in [MIN, MAX] */
@@ -496,6 +510,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "server", "listen", CT_ADDR, CADDR(listen_host, listen_port), 1, 0, 0 },
 	{ "server", "admin", CT_ADDR, CADDR(admin_host, admin_port), 0, 0, 0 },
 	{ "server", "data", CT_PATH, CF(data), 0, 1, 0, 0 },
+	{ "server", "user", CT_USER, CF(user), 0, 0, 0, 0 },
 	{ "tls", "certificate", CT_FILE, CF(tls_certificate), 0, 1, 0, 0 },
 	{ "tls", "key", CT_FILE, CF(tls_key), 0, 1, 0, 0 },
 	{ "tls", "client_ca", CT_FILE, CF(tls_client_ca), 0, 1, 0, 0 },
@@ -555,6 +570,7 @@ config_defaults(struct config *cfg)
 	cfg->max_header_count = 64;
 	cfg->max_header_size = 16384;
 	cfg->workers = 2;
+	snprintf(cfg->user, sizeof(cfg->user), "intaked");
 	cfg->uploads_per_minute = 6000;
 	cfg->bytes_per_day = (uint64_t)1 << 40;
 }
@@ -642,6 +658,16 @@ cfg_on_key(struct ini_ctx *c, const char *key, const char *value)
 		if (!valid_note_name(value)) {
 			ini_error(c, c->line, "key '%s': not a key name (printable, no space, no '+')",
 			    key);
+			return -1;
+		}
+		if (copy_str(base + k->off, k->len, value) == -1) {
+			ini_error(c, c->line, "key '%s': longer than %zu bytes", key, k->len - 1);
+			return -1;
+		}
+		break;
+	case CT_USER:
+		if (!valid_user_name(value)) {
+			ini_error(c, c->line, "key '%s': not a user name ([a-z_][a-z0-9_-]*)", key);
 			return -1;
 		}
 		if (copy_str(base + k->off, k->len, value) == -1) {

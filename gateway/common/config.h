@@ -24,6 +24,7 @@
 #define KIND_NAME_MAX      64
 #define KIND_TYPES_MAX     32    /* MIME types a kind may allow */
 #define MIME_MAX           128
+#define USER_NAME_MAX      33    /* [server] user: a system user name, NUL included */
 
 /* The kind whose uploads carry an evidence-reference tab (DESIGN §4): the
  * inspector reads it, the notary links it. */
@@ -45,6 +46,7 @@ struct config {
 	char     admin_host[256];
 	char     admin_port[16];      /* admin_host[0] == 0: no admin listener */
 	char     data[4096];
+	char     user[USER_NAME_MAX]; /* the children's user when started as root, default intaked */
 	char     tls_certificate[4096];
 	char     tls_key[4096];
 	char     tls_client_ca[4096];
@@ -65,7 +67,7 @@ struct config {
 	unsigned max_handshakes_address; /* of them from one address (IPv6: one /64), default 64 */
 	unsigned max_header_count;    /* default 64 */
 	unsigned max_header_size;     /* total bytes of request line + headers, default 16384 */
-	unsigned workers;             /* inspector threads, default 2 */
+	unsigned workers;             /* inspector processes, default 2 */
 	unsigned uploads_per_minute;  /* per Party, 0 = no limit, default 6000 (429 beyond) */
 	uint64_t bytes_per_day;       /* per Party per UTC day, 0 = no limit, default 1T */
 };

@@ -18,6 +18,7 @@ _Static_assert(sizeof(struct msg_hdr) == 16, "the header has no padding");
 _Static_assert(sizeof(struct msg_verdict) <= MSG_PAYLOAD_MAX, "a verdict fits one message");
 _Static_assert(sizeof(struct msg_record) <= MSG_PAYLOAD_MAX, "a record request fits one message");
 _Static_assert(sizeof(struct msg_finding) <= MSG_PAYLOAD_MAX, "a finding fits one message");
+_Static_assert(sizeof(struct msg_inspect) <= MSG_PAYLOAD_MAX, "a request fits one message");
 
 /* A string field is valid when it ends within its array. */
 #define STR_OK(f) (memchr((f), '\0', sizeof(f)) != NULL)
@@ -28,7 +29,13 @@ valid_inspect(const void *p, size_t len)
 {
 	const struct msg_inspect *m = p;
 
-	return BOOL_OK(m->scanned) && STR_OK(m->kind) && STR_OK(m->filename) ? 0 : -1;
+	if (!BOOL_OK(m->scanned) || !STR_OK(m->filename) || !STR_OK(m->kind.name) ||
+	    m->policy.kinds != NULL || m->policy.nkinds != 0 || m->kind.ntypes > KIND_TYPES_MAX)
+		return -1;
+	for (size_t i = 0; i < KIND_TYPES_MAX; i++)
+		if (!STR_OK(m->kind.types[i]))
+			return -1;
+	return 0;
 }
 
 static int

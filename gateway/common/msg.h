@@ -59,15 +59,19 @@ struct msg_hdr {
 	uint64_t id;     /* the job: chosen by the requester, echoed in every answer */
 };
 
-/* MSG_INSPECT: what an inspector needs besides the fd; the kind and its
- * policy are looked up by name in the configuration it was started with. */
+/* MSG_INSPECT: everything an inspector needs besides the fd, so that it
+ * reads no configuration at all: the policy's limits and the one kind of
+ * the upload. POLICY is a flat copy of the front's struct policy except its
+ * kinds pointer, which the sender sets to NULL (nkinds 0) and the receiver
+ * points at KIND itself (nkinds 1): no pointer value crosses. */
 struct msg_inspect {
-	uint64_t size;
-	uint64_t nul_at;                    /* with scanned: the first NUL at or past the magic bytes */
-	uint32_t scanned;
-	uint32_t pad;
-	char     kind[KIND_NAME_MAX];
-	char     filename[MSG_FILENAME_MAX];
+	uint64_t      size;
+	uint64_t      nul_at;               /* with scanned: the first NUL at or past the magic bytes */
+	uint32_t      scanned;
+	uint32_t      pad;
+	struct policy policy;               /* kinds NULL, nkinds 0 */
+	struct kind   kind;
+	char          filename[MSG_FILENAME_MAX];
 };
 
 /* MSG_FINDING */

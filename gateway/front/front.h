@@ -15,7 +15,7 @@
  * Modules: tls.c (TLS context), accept.c (acceptor thread: accept and
  * TLS handshake), conn.c (connections, HTTP framing,
  * responses), upload.c (PUT /v1/submissions), api.c (GET API), pipeline.c
- * (inspector worker threads and completion), admin.c (/healthz, /metrics on
+ * (inspector processes, front/inspproc.c, and completion), admin.c (/healthz, /metrics on
  * the plain admin listener), runtime.c (reloadable policy, parties, TLS).
  */
 #ifndef INTAKE_FRONT_H
@@ -107,7 +107,7 @@ void conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const cha
 void front_drain(struct front *f);
 void front_free(struct front *f);
 
-/* pipeline.c: inspector workers. A job travels front -> worker (inspect)
+/* pipeline.c: inspector workers. A job travels front -> inspector process
  * -> notary -> front; done() runs in the loop thread. */
 struct pipeline_job {
 	struct notary_job    nj;        /* what the notary records */
@@ -122,8 +122,10 @@ struct pipeline_job {
 	struct pipeline_job *next;
 };
 
+/* Starts WORKERS worker threads, each with an inspector process running as
+ * USER ([server] user: as root a missing user is an error). */
 struct pipeline *pipeline_new(struct event_base *base, struct notary *n,
-    unsigned workers, char *err, size_t errlen);
+    unsigned workers, const char *user, char *err, size_t errlen);
 void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 /* Number of jobs submitted and not yet done. */
 unsigned pipeline_pending(struct pipeline *p);

@@ -1,10 +1,13 @@
 /*
- * front/pipeline.c: carries a finished upload from the front to the
- * inspector workers, then to the notary, and back to the loop thread.
+ * front/pipeline.c: carries a finished upload from the front to an
+ * inspector process, then to the notary, and back to the loop thread.
  *
- * Workers are threads today (one libmagic handle each); each runs
- * inspector_run on the read-only quarantine fd and never touches the store
- * or the key.
+ * Each worker thread takes jobs from the queue and owns one inspector
+ * process (front/inspproc.h): it passes the read-only quarantine fd and the
+ * kind's policy and waits for the verdict. An inspector that dies or runs
+ * past its deadline rejects that one upload (`inspect-crashed`,
+ * `inspect-timeout`: signed and recorded as any verdict) and is replaced;
+ * the daemon never goes down for an inspector.
  *
  * Fairness: with more than one worker, one Party's uploads hold at most
  * workers - 1 of them (pipeline_cap); a worker takes the oldest job whose
@@ -27,10 +30,11 @@
 
 #include "common/log.h"
 #include "front/front.h"
+#include "front/inspproc.h"
 #include "inspect/inspect.h"
-#include "inspect/sandbox.h"
 
 #define WORKERS_MAX 64
+#define PIPELINE_TYPE_UNKNOWN "application/octet-stream"  /* an inspector gave no verdict */
 
 struct pipeline {
 	struct notary       *notary;
@@ -47,6 +51,14 @@ struct pipeline {
 	unsigned             nslots;                 /* under mtx: workers that took a slot */
 	const char          *running[WORKERS_MAX];   /* under mtx: the Party each worker
 	                                                inspects for, NULL when idle */
+	struct inspproc_conf inspconf;
+	struct inspproc     *insp;               /* one per worker, started before it */
+};
+
+/* What a worker hands pipeline_worker: the pipeline and its inspector. */
+struct pipeline_worker_arg {
+	struct pipeline *p;
+	struct inspproc *ip;
 };
 
 /* The most inspectors one Party's uploads may hold at once. */
@@ -107,24 +119,58 @@ pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 	notary_submit(p->notary, &job->nj);
 }
 
+/* Inspects JOB in IP's inspector; a failure of the inspector is this
+ * upload's rejection, never the daemon's. */
+static void
+pipeline_inspect(struct inspproc *ip, struct pipeline_job *job)
+{
+	struct inspect_request req = {
+		.fd = job->fd, .size = job->nj.size,
+		.filename = job->nj.filename, .kind = job->kind,
+		.policy = job->rt->policy,
+		.scanned = 1, .nul_at = job->nul_at,
+	};
+	struct inspect_result *res = &job->nj.result;
+	/* The front may have added findings already (digest). */
+	struct inspect_result pre = *res;
+	enum inspproc_outcome o;
+
+	o = inspproc_inspect(ip, &req, res);
+	if (o != INSPPROC_ANSWERED) {
+		res->accepted = 0;
+		/* no type was detected: the entry says so */
+		snprintf(res->type, sizeof(res->type), "%s", PIPELINE_TYPE_UNKNOWN);
+		if (o == INSPPROC_TIMEOUT)
+			inspect_finding(res, 1, "inspect-timeout", "",
+			    "the inspection took over %u seconds", job->rt->policy->inspect_seconds);
+		else
+			inspect_finding(res, 1, "inspect-crashed", "",
+			    "the inspector ended before it gave a verdict");
+		log_warnx("inspector %s: Party %s, kind %s, %llu bytes: rejected; a fresh "
+		    "inspector takes its place", o == INSPPROC_TIMEOUT ? "timed out" : "crashed",
+		    job->nj.party, job->nj.kind, (unsigned long long)job->nj.size);
+	}
+	for (size_t i = 0; i < pre.nfindings; i++)
+		inspect_finding(res, 1, pre.findings[i].code,
+		    pre.findings[i].member, "%s", pre.findings[i].detail);
+}
+
 static void *
 pipeline_worker(void *arg)
 {
-	struct pipeline *p = arg;
-	struct inspector *in;
+	struct pipeline_worker_arg *wa = arg;
+	struct pipeline *p = wa->p;
+	struct inspproc *ip = wa->ip;
 	struct pipeline_job *job;
 	unsigned slot;
 	char err[256];
 
-	pthread_setname_np(pthread_self(), "intaked-inspect");
+	free(wa);
+	pthread_setname_np(pthread_self(), "intaked-worker");
 	pthread_mutex_lock(&p->mtx);
 	slot = p->nslots++;
 	pthread_mutex_unlock(&p->mtx);
 
-	if ((in = inspector_new()) == NULL)
-		fatalx("%s: cannot create an inspector", __func__);
-	if (sandbox_inspector(err, sizeof(err)) == -1)
-		fatalx("%s: cannot sandbox the inspector: %s", __func__, err);
 	for (;;) {
 		pthread_mutex_lock(&p->mtx);
 		/* on stop, the queue is drained first: a job held back for its
@@ -138,35 +184,19 @@ pipeline_worker(void *arg)
 		p->running[slot] = job->reject_early ? NULL : job->nj.party;
 		pthread_mutex_unlock(&p->mtx);
 
-		if (!job->reject_early) {
-			struct inspect_request req = {
-				.fd = job->fd, .size = job->nj.size,
-				.filename = job->nj.filename, .kind = job->kind,
-				.policy = job->rt->policy,
-				.scanned = 1, .nul_at = job->nul_at,
-			};
-			struct inspect_result *res = &job->nj.result;
-			/* The front may have added findings already (digest). */
-			struct inspect_result pre = *res;
-
-			memset(res, 0, sizeof(*res));
-			if (inspector_run(in, &req, res) == -1) {
-				res->accepted = 0;
-				inspect_finding(res, 1, "inspect-failed", "",
-				    "the file could not be inspected");
-			}
-			for (size_t i = 0; i < pre.nfindings; i++)
-				inspect_finding(res, 1, pre.findings[i].code,
-				    pre.findings[i].member, "%s", pre.findings[i].detail);
-		}
+		if (!job->reject_early)
+			pipeline_inspect(ip, job);
 		pthread_mutex_lock(&p->mtx);
 		p->running[slot] = NULL;
 		/* a job held back for this Party may run now */
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->mtx);
 		pipeline_to_notary(p, job);
+		/* the next job finds a fresh inspector ready, if this one went */
+		if (ip->pid == -1 && inspproc_start(ip, err, sizeof(err)) == -1)
+			log_warnx("%s: %s", __func__, err);
 	}
-	inspector_free(in);
+	inspproc_stop(ip);
 	return NULL;
 }
 
@@ -194,7 +224,7 @@ pipeline_complete(evutil_socket_t fd, short what, void *arg)
 }
 
 struct pipeline *
-pipeline_new(struct event_base *base, struct notary *n, unsigned workers,
+pipeline_new(struct event_base *base, struct notary *n, unsigned workers, const char *user,
     char *err, size_t errlen)
 {
 	struct pipeline *p;
@@ -208,17 +238,47 @@ pipeline_new(struct event_base *base, struct notary *n, unsigned workers,
 		return NULL;
 	}
 	p->notary = n;
+	if (inspproc_conf_init(&p->inspconf, user, err, errlen) == -1) {
+		free(p);
+		return NULL;
+	}
+	if ((p->insp = calloc(workers, sizeof(*p->insp))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(p);
+		return NULL;
+	}
 	pthread_mutex_init(&p->mtx, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	if ((p->ev_done = event_new(base, -1, 0, pipeline_complete, p)) == NULL) {
 		snprintf(err, errlen, "event_new failed");
+		free(p->insp);
 		free(p);
 		return NULL;
 	}
 	p->workers = workers;
 	for (p->nthreads = 0; p->nthreads < workers; p->nthreads++) {
-		if (pthread_create(&p->threads[p->nthreads], NULL, pipeline_worker, p) != 0) {
+		struct inspproc *ip = &p->insp[p->nthreads];
+		struct pipeline_worker_arg *wa;
+
+		ip->conf = &p->inspconf;
+		ip->pid = -1;
+		ip->sock = -1;
+		if (inspproc_start(ip, err, errlen) == -1) {
+			pipeline_free(p);
+			return NULL;
+		}
+		if ((wa = malloc(sizeof(*wa))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			inspproc_stop(ip);
+			pipeline_free(p);
+			return NULL;
+		}
+		wa->p = p;
+		wa->ip = ip;
+		if (pthread_create(&p->threads[p->nthreads], NULL, pipeline_worker, wa) != 0) {
 			snprintf(err, errlen, "cannot start inspector workers");
+			free(wa);
+			inspproc_stop(ip);
 			pipeline_free(p);
 			return NULL;
 		}
@@ -266,6 +326,7 @@ pipeline_free(struct pipeline *p)
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
 	event_free(p->ev_done);
+	free(p->insp);
 	pthread_mutex_destroy(&p->mtx);
 	pthread_cond_destroy(&p->cond);
 	free(p);

@@ -91,7 +91,7 @@
 #define ARC_CHUNK        (64 * 1024)   /* member bytes per archive_read_data */
 #define ARC_SPOOL_MAX    (1024ULL * 1024 * 1024) /* a spooled member lives in RAM (memfd) */
 #define ARC_DEPTH_MAX    16            /* nesting hard cap, whatever the policy says */
-#define ARC_MANIFEST_MAX (64 * 1024 * 1024) /* bytes of manifest text */
+#define ARC_MANIFEST_MAX INSPECT_MANIFEST_MAX /* bytes of manifest text */
 #define ARC_NAMES_INIT   64            /* first size of a name set (power of 2) */
 #define ARC_SEP          "!/"          /* between an archive's path and its member's */
 #define ARC_HEAD         6             /* bytes that tell gzip (2) and xz (6) apart */

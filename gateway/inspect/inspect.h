@@ -25,6 +25,7 @@
 #define FINDING_MEMBER_MAX  1024
 #define FINDING_DETAIL_MAX  256
 #define FINDINGS_MAX        32   /* kept per upload; the rest are counted */
+#define INSPECT_MANIFEST_MAX (64 * 1024 * 1024) /* bytes of an archive's member manifest */
 
 struct finding {
 	char code[FINDING_CODE_MAX];     /* e.g. "type-mismatch", "zip-overlap" */

@@ -1,20 +1,29 @@
 /*
- * inspect/sandbox.c: confines an inspector worker with seccomp.
+ * inspect/sandbox.c: confines an inspector with seccomp, in one of two
+ * shapes.
  *
- * Runs in each inspector thread once, after its libmagic database is
- * loaded and before it sees any upload. The filter applies to that thread
- * only (no TSYNC): the front and the notary are not affected. It allows
- * what reading a file and spooling archive members needs (read, pread,
- * memory, memfd, futex, read-only open for character-set modules) and
- * nothing that reaches the network, runs a program, creates a process or
- * writes a named file: such a call fails with EPERM, which the checks turn
- * into a rejection (fail closed). Because the inspector is still a thread
- * of the daemon, a denied call is an error, not a kill: killing would take
- * the whole daemon down. When the inspector becomes its own process the
- * default action becomes SCMP_ACT_KILL_PROCESS.
+ * sandbox_inspector_process: the inspector process (intaked-inspect),
+ * once, after its privilege drop and after its libmagic database is
+ * loaded, before it receives any request. The default action is
+ * SCMP_ACT_KILL_PROCESS: a call outside the list kills the inspector,
+ * and the front turns that into an `inspect-crashed` rejection of the one
+ * upload and starts a fresh inspector. The list is what reading a file and
+ * spooling archive members needs (read, pread, memory, memfd, clock) and
+ * recvmsg/sendmsg on its own socket. Nothing reaches the network, runs a
+ * program, creates a process or thread, or opens a named file: a read-only
+ * open()/openat() is answered EACCES rather than killed, because libc may
+ * try one lazily on a path no upload controls (a character-set module, the
+ * time zone) and a failed load already ends in a rejection; an open that
+ * could write or create anything kills.
  *
- * A failure to install the filter stops the daemon (fatal): we never run
- * an inspector unconfined.
+ * sandbox_inspector: a streamed-tar follower thread in the front
+ * (front/follow.c), which still runs the inspection inside the daemon: the
+ * filter applies to that thread only (no TSYNC) and a denied call fails
+ * with EPERM, because a kill would take the whole daemon down.
+ *
+ * Both fail closed: a filter that cannot be installed is an error the
+ * caller must not carry on from (the process exits; the follower gives
+ * up and the file is inspected by an inspector process).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +35,8 @@
 
 #include "inspect/sandbox.h"
 
-static const int sandbox_allowed[] = {
+/* What an inspection needs in either shape. */
+static const int sandbox_common[] = {
 	SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(preadv),
 	SCMP_SYS(write), SCMP_SYS(pwrite64), SCMP_SYS(writev), SCMP_SYS(lseek),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(fstatfs),
@@ -37,16 +47,66 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(getrandom), SCMP_SYS(exit), SCMP_SYS(exit_group),
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sched_yield),
 	SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(getrusage), SCMP_SYS(sysinfo),
-	SCMP_SYS(prlimit64), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(getdents64),
-	SCMP_SYS(sigaltstack),    /* thread exit unmaps it; sanitizers set one per thread */
+	SCMP_SYS(prlimit64), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(sigaltstack),    /* sanitizers set one up */
+	SCMP_SYS(restart_syscall),
 };
+
+/* A thread of the daemon also needs what thread exit and directory
+ * listing (character-set modules) use. */
+static const int sandbox_thread_extra[] = {
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getdents64),
+};
+
+/* Open flags that could write or create anything. */
+#define SANDBOX_OPEN_WRITE (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)
+
+static int
+sandbox_allow(scmp_filter_ctx ctx, const int *v, size_t n, char *err, size_t errlen)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, v[i], 0)) < 0) {
+			snprintf(err, errlen, "seccomp rule for syscall %d: %s", v[i], strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* open/openat with no way to write or create: ACTION. */
+static int
+sandbox_open_rules(scmp_filter_ctx ctx, uint32_t action, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = seccomp_rule_add(ctx, action, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, SANDBOX_OPEN_WRITE, 0))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, action, SCMP_SYS(open), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, SANDBOX_OPEN_WRITE, 0))) < 0) {
+		snprintf(err, errlen, "seccomp open rule: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sandbox_load(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = seccomp_load(ctx)) < 0) {
+		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
 
 int
 sandbox_inspector(char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
-	int rc;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -56,24 +116,48 @@ sandbox_inspector(char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]); i++) {
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_allowed[i], 0)) < 0) {
-			snprintf(err, errlen, "seccomp rule %zu: %s", i, strerror(-rc));
-			goto fail;
-		}
+	if (sandbox_allow(ctx, sandbox_common, sizeof(sandbox_common) / sizeof(sandbox_common[0]),
+	    err, errlen) == -1 ||
+	    sandbox_allow(ctx, sandbox_thread_extra,
+	    sizeof(sandbox_thread_extra) / sizeof(sandbox_thread_extra[0]), err, errlen) == -1 ||
+	    sandbox_open_rules(ctx, SCMP_ACT_ALLOW, err, errlen) == -1 ||
+	    sandbox_load(ctx, err, errlen) == -1)
+		goto fail;
+	seccomp_release(ctx);
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return -1;
+}
+
+int
+sandbox_inspector_process(int sock, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
 	}
-	/* open/openat only without any way to write or create. */
-	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0))) < 0 ||
-	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-	    SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, 0))) < 0) {
-		snprintf(err, errlen, "seccomp open rule: %s", strerror(-rc));
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	if (sandbox_allow(ctx, sandbox_common, sizeof(sandbox_common) / sizeof(sandbox_common[0]),
+	    err, errlen) == -1 ||
+	    sandbox_open_rules(ctx, SCMP_ACT_ERRNO(EACCES), err, errlen) == -1)
+		goto fail;
+	/* messages only on its own socket */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock))) < 0 ||
+	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock))) < 0) {
+		snprintf(err, errlen, "seccomp socket rule: %s", strerror(-rc));
 		goto fail;
 	}
-	if ((rc = seccomp_load(ctx)) < 0) {
-		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
+	if (sandbox_load(ctx, err, errlen) == -1)
 		goto fail;
-	}
 	seccomp_release(ctx);
 	return 0;
 fail:

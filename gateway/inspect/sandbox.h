@@ -1,12 +1,17 @@
 /*
- * inspect/sandbox.h: seccomp confinement of an inspector worker thread
- * (see sandbox.c). 0, or -1 with a reason in ERR: the caller must stop.
+ * inspect/sandbox.h: seccomp confinement of an inspector (see sandbox.c).
+ * Each returns 0, or -1 with a reason in ERR: the caller must not inspect.
+ *
+ * sandbox_inspector_process: the calling process, kill as default, with
+ * recvmsg/sendmsg allowed on SOCK only. sandbox_inspector: the calling
+ * thread only, EPERM as default (a follower thread inside the front).
  */
 #ifndef INTAKE_SANDBOX_H
 #define INTAKE_SANDBOX_H
 
 #include <stddef.h>
 
+int sandbox_inspector_process(int sock, char *err, size_t errlen);
 int sandbox_inspector(char *err, size_t errlen);
 
 #endif

@@ -58,7 +58,6 @@
 #define WB_ROW_NUM_MAX    1048576   /* last row of a sheet */
 #define WB_CELLS_MAX      (1u << 22) /* cells read per sheet */
 #define WB_XML_BUDGET     8         /* XML read in all, in multiples of xml_part_max */
-#define WB_ROWS_DEFAULT   10000     /* when the policy says 0 */
 #define WB_MEMBERS_DEFAULT 10000
 #define WB_DEPTH_DEFAULT  256
 #define WB_PART_DEFAULT   (64u << 20)

@@ -23,6 +23,9 @@
 #include "common/config.h"
 #include "inspect/inspect.h"
 
+/* Rows read when the policy's workbook_rows is 0. */
+#define WB_ROWS_DEFAULT 10000
+
 /* Sheet names tried first, in this order (the policy may override later). */
 #define WORKBOOK_TAB_NAMES { "Evidence References", "Additional Evidence", "Evidence" }
 

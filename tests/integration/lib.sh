@@ -38,6 +38,14 @@ START_WAIT=${START_WAIT:-20}           # seconds for the daemon to answer after 
 STOP_WAIT=40                           # seconds for SIGTERM to drain (grace 30) before SIGKILL
 CURL_TIME=${CURL_TIME:-60}             # per request, seconds
 
+# Started as root, the daemon's inspectors run as [server] user (default intaked): the
+# system user must exist, as scripts/up makes it.
+if [ "$(id -u)" = 0 ] && ! getent passwd intaked >/dev/null; then
+	# (another test may have made it meanwhile)
+	useradd --system --no-create-home --shell /usr/sbin/nologin intaked 2>/dev/null ||
+		getent passwd intaked >/dev/null || { echo "FAIL cannot create the system user intaked"; exit 1; }
+fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/intake-it.XXXXXX")
 PASS=0 FAIL=0 DPID= PORT= APORT= RUN= PKI= VKEY=
 

@@ -141,6 +141,7 @@ START_TEST(config_defaults_applied)
 	ck_assert_uint_eq(cfg.max_header_count, 64);
 	ck_assert_uint_eq(cfg.max_header_size, 16384);
 	ck_assert_uint_eq(cfg.workers, 2);
+	ck_assert_str_eq(cfg.user, "intaked");
 }
 END_TEST
 
@@ -375,6 +376,28 @@ START_TEST(config_rejects_bad_origin)
 	}
 	f = put("c.conf", conf_with(9, "origin ="));
 	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 9, "key 'origin': empty");
+}
+END_TEST
+
+START_TEST(config_user_is_a_system_user_name)
+{
+	static const char *const bad[] = { "Root", "1abc", "a b", "a$", "a/b", "-a",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", line[128];
+	const char *f;
+	size_t i;
+
+	touch_inputs();
+	f = put("c.conf", conf_with(3, "data = @/var\nuser = _svc-intake1"));
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.user, "_svc-intake1");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "data = @/var\nuser = %s", bad[i]);
+		f = put("c.conf", conf_with(3, line));
+		err[0] = '\0';
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 4, "key 'user':");
+	}
 }
 END_TEST
 
@@ -1346,6 +1369,7 @@ config_suite(void)
 	tcase_add_test(tc, config_rejects_missing_required_key);
 	tcase_add_test(tc, config_rejects_missing_file);
 	tcase_add_test(tc, config_rejects_bad_origin);
+	tcase_add_test(tc, config_user_is_a_system_user_name);
 	tcase_add_test(tc, config_limits_section);
 	tcase_add_test(tc, config_rejects_repeats);
 	tcase_add_test(tc, config_rejects_bad_syntax);

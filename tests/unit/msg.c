@@ -122,7 +122,10 @@ START_TEST(inspect_request_crosses_with_its_descriptor)
 	char buf[8];
 	int fd = tmpfile_fd();
 
-	strcpy(in.kind, "evidence");
+	strcpy(in.kind.name, "evidence");
+	strcpy(in.kind.types[0], "application/pdf");
+	in.kind.ntypes = 1;
+	in.policy.inspect_seconds = 120;
 	strcpy(in.filename, "policy.pdf");
 	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 42, &in, sizeof(in), fd), 0);
 	ck_assert_int_eq(msg_recv(sv[1], &msg_to_inspect, &m), 1);
@@ -358,6 +361,35 @@ START_TEST(unterminated_strings_are_refused)
 }
 END_TEST
 
+START_TEST(a_request_carrying_a_pointer_or_too_many_types_is_refused)
+{
+	struct msg_inspect in = { 0 };
+	int fd = tmpfile_fd();
+
+	/* the sender's kinds pointer never crosses: the receiver sets its own */
+	in.policy.kinds = (struct kind *)&in;
+	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 1, &in, sizeof(in), fd), 0);
+	expect_eproto(&msg_to_inspect);
+	in.policy.kinds = NULL;
+	in.policy.nkinds = 1;
+	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 1, &in, sizeof(in), fd), 0);
+	expect_eproto(&msg_to_inspect);
+	in.policy.nkinds = 0;
+	in.kind.ntypes = KIND_TYPES_MAX + 1;
+	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 1, &in, sizeof(in), fd), 0);
+	expect_eproto(&msg_to_inspect);
+	in.kind.ntypes = 1;
+	memset(in.kind.types[KIND_TYPES_MAX - 1], 'a', MIME_MAX);
+	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 1, &in, sizeof(in), fd), 0);
+	expect_eproto(&msg_to_inspect);
+	memset(in.kind.types[KIND_TYPES_MAX - 1], 0, MIME_MAX);
+	memset(in.kind.name, 'a', sizeof(in.kind.name));
+	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 1, &in, sizeof(in), fd), 0);
+	expect_eproto(&msg_to_inspect);
+	close(fd);
+}
+END_TEST
+
 START_TEST(flags_that_are_not_zero_or_one_are_refused)
 {
 	struct msg_finding f = { .reject = 2 };
@@ -440,6 +472,7 @@ main(void)
 	tcase_add_test(tc, unknown_and_misdirected_types_are_refused);
 	tcase_add_test(tc, descriptors_must_come_exactly_where_the_type_says);
 	tcase_add_test(tc, unterminated_strings_are_refused);
+	tcase_add_test(tc, a_request_carrying_a_pointer_or_too_many_types_is_refused);
 	tcase_add_test(tc, flags_that_are_not_zero_or_one_are_refused);
 	tcase_add_test(tc, chunks_that_lie_about_their_length_or_kind_are_refused);
 	tcase_add_test(tc, a_closed_peer_reads_as_end_not_as_a_message);

@@ -1,0 +1,106 @@
+#!/bin/bash
+# tests/integration/inspectors.sh: the inspectors are processes of their own (issue 15),
+# against the real daemon on loopback.
+#
+# There are `workers` processes named intaked-inspect, children of the daemon; run as root,
+# each has a non-root uid, no_new_privs and a seccomp filter (/proc/PID/status). An upload is
+# accepted through them. An inspector killed with SIGKILL in the middle of a long inspection
+# (a zip of 9000 small members) rejects that one upload with `inspect-crashed`, whose receipt
+# Go verifies with the file's hash; the daemon lives on, a fresh inspector replaces the dead
+# one (reaped, no zombie) and the next upload is accepted; SIGTERM ends and reaps them all.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WORKERS=2                               # [limits] workers, the default
+
+# inspectors: the pids of the daemon's children named intaked-inspect, one per line
+inspectors() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(cat $d/comm 2>/dev/null)" = intaked-inspect ] || continue
+		[ "$(awk '$1 == "PPid:" {print $2}' $d/status 2>/dev/null)" = "$DPID" ] || continue
+		# a zombie is not an inspector
+		awk '$1 == "State:" {exit ($2 == "Z")}' $d/status 2>/dev/null || continue
+		echo "${d#/proc/}"
+	done
+}
+# wait_inspectors N: up to 10 s for N of them
+wait_inspectors() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(inspectors | wc -l)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# status_of PID KEY: a field of /proc/PID/status
+status_of() { awk -v k="$2:" '$1 == k {print $2}' /proc/$1/status 2>/dev/null; }
+# cpu_of PID: utime + stime in ticks
+cpu_of() { awk '{sub(/^.*\) /, ""); print $12 + $13}' /proc/$1/stat 2>/dev/null; }
+
+it_start insp
+check "the daemon has $WORKERS inspector processes" wait_inspectors $WORKERS
+for p in $(inspectors); do
+	check "inspector $p has no_new_privs" [ "$(status_of $p NoNewPrivs)" = 1 ]
+	check "inspector $p runs under a seccomp filter" [ "$(status_of $p Seccomp)" = 2 ]
+	if [ "$(id -u)" = 0 ]; then
+		check "inspector $p does not run as root (uid $(status_of $p Uid))" \
+			[ "$(status_of $p Uid)" != 0 ]
+		check "inspector $p runs as intaked" [ "$(status_of $p Uid)" = "$(id -u intaked)" ]
+	fi
+done
+
+mkpdf $T/letter.pdf
+check_eq "a PDF is accepted through the inspectors" \
+	"$(iput alpha director-letter letter.pdf $T/letter.pdf $T/r1.json)" 201
+check "its receipt verifies" goverify receipt $VKEY $T/r1.json $T/letter.pdf
+
+# a zip whose inspection takes a few seconds: 9000 small members
+$PY - "$T/big.zip" <<-'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(9000):
+        z.writestr("evidence/dir%03d/note%05d.txt" % (i // 100, i), ("evidence line %d\n" % i) * 20)
+PY
+before=$(inspectors | sort)
+iput alpha evidence-bundle big.zip $T/big.zip $T/r2.json >$T/r2.code &
+upid=$!
+# the inspector whose CPU time grows is the one at work on it
+victim=
+declare -A cpu0
+for p in $before; do cpu0[$p]=$(cpu_of $p); done
+for ((i = 0; i < 300; i++)); do
+	[ -n "$victim" ] && break
+	sleep 0.1
+	for p in $before; do
+		c=$(cpu_of $p)
+		if [ -n "$c" ] && [ "$c" -gt $((${cpu0[$p]:-0} + 20)) ]; then
+			victim=$p
+			break
+		fi
+	done
+done
+check "an inspector is seen at work on the zip" [ -n "$victim" ]
+[ -n "$victim" ] && kill -KILL $victim
+wait $upid
+check_eq "the upload whose inspector was killed is rejected" "$(cat $T/r2.code)" 422
+check "its finding is inspect-crashed" grep -q '"inspect-crashed"' $T/r2.json
+check "its receipt verifies with the file's hash" goverify receipt $VKEY $T/r2.json $T/big.zip
+check "the entry records the rejection" entry_has $T/r2.json "verdict: rejected"
+check "the daemon is still running" it_alive
+check "the crash is logged with Party and kind" \
+	grep -q 'inspector crashed: Party ALPHA, kind evidence-bundle' "$RUN/daemon.log"
+check "a fresh inspector takes its place" wait_inspectors $WORKERS
+check "the killed inspector is reaped (no zombie)" [ ! -e /proc/$victim ]
+check "the killed inspector is not among them" bash -c '! grep -qx "$1" <<<"$2"' _ "$victim" "$(inspectors)"
+
+printf 'Access review, second quarter: no findings.\n' >$T/review.txt
+check_eq "the next upload is accepted through the replacement" \
+	"$(iput alpha evidence review.txt $T/review.txt $T/r3.json)" 201
+check "its receipt verifies" goverify receipt $VKEY $T/r3.json $T/review.txt
+
+last=$(inspectors)
+it_stop
+for p in $last; do
+	check "inspector $p ended with the daemon" [ ! -e /proc/$p ]
+done
+summary
