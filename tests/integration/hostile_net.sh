@@ -44,25 +44,6 @@ hn_cleanup() {
 }
 trap hn_cleanup EXIT
 
-# hn_start NAME KEY=VALUE...: it_start with a [limits] section and a CRL of this daemon's own.
-hn_start() {
-	local name=$1 try rc kv
-	shift
-	[ -n "$PKI" ] || it_pki
-	for try in 1 2 3; do
-		it_config "$name"
-		{ echo "[limits]"; for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done; } >>"$RUN/intaked.conf"
-		cp $PKI/ca.crl $RUN/ca.crl
-		sed -i "s|^crl .*|crl = $RUN/ca.crl|" $RUN/intaked.conf
-		it_launch
-		rc=$?
-		[ $rc = 0 ] && return 0
-		[ $rc = 2 ] && bail "intaked did not answer within ${START_WAIT}s"
-		grep -qi 'in use' "$RUN/daemon.log" || bail "intaked exited at start: $(tail -n 2 "$RUN/daemon.log")"
-		rm -rf "$RUN"
-	done
-	bail "intaked: no free port after 3 tries"
-}
 
 not_2xx() { [[ $1 =~ ^(none|[013-9][0-9][0-9])$ ]] || { echo "answered '$1'"; return 1; }; }
 within() { awk -v x="$1" -v l="$2" 'BEGIN { exit !(x != "" && x + 0 <= l + 0) }'; }
@@ -317,7 +298,7 @@ elif cmd == "revoke":       # "READY GO": BETA idle + BETA mid-upload + ALPHA id
 PY
 raw() { $PY $T/hn.py $PORT $PKI "$@"; }
 
-hn_start net handshake_timeout=$HANDSHAKE_T header_timeout=$HEADER_T body_timeout=$BODY_T body_min_rate=$MIN_RATE \
+it_start_limits net handshake_timeout=$HANDSHAKE_T header_timeout=$HEADER_T body_timeout=$BODY_T body_min_rate=$MIN_RATE \
 	max_handshakes=$HS_MAX max_handshakes_address=$HS_ADDR
 
 # ================================================================ Upgrade
@@ -426,7 +407,7 @@ fi
 it_stop
 
 # ================================================================ validation before limits
-hn_start lim uploads_per_minute=$PER_MINUTE bytes_per_day=1M
+it_start_limits lim uploads_per_minute=$PER_MINUTE bytes_per_day=1M
 S0=$(log_size)
 check_eq "Content-Length 2^64-1 -> 413, not a daily-volume 429" \
 	"$(raw put alpha huge.txt 'Content-Length: 18446744073709551615')" 413

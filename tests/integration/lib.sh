@@ -239,6 +239,7 @@ it_start() {
 	[ -n "$PKI" ] || it_pki
 	for try in 1 2 3; do
 		it_config "$@"
+		[ -z "${IT_AFTER_CONFIG:-}" ] || $IT_AFTER_CONFIG
 		it_launch
 		rc=$?
 		[ $rc = 0 ] && return 0
@@ -247,6 +248,21 @@ it_start() {
 		rm -rf "$RUN"
 	done
 	bail "intaked: no free port after 3 tries"
+}
+
+# it_start_limits NAME KEY=VALUE...: it_start with those settings in a [limits] section, and a
+# CRL of this daemon's own ($RUN/ca.crl, which SIGHUP tests may replace).
+it_start_limits() {
+	local name=$1
+	shift
+	IT_LIMITS=("$@")
+	IT_AFTER_CONFIG=it_limits_config it_start "$name"
+}
+it_limits_config() {
+	local kv
+	{ echo "[limits]"; for kv in "${IT_LIMITS[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done; } >>"$RUN/intaked.conf"
+	cp $PKI/ca.crl $RUN/ca.crl
+	sed -i "s|^crl .*|crl = $RUN/ca.crl|" $RUN/intaked.conf
 }
 
 # it_restart [kill]: stops the daemon (SIGTERM, checked; or SIGKILL with "kill") and starts

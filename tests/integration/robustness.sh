@@ -43,25 +43,6 @@ rb_cleanup() {
 }
 trap rb_cleanup EXIT
 
-# rb_start NAME KEY=VALUE...: it_start with a [limits] section in the configuration.
-rb_start() {
-	local name=$1 try rc kv
-	shift
-	[ -n "$PKI" ] || it_pki
-	for try in 1 2 3; do
-		it_config "$name"
-		{ echo "[limits]"; for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done; } >>"$RUN/intaked.conf"
-		cp $PKI/ca.crl $RUN/ca.crl      # a CRL of this daemon's own, for the SIGHUP tests
-		sed -i "s|^crl .*|crl = $RUN/ca.crl|" $RUN/intaked.conf
-		it_launch
-		rc=$?
-		[ $rc = 0 ] && return 0
-		[ $rc = 2 ] && bail "intaked did not answer within ${START_WAIT}s"
-		grep -qi 'in use' "$RUN/daemon.log" || bail "intaked exited at start: $(tail -n 2 "$RUN/daemon.log")"
-		rm -rf "$RUN"
-	done
-	bail "intaked: no free port after 3 tries"
-}
 
 # not_2xx STATUS: a raw client's result: no answer ("none") or a non-2xx status
 not_2xx() { [[ $1 =~ ^(none|[013-9][0-9][0-9])$ ]] || { echo "answered '$1'"; return 1; }; }
@@ -367,7 +348,7 @@ raw() { timeout 60 $PY $T/raw.py $PORT $PKI "$@"; }
 # ================================================================ partial uploads
 # body_min_rate = 0: the dribbling body below is for request_timeout alone (the minimum rate
 # would close it first: hostile_net.sh tests that).
-rb_start rb handshake_timeout=$HANDSHAKE_T header_timeout=$HEADER_T body_timeout=$BODY_T \
+it_start_limits rb handshake_timeout=$HANDSHAKE_T header_timeout=$HEADER_T body_timeout=$BODY_T \
 	request_timeout=$REQUEST_T max_header_count=$HDR_COUNT max_header_size=$HDR_SIZE body_min_rate=0
 S0=$(log_size)
 check "the log starts empty and its checkpoint verifies (size $S0)" [ "$S0" = 0 ]
@@ -664,7 +645,7 @@ bad_conf bad-limit-size 's/^max_header_size = .*/max_header_size = 12Q/' max_hea
 it_stop
 
 # ================================================================ per-Party limits
-rb_start lim max_connections=$MAX_CONNS max_connections_party=$PARTY_CONNS uploads_per_minute=$PER_MINUTE bytes_per_day=$PER_DAY
+it_start_limits lim max_connections=$MAX_CONNS max_connections_party=$PARTY_CONNS uploads_per_minute=$PER_MINUTE bytes_per_day=$PER_DAY
 read -r s1 ra s2 s3 <<<"$(raw conns alpha $PARTY_CONNS beta)"
 check_eq "ALPHA's connection beyond max_connections_party $PARTY_CONNS -> 429" "$s1" 429
 check "that 429 carries Retry-After (got '$ra')" bash -c '[[ $1 =~ ^[1-9][0-9]*$ ]]' _ "$ra"
@@ -699,7 +680,7 @@ check "daemon alive" it_alive
 it_stop
 
 # ================================================================ SIGTERM during an upload
-rb_start term
+it_start_limits term
 yes 'upload in flight at SIGTERM' | head -c 1000000 >$T/term.txt
 iput alpha evidence term.txt $T/term.txt $T/term.json --limit-rate 250K >$T/term.code &
 up=$!
