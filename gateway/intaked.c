@@ -5,18 +5,34 @@
  *   intaked -t -c FILE   check the configuration, policy and parties files
  *   intaked -I USER:UID:GID
  *                        internal, not for operators: an inspector process,
- *                        started by the daemon itself with its socket on fd 3
+ *                        started by the front with its socket on fd 3
  *                        (inspect/serve.c); it reads no configuration
  *
- * The parent sets up, in lifecycle order: configuration, the notary (ledger,
- * signing key, start-up recovery), the inspector workers and their
- * processes (running as [server] user when started as root), the read-only
- * ledger for the API, TLS, the listeners (the intake listener on its
- * acceptor thread, front/accept.c), then runs the loop. SIGHUP
- * reloads policy, parties and the TLS context (CRL); a bad file is refused
- * with a log line and the old one stays. SIGTERM stops accepting, lets
- * uploads in flight finish up to a grace time, commits and exits 0.
+ * The daemon is four kinds of process (DESIGN §2), listed in procs[]:
+ *
+ *   intaked          the parent: reads the configuration, forks the others
+ *                    (before it has a thread or an event loop), relays
+ *                    SIGHUP (front and notary) and SIGTERM (front, which
+ *                    drains; the notary then finishes its queue at the
+ *                    front's end of their socket), and waits. A child that
+ *                    ends otherwise brings the whole daemon down with a
+ *                    log line and status 1 (systemd restarts it; start-up
+ *                    recovery exists). It never parses network input and
+ *                    never reads the log key.
+ *   intaked-notary   notary/monitor.c: the log key, the only writer of the
+ *                    ledger and the store.
+ *   intaked-front    front_main below: TLS key, listeners, HTTP, quarantine,
+ *                    read-only ledger, inspector processes; under seccomp.
+ *   intaked-inspect  inspect/serve.c, started by the front.
+ *
+ * The front and the notary talk over one SOCK_SEQPACKET socketpair
+ * (common/msg.h): MSG_RECORD with the quarantined file's descriptor and the
+ * inspection's messages one way, MSG_READY, MSG_RECORDED and MSG_TEXT the
+ * other. Started as root, both drop to [server] user with no_new_privs.
  */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,10 +49,40 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/msg.h"
+#include "common/proc.h"
 #include "front/front.h"
+#include "front/notaryc.h"
 #include "inspect/serve.h"
 #include "notary/ledger.h"
-#include "notary/notary.h"
+#include "notary/monitor.h"
+
+#define FRONT_COMM "intaked-front"
+
+/* What a child of the parent is given: the configuration, its user, and
+ * its end of the front–notary socketpair. */
+struct child {
+	const struct config    *cfg;
+	const struct proc_user *user;
+	int                     sock;
+};
+
+static void	front_main(const struct child *c) __attribute__((noreturn));
+static void	notary_main(const struct child *c) __attribute__((noreturn));
+
+/* The processes the parent forks, in the order it forks them: the notary
+ * first, whose recovery the front waits for (MSG_READY). */
+enum proc_id { PROC_NOTARY, PROC_FRONT, PROC_MAX };
+static struct {
+	const char   *name;
+	enum proc_id  id;
+	void        (*main)(const struct child *);
+	int           end;        /* which end of the socketpair it keeps */
+	pid_t         pid;
+} procs[PROC_MAX] = {
+	{ NOTARY_COMM, PROC_NOTARY, notary_main, 1, -1 },
+	{ FRONT_COMM,  PROC_FRONT,  front_main,  0, -1 },
+};
 
 static void
 usage(void)
@@ -106,14 +152,206 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
 	front_drain(&d->front);
 }
 
+static void
+notary_main(const struct child *c)
+{
+	log_init(NOTARY_COMM, 0);
+	notary_serve(c->sock, c->cfg, c->user);
+}
+
+/*
+ * The front: loads its TLS context (as root, the key may be root's), waits
+ * for the notary's recovery, drops to the user, opens the ledger read-only,
+ * starts the inspectors, the notary's reader and the listeners, confines
+ * itself and runs the loop. SIGTERM drains; at the end the notary socket
+ * closes and the notary finishes.
+ */
+static void
+front_main(const struct child *c)
+{
+	static struct daemon d;
+	struct front *f = &d.front;
+	struct proc_limits lim = {
+		.nofile = PROC_KEEP, .nproc = PROC_KEEP, .fsize = PROC_KEEP, .core = 0,
+	};
+	char err[CONFIG_ERR_MAX], vkey[MSG_VKEY_MAX];
+	uint64_t size;
+	pid_t parent = getppid();
+
+	log_init(FRONT_COMM, 0);
+	d.cfg = *c->cfg;
+	if (evthread_use_pthreads() != 0)
+		fatalx("libevent threads");
+	if ((f->rt = runtime_load(&d.cfg, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	f->cfg = &d.cfg;
+	pthread_mutex_init(&f->rt_mtx, NULL);
+	if ((f->notary = notaryc_open(c->sock, vkey, &size, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		_exit(1);
+	}
+	if (proc_drop(c->user, FRONT_COMM, &lim, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	/* the parent gone, the front drains and goes too (set after the
+	 * drop: a change of credentials clears it) */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1 || getppid() != parent)
+		fatalx("the parent is gone");
+	if ((f->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((f->ledger = ledger_open(d.cfg.data, 0, err, sizeof(err))) == NULL)
+		fatalx("ledger: %s", err);
+	if ((f->pipeline = pipeline_new(f->base, f->notary, d.cfg.workers, d.cfg.user,
+	    err, sizeof(err))) == NULL)
+		fatalx("pipeline: %s", err);
+	if (notaryc_start(f->notary, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (front_confine(err, sizeof(err)) == -1)
+		fatalx("cannot confine the front: %s", err);
+	if (front_start(f, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (admin_start(f, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	d.ev_hup = evsignal_new(f->base, SIGHUP, on_sighup, &d);
+	d.ev_term = evsignal_new(f->base, SIGTERM, on_sigterm, &d);
+	d.ev_int = evsignal_new(f->base, SIGINT, on_sigterm, &d);
+	evsignal_add(d.ev_hup, NULL);
+	evsignal_add(d.ev_term, NULL);
+	evsignal_add(d.ev_int, NULL);
+	log_info("listening on %s:%s (admin %s%s%s), origin %s, log key %s, %llu entries",
+	    d.cfg.listen_host, d.cfg.listen_port, d.cfg.admin_host,
+	    d.cfg.admin_host[0] ? ":" : "none", d.cfg.admin_port, d.cfg.log_origin,
+	    vkey, (unsigned long long)size);
+
+	event_base_dispatch(f->base);
+
+	/* Drained: uploads in flight are answered; finish what is queued. */
+	front_free(f);
+	pipeline_free(f->pipeline);
+	notaryc_close(f->notary);
+	ledger_close(f->ledger);
+	if (f->admin)
+		evhttp_free(f->admin);
+	event_free(d.ev_hup);
+	event_free(d.ev_term);
+	event_free(d.ev_int);
+	runtime_unref(f->rt);
+	event_base_free(f->base);
+	log_info("stopped");
+	exit(0);
+}
+
+/* Forks procs[I] with its end of SV; the child never returns. */
+static pid_t
+parent_fork(int i, const struct child *tmpl, int sv[2])
+{
+	struct child c = *tmpl;
+	sigset_t none;
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		fatal("fork %s", procs[i].name);
+	if (pid != 0)
+		return pid;
+	close(sv[!procs[i].end]);
+	c.sock = sv[procs[i].end];
+	for (int j = 0; j < i; j++)
+		procs[j].pid = -1;
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	procs[i].main(&c);
+	_exit(1);	/* not reached */
+}
+
+static const char *
+parent_name(pid_t pid)
+{
+	for (int i = 0; i < PROC_MAX; i++)
+		if (procs[i].pid == pid)
+			return procs[i].name;
+	return NULL;
+}
+
+/*
+ * The parent's life after the forks: signals arrive blocked, one at a
+ * time (sigwaitinfo), so nothing here runs in a handler.
+ */
+static int
+parent_run(void)
+{
+	sigset_t set;
+	siginfo_t si;
+	int status, st, alive = PROC_MAX, stopping = 0, failed = 0;
+	const char *name;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	while (alive > 0) {
+		if (sigwaitinfo(&set, &si) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("sigwaitinfo");
+		}
+		switch (si.si_signo) {
+		case SIGHUP:
+			/* the notary first: a Party new to the front is known to
+			 * the notary by the time it uploads */
+			for (int i = 0; i < PROC_MAX; i++)
+				if (procs[i].pid != -1)
+					kill(procs[i].pid, SIGHUP);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!stopping && procs[PROC_FRONT].pid != -1)
+				kill(procs[PROC_FRONT].pid, SIGTERM);
+			stopping = 1;
+			break;
+		case SIGCHLD:
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+				if ((name = parent_name(pid)) == NULL)
+					continue;
+				for (int i = 0; i < PROC_MAX; i++)
+					if (procs[i].pid == pid)
+						procs[i].pid = -1;
+				alive--;
+				st = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				if (st == 0 && stopping)
+					continue;
+				if (!failed) {
+					if (WIFSIGNALED(status))
+						log_warnx("%s (%d) ended by signal %d: stopping the "
+						    "daemon", name, (int)pid, WTERMSIG(status));
+					else
+						log_warnx("%s (%d) exited with status %d: stopping "
+						    "the daemon", name, (int)pid, st);
+				}
+				failed = 1;
+				/* the front drains at SIGTERM; the notary ends at the
+				 * front's end of their socket */
+				if (procs[PROC_FRONT].pid != -1)
+					kill(procs[PROC_FRONT].pid, SIGTERM);
+				stopping = 1;
+			}
+			break;
+		}
+	}
+	return failed ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	static struct daemon d;
+	static struct config cfg;
+	struct proc_user user;
+	struct child c;
 	const char *file = NULL;
 	char err[CONFIG_ERR_MAX];
-	int ch, test = 0, debug = 0;
-	struct front *f = &d.front;
+	int ch, test = 0, debug = 0, sv[2], rc;
+	sigset_t set;
 
 	while ((ch = getopt(argc, argv, "c:dI:t")) != -1) {
 		switch (ch) {
@@ -134,52 +372,28 @@ main(int argc, char *argv[])
 	umask(077);
 	if (sodium_init() < 0)
 		fatalx("libsodium init failed");
-	if (evthread_use_pthreads() != 0)
-		fatalx("libevent threads");
-	if (config_load(file, &d.cfg, err, sizeof(err)) == -1)
+	if (config_load(file, &cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((f->rt = runtime_load(&d.cfg, err, sizeof(err))) == NULL)
+	if (proc_user_lookup(cfg.user, &user, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	f->cfg = &d.cfg;
-	pthread_mutex_init(&f->rt_mtx, NULL);
-	if ((f->base = event_base_new()) == NULL)
-		fatalx("event_base_new");
-	if ((f->notary = notary_open(&d.cfg, err, sizeof(err))) == NULL)
-		fatalx("notary: %s", err);
-	if ((f->ledger = ledger_open(d.cfg.data, 0, err, sizeof(err))) == NULL)
-		fatalx("ledger: %s", err);
-	if ((f->pipeline = pipeline_new(f->base, f->notary, d.cfg.workers, d.cfg.user,
-	    err, sizeof(err))) == NULL)
-		fatalx("pipeline: %s", err);
-	if (front_start(f, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	if (admin_start(f, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	d.ev_hup = evsignal_new(f->base, SIGHUP, on_sighup, &d);
-	d.ev_term = evsignal_new(f->base, SIGTERM, on_sigterm, &d);
-	d.ev_int = evsignal_new(f->base, SIGINT, on_sigterm, &d);
-	evsignal_add(d.ev_hup, NULL);
-	evsignal_add(d.ev_term, NULL);
-	evsignal_add(d.ev_int, NULL);
-	log_info("listening on %s:%s (admin %s%s%s), origin %s, log key %s",
-	    d.cfg.listen_host, d.cfg.listen_port, d.cfg.admin_host,
-	    d.cfg.admin_host[0] ? ":" : "none", d.cfg.admin_port, d.cfg.log_origin,
-	    notary_vkey(f->notary));
-
-	event_base_dispatch(f->base);
-
-	/* Drained: uploads in flight are answered; finish what is queued. */
-	front_free(f);
-	pipeline_free(f->pipeline);
-	notary_close(f->notary);
-	ledger_close(f->ledger);
-	if (f->admin)
-		evhttp_free(f->admin);
-	event_free(d.ev_hup);
-	event_free(d.ev_term);
-	event_free(d.ev_int);
-	runtime_unref(f->rt);
-	event_base_free(f->base);
-	log_info("stopped");
-	return 0;
+	if (msg_socketpair(sv) == -1)
+		fatal("socketpair");
+	/* every signal the parent handles waits for sigwaitinfo, from before
+	 * the first fork so that none is lost */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	c.cfg = &cfg;
+	c.user = &user;
+	c.sock = -1;
+	for (int i = 0; i < PROC_MAX; i++)
+		procs[i].pid = parent_fork(i, &c, sv);
+	close(sv[0]);
+	close(sv[1]);
+	rc = parent_run();
+	log_info("stopped%s", rc ? " after a child failed" : "");
+	return rc;
 }

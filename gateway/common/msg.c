@@ -19,6 +19,7 @@ _Static_assert(sizeof(struct msg_verdict) <= MSG_PAYLOAD_MAX, "a verdict fits on
 _Static_assert(sizeof(struct msg_record) <= MSG_PAYLOAD_MAX, "a record request fits one message");
 _Static_assert(sizeof(struct msg_finding) <= MSG_PAYLOAD_MAX, "a finding fits one message");
 _Static_assert(sizeof(struct msg_inspect) <= MSG_PAYLOAD_MAX, "a request fits one message");
+_Static_assert(sizeof(struct msg_ready) <= MSG_PAYLOAD_MAX, "a ready message fits one message");
 
 /* A string field is valid when it ends within its array. */
 #define STR_OK(f) (memchr((f), '\0', sizeof(f)) != NULL)
@@ -84,13 +85,36 @@ valid_text(const void *p, size_t len)
 	return valid_chunk(p, len, MSG_TEXT_ENTRY, MSG_TEXT_PROOF);
 }
 
+/* A plain file name: no directory, no dot names, no control bytes. */
+static int
+valid_plain_name(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == 0 || n == cap || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
 static int
 valid_record(const void *p, size_t len)
 {
 	const struct msg_record *m = p;
 
 	return STR_OK(m->party) && STR_OK(m->cert_sha256) && STR_OK(m->kind) &&
-	    STR_OK(m->filename) && STR_OK(m->ref) && STR_OK(m->client_digest) ? 0 : -1;
+	    STR_OK(m->filename) && STR_OK(m->ref) && STR_OK(m->client_digest) &&
+	    valid_plain_name(m->quarantine, sizeof(m->quarantine)) == 0 ? 0 : -1;
+}
+
+static int
+valid_ready(const void *p, size_t len)
+{
+	const struct msg_ready *m = p;
+
+	return STR_OK(m->vkey) ? 0 : -1;
 }
 
 static int
@@ -122,6 +146,7 @@ static const struct msg_rule to_notary[] = {
 static const struct msg_rule from_notary[] = {
 	FIXED(MSG_RECORDED, struct msg_recorded, MSG_FD_NONE, valid_recorded),
 	CHUNK(MSG_TEXT, valid_text),
+	FIXED(MSG_READY, struct msg_ready, MSG_FD_NONE, valid_ready),
 };
 
 #define RULES(name, v) { name, v, sizeof(v) / sizeof((v)[0]) }

@@ -40,6 +40,8 @@
 #define MSG_MEMBER_MAX     1024  /* FINDING_MEMBER_MAX */
 #define MSG_DETAIL_MAX     256   /* FINDING_DETAIL_MAX */
 #define MSG_TIME_MAX       32    /* ENTRY_TIME_MAX */
+#define MSG_QNAME_MAX      64    /* a quarantine file's name, "q-<32 hex>" */
+#define MSG_VKEY_MAX       512   /* a verifier key string */
 
 enum msg_type {
 	MSG_INSPECT = 1, /* front → inspector, fd: the quarantined file, read-only */
@@ -50,6 +52,7 @@ enum msg_type {
 	MSG_RECORD,      /* front → notary, fd: the quarantined file; the upload's claims */
 	MSG_RECORDED,    /* notary → front: the outcome of a MSG_RECORD */
 	MSG_TEXT,        /* notary → front: a chunk of the entry, receipt or proof */
+	MSG_READY,       /* notary → front: recovery is done, the ledger may be read */
 	MSG_TYPE_END
 };
 
@@ -120,7 +123,9 @@ struct msg_chunk {
 
 /* MSG_RECORD: what the front claims of an upload. The notary re-checks the
  * claims it can (size and SHA-256 of the fd it receives, the kind, the
- * Party) before it records anything. */
+ * Party, that QUARANTINE names that very file in the quarantine directory)
+ * before it records anything. The findings, manifest chunks, workbook rows
+ * and verdict of the same id follow it. */
 struct msg_record {
 	uint64_t size;
 	uint8_t  sha256[32];
@@ -130,6 +135,7 @@ struct msg_record {
 	char     filename[MSG_FILENAME_MAX];
 	char     ref[MSG_REF_MAX];
 	char     client_digest[MSG_DIGEST_MAX];
+	char     quarantine[MSG_QNAME_MAX];   /* a plain name in DATA/quarantine */
 };
 
 /* MSG_RECORDED: the notary's answer; on status 0 the entry, receipt and
@@ -140,6 +146,13 @@ struct msg_recorded {
 	uint64_t index;
 	uint64_t entry_len, receipt_len, proof_len;
 	char     time[MSG_TIME_MAX];
+};
+
+/* MSG_READY: the notary finished start-up recovery; SIZE entries are
+ * committed, signed by the key whose verifier key is VKEY (public). */
+struct msg_ready {
+	uint64_t size;
+	char     vkey[MSG_VKEY_MAX];
 };
 
 /* A received message. PAYLOAD is aligned for every struct above. FD is the

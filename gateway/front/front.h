@@ -59,6 +59,7 @@ int tls_verify_peer(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain, const char 
 void tls_read_ahead(SSL *ssl);
 
 struct pipeline;
+struct notaryc;
 struct conn;
 struct acceptor;
 
@@ -70,7 +71,7 @@ struct front {
 	struct runtime       *rt;        /* current; swapped on reload (under rt_mtx) */
 	pthread_mutex_t       rt_mtx;
 	struct ledger        *ledger;    /* read-only connection for the GET API */
-	struct notary        *notary;
+	struct notaryc       *notary;    /* the notary process (notaryc.h) */
 	struct pipeline      *pipeline;
 	struct acceptor      *acceptor;  /* accept.c */
 	struct evhttp        *admin;
@@ -124,7 +125,7 @@ struct pipeline_job {
 
 /* Starts WORKERS worker threads, each with an inspector process running as
  * USER ([server] user: as root a missing user is an error). */
-struct pipeline *pipeline_new(struct event_base *base, struct notary *n,
+struct pipeline *pipeline_new(struct event_base *base, struct notaryc *n,
     unsigned workers, const char *user, char *err, size_t errlen);
 void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 /* Number of jobs submitted and not yet done. */
@@ -133,5 +134,9 @@ void pipeline_free(struct pipeline *p);
 
 /* admin.c */
 int admin_start(struct front *f, char *err, size_t errlen);
+
+/* confine.c: the front's seccomp filter, on every thread; once, before the
+ * first network byte. 0, or -1 with a reason in ERR: the front must exit. */
+int front_confine(char *err, size_t errlen);
 
 #endif

@@ -14,7 +14,8 @@
  * Party is under that, so another Party's upload never waits behind one
  * Party's files, however slow those are to inspect (up to inspect_seconds
  * each). A job the front already decided needs no inspector and is never
- * held back. The notary calls back from its own thread; completions are
+ * held back. The notary (its process, through front/notaryc.c) calls back
+ * from the reader thread; completions are
  * queued under a mutex and handed to the loop with event_active(), so that
  * every connection is only ever touched by the loop thread.
  */
@@ -31,13 +32,14 @@
 #include "common/log.h"
 #include "front/front.h"
 #include "front/inspproc.h"
+#include "front/notaryc.h"
 #include "inspect/inspect.h"
 
 #define WORKERS_MAX 64
 #define PIPELINE_TYPE_UNKNOWN "application/octet-stream"  /* an inspector gave no verdict */
 
 struct pipeline {
-	struct notary       *notary;
+	struct notaryc      *notary;
 	struct event        *ev_done;
 	pthread_mutex_t      mtx;
 	pthread_cond_t       cond;
@@ -112,11 +114,11 @@ pipeline_notary_done(struct notary_job *nj, void *arg)
 static void
 pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 {
-	close(job->fd);
-	job->fd = -1;
 	job->nj.done = pipeline_notary_done;
 	job->nj.arg = p;
-	notary_submit(p->notary, &job->nj);
+	notaryc_submit(p->notary, &job->nj, job->fd);
+	close(job->fd);
+	job->fd = -1;
 }
 
 /* Inspects JOB in IP's inspector; a failure of the inspector is this
@@ -224,7 +226,7 @@ pipeline_complete(evutil_socket_t fd, short what, void *arg)
 }
 
 struct pipeline *
-pipeline_new(struct event_base *base, struct notary *n, unsigned workers, const char *user,
+pipeline_new(struct event_base *base, struct notaryc *n, unsigned workers, const char *user,
     char *err, size_t errlen)
 {
 	struct pipeline *p;

@@ -8,8 +8,10 @@
  * revoked (the CRL must be present and current for the leaf). A failed
  * handshake never reaches HTTP. Loaded at start and on SIGHUP (CRL reload).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -111,6 +113,33 @@ done:
 	return rc;
 }
 
+/* The private key of the last context built. The front reads the key file
+ * before it gives up root; on SIGHUP, as [server] user, a key file it may
+ * no longer read (root's, mode 0600) means "the same key": the certificate
+ * must still match it. A new key needs a restart. Loop thread only. */
+static EVP_PKEY *tls_kept_key;
+
+static int
+tls_use_key(SSL_CTX *ctx, const char *file)
+{
+	EVP_PKEY *k;
+
+	if (SSL_CTX_use_PrivateKey_file(ctx, file, SSL_FILETYPE_PEM) != 1) {
+		if (tls_kept_key == NULL || access(file, R_OK) == 0 || errno != EACCES)
+			return -1;
+		ERR_clear_error();
+		if (SSL_CTX_use_PrivateKey(ctx, tls_kept_key) != 1)
+			return -1;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		return -1;
+	if ((k = SSL_CTX_get0_privatekey(ctx)) != tls_kept_key && EVP_PKEY_up_ref(k) == 1) {
+		EVP_PKEY_free(tls_kept_key);
+		tls_kept_key = k;
+	}
+	return 0;
+}
+
 SSL_CTX *
 tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -133,8 +162,7 @@ tls_ctx_new(const struct config *cfg, char *err, size_t errlen)
 		tls_errstr(err, errlen, "certificate", cfg->tls_certificate);
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
+	if (tls_use_key(ctx, cfg->tls_key) == -1) {
 		tls_errstr(err, errlen, "key", cfg->tls_key);
 		goto fail;
 	}

@@ -241,10 +241,9 @@ out:
 }
 
 struct notary *
-notary_open(const struct config *cfg, char *err, size_t errlen)
+notary_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct notary *n;
-	int e;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
 		errset(err, errlen, "out of memory");
@@ -269,25 +268,47 @@ notary_open(const struct config *cfg, char *err, size_t errlen)
 		errset(err, errlen, "data directory %s: %s", n->data, strerror(errno));
 		goto fail;
 	}
-	if ((n->ledger = ledger_open(n->data, 1, err, errlen)) == NULL)
-		goto fail;
-	/* A ledger created just now must survive a crash by name too. */
-	if (notary_fsync_dir(n->data) == -1) {
-		errset(err, errlen, "data directory %s: fsync: %s", n->data,
-		    strerror(errno));
-		goto fail;
-	}
-	if (notary_recover(n, err, errlen) == -1)
-		goto fail;
-	if ((e = pthread_create(&n->thread, NULL, notary_main, n)) != 0) {
-		errset(err, errlen, "notary thread: %s", strerror(e));
-		goto fail;
-	}
-	n->started = 1;
 	return n;
 fail:
 	notary_close(n);
 	return NULL;
+}
+
+int
+notary_start(struct notary *n, char *err, size_t errlen)
+{
+	int e;
+
+	if ((n->ledger = ledger_open(n->data, 1, err, errlen)) == NULL)
+		return -1;
+	/* A ledger created just now must survive a crash by name too. */
+	if (notary_fsync_dir(n->data) == -1) {
+		errset(err, errlen, "data directory %s: fsync: %s", n->data,
+		    strerror(errno));
+		return -1;
+	}
+	if (notary_recover(n, err, errlen) == -1)
+		return -1;
+	if ((e = pthread_create(&n->thread, NULL, notary_main, n)) != 0) {
+		errset(err, errlen, "notary thread: %s", strerror(e));
+		return -1;
+	}
+	n->started = 1;
+	return 0;
+}
+
+struct notary *
+notary_open(const struct config *cfg, char *err, size_t errlen)
+{
+	struct notary *n;
+
+	if ((n = notary_new(cfg, err, errlen)) == NULL)
+		return NULL;
+	if (notary_start(n, err, errlen) == -1) {
+		notary_close(n);
+		return NULL;
+	}
+	return n;
 }
 
 void
@@ -317,6 +338,18 @@ const char *
 notary_vkey(const struct notary *n)
 {
 	return n->vkey;
+}
+
+uint64_t
+notary_size(const struct notary *n)
+{
+	return n->size;
+}
+
+const char *
+notary_data(const struct notary *n)
+{
+	return n->data;
 }
 
 void

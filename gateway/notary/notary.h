@@ -2,8 +2,8 @@
  * notary/notary.h: the sequencer. The only writer of the ledger and the only
  * holder of the Ed25519 log key.
  *
- * Runs in its own thread (its own process once privilege separation lands).
- * The front hands it finished jobs (metadata, the quarantined file, the
+ * Runs in its own thread of the notary process (notary/serve.c), which
+ * receives the jobs from the front. The front hands it finished jobs (metadata, the quarantined file, the
  * inspector's verdict); it groups every job waiting at that moment into one
  * commit: accepted blobs are moved into the content-addressed store
  * (fsync file, rename, fsync directory), rejected blobs are deleted, the
@@ -65,6 +65,13 @@ struct notary;
  * last checkpoint against the entries), and starts the notary thread.
  * NULL with a reason in ERR on failure. */
 struct notary *notary_open(const struct config *cfg, char *err, size_t errlen);
+/* notary_open in two steps, so that a process can give up its privileges
+ * in between: notary_new loads the log key and creates the data directory,
+ * its store and quarantine (what may need root); notary_start opens the
+ * ledger, recovers and starts the thread (what the data directory's owner
+ * does). On notary_start's failure the caller notary_closes. */
+struct notary *notary_new(const struct config *cfg, char *err, size_t errlen);
+int notary_start(struct notary *n, char *err, size_t errlen);
 /* Queues JOB; its done() will be called exactly once. JOB's out fields must
  * be zero (a calloc'd job, or one after notary_job_clear), and JOB must stay
  * valid until done() runs. */
@@ -73,6 +80,10 @@ void notary_submit(struct notary *n, struct notary_job *job);
 void notary_close(struct notary *n);
 /* The verifier key string of the log key (owned by the notary). */
 const char *notary_vkey(const struct notary *n);
+/* The committed tree size, right after notary_start (before any job). */
+uint64_t notary_size(const struct notary *n);
+/* The data directory. */
+const char *notary_data(const struct notary *n);
 /* Frees what the job owns (entry, receipt, proof, inspect result). */
 void notary_job_clear(struct notary_job *job);
 

@@ -310,7 +310,7 @@ n=$(bulk_put secas evidence $RECEIPTS 4 pipe)
 check_eq "$RECEIPTS receipts in the log for large list answers" "$n" $RECEIPTS
 iget audit "/v1/receipts?limit=1000" $T/list.json >/dev/null
 note "one answer to GET /v1/receipts?limit=1000: $(stat -c %s $T/list.json) bytes"
-read -r growth slowest taken <<<"$(raw pipeline $DPID $PIPELINED audit alpha)"
+read -r growth slowest taken <<<"$(raw pipeline $(it_front) $PIPELINED audit alpha)"
 note "pipelined GETs: daemon RSS grew ${growth} KiB; $taken of $PIPELINED requests sent; slowest other request ${slowest}s"
 check "$PIPELINED pipelined GETs never read: RSS growth ${growth} KiB < $RSS_MAX_KIB KiB" \
 	bash -c '[ -n "$1" ] && [ "$1" -lt "$2" ]' _ "$growth" $RSS_MAX_KIB
@@ -335,7 +335,7 @@ check_eq "an honest upload at 4 KB/s, longer than the grace (${t}s) -> 201" "$co
 
 # ================================================================ idle TCP connections
 ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
-note "open files: shell $(ulimit -n), daemon $(awk '/Max open files/ {print $4}' /proc/$DPID/limits)"
+note "open files: shell $(ulimit -n), front $(awk '/Max open files/ {print $4}' /proc/$(it_front)/limits)"
 # One address beyond max_handshakes_address: its oldest are closed.
 rm -f $T/f1.ready $T/f1.go
 raw flood $ONE_ADDR $ONE_ADDR 127.0.2.0 $T/f1.ready $T/f1.go beta >$T/f1.out 2>&1 &

@@ -2,7 +2,7 @@
 # tests/integration/inspectors.sh: the inspectors are processes of their own (issue 15),
 # against the real daemon on loopback.
 #
-# There are `workers` processes named intaked-inspect, children of the daemon; run as root,
+# There are `workers` processes named intaked-inspect, children of its front; run as root,
 # each has a non-root uid, no_new_privs and a seccomp filter (/proc/PID/status). An upload is
 # accepted through them. An inspector killed with SIGKILL in the middle of a long inspection
 # (a zip of 9000 small members) rejects that one upload with `inspect-crashed`, whose receipt
@@ -12,12 +12,24 @@
 
 WORKERS=2                               # [limits] workers, the default
 
-# inspectors: the pids of the daemon's children named intaked-inspect, one per line
-inspectors() {
+# children NAME PARENT: the pids of PARENT's children named NAME, one per line
+children() {
 	local d
 	for d in /proc/[0-9]*; do
+		[ "$(cat $d/comm 2>/dev/null)" = "$1" ] || continue
+		[ "$(awk '$1 == "PPid:" {print $2}' $d/status 2>/dev/null)" = "$2" ] || continue
+		echo "${d#/proc/}"
+	done
+}
+# inspectors: the pids of the front's children named intaked-inspect, one per line (the
+# front, a child of the daemon, starts them)
+inspectors() {
+	local d front
+	front=$(children intaked-front "$DPID" | head -1)
+	[ -n "$front" ] || return 0
+	for d in /proc/[0-9]*; do
 		[ "$(cat $d/comm 2>/dev/null)" = intaked-inspect ] || continue
-		[ "$(awk '$1 == "PPid:" {print $2}' $d/status 2>/dev/null)" = "$DPID" ] || continue
+		[ "$(awk '$1 == "PPid:" {print $2}' $d/status 2>/dev/null)" = "$front" ] || continue
 		# a zombie is not an inspector
 		awk '$1 == "State:" {exit ($2 == "Z")}' $d/status 2>/dev/null || continue
 		echo "${d#/proc/}"

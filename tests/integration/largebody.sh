@@ -41,11 +41,11 @@ check "chunked: Go verifies receipt and file" goverify receipt $VKEY $T/ch.json 
 # reads either again. A zip's inspection reads every byte again: spooled too, but buffered,
 # and not followed.
 spools() { metric intake_spools; }
-qflags() {          # the open flags (octal) of the daemon's quarantine descriptor
-	local fd
-	for fd in /proc/$DPID/fd/*; do
+qflags() {          # the open flags (octal) of the front's quarantine descriptor
+	local fd fp=$(it_front)
+	for fd in /proc/$fp/fd/*; do
 		case $(readlink "$fd") in
-		*/quarantine/q-*) awk '/^flags:/ {print $2}' /proc/$DPID/fdinfo/"${fd##*/}"; return ;;
+		*/quarantine/q-*) awk '/^flags:/ {print $2}' /proc/$fp/fdinfo/"${fd##*/}"; return ;;
 		esac
 	done
 }

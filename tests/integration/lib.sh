@@ -47,6 +47,9 @@ if [ "$(id -u)" = 0 ] && ! getent passwd intaked >/dev/null; then
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/intake-it.XXXXXX")
+# the daemon's children run as that user: they reach the data directory and reread the
+# policy, parties and TLS files on SIGHUP through this directory
+[ "$(id -u)" = 0 ] && chmod 711 "$T"
 PASS=0 FAIL=0 DPID= PORT= APORT= RUN= PKI= VKEY=
 
 # The binaries are sanitizer builds: then the daemon's exit must show no leak or error.
@@ -279,6 +282,10 @@ it_restart() {
 }
 
 it_alive() { [ -n "$DPID" ] && kill -0 $DPID 2>/dev/null; }
+
+# it_front: the pid of the daemon's front (intaked-front, a child of $DPID): the process
+# that holds the connections, spools and quarantine descriptors
+it_front() { pgrep -P "$DPID" -x intaked-front | head -1; }
 
 # it_stop [quiet]: SIGTERM to the daemon's group, SIGKILL after STOP_WAIT; sets DEXIT.
 # Unless quiet, checks that it exited 0 and that no sanitizer reported anything.

@@ -404,7 +404,7 @@ check "TLS handshake dribbled a byte a second: closed by handshake_timeout ${HAN
 
 # ================================================================ slow clients
 rm -f $T/slow.ready
-proc() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$DPID/status; }
+proc() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$(it_front)/status; }
 thr0=$(proc Threads) rss0=$(proc VmRSS)
 raw slow beta $SLOW $((HEADER_T + 12)) $T/slow.ready >$T/slow.out 2>&1 &
 slow=$!

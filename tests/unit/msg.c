@@ -198,6 +198,7 @@ START_TEST(record_request_and_answer_cross)
 	strcpy(r.party, "ALPHA");
 	strcpy(r.kind, "evidence");
 	strcpy(r.filename, "a.pdf");
+	strcpy(r.quarantine, "q-0123456789abcdef0123456789abcdef");
 	strcpy(a.time, "2026-12-06T00:00:00Z");
 	ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 9, &r, sizeof(r), fd), 0);
 	ck_assert_int_eq(msg_recv(sv[1], &msg_to_notary, &m), 1);
@@ -281,8 +282,9 @@ END_TEST
 
 START_TEST(unknown_and_misdirected_types_are_refused)
 {
-	struct msg_record r = { 0 };
+	struct msg_record r = { .quarantine = "q-1" };
 	struct msg_recorded a = { 0 };
+	struct msg_ready rd = { .size = 1 };
 	uint32_t zero = 0;
 	int fd = tmpfile_fd();
 
@@ -299,6 +301,13 @@ START_TEST(unknown_and_misdirected_types_are_refused)
 	struct msg_inspect in = { 0 };
 	ck_assert_int_eq(msg_send(sv[0], MSG_INSPECT, 1, &in, sizeof(in), fd), 0);
 	expect_eproto(&msg_to_notary);
+	/* only the notary says it is ready; the front never answers a record */
+	ck_assert_int_eq(msg_send(sv[0], MSG_READY, 0, &rd, sizeof(rd), -1), 0);
+	expect_eproto(&msg_to_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_READY, 0, &rd, sizeof(rd), -1), 0);
+	expect_eproto(&msg_from_inspect);
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 1, &r, sizeof(r), fd), 0);
+	expect_eproto(&msg_from_notary);
 	close(fd);
 }
 END_TEST
@@ -356,6 +365,10 @@ START_TEST(unterminated_strings_are_refused)
 	expect_eproto(&msg_to_notary);
 	memset(a.time, '2', sizeof(a.time));
 	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 1, &a, sizeof(a), -1), 0);
+	expect_eproto(&msg_from_notary);
+	struct msg_ready rd = { 0 };
+	memset(rd.vkey, 'k', sizeof(rd.vkey));
+	ck_assert_int_eq(msg_send(sv[0], MSG_READY, 0, &rd, sizeof(rd), -1), 0);
 	expect_eproto(&msg_from_notary);
 	close(fd);
 }
@@ -424,6 +437,44 @@ START_TEST(chunks_that_lie_about_their_length_or_kind_are_refused)
 }
 END_TEST
 
+START_TEST(ready_crosses_and_a_short_or_long_one_is_refused)
+{
+	struct msg_ready rd = { .size = 42 };
+	uint8_t big[sizeof(rd) + 1] = { 0 };
+
+	strcpy(rd.vkey, "intake.example.org/log+01234567+AQID");
+	ck_assert_int_eq(msg_send(sv[0], MSG_READY, 0, &rd, sizeof(rd), -1), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_from_notary, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, MSG_READY);
+	ck_assert_mem_eq(m.payload, &rd, sizeof(rd));
+	ck_assert_int_eq(msg_send(sv[0], MSG_READY, 0, &rd, sizeof(rd) - 1, -1), 0);
+	expect_eproto(&msg_from_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_READY, 0, big, sizeof(big), -1), 0);
+	expect_eproto(&msg_from_notary);
+}
+END_TEST
+
+START_TEST(a_record_naming_anything_but_a_plain_quarantine_name_is_refused)
+{
+	const char *bad[] = { "", ".", "..", "../log.key", "quarantine/q-1", "/etc/passwd",
+	    "q-\n1" };
+	struct msg_record r = { 0 };
+	int fd = tmpfile_fd();
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		strcpy(r.quarantine, bad[i]);
+		ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 1, &r, sizeof(r), fd), 0);
+		expect_eproto(&msg_to_notary);
+	}
+	/* a name filling its whole array has no room for its end */
+	memset(r.quarantine, 'q', sizeof(r.quarantine));
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 1, &r, sizeof(r), fd), 0);
+	expect_eproto(&msg_to_notary);
+	close(fd);
+}
+END_TEST
+
 START_TEST(a_closed_peer_reads_as_end_not_as_a_message)
 {
 	close(sv[0]);
@@ -475,6 +526,8 @@ main(void)
 	tcase_add_test(tc, a_request_carrying_a_pointer_or_too_many_types_is_refused);
 	tcase_add_test(tc, flags_that_are_not_zero_or_one_are_refused);
 	tcase_add_test(tc, chunks_that_lie_about_their_length_or_kind_are_refused);
+	tcase_add_test(tc, ready_crosses_and_a_short_or_long_one_is_refused);
+	tcase_add_test(tc, a_record_naming_anything_but_a_plain_quarantine_name_is_refused);
 	tcase_add_test(tc, a_closed_peer_reads_as_end_not_as_a_message);
 	tcase_add_test(tc, a_full_nonblocking_socket_sends_nothing_and_says_eagain);
 	suite_add_tcase(s, tc);

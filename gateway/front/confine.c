@@ -1,0 +1,160 @@
+/*
+ * front/confine.c: the front's seccomp filter (see front.h,
+ * front_confine).
+ *
+ * Installed once by the front, after its privilege drop, its ledger open
+ * and its worker threads, on every thread at once (TSYNC), before any
+ * network byte is read. An allowlist of what the front does: files
+ * (quarantine, spools, the read-only ledger, reloads of policy, parties
+ * and TLS files), memory, threads, its sockets (accept, the listeners, the
+ * messages to the notary and the inspectors), starting an inspector
+ * (clone, execve of its own image, wait) and ending one (kill).
+ *
+ * The default action is EPERM, not kill: the front is many threads over
+ * OpenSSL, SQLite, libevent, glibc (and, in tests, a sanitizer runtime),
+ * whose calls vary with their versions; a kill there would be an outage
+ * for every Party, where a refused call is an error the code already
+ * handles. What a corrupted front would want and never needs is listed
+ * explicitly with a kill: debugging or reading other processes, changing
+ * credentials, namespaces or mounts, loading kernel code, BPF, keyrings.
+ * connect() is refused, not killed: the front never connects anywhere, but
+ * glibc's name service tries nscd's socket when the listeners' addresses
+ * are resolved. The log key is not readable by the front's user (the
+ * notary reads it as root before it drops).
+ *
+ * Fails closed: a filter that cannot be installed is an error the front
+ * must not carry on from.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <seccomp.h>
+
+#include "front/front.h"
+
+/* A sanitizer's leak check at exit stops the world with a tracer that
+ * ptraces the front's threads: in sanitizer builds (tests only) ptrace is
+ * allowed, everywhere else it kills. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CONFINE_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CONFINE_SANITIZER 1
+#endif
+#endif
+
+static const int confine_allow[] = {
+	/* files and descriptors */
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv), SCMP_SYS(pwritev),
+	SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(close_range), SCMP_SYS(open), SCMP_SYS(openat),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(stat), SCMP_SYS(lstat),
+	SCMP_SYS(fstatfs), SCMP_SYS(statfs), SCMP_SYS(access), SCMP_SYS(faccessat),
+	SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getcwd),
+	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
+	SCMP_SYS(renameat2), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(fchmod),
+	SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(sync_file_range), SCMP_SYS(fadvise64), SCMP_SYS(getdents64), SCMP_SYS(fcntl),
+	SCMP_SYS(flock), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(pipe2),
+	SCMP_SYS(memfd_create), SCMP_SYS(splice), SCMP_SYS(sendfile), SCMP_SYS(copy_file_range),
+	SCMP_SYS(umask), SCMP_SYS(ioctl),
+	/* memory */
+	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(brk),
+	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(membarrier),
+	/* threads, time, signals */
+	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list), SCMP_SYS(rseq),
+	SCMP_SYS(set_tid_address), SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(exit),
+	SCMP_SYS(exit_group), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getrandom),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
+	SCMP_SYS(tgkill), SCMP_SYS(tkill), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
+	SCMP_SYS(getrusage), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sysinfo),
+	SCMP_SYS(uname), SCMP_SYS(prctl), SCMP_SYS(arch_prctl),
+	SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime), SCMP_SYS(eventfd2),
+	/* the loop and the sockets it was given or made before the filter */
+	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
+	SCMP_SYS(recvmmsg), SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
+	SCMP_SYS(shutdown), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername), SCMP_SYS(socketpair), SCMP_SYS(socket), SCMP_SYS(bind),
+	SCMP_SYS(listen),
+	/* inspectors: started (posix_spawn of its own image), confined by
+	 * their own filter on top of this one, ended and reaped */
+	SCMP_SYS(vfork), SCMP_SYS(execve), SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill),
+	SCMP_SYS(seccomp), SCMP_SYS(setrlimit),
+#ifdef CONFINE_SANITIZER
+	SCMP_SYS(ptrace),
+#endif
+};
+
+/* Never needed; a corrupted front trying one of them dies. */
+static const int confine_kill[] = {
+#ifndef CONFINE_SANITIZER
+	SCMP_SYS(ptrace),
+#endif
+	SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+	SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root),
+	SCMP_SYS(chroot), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(kexec_load),
+	SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module), SCMP_SYS(bpf),
+	SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+	SCMP_SYS(userfaultfd), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
+	SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
+	SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at), SCMP_SYS(chown),
+	SCMP_SYS(fchown), SCMP_SYS(lchown), SCMP_SYS(fchownat), SCMP_SYS(link), SCMP_SYS(linkat),
+	SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+};
+
+static int
+confine_rules(scmp_filter_ctx ctx, uint32_t action, const int *v, size_t n, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = seccomp_rule_add(ctx, action, v[i], 0)) < 0) {
+			snprintf(err, errlen, "seccomp rule for syscall %d: %s", v[i], strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+front_confine(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
+		snprintf(err, errlen, "seccomp TSYNC: %s", strerror(-rc));
+		goto fail;
+	}
+	if (confine_rules(ctx, SCMP_ACT_ALLOW, confine_allow,
+	    sizeof(confine_allow) / sizeof(confine_allow[0]), err, errlen) == -1 ||
+	    confine_rules(ctx, SCMP_ACT_KILL_PROCESS, confine_kill,
+	    sizeof(confine_kill) / sizeof(confine_kill[0]), err, errlen) == -1)
+		goto fail;
+	if ((rc = seccomp_load(ctx)) < 0) {
+		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
+		goto fail;
+	}
+	seccomp_release(ctx);
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return -1;
+}

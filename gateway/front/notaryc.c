@@ -1,0 +1,234 @@
+/*
+ * front/notaryc.c: the front's end of the notary process's socket (see
+ * notaryc.h). Jobs in flight are a list keyed by id; the reader thread
+ * takes MSG_RECORDED, then the announced bytes of entry, receipt and proof
+ * as MSG_TEXT chunks, and calls the job's done().
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "front/notaryc.h"
+#include "inspect/verdict.h"
+
+/* An entry, a receipt or a proof is a few KiB; anything larger is a lie. */
+#define NOTARYC_TEXT_MAX (1024 * 1024)
+
+struct notaryc_wait {
+	uint64_t             id;
+	struct notary_job   *job;
+	struct notaryc_wait *next;
+};
+
+struct notaryc {
+	int                  sock;
+	pthread_t            reader;
+	int                  started;
+	pthread_mutex_t      send_mtx;     /* one job's messages go out together */
+	pthread_mutex_t      mtx;          /* waiting, seq, closing */
+	struct notaryc_wait *waiting;
+	uint64_t             seq;
+	int                  closing;
+	struct msg           m;            /* the reader's */
+};
+
+struct notaryc *
+notaryc_open(int sock, char vkey[MSG_VKEY_MAX], uint64_t *size, char *err, size_t errlen)
+{
+	struct notaryc *nc;
+	int r;
+
+	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	nc->sock = sock;
+	pthread_mutex_init(&nc->send_mtx, NULL);
+	pthread_mutex_init(&nc->mtx, NULL);
+	while ((r = msg_recv(sock, &msg_from_notary, &nc->m)) == -1 && errno == EINTR)
+		;
+	if (r != 1 || nc->m.hdr.type != MSG_READY) {
+		snprintf(err, errlen, "the notary did not start%s%s", r == -1 ? ": " : "",
+		    r == -1 ? strerror(errno) : "");
+		free(nc);
+		return NULL;
+	}
+	memcpy(vkey, ((struct msg_ready *)nc->m.payload)->vkey, MSG_VKEY_MAX);
+	*size = ((struct msg_ready *)nc->m.payload)->size;
+	return nc;
+}
+
+/* The job waiting for ID, unlinked; NULL when none. */
+static struct notary_job *
+notaryc_take(struct notaryc *nc, uint64_t id)
+{
+	struct notaryc_wait **pw, *w;
+	struct notary_job *job = NULL;
+
+	pthread_mutex_lock(&nc->mtx);
+	for (pw = &nc->waiting; (w = *pw) != NULL; pw = &w->next) {
+		if (w->id == id) {
+			*pw = w->next;
+			job = w->job;
+			free(w);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&nc->mtx);
+	return job;
+}
+
+static void __attribute__((noreturn))
+notaryc_gone(struct notaryc *nc, const char *why)
+{
+	log_warnx("front: %s: the notary is gone or broke its protocol; stopping", why);
+	_exit(1);
+}
+
+static void *
+notaryc_main(void *arg)
+{
+	struct notaryc *nc = arg;
+	struct msg *m = &nc->m;
+	struct notary_job *job = NULL;
+	uint64_t id = 0;
+	size_t want[3] = { 0 }, have[3] = { 0 };
+	char **texts[3] = { NULL };
+	int r, closing;
+
+	pthread_setname_np(pthread_self(), "intaked-notaryc");
+	for (;;) {
+		if ((r = msg_recv(nc->sock, &msg_from_notary, m)) == -1 && errno == EINTR)
+			continue;
+		if (r != 1) {
+			pthread_mutex_lock(&nc->mtx);
+			closing = nc->closing && nc->waiting == NULL && job == NULL;
+			pthread_mutex_unlock(&nc->mtx);
+			if (closing)
+				return NULL;
+			notaryc_gone(nc, r == 0 ? "end of the notary's socket" : strerror(errno));
+		}
+		if (m->hdr.type == MSG_RECORDED) {
+			const struct msg_recorded *a = (const struct msg_recorded *)m->payload;
+
+			if (job != NULL || (job = notaryc_take(nc, m->hdr.id)) == NULL)
+				notaryc_gone(nc, "an answer to no job");
+			id = m->hdr.id;
+			job->status = a->status;
+			job->err = a->status == 0 ? 0 : (a->err != 0 ? a->err : EIO);
+			if (a->status == 0) {
+				if (a->entry_len == 0 || a->entry_len > NOTARYC_TEXT_MAX ||
+				    a->receipt_len == 0 || a->receipt_len > NOTARYC_TEXT_MAX ||
+				    a->proof_len == 0 || a->proof_len > NOTARYC_TEXT_MAX)
+					notaryc_gone(nc, "an answer of impossible size");
+				job->index = a->index;
+				memcpy(job->time, a->time, sizeof(job->time));
+				want[0] = a->entry_len;
+				want[1] = a->receipt_len;
+				want[2] = a->proof_len;
+				texts[0] = &job->entry;
+				texts[1] = &job->receipt;
+				texts[2] = &job->proof;
+				for (int t = 0; t < 3; t++) {
+					have[t] = 0;
+					if ((*texts[t] = malloc(want[t] + 1)) == NULL)
+						fatalx("front: out of memory");
+					(*texts[t])[want[t]] = '\0';
+				}
+			} else
+				want[0] = want[1] = want[2] = 0;
+		} else if (m->hdr.type == MSG_TEXT) {
+			const struct msg_chunk *c = (const struct msg_chunk *)m->payload;
+			int t = (int)c->what - MSG_TEXT_ENTRY;
+
+			if (job == NULL || m->hdr.id != id || want[0] == 0 ||
+			    c->len > want[t] - have[t] || (t > 0 && have[t - 1] != want[t - 1]))
+				notaryc_gone(nc, "a text that was not announced");
+			memcpy(*texts[t] + have[t], c->data, c->len);
+			have[t] += c->len;
+		} else
+			notaryc_gone(nc, "an unexpected message");
+		if (job != NULL && (want[0] == 0 ||
+		    (have[0] == want[0] && have[1] == want[1] && have[2] == want[2]))) {
+			struct notary_job *done = job;
+
+			job = NULL;
+			want[0] = want[1] = want[2] = 0;
+			done->done(done, done->arg);
+		}
+	}
+}
+
+int
+notaryc_start(struct notaryc *nc, char *err, size_t errlen)
+{
+	int e;
+
+	if ((e = pthread_create(&nc->reader, NULL, notaryc_main, nc)) != 0) {
+		snprintf(err, errlen, "notary reader thread: %s", strerror(e));
+		return -1;
+	}
+	nc->started = 1;
+	return 0;
+}
+
+void
+notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
+{
+	struct notaryc_wait *w;
+	struct msg_record r;
+	const char *q;
+	int n;
+
+	memset(&r, 0, sizeof(r));
+	r.size = job->size;
+	memcpy(r.sha256, job->sha256, sizeof(r.sha256));
+	memcpy(r.party, job->party, sizeof(r.party));
+	memcpy(r.cert_sha256, job->cert_sha256, sizeof(r.cert_sha256));
+	memcpy(r.kind, job->kind, sizeof(r.kind));
+	memcpy(r.filename, job->filename, sizeof(r.filename));
+	memcpy(r.ref, job->ref, sizeof(r.ref));
+	memcpy(r.client_digest, job->client_digest, sizeof(r.client_digest));
+	q = strrchr(job->quarantine, '/');
+	n = snprintf(r.quarantine, sizeof(r.quarantine), "%s", q != NULL ? q + 1 : job->quarantine);
+	if (n < 0 || (size_t)n >= sizeof(r.quarantine))
+		fatalx("%s: a quarantine name that does not fit", __func__);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatalx("%s: out of memory", __func__);
+	w->job = job;
+	pthread_mutex_lock(&nc->mtx);
+	w->id = ++nc->seq;
+	w->next = nc->waiting;
+	nc->waiting = w;
+	pthread_mutex_unlock(&nc->mtx);
+	pthread_mutex_lock(&nc->send_mtx);
+	if (msg_send(nc->sock, MSG_RECORD, w->id, &r, sizeof(r), fd) == -1 ||
+	    verdict_send(nc->sock, w->id, &job->result) == -1)
+		notaryc_gone(nc, strerror(errno));
+	pthread_mutex_unlock(&nc->send_mtx);
+}
+
+void
+notaryc_close(struct notaryc *nc)
+{
+	if (nc == NULL)
+		return;
+	pthread_mutex_lock(&nc->mtx);
+	nc->closing = 1;
+	pthread_mutex_unlock(&nc->mtx);
+	/* the notary sees the end, finishes its queue and exits; the
+	 * reader sees the end of the notary's answers */
+	shutdown(nc->sock, SHUT_WR);
+	if (nc->started)
+		pthread_join(nc->reader, NULL);
+	close(nc->sock);
+	pthread_mutex_destroy(&nc->send_mtx);
+	pthread_mutex_destroy(&nc->mtx);
+	free(nc);
+}

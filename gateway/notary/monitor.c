@@ -1,0 +1,411 @@
+/*
+ * notary/monitor.c: the notary process (see monitor.h).
+ *
+ * Two threads: this one reads the front's messages, re-validates each job
+ * and queues it (notary_submit); the notary thread (notary.c) groups,
+ * commits and calls monitor_done, which sends the answer. Only the notary
+ * thread sends after MSG_READY, so answers never interleave; the send
+ * mutex is there for the refusal path of notary_submit at close.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/proc.h"
+#include "inspect/verdict.h"
+#include "inspect/workbook.h"
+#include "lib/util.h"
+#include "notary/monitor.h"
+#include "notary/notary.h"
+#include "notary/store.h"
+
+#define MONITOR_HASH_BUF   (1024 * 1024)  /* bytes read at a time to re-hash an upload */
+#define MONITOR_GENS_MAX   16             /* policy/parties loads kept for jobs in flight */
+#define MONITOR_NOFILE     256            /* ledger, WAL, store, jobs' descriptors */
+
+/* One load of the policy and the parties. */
+struct monitor_gen {
+	struct policy  *policy;
+	struct parties *parties;
+};
+
+struct monitor {
+	int                 sock;
+	const struct config *cfg;
+	struct notary      *notary;
+	pthread_mutex_t     send_mtx;
+	struct monitor_gen  gens[MONITOR_GENS_MAX];   /* [0] the newest */
+	size_t              ngens;
+	uint8_t            *buf;                      /* MONITOR_HASH_BUF */
+};
+
+/* A job between its MSG_RECORD and its verdict, then in the notary. */
+struct monitor_job {
+	struct notary_job  nj;       /* first: the notary's done() gets it back */
+	struct monitor    *mon;
+	uint64_t           id;
+	struct verdict_rx  rx;
+};
+
+static volatile sig_atomic_t monitor_hup;
+
+static void
+monitor_on_hup(int sig)
+{
+	monitor_hup = 1;
+}
+
+/* Keys of the data tree go to U; the log key file (KEY) is left as it is. */
+static uid_t   chown_uid;
+static gid_t   chown_gid;
+static dev_t   chown_key_dev;
+static ino_t   chown_key_ino;
+
+static int
+monitor_chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (st->st_dev == chown_key_dev && st->st_ino == chown_key_ino)
+		return 0;
+	if (flag == FTW_SL || flag == FTW_NS)
+		return 0;
+	if (lchown(path, chown_uid, chown_gid) == -1) {
+		log_warn("%s: chown %s", __func__, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* As root: gives the data directory tree to U, so that the notary still
+ * writes it after its drop (and the front its quarantine). */
+static int
+monitor_chown_data(const struct config *cfg, const struct proc_user *u)
+{
+	struct stat st;
+
+	if (!u->drop)
+		return 0;
+	chown_uid = u->uid;
+	chown_gid = u->gid;
+	chown_key_dev = 0;
+	chown_key_ino = 0;
+	if (stat(cfg->log_key, &st) == 0) {
+		chown_key_dev = st.st_dev;
+		chown_key_ino = st.st_ino;
+	}
+	return nftw(cfg->data, monitor_chown_one, 16, FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* Loads the policy and the parties as a new generation. 0/-1 (logged). */
+static int
+monitor_load(struct monitor *mon)
+{
+	struct monitor_gen g = { 0 };
+	char err[CONFIG_ERR_MAX];
+
+	if (policy_load(mon->cfg->policy_file, &g.policy, err, sizeof(err)) == -1 ||
+	    parties_load(mon->cfg->parties_file, &g.parties, err, sizeof(err)) == -1) {
+		log_warnx("notary: reload refused, keeping the running policy and parties: %s",
+		    err);
+		policy_free(g.policy);
+		return -1;
+	}
+	if (mon->ngens == MONITOR_GENS_MAX) {
+		mon->ngens--;
+		policy_free(mon->gens[mon->ngens].policy);
+		parties_free(mon->gens[mon->ngens].parties);
+	}
+	memmove(&mon->gens[1], &mon->gens[0], mon->ngens * sizeof(mon->gens[0]));
+	mon->gens[0] = g;
+	mon->ngens++;
+	return 0;
+}
+
+/* Whether a loaded generation knows KIND and PARTY; the workbook row
+ * limit of the newest that does. */
+static int
+monitor_known(const struct monitor *mon, const char *kind, const char *party, size_t *rows)
+{
+	for (size_t i = 0; i < mon->ngens; i++) {
+		const struct monitor_gen *g = &mon->gens[i];
+
+		if (policy_kind(g->policy, kind) != NULL && parties_find(g->parties, party) != NULL) {
+			*rows = g->policy->workbook_rows ? g->policy->workbook_rows : WB_ROWS_DEFAULT;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* SHA-256 of the whole of FD into OUT. 0/-1. */
+static int
+monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx;
+	unsigned int len;
+	uint64_t off = 0;
+	ssize_t r;
+	int ret = -1;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while (off < size) {
+		size_t want = size - off < MONITOR_HASH_BUF ? (size_t)(size - off) : MONITOR_HASH_BUF;
+
+		if ((r = pread(fd, mon->buf, want, (off_t)off)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			goto out;
+		if (EVP_DigestUpdate(ctx, mon->buf, (size_t)r) != 1)
+			goto out;
+		off += (uint64_t)r;
+	}
+	/* nothing past the claimed size */
+	if (pread(fd, mon->buf, 1, (off_t)size) != 0)
+		goto out;
+	ret = EVP_DigestFinal_ex(ctx, out, &len) == 1 ? 0 : -1;
+out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+/* A breach by the front: record what is queued, then stop the daemon. */
+static void __attribute__((noreturn))
+monitor_breach(struct monitor *mon, const char *what)
+{
+	log_warnx("notary: the front sent %s: treating it as corrupted; nothing of it is "
+	    "signed, the daemon stops", what);
+	notary_close(mon->notary);
+	_exit(1);
+}
+
+/* Sends the answer to one job. Notary thread. */
+static void
+monitor_done(struct notary_job *nj, void *arg)
+{
+	struct monitor_job *j = (struct monitor_job *)nj;
+	struct monitor *mon = arg;
+	struct msg_recorded a;
+	const char *texts[3] = { nj->entry, nj->receipt, nj->proof };
+	const uint32_t whats[3] = { MSG_TEXT_ENTRY, MSG_TEXT_RECEIPT, MSG_TEXT_PROOF };
+	_Alignas(8) static uint8_t buf[MSG_PAYLOAD_MAX];
+	struct msg_chunk *c = (struct msg_chunk *)buf;
+	int ok = 1;
+
+	memset(&a, 0, sizeof(a));
+	a.status = nj->status == 0 ? 0 : -1;
+	a.err = nj->err;
+	if (a.status == 0) {
+		a.index = nj->index;
+		a.entry_len = nj->entry ? strlen(nj->entry) : 0;
+		a.receipt_len = nj->receipt ? strlen(nj->receipt) : 0;
+		a.proof_len = nj->proof ? strlen(nj->proof) : 0;
+		snprintf(a.time, sizeof(a.time), "%s", nj->time);
+	}
+	pthread_mutex_lock(&mon->send_mtx);
+	if (msg_send(mon->sock, MSG_RECORDED, j->id, &a, sizeof(a), -1) == -1)
+		ok = 0;
+	for (int t = 0; ok && a.status == 0 && t < 3; t++) {
+		size_t len = texts[t] ? strlen(texts[t]) : 0;
+
+		for (size_t off = 0; ok && off < len; off += c->len) {
+			c->what = whats[t];
+			c->len = (uint32_t)(len - off < MSG_CHUNK_MAX ? len - off : MSG_CHUNK_MAX);
+			memcpy(c->data, texts[t] + off, c->len);
+			if (msg_send(mon->sock, MSG_TEXT, j->id, buf, msg_chunk_len(c->len), -1) == -1)
+				ok = 0;
+		}
+	}
+	pthread_mutex_unlock(&mon->send_mtx);
+	if (!ok)
+		log_warn("notary: cannot answer job %llu (the front is gone)",
+		    (unsigned long long)j->id);
+	notary_job_clear(nj);
+	free(j);
+}
+
+/* MSG_RECORD: re-validates the claims; a new job, or a breach. */
+static struct monitor_job *
+monitor_record(struct monitor *mon, const struct msg *m)
+{
+	const struct msg_record *r = (const struct msg_record *)m->payload;
+	struct monitor_job *j;
+	struct stat fst, qst;
+	uint8_t h[32];
+	size_t rows = 0, n;
+	int len;
+
+	if (fstat(m->fd, &fst) == -1 || !S_ISREG(fst.st_mode))
+		monitor_breach(mon, "a descriptor that is not a regular file");
+	if ((uint64_t)fst.st_size != r->size)
+		monitor_breach(mon, "a size that is not the file's");
+	if (!monitor_known(mon, r->kind, r->party, &rows))
+		monitor_breach(mon, "a kind or a Party that the policy and parties do not know");
+	n = strlen(r->cert_sha256);
+	if (n != 64 || strspn(r->cert_sha256, "0123456789abcdef") != 64)
+		monitor_breach(mon, "a certificate hash that is not one");
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatalx("notary: out of memory");
+	len = snprintf(j->nj.quarantine, sizeof(j->nj.quarantine), "%s/%s/%s",
+	    notary_data(mon->notary), QUARANTINE_DIR, r->quarantine);
+	if (len < 0 || (size_t)len >= sizeof(j->nj.quarantine) ||
+	    lstat(j->nj.quarantine, &qst) == -1 || !S_ISREG(qst.st_mode) ||
+	    qst.st_dev != fst.st_dev || qst.st_ino != fst.st_ino)
+		monitor_breach(mon, "a quarantine name that is not its file's");
+	if (monitor_hash(mon, m->fd, r->size, h) == -1)
+		monitor_breach(mon, "a file that cannot be read to its claimed size");
+	if (memcmp(h, r->sha256, sizeof(h)) != 0)
+		monitor_breach(mon, "a SHA-256 that is not the file's");
+	j->mon = mon;
+	j->id = m->hdr.id;
+	memcpy(j->nj.party, r->party, sizeof(j->nj.party));
+	memcpy(j->nj.cert_sha256, r->cert_sha256, sizeof(j->nj.cert_sha256));
+	memcpy(j->nj.kind, r->kind, sizeof(j->nj.kind));
+	memcpy(j->nj.filename, r->filename, sizeof(j->nj.filename));
+	memcpy(j->nj.ref, r->ref, sizeof(j->nj.ref));
+	memcpy(j->nj.client_digest, r->client_digest, sizeof(j->nj.client_digest));
+	memcpy(j->nj.sha256, h, sizeof(h));
+	j->nj.size = r->size;
+	j->nj.done = monitor_done;
+	j->nj.arg = mon;
+	verdict_rx_init(&j->rx, j->id, rows, &j->nj.result);
+	return j;
+}
+
+/* Reads the front's messages until it closes. */
+static void
+monitor_loop(struct monitor *mon)
+{
+	static struct msg m;
+	struct monitor_job *j = NULL;
+	int r;
+
+	for (;;) {
+		if (monitor_hup) {
+			monitor_hup = 0;
+			if (monitor_load(mon) == 0)
+				log_info("notary: reloaded policy and parties (%zu kinds, %zu parties)",
+				    mon->gens[0].policy->nkinds, mon->gens[0].parties->n);
+		}
+		if ((r = msg_recv(mon->sock, &msg_to_notary, &m)) == -1 &&
+		    (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r == 0)
+			break;
+		if (r == -1) {
+			log_warnx("notary: %s: %s", msg_to_notary.name, strerror(errno));
+			monitor_breach(mon, "a message that breaks its rules");
+		}
+		switch (m.hdr.type) {
+		case MSG_RECORD:
+			if (j != NULL)
+				monitor_breach(mon, "a record request inside another");
+			j = monitor_record(mon, &m);
+			close(m.fd);
+			break;
+		case MSG_FINDING:
+		case MSG_MANIFEST:
+		case MSG_WBREF:
+		case MSG_VERDICT:
+			if (j == NULL)
+				monitor_breach(mon, "a verdict without a record request");
+			if ((r = verdict_rx_take(&j->rx, &m)) == -1)
+				monitor_breach(mon, "a verdict that does not add up");
+			if (r == 1) {
+				notary_submit(mon->notary, &j->nj);
+				j = NULL;
+			}
+			break;
+		default:
+			fatalx("notary: message type %u passed its allowlist", m.hdr.type);
+		}
+	}
+	if (j != NULL) {
+		/* the front went away mid-request: nothing of it is recorded */
+		(void)store_discard(notary_data(mon->notary), j->nj.quarantine);
+		notary_job_clear(&j->nj);
+		free(j);
+	}
+}
+
+void
+notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
+{
+	static struct monitor mon;
+	struct proc_limits lim = {
+		.nofile = MONITOR_NOFILE,
+		.nproc = PROC_KEEP,         /* its own thread */
+		.fsize = PROC_KEEP,         /* the ledger grows */
+		.core = 0,                  /* a core would hold the key */
+	};
+	struct sigaction sa;
+	struct msg_ready rd;
+	char err[CONFIG_ERR_MAX];
+
+	mon.sock = sock;
+	mon.cfg = cfg;
+	pthread_mutex_init(&mon.send_mtx, NULL);
+	/* the parent relays SIGHUP; SIGTERM is the front's: the notary ends
+	 * when the front does, after its queue */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = monitor_on_hup;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);     /* no SA_RESTART: a blocked read returns EINTR */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((mon.notary = notary_new(cfg, err, sizeof(err))) == NULL) {
+		log_warnx("notary: %s", err);
+		_exit(1);
+	}
+	if (monitor_chown_data(cfg, u) == -1) {
+		log_warnx("notary: cannot give the data directory %s to user %s", cfg->data,
+		    u->name);
+		_exit(1);
+	}
+	if (proc_drop(u, NOTARY_COMM, &lim, err, sizeof(err)) == -1) {
+		log_warnx("notary: %s", err);
+		_exit(1);
+	}
+	if (notary_start(mon.notary, err, sizeof(err)) == -1) {
+		log_warnx("notary: %s", err);
+		notary_close(mon.notary);
+		_exit(1);
+	}
+	if (monitor_load(&mon) == -1 || (mon.buf = malloc(MONITOR_HASH_BUF)) == NULL) {
+		notary_close(mon.notary);
+		_exit(1);
+	}
+	memset(&rd, 0, sizeof(rd));
+	rd.size = notary_size(mon.notary);
+	if (snprintf(rd.vkey, sizeof(rd.vkey), "%s", notary_vkey(mon.notary)) >=
+	    (int)sizeof(rd.vkey))
+		fatalx("notary: verifier key too long");
+	if (msg_send(sock, MSG_READY, 0, &rd, sizeof(rd), -1) == -1) {
+		notary_close(mon.notary);
+		_exit(1);
+	}
+	monitor_loop(&mon);
+	notary_close(mon.notary);
+	for (size_t i = 0; i < mon.ngens; i++) {
+		policy_free(mon.gens[i].policy);
+		parties_free(mon.gens[i].parties);
+	}
+	free(mon.buf);
+	close(sock);
+	exit(0);
+}
