@@ -51,6 +51,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/proc.h"
+#include "common/sdnotify.h"
 #include "front/front.h"
 #include "front/notaryc.h"
 #include "inspect/serve.h"
@@ -127,6 +128,15 @@ struct daemon {
 	struct event *ev_hup, *ev_term, *ev_int;
 };
 
+/* systemd learns from the front that it serves (the unit's NotifyAccess=all):
+ * only the front knows when its listeners are open and a reload is applied. */
+static void
+front_notify(const char *state)
+{
+	if (sdnotify(state) == -1)
+		log_warn("%s: NOTIFY_SOCKET", __func__);
+}
+
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
@@ -136,11 +146,13 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 
 	if ((rt = runtime_load(&d->cfg, err, sizeof(err))) == NULL) {
 		log_warnx("reload refused, keeping the running policy and parties: %s", err);
+		front_notify("READY=1\nSTATUS=serving (reload refused: the running files are kept)");
 		return;
 	}
 	front_set_runtime(&d->front, rt);
 	log_info("reloaded policy, parties and TLS (%zu kinds, %zu parties)",
 	    rt->policy->nkinds, rt->parties->n);
+	front_notify("READY=1\nSTATUS=serving (reloaded)");
 }
 
 static void
@@ -221,6 +233,8 @@ front_main(const struct child *c)
 	    d.cfg.listen_host, d.cfg.listen_port, d.cfg.admin_host,
 	    d.cfg.admin_host[0] ? ":" : "none", d.cfg.admin_port, d.cfg.log_origin,
 	    vkey, (unsigned long long)size);
+	/* listeners open, recovery done (MSG_READY came before): ready */
+	front_notify("READY=1\nSTATUS=serving");
 
 	event_base_dispatch(f->base);
 
@@ -298,6 +312,9 @@ parent_run(void)
 		}
 		switch (si.si_signo) {
 		case SIGHUP:
+			/* READY=1 follows from the front once it has reloaded */
+			if (sdnotify("RELOADING=1") == -1)
+				log_warn("NOTIFY_SOCKET");
 			/* the notary first: a Party new to the front is known to
 			 * the notary by the time it uploads */
 			for (int i = 0; i < PROC_MAX; i++)
@@ -306,6 +323,8 @@ parent_run(void)
 			break;
 		case SIGTERM:
 		case SIGINT:
+			if (!stopping && sdnotify("STOPPING=1") == -1)
+				log_warn("NOTIFY_SOCKET");
 			if (!stopping && procs[PROC_FRONT].pid != -1)
 				kill(procs[PROC_FRONT].pid, SIGTERM);
 			stopping = 1;
