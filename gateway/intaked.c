@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,17 @@ struct child {
 	const struct config    *cfg;
 	const struct proc_user *user;
 	int                     sock;
+	int                     ready;   /* the front's end of the readiness pipe, else -1 */
 };
+
+/* Readiness, front to parent: the front writes one byte when it serves
+ * (READY_SERVING: listeners open, after the notary's recovery; again after a
+ * reload) or kept its files at a refused reload (READY_KEPT). The parent,
+ * the unit's main process, tells systemd (NotifyAccess=main). The read end
+ * raises SIGIO, which the parent takes with its other signals. */
+#define READY_SERVING 'R'
+#define READY_KEPT    'K'
+static int ready_pipe[2] = { -1, -1 };
 
 static void	front_main(const struct child *c) __attribute__((noreturn));
 static void	notary_main(const struct child *c) __attribute__((noreturn));
@@ -128,13 +139,14 @@ struct daemon {
 	struct event *ev_hup, *ev_term, *ev_int;
 };
 
-/* systemd learns from the front that it serves (the unit's NotifyAccess=all):
- * only the front knows when its listeners are open and a reload is applied. */
+static int front_ready_fd = -1;
+
+/* Tells the parent the front serves (see ready_pipe). */
 static void
-front_notify(const char *state)
+front_ready(char what)
 {
-	if (sdnotify(state) == -1)
-		log_warn("%s: NOTIFY_SOCKET", __func__);
+	if (front_ready_fd != -1 && write(front_ready_fd, &what, 1) != 1)
+		log_warn("%s", __func__);
 }
 
 static void
@@ -146,13 +158,13 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 
 	if ((rt = runtime_load(&d->cfg, err, sizeof(err))) == NULL) {
 		log_warnx("reload refused, keeping the running policy and parties: %s", err);
-		front_notify("READY=1\nSTATUS=serving (reload refused: the running files are kept)");
+		front_ready(READY_KEPT);
 		return;
 	}
 	front_set_runtime(&d->front, rt);
 	log_info("reloaded policy, parties and TLS (%zu kinds, %zu parties)",
 	    rt->policy->nkinds, rt->parties->n);
-	front_notify("READY=1\nSTATUS=serving (reloaded)");
+	front_ready(READY_SERVING);
 }
 
 static void
@@ -191,6 +203,7 @@ front_main(const struct child *c)
 	pid_t parent = getppid();
 
 	log_init(FRONT_COMM, 0);
+	front_ready_fd = c->ready;
 	d.cfg = *c->cfg;
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent threads");
@@ -234,7 +247,7 @@ front_main(const struct child *c)
 	    d.cfg.admin_host[0] ? ":" : "none", d.cfg.admin_port, d.cfg.log_origin,
 	    vkey, (unsigned long long)size);
 	/* listeners open, recovery done (MSG_READY came before): ready */
-	front_notify("READY=1\nSTATUS=serving");
+	front_ready(READY_SERVING);
 
 	event_base_dispatch(f->base);
 
@@ -268,6 +281,13 @@ parent_fork(int i, const struct child *tmpl, int sv[2])
 		return pid;
 	close(sv[!procs[i].end]);
 	c.sock = sv[procs[i].end];
+	close(ready_pipe[0]);
+	if (procs[i].id == PROC_FRONT) {
+		c.ready = ready_pipe[1];
+	} else {
+		close(ready_pipe[1]);
+		c.ready = -1;
+	}
 	for (int j = 0; j < i; j++)
 		procs[j].pid = -1;
 	signal(SIGCHLD, SIG_DFL);
@@ -284,6 +304,25 @@ parent_name(pid_t pid)
 		if (procs[i].pid == pid)
 			return procs[i].name;
 	return NULL;
+}
+
+/* SIGIO: what the front wrote on the readiness pipe, told to systemd. */
+static void
+parent_ready(void)
+{
+	char buf[16];
+	ssize_t n;
+	const char *state;
+
+	while ((n = read(ready_pipe[0], buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			state = buf[i] == READY_KEPT ?
+			    "READY=1\nSTATUS=serving (reload refused: the running files are kept)" :
+			    "READY=1\nSTATUS=serving";
+			if (sdnotify(state) == -1)
+				log_warn("NOTIFY_SOCKET");
+		}
+	}
 }
 
 /*
@@ -304,6 +343,7 @@ parent_run(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGIO);
 	while (alive > 0) {
 		if (sigwaitinfo(&set, &si) == -1) {
 			if (errno == EINTR)
@@ -311,6 +351,9 @@ parent_run(void)
 			fatal("sigwaitinfo");
 		}
 		switch (si.si_signo) {
+		case SIGIO:
+			parent_ready();
+			break;
 		case SIGHUP:
 			/* READY=1 follows from the front once it has reloaded */
 			if (sdnotify("RELOADING=1") == -1)
@@ -404,14 +447,21 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGIO);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (pipe2(ready_pipe, O_CLOEXEC) == -1 ||
+	    fcntl(ready_pipe[0], F_SETOWN, getpid()) == -1 ||
+	    fcntl(ready_pipe[0], F_SETFL, O_NONBLOCK | O_ASYNC) == -1)
+		fatal("readiness pipe");
 	c.cfg = &cfg;
 	c.user = &user;
 	c.sock = -1;
+	c.ready = -1;
 	for (int i = 0; i < PROC_MAX; i++)
 		procs[i].pid = parent_fork(i, &c, sv);
 	close(sv[0]);
 	close(sv[1]);
+	close(ready_pipe[1]);
 	rc = parent_run();
 	log_info("stopped%s", rc ? " after a child failed" : "");
 	return rc;
