@@ -21,7 +21,7 @@ struct intake_cmd {
 };
 
 static const struct intake_cmd intake_cmds[] = {
-	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE" },
+	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE | --cosigner NAME -o KEYFILE" },
 	{ "verify", cmd_verify, "--vkey VKEY RESPONSE [FILE]" },
 	{ "inspect", cmd_inspect, "--policy P --kind K FILE" },
 	{ "audit", cmd_audit,
