@@ -11,10 +11,12 @@
  * never print or log what it reads (private keys included).
  *
  * API: cli_fail, cli_slurp, cli_load_vkey, cli_write_all, cli_syncdir,
- * cli_hash_fd.
+ * cli_replace, cli_hash_fd.
  */
 #ifndef INTAKE_CLI_H
 #define INTAKE_CLI_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +61,14 @@ int cli_write_all(int fd, const char *buf, size_t len);
 
 /* fsync the directory holding PATH, so that a new name in it is durable. 0/-1. */
 int cli_syncdir(const char *path);
+
+/*
+ * Replaces PATH with LEN bytes of DATA atomically: a new temporary file
+ * beside it (mode MODE), written, fsync'd, renamed over PATH, then the
+ * directory fsync'd. A failure leaves PATH as it was (and no temporary
+ * file). 0/-1 with errno.
+ */
+int cli_replace(const char *path, const char *data, size_t len, mode_t mode);
 
 /*
  * SHA-256 of everything FD yields until EOF, read into BUF (CLI_HASH_CHUNK

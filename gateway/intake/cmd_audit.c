@@ -105,46 +105,6 @@ audit_parse_proof(const char *body, size_t len, intake_hash proof[INTAKE_PROOF_M
 	return 0;
 }
 
-/*
- * Replaces PATH with DATA atomically: a new temporary file beside it,
- * written, fsync'd, renamed over PATH, then the directory fsync'd. A failure
- * leaves PATH as it was. 0/-1 with errno.
- */
-static int
-audit_save(const char *path, const char *data, size_t len)
-{
-	char tmp[PATH_MAX];
-	int fd = -1, n, saved;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return -1;
-	/* a checkpoint is public: readable like any log artefact */
-	if (fchmod(fd, 0644) == -1)
-		goto fail;
-	if (cli_write_all(fd, data, len) == -1 || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	return cli_syncdir(path);
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
-}
-
 /* GET PATH into *BODY; anything but a 200 is a failure message. 0/-1. */
 static int
 audit_get(struct fetch *f, const char *path, size_t max, char **body, size_t *len,
@@ -257,7 +217,7 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 		/* old.size == 0: every tree extends the empty one */
 	}
 
-	if (audit_save(state, note, notelen) == -1) {
+	if (cli_replace(state, note, notelen, 0644) == -1) {
 		rc = cli_fail("audit", "cannot save %s: %s", state, strerror(errno));
 		goto out;
 	}
