@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,15 +88,17 @@ fail:
 	return NULL;
 }
 
-struct intake_verifier *
-cli_load_vkey(const char *arg, int flags)
+/*
+ * The one line of the key file ARG (cli_slurp FLAGS, at most
+ * CLI_VKEY_FILE_MAX bytes), white space around it removed: malloc'd, or
+ * NULL when unreadable or holding a NUL.
+ */
+static char *
+cli_key_line(const char *arg, int flags)
 {
-	struct intake_verifier *v;
-	char *buf, *s, *e;
+	char *buf, *s, *e, *out = NULL;
 	size_t len;
 
-	if ((v = intake_verifier_new(arg)) != NULL)
-		return v;
 	if ((buf = cli_slurp(arg, CLI_VKEY_FILE_MAX, flags, &len)) == NULL)
 		return NULL;
 	/* one line; surrounding white space (the final newline) is not the key */
@@ -107,9 +110,39 @@ cli_load_vkey(const char *arg, int flags)
 	*e = '\0';
 	/* a NUL inside is not part of a key line */
 	if (strlen(s) == (size_t)(e - s))
-		v = intake_verifier_new(s);
+		out = strdup(s);
 	free(buf);
+	return out;
+}
+
+struct intake_verifier *
+cli_load_vkey(const char *arg, int flags)
+{
+	struct intake_verifier *v;
+	char *line;
+
+	if ((v = intake_verifier_new(arg)) != NULL)
+		return v;
+	if ((line = cli_key_line(arg, flags)) == NULL)
+		return NULL;
+	v = intake_verifier_new(line);
+	free(line);
 	return v;
+}
+
+struct intake_wverifier *
+cli_load_wvkey(const char *arg, int flags)
+{
+	struct intake_wverifier *w;
+	char *line;
+
+	if ((w = intake_wverifier_new(arg)) != NULL)
+		return w;
+	if ((line = cli_key_line(arg, flags)) == NULL)
+		return NULL;
+	w = intake_wverifier_new(line);
+	free(line);
+	return w;
 }
 
 int
@@ -143,6 +176,40 @@ cli_syncdir(const char *path)
 	}
 	free(copy);
 	return rc;
+}
+
+int
+cli_replace(const char *path, const char *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd = -1, n, saved;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1)
+		goto fail;
+	if (cli_write_all(fd, data, len) == -1 || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return cli_syncdir(path);
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
 }
 
 int
@@ -185,4 +252,65 @@ fail:
 	EVP_MD_CTX_free(ctx);
 	errno = saved;
 	return rc;
+}
+
+int
+cli_witness_add(struct cli_witnesses *ws, const char *cmd, const char *arg)
+{
+	if (ws->n == CLI_WITNESSES_MAX) {
+		fprintf(stderr, "intake %s: at most %d --witness keys\n", cmd, CLI_WITNESSES_MAX);
+		return CMD_USAGE;
+	}
+	if ((ws->w[ws->n] = cli_load_wvkey(arg, CLI_SLURP_NOFOLLOW)) == NULL)
+		return cli_fail(cmd, "--witness %s: not a cosigner key (type 0x04), nor a file "
+		    "holding one", arg);
+	ws->n++;
+	return 0;
+}
+
+int
+cli_witness_quorum(struct cli_witnesses *ws, const char *cmd, const char *arg)
+{
+	char *end;
+	long q;
+
+	errno = 0;
+	q = strtol(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || q > CLI_WITNESSES_MAX) {
+		fprintf(stderr, "intake %s: --quorum %s: not a number from 0 to %d\n", cmd, arg,
+		    CLI_WITNESSES_MAX);
+		return CMD_USAGE;
+	}
+	ws->quorum = q;
+	return 0;
+}
+
+int
+cli_witness_check(struct cli_witnesses *ws, const char *cmd)
+{
+	if (ws->quorum < 0)
+		ws->quorum = (long)ws->n;
+	if ((size_t)ws->quorum > ws->n) {
+		fprintf(stderr, "intake %s: --quorum %ld but only %zu --witness key%s: the quorum "
+		    "could never be met\n", cmd, ws->quorum, ws->n, ws->n == 1 ? "" : "s");
+		return CMD_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_witness_require(const struct cli_witnesses *ws, const char *note, size_t len,
+    size_t *count)
+{
+	*count = intake_cosig_count((const struct intake_wverifier *const *)ws->w, ws->n,
+	    note, len);
+	return *count >= (size_t)ws->quorum ? 0 : -1;
+}
+
+void
+cli_witness_free(struct cli_witnesses *ws)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		intake_wverifier_free(ws->w[i]);
+	ws->n = 0;
 }

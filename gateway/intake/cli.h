@@ -10,15 +10,19 @@
  * (with CLI_SLURP_NOFOLLOW, never reached through a symbolic link). Must
  * never print or log what it reads (private keys included).
  *
- * API: cli_fail, cli_slurp, cli_load_vkey, cli_write_all, cli_syncdir,
- * cli_hash_fd.
+ * API: cli_fail, cli_slurp, cli_load_vkey, cli_load_wvkey, cli_witness_*
+ * (the --witness/--quorum options), cli_write_all, cli_syncdir,
+ * cli_replace, cli_hash_fd.
  */
 #ifndef INTAKE_CLI_H
 #define INTAKE_CLI_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
+#include "intake/cosig.h"
 #include "intake/merkle.h"
 #include "intake/note.h"
 
@@ -53,12 +57,49 @@ char *cli_slurp(const char *path, size_t max, int flags, size_t *lenp);
  * around it ignored. NULL if neither; free with intake_verifier_free().
  */
 struct intake_verifier *cli_load_vkey(const char *arg, int flags);
+/* The same for a witness's cosigner verifier key (type 0x04); free with
+ * intake_wverifier_free(). */
+struct intake_wverifier *cli_load_wvkey(const char *arg, int flags);
+
+/* The witness options of `intake verify` and `intake audit --url`. */
+#define CLI_WITNESSES_MAX 64  /* --witness keys */
+struct cli_witnesses {
+	struct intake_wverifier *w[CLI_WITNESSES_MAX];
+	size_t                   n;
+	long                     quorum;  /* -1: not given, then n */
+};
+
+/* Takes one --witness ARG (CMD names the command in messages). 0, or
+ * CMD_FAIL / CMD_USAGE after a message on stderr. */
+int cli_witness_add(struct cli_witnesses *ws, const char *cmd, const char *arg);
+/* Takes --quorum ARG: a decimal from 0 to CLI_WITNESSES_MAX. 0/CMD_USAGE. */
+int cli_witness_quorum(struct cli_witnesses *ws, const char *cmd, const char *arg);
+/* After the options: the quorum (default: every witness given) must be at
+ * most the number of witnesses. 0/CMD_USAGE. */
+int cli_witness_check(struct cli_witnesses *ws, const char *cmd);
+/*
+ * Requires WS->quorum valid cosignatures by distinct WS witnesses on the
+ * signed checkpoint NOTE (LEN bytes). 0 with the count in *COUNT, or -1
+ * (under-witnessed) with the count in *COUNT too.
+ */
+int cli_witness_require(const struct cli_witnesses *ws, const char *note, size_t len,
+    size_t *count);
+/* Frees the keys. */
+void cli_witness_free(struct cli_witnesses *ws);
 
 /* Writes all LEN bytes of BUF to FD (EINTR retried). 0/-1 with errno. */
 int cli_write_all(int fd, const char *buf, size_t len);
 
 /* fsync the directory holding PATH, so that a new name in it is durable. 0/-1. */
 int cli_syncdir(const char *path);
+
+/*
+ * Replaces PATH with LEN bytes of DATA atomically: a new temporary file
+ * beside it (mode MODE), written, fsync'd, renamed over PATH, then the
+ * directory fsync'd. A failure leaves PATH as it was (and no temporary
+ * file). 0/-1 with errno.
+ */
+int cli_replace(const char *path, const char *data, size_t len, mode_t mode);
 
 /*
  * SHA-256 of everything FD yields until EOF, read into BUF (CLI_HASH_CHUNK

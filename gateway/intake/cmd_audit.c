@@ -2,8 +2,11 @@
  * intake/cmd_audit.c: `intake audit` (DESIGN §3, §6), the auditor's two checks.
  *
  * Online:  intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]
+ *          [--witness WVKEY]... [--quorum N]
  *   fetches URL/v1/log/checkpoint over mutual TLS (fetch.h), requires VKEY's
- *   signature, and when FILE holds an earlier checkpoint requires the new one
+ *   signature and, with --witness, N (default: all) valid cosignatures by
+ *   distinct witnesses among those keys (an under-witnessed checkpoint is
+ *   refused and not saved), and when FILE holds an earlier checkpoint requires the new one
  *   to extend it: same origin, size not smaller (rollback), equal roots at
  *   equal sizes and otherwise a consistency proof from the log that verifies
  *   (fork). Then FILE is replaced atomically (temp file, fsync, rename,
@@ -42,6 +45,7 @@
 
 #define AUDIT_USAGE \
 	"usage: intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]\n" \
+	"                    [--witness WVKEY]... [--quorum N]\n" \
 	"       intake audit --vkey VKEY --data DIR\n"
 #define AUDIT_ERR_MAX       512       /* one reason line */
 #define AUDIT_ERRBODY_MAX   (64u << 10) /* an error answer we only quote from */
@@ -105,46 +109,6 @@ audit_parse_proof(const char *body, size_t len, intake_hash proof[INTAKE_PROOF_M
 	return 0;
 }
 
-/*
- * Replaces PATH with DATA atomically: a new temporary file beside it,
- * written, fsync'd, renamed over PATH, then the directory fsync'd. A failure
- * leaves PATH as it was. 0/-1 with errno.
- */
-static int
-audit_save(const char *path, const char *data, size_t len)
-{
-	char tmp[PATH_MAX];
-	int fd = -1, n, saved;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return -1;
-	/* a checkpoint is public: readable like any log artefact */
-	if (fchmod(fd, 0644) == -1)
-		goto fail;
-	if (cli_write_all(fd, data, len) == -1 || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	return cli_syncdir(path);
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
-}
-
 /* GET PATH into *BODY; anything but a 200 is a failure message. 0/-1. */
 static int
 audit_get(struct fetch *f, const char *path, size_t max, char **body, size_t *len,
@@ -175,15 +139,15 @@ fail:
 }
 
 static int
-audit_url(const struct intake_verifier *v, const char *url, const char *state,
-    const char *cacert, const char *cert, const char *key)
+audit_url(const struct intake_verifier *v, const struct cli_witnesses *ws, const char *url,
+    const char *state, const char *cacert, const char *cert, const char *key)
 {
 	struct intake_checkpoint old, cur;
 	struct fetch *f = NULL;
 	intake_hash proof[INTAKE_PROOF_MAX];
 	char err[AUDIT_ERR_MAX], path[128], b64a[AUDIT_HASH_B64 + 1], b64b[AUDIT_HASH_B64 + 1];
 	char *saved = NULL, *note = NULL, *cons = NULL;
-	size_t savedlen = 0, notelen, conslen, n;
+	size_t savedlen = 0, notelen, conslen, n, count = 0;
 	int have_old = 0, rc = CMD_FAIL;
 
 	/* The saved state first: a bad FILE should not cost a request. */
@@ -213,6 +177,12 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 	if (intake_checkpoint_open(v, note, notelen, &cur) == -1) {
 		rc = cli_fail("audit", "bad signature: the checkpoint from %s is not a checkpoint "
 		    "signed by %s", fetch_origin(f), intake_verifier_name(v));
+		goto out;
+	}
+	if (ws->n > 0 && cli_witness_require(ws, note, notelen, &count) == -1) {
+		rc = cli_fail("audit", "under-witnessed checkpoint: size %" PRIu64 " has %zu "
+		    "valid cosignature%s by the %zu witness%s given, quorum %ld", cur.size, count,
+		    count == 1 ? "" : "s", ws->n, ws->n == 1 ? "" : "es", ws->quorum);
 		goto out;
 	}
 
@@ -257,7 +227,7 @@ audit_url(const struct intake_verifier *v, const char *url, const char *state,
 		/* old.size == 0: every tree extends the empty one */
 	}
 
-	if (audit_save(state, note, notelen) == -1) {
+	if (cli_replace(state, note, notelen, 0644) == -1) {
 		rc = cli_fail("audit", "cannot save %s: %s", state, strerror(errno));
 		goto out;
 	}
@@ -552,13 +522,16 @@ cmd_audit(int argc, char **argv)
 		{ "cacert", required_argument, NULL, 'C' },
 		{ "cert",   required_argument, NULL, 'c' },
 		{ "key",    required_argument, NULL, 'K' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "quorum", required_argument, NULL, 'q' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct intake_verifier *v = NULL;
+	struct cli_witnesses ws = { .n = 0, .quorum = -1 };
 	const char *vkeyarg = NULL, *url = NULL, *state = NULL, *data = NULL;
 	const char *cacert = NULL, *cert = NULL, *key = NULL;
-	int c, rc;
+	int c, rc, quorum_given = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -569,28 +542,52 @@ cmd_audit(int argc, char **argv)
 		case 'C': cacert = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'K': key = optarg; break;
+		case 'w':
+			if ((rc = cli_witness_add(&ws, "audit", optarg)) != 0)
+				goto out;
+			break;
+		case 'q':
+			quorum_given = 1;
+			if ((rc = cli_witness_quorum(&ws, "audit", optarg)) != 0)
+				goto out;
+			break;
 		case 'h':
 			fputs(AUDIT_USAGE, stdout);
-			return CMD_OK;
+			rc = CMD_OK;
+			goto out;
 		default:
 			fputs(AUDIT_USAGE, stderr);
-			return CMD_USAGE;
+			rc = CMD_USAGE;
+			goto out;
 		}
 	}
+	/* witnesses vouch for what a server publishes: --url only */
+	if (data != NULL && (ws.n > 0 || quorum_given)) {
+		fputs(AUDIT_USAGE, stderr);
+		rc = CMD_USAGE;
+		goto out;
+	}
+	if ((rc = cli_witness_check(&ws, "audit")) != 0)
+		goto out;
 	if (optind != argc || vkeyarg == NULL ||
 	    (data != NULL) == (url != NULL || state != NULL) ||
 	    (data == NULL && (url == NULL || state == NULL)) ||
 	    (data != NULL && (cacert != NULL || cert != NULL || key != NULL)) ||
 	    (key != NULL && cert == NULL)) {
 		fputs(AUDIT_USAGE, stderr);
-		return CMD_USAGE;
+		rc = CMD_USAGE;
+		goto out;
 	}
-	if ((v = cli_load_vkey(vkeyarg, CLI_SLURP_NOFOLLOW)) == NULL)
-		return cli_fail("audit", "--vkey: not a verifier key, nor a file holding one");
+	if ((v = cli_load_vkey(vkeyarg, CLI_SLURP_NOFOLLOW)) == NULL) {
+		rc = cli_fail("audit", "--vkey: not a verifier key, nor a file holding one");
+		goto out;
+	}
 	if (data != NULL)
 		rc = audit_data(v, data);
 	else
-		rc = audit_url(v, url, state, cacert, cert, key);
+		rc = audit_url(v, &ws, url, state, cacert, cert, key);
+out:
 	intake_verifier_free(v);
+	cli_witness_free(&ws);
 	return rc;
 }

@@ -1,9 +1,12 @@
 /*
- * intake/cmd_keygen.c: `intake keygen ORIGIN -o KEYFILE` (DESIGN §3).
+ * intake/cmd_keygen.c: `intake keygen ORIGIN -o KEYFILE` and
+ * `intake keygen --cosigner NAME -o KEYFILE` (DESIGN §3).
  *
- * Makes a new Ed25519 signed-note key named ORIGIN, writes the private key
- * string and a newline to KEYFILE (created, mode 0600; an existing file is
- * never overwritten) and prints the verifier key line on stdout.
+ * Makes a new Ed25519 signed-note key named ORIGIN (a log key, type 0x01),
+ * or with --cosigner a witness key named NAME (C2SP tlog-cosignature, type
+ * 0x04), writes the private key string and a newline to KEYFILE (created,
+ * mode 0600; an existing file is never overwritten) and prints the verifier
+ * key line on stdout.
  * Runs as the user. Must never print, log or leave behind the private key
  * anywhere but KEYFILE, nor leave a partial KEYFILE after a failure.
  */
@@ -17,29 +20,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "intake/cosig.h"
 #include "intake/note.h"
 #include "cli.h"
 #include "cmds.h"
 
-#define KEYGEN_USAGE "usage: intake keygen ORIGIN -o KEYFILE\n"
+#define KEYGEN_USAGE "usage: intake keygen ORIGIN -o KEYFILE\n" \
+	"       intake keygen --cosigner NAME -o KEYFILE\n"
 
 int
 cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
+		{ "output",   required_argument, NULL, 'o' },
+		{ "cosigner", no_argument,       NULL, 'w' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *keyfile = NULL, *origin;
 	char *skey = NULL, *vkey = NULL, *line = NULL;
 	size_t linelen;
-	int c, fd = -1, created = 0, rc = CMD_FAIL;
+	int c, fd = -1, created = 0, cosigner = 0, rc = CMD_FAIL;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			keyfile = optarg;
+			break;
+		case 'w':
+			cosigner = 1;
 			break;
 		case 'h':
 			fputs(KEYGEN_USAGE, stdout);
@@ -55,10 +64,11 @@ cmd_keygen(int argc, char **argv)
 	}
 	origin = argv[optind];
 
-	if (intake_keygen(origin, &skey, &vkey) == -1) {
-		fprintf(stderr, "intake keygen: invalid origin \"%s\" (it must be non-empty, "
-		    "at most %d bytes of UTF-8, without spaces or '+')\n", origin,
-		    INTAKE_NOTE_NAME_MAX);
+	if ((cosigner ? intake_cosigner_keygen(origin, &skey, &vkey) :
+	    intake_keygen(origin, &skey, &vkey)) == -1) {
+		fprintf(stderr, "intake keygen: invalid %s \"%s\" (it must be non-empty, "
+		    "at most %d bytes of UTF-8, without spaces or '+')\n",
+		    cosigner ? "cosigner name" : "origin", origin, INTAKE_NOTE_NAME_MAX);
 		return CMD_FAIL;
 	}
 	fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -1,11 +1,16 @@
 /*
- * intake/cmd_verify.c: `intake verify --vkey VKEY RESPONSE [FILE]` (DESIGN §3, §5).
+ * intake/cmd_verify.c: `intake verify --vkey VKEY [--witness WVKEY]... [--quorum N]
+ * RESPONSE [FILE]` (DESIGN §3, §5, §6).
  *
  * Checks an upload answer (the JSON of DESIGN §5, or "-" for stdin): the
  * receipt is signed by the log key, its inclusion proof holds against a
  * checkpoint signed by the same key, and, with FILE, the file's SHA-256
  * (streamed) equals the receipt's. VKEY is a verifier key or a file
- * holding one. Prints "OK index N of tree SIZE, sha256 HEX" and exits 0,
+ * holding one. With --witness, the proof's checkpoint must also carry valid
+ * C2SP tlog-cosignature/v1 cosignatures by at least N (--quorum, default:
+ * every one given) distinct witnesses among those keys (intake/cosig.h).
+ * Prints "OK index N of tree SIZE, sha256 HEX" (and ", cosigned by K of W
+ * witnesses" with --witness) and exits 0,
  * or prints "intake verify: <reason>" on stderr and exits 1 (2: usage).
  * Runs as the user. Trusts only VKEY: the answer may come from anywhere,
  * and its unsigned JSON fields must agree with the signed receipt.
@@ -25,7 +30,8 @@
 #include "cli.h"
 #include "cmds.h"
 
-#define VERIFY_USAGE "usage: intake verify --vkey VKEY RESPONSE [FILE]\n"
+#define VERIFY_USAGE \
+	"usage: intake verify --vkey VKEY [--witness WVKEY]... [--quorum N] RESPONSE [FILE]\n"
 #define VERIFY_RESPONSE_MAX (16u << 20)    /* an upload answer: two notes and findings */
 #define VERIFY_WHY_MAX 256
 
@@ -51,11 +57,14 @@ int
 cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "vkey", required_argument, NULL, 'k' },
-		{ "help", no_argument,       NULL, 'h' },
+		{ "vkey",    required_argument, NULL, 'k' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "quorum",  required_argument, NULL, 'q' },
+		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct intake_verifier *v = NULL;
+	struct cli_witnesses ws = { .n = 0, .quorum = -1 };
 	struct intake_checkpoint cp;
 	intake_hash path[INTAKE_PROOF_MAX];
 	json_t *root = NULL, *jr, *jp, *jx;
@@ -63,7 +72,7 @@ cmd_verify(int argc, char **argv)
 	const char *vkeyarg = NULL, *respath, *filepath = NULL, *receipt, *proof, *cpnote;
 	char *resp = NULL, why[VERIFY_WHY_MAX], hex[2 * INTAKE_HASH_LEN + 1], val[2 * INTAKE_HASH_LEN + 1];
 	uint8_t fsha[INTAKE_HASH_LEN], rsha[INTAKE_HASH_LEN];
-	size_t resplen, rlen, plen, textlen, cplen, n;
+	size_t resplen, rlen, plen, textlen, cplen, n, count = 0;
 	uint64_t index;
 	int c, rc = CMD_FAIL;
 
@@ -72,18 +81,32 @@ cmd_verify(int argc, char **argv)
 		case 'k':
 			vkeyarg = optarg;
 			break;
+		case 'w':
+			if ((rc = cli_witness_add(&ws, "verify", optarg)) != 0)
+				goto fail;
+			break;
+		case 'q':
+			if ((rc = cli_witness_quorum(&ws, "verify", optarg)) != 0)
+				goto fail;
+			break;
 		case 'h':
 			fputs(VERIFY_USAGE, stdout);
-			return CMD_OK;
+			rc = CMD_OK;
+			goto fail;
 		default:
 			fputs(VERIFY_USAGE, stderr);
-			return CMD_USAGE;
+			rc = CMD_USAGE;
+			goto fail;
 		}
 	}
 	if (vkeyarg == NULL || argc - optind < 1 || argc - optind > 2) {
 		fputs(VERIFY_USAGE, stderr);
-		return CMD_USAGE;
+		rc = CMD_USAGE;
+		goto fail;
 	}
+	if ((rc = cli_witness_check(&ws, "verify")) != 0)
+		goto fail;
+	rc = CMD_FAIL;
 	respath = argv[optind];
 	if (argc - optind == 2)
 		filepath = argv[optind + 1];
@@ -134,6 +157,13 @@ cmd_verify(int argc, char **argv)
 		goto fail;
 	}
 	util_hex(rsha, sizeof(rsha), hex);
+	/* The checkpoint the proof holds against must be witnessed as asked. */
+	if (ws.n > 0 && cli_witness_require(&ws, cpnote, cplen, &count) == -1) {
+		rc = cli_fail("verify", "under-witnessed checkpoint: %zu valid cosignature%s by "
+		    "the %zu witness%s given, quorum %ld", count, count == 1 ? "" : "s", ws.n,
+		    ws.n == 1 ? "" : "es", ws.quorum);
+		goto fail;
+	}
 	/* The answer's unsigned fields must not contradict the signed receipt. */
 	jx = json_object_get(root, "index");
 	if (jx != NULL && (!json_is_integer(jx) || json_integer_value(jx) < 0 ||
@@ -148,13 +178,16 @@ cmd_verify(int argc, char **argv)
 		rc = cli_fail("verify", "the answer's \"sha256\" differs from the signed receipt");
 		goto fail;
 	}
-	if (printf("OK index %llu of tree %llu, sha256 %s\n", (unsigned long long)index,
-	    (unsigned long long)cp.size, hex) < 0 || fflush(stdout) == EOF) {
+	if (printf("OK index %llu of tree %llu, sha256 %s", (unsigned long long)index,
+	    (unsigned long long)cp.size, hex) < 0 || (ws.n > 0 && printf(", cosigned by %zu "
+	    "of %zu witness%s", count, ws.n, ws.n == 1 ? "" : "es") < 0) ||
+	    putchar('\n') == EOF || fflush(stdout) == EOF) {
 		rc = cli_fail("verify", "cannot write to stdout");
 		goto fail;
 	}
 	rc = CMD_OK;
 fail:
+	cli_witness_free(&ws);
 	json_decref(root);
 	free(resp);
 	intake_verifier_free(v);

@@ -15,10 +15,11 @@
 #define CMD_FAIL  1  /* a check failed or an operation did not succeed */
 #define CMD_USAGE 2  /* bad command line */
 
-int cmd_keygen(int argc, char **argv);  /* keygen ORIGIN -o KEYFILE */
-int cmd_verify(int argc, char **argv);  /* verify --vkey VKEY RESPONSE [FILE] */
+int cmd_keygen(int argc, char **argv);  /* keygen [--cosigner] NAME -o KEYFILE */
+int cmd_verify(int argc, char **argv);  /* verify --vkey VKEY [--witness W]... [--quorum N] RESPONSE [FILE] */
 int cmd_inspect(int argc, char **argv); /* inspect --policy P --kind K FILE */
 int cmd_audit(int argc, char **argv);   /* audit --vkey VKEY (--url URL --state FILE | --data DIR) */
+int cmd_witness(int argc, char **argv); /* witness --key K --log VKEY... --state F --listen ADDR */
 int cmd_links(int argc, char **argv);   /* links --url URL --index N [--csv] */
 
 #endif

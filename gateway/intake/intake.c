@@ -21,11 +21,14 @@ struct intake_cmd {
 };
 
 static const struct intake_cmd intake_cmds[] = {
-	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE" },
-	{ "verify", cmd_verify, "--vkey VKEY RESPONSE [FILE]" },
+	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE | --cosigner NAME -o KEYFILE" },
+	{ "verify", cmd_verify, "--vkey VKEY [--witness WVKEY]... [--quorum N] RESPONSE [FILE]" },
 	{ "inspect", cmd_inspect, "--policy P --kind K FILE" },
 	{ "audit", cmd_audit,
-	    "--vkey VKEY (--url URL --state FILE [--cacert F --cert F --key F] | --data DIR)" },
+	    "--vkey VKEY (--url URL --state FILE [--cacert F --cert F --key F]\n"
+	    "         [--witness WVKEY]... [--quorum N] | --data DIR)" },
+	{ "witness", cmd_witness,
+	    "--key KEYFILE --log VKEY [--log VKEY]... --state FILE --listen ADDR" },
 	{ "links", cmd_links, "--url URL --index N [--csv] [--cacert F --cert F --key F]" },
 };
 

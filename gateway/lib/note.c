@@ -20,13 +20,14 @@
 #include <sodium.h>
 
 #include "intake/note.h"
+#include "notekey.h"
 #include "utf8.h"
 #include "util.h"
 
 #define NOTE_ALG_ED25519 1          /* algorithm byte of x/mod/sumdb/note keys */
-#define NOTE_KEY_LEN 32             /* Ed25519 public key and seed */
+#define NOTE_KEY_LEN NOTEKEY_LEN    /* Ed25519 public key and seed */
 #define NOTE_SIG_LEN 64             /* Ed25519 signature */
-#define NOTE_ID_LEN 4               /* key id: first bytes of SHA-256 */
+#define NOTE_ID_LEN NOTEKEY_ID_LEN  /* key id: first bytes of SHA-256 */
 #define NOTE_SIGS_MAX 100           /* signature lines accepted per note, as Go */
 #define NOTE_DASH "\xe2\x80\x94 "   /* U+2014 EM DASH and a space */
 #define NOTE_DASH_LEN 4
@@ -114,28 +115,35 @@ note_name_ok(const char *s, size_t len, int limit)
 	return 0;
 }
 
-/* Key id: first 4 bytes (big-endian) of SHA-256(name || "\n" || 0x01 || pk). */
-static uint32_t
-note_key_id(const char *name, const uint8_t pk[NOTE_KEY_LEN])
+int
+notekey_text_ok(const char *s, size_t len)
+{
+	return note_text_ok(s, len);
+}
+
+int
+notekey_name_ok(const char *s, size_t len)
+{
+	return note_name_ok(s, len, 1);
+}
+
+/* Key id: first 4 bytes (big-endian) of SHA-256(name || "\n" || alg || pk). */
+uint32_t
+notekey_id(const char *name, uint8_t alg, const uint8_t pk[NOTE_KEY_LEN])
 {
 	size_t nlen = strlen(name);
 	uint8_t buf[INTAKE_NOTE_NAME_MAX + 2 + NOTE_KEY_LEN], h[32];
 
 	memcpy(buf, name, nlen);
 	buf[nlen] = '\n';
-	buf[nlen + 1] = NOTE_ALG_ED25519;
+	buf[nlen + 1] = alg;
 	memcpy(buf + nlen + 2, pk, NOTE_KEY_LEN);
 	util_sha256(buf, nlen + 2 + NOTE_KEY_LEN, h);
 	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 
-/*
- * Parses "<name>+<8 hex digits>+<base64(0x01 || 32 bytes)>" (S, LEN bytes).
- * Writes the name (NUL-terminated), the id as written, and the 32 key bytes.
- * The caller checks the id against the key. 0/-1.
- */
-static int
-note_key_parse(const char *s, size_t len, char name[INTAKE_NOTE_NAME_MAX + 1],
+int
+notekey_parse(const char *s, size_t len, uint8_t alg, char name[INTAKE_NOTE_NAME_MAX + 1],
     uint32_t *id, uint8_t key[NOTE_KEY_LEN])
 {
 	const char *p1, *p2;
@@ -155,7 +163,7 @@ note_key_parse(const char *s, size_t len, char name[INTAKE_NOTE_NAME_MAX + 1],
 		return -1;
 	p2++;
 	if (util_unb64(p2, len - (size_t)(p2 - s), raw, sizeof(raw)) != (long)sizeof(raw) ||
-	    raw[0] != NOTE_ALG_ED25519)
+	    raw[0] != alg)
 		goto fail;
 	memcpy(name, s, nlen);
 	name[nlen] = '\0';
@@ -167,15 +175,14 @@ fail:
 	return rc;
 }
 
-/* "<prefix><name>+<id hex>+<base64(0x01 || key)>", malloc'd. */
-static char *
-note_key_format(const char *prefix, const char *name, uint32_t id,
+char *
+notekey_format(const char *prefix, const char *name, uint8_t alg, uint32_t id,
     const uint8_t key[NOTE_KEY_LEN])
 {
 	uint8_t raw[1 + NOTE_KEY_LEN];
 	char b64[NOTE_KEY_B64], *out = NULL;
 
-	raw[0] = NOTE_ALG_ED25519;
+	raw[0] = alg;
 	memcpy(raw + 1, key, NOTE_KEY_LEN);
 	util_b64(raw, sizeof(raw), b64);
 	if (asprintf(&out, "%s%s+%08x+%s", prefix, name, (unsigned)id, b64) == -1)
@@ -198,9 +205,9 @@ intake_keygen(const char *name, char **skey, char **vkey)
 	randombytes_buf(seed, sizeof(seed));
 	if (crypto_sign_seed_keypair(pk, sk, seed) != 0)
 		goto fail;
-	id = note_key_id(name, pk);
-	if ((*skey = note_key_format(NOTE_PRIV_PREFIX, name, id, seed)) == NULL ||
-	    (*vkey = note_key_format("", name, id, pk)) == NULL)
+	id = notekey_id(name, NOTE_ALG_ED25519, pk);
+	if ((*skey = notekey_format(NOTE_PRIV_PREFIX, name, NOTE_ALG_ED25519, id, seed)) == NULL ||
+	    (*vkey = notekey_format("", name, NOTE_ALG_ED25519, id, pk)) == NULL)
 		goto fail;
 	rc = 0;
 fail:
@@ -239,10 +246,10 @@ intake_signer_new(const char *skey)
 	len -= sizeof(NOTE_PRIV_PREFIX) - 1;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if (note_key_parse(skey, len, s->name, &id, seed) == -1 ||
+	if (notekey_parse(skey, len, NOTE_ALG_ED25519, s->name, &id, seed) == -1 ||
 	    crypto_sign_seed_keypair(s->pk, s->sk, seed) != 0)
 		goto fail;
-	s->id = note_key_id(s->name, s->pk);
+	s->id = notekey_id(s->name, NOTE_ALG_ED25519, s->pk);
 	if (s->id != id)
 		goto fail;
 	sodium_memzero(seed, sizeof(seed));
@@ -268,7 +275,7 @@ intake_signer_name(const struct intake_signer *s)
 char *
 intake_signer_vkey(const struct intake_signer *s)
 {
-	return note_key_format("", s->name, s->id, s->pk);
+	return notekey_format("", s->name, NOTE_ALG_ED25519, s->id, s->pk);
 }
 
 struct intake_verifier *
@@ -281,9 +288,9 @@ intake_verifier_new(const char *vkey)
 		return NULL;
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return NULL;
-	if (note_key_parse(vkey, strlen(vkey), v->name, &id, v->pk) == -1)
+	if (notekey_parse(vkey, strlen(vkey), NOTE_ALG_ED25519, v->name, &id, v->pk) == -1)
 		goto fail;
-	v->id = note_key_id(v->name, v->pk);
+	v->id = notekey_id(v->name, NOTE_ALG_ED25519, v->pk);
 	if (v->id != id)
 		goto fail;
 	return v;
@@ -341,17 +348,15 @@ intake_note_sign(const struct intake_signer *s, const char *text, size_t len, si
 }
 
 int
-intake_note_open(const struct intake_verifier *v, const char *note, size_t len,
-    size_t *textlen)
+notekey_sigs(const char *note, size_t len, size_t *textlen, notekey_sig_fn fn, void *arg)
 {
 	const char *sigs, *end, *line, *nl, *sp;
 	uint8_t *raw = NULL;
 	size_t split, rawmax, nsig = 0;
-	int seen = 0, verified = 0, rc = -1;
+	int r, rc = -1;
 	long rlen;
-	uint32_t id;
 
-	if (v == NULL || note == NULL || len > INTAKE_NOTE_MAX || note_text_ok(note, len) == -1)
+	if (note == NULL || len > INTAKE_NOTE_MAX || note_text_ok(note, len) == -1)
 		return -1;
 	/* The signature block follows the last blank line. */
 	for (split = len; split >= 2; split--)
@@ -363,6 +368,7 @@ intake_note_open(const struct intake_verifier *v, const char *note, size_t len,
 	end = note + len;
 	if (sigs == end || end[-1] != '\n')
 		return -1;
+	*textlen = split - 1;
 	rawmax = (size_t)(end - sigs) / 4 * 3 + 3;
 	if ((raw = malloc(rawmax)) == NULL)
 		return -1;
@@ -379,27 +385,60 @@ intake_note_open(const struct intake_verifier *v, const char *note, size_t len,
 			goto fail;
 		if (++nsig > NOTE_SIGS_MAX)
 			goto fail;
-		id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
-		/* Signatures by other keys are ignored, as Go does with unknown keys. */
-		if (id != v->id || (size_t)(sp - line) != strlen(v->name) ||
-		    memcmp(line, v->name, (size_t)(sp - line)) != 0)
-			continue;
-		if (seen)
-			continue;
-		seen = 1;
-		/* A bad signature by the key we trust makes the whole note bad. */
-		if (rlen != NOTE_ID_LEN + NOTE_SIG_LEN ||
-		    crypto_sign_verify_detached(raw + NOTE_ID_LEN, (const unsigned char *)note,
-		    split - 1, v->pk) != 0)
+		if ((r = fn(arg, line, (size_t)(sp - line), raw, (size_t)rlen)) == -1)
 			goto fail;
-		verified = 1;
+		if (r == 1)
+			break;
 	}
-	if (!verified)
-		goto fail;
-	if (textlen != NULL)
-		*textlen = split - 1;
 	rc = 0;
 fail:
 	free(raw);
 	return rc;
+}
+
+/* What intake_note_open's walk needs and finds. */
+struct note_open_walk {
+	const struct intake_verifier *v;
+	const char *note;
+	size_t      textlen;
+	int         verified;
+};
+
+static int
+note_open_sig(void *arg, const char *name, size_t nlen, const uint8_t *raw, size_t rawlen)
+{
+	struct note_open_walk *w = arg;
+	uint32_t id;
+
+	id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
+	/* Signatures by other keys are ignored, as Go does with unknown keys. */
+	if (id != w->v->id || nlen != strlen(w->v->name) || memcmp(name, w->v->name, nlen) != 0)
+		return 0;
+	if (w->verified)
+		return 0;  /* only the first line by the key counts, as before */
+	/* A bad signature by the key we trust makes the whole note bad. */
+	if (rawlen != NOTE_ID_LEN + NOTE_SIG_LEN ||
+	    crypto_sign_verify_detached(raw + NOTE_ID_LEN, (const unsigned char *)w->note,
+	    w->textlen, w->v->pk) != 0)
+		return -1;
+	w->verified = 1;
+	return 0;
+}
+
+int
+intake_note_open(const struct intake_verifier *v, const char *note, size_t len,
+    size_t *textlen)
+{
+	struct note_open_walk w = { v, note, 0, 0 };
+	size_t tl;
+
+	if (v == NULL || note == NULL)
+		return -1;
+	/* the text length is known before the first line is walked */
+	if (notekey_sigs(note, len, &w.textlen, note_open_sig, &w) == -1 || !w.verified)
+		return -1;
+	tl = w.textlen;
+	if (textlen != NULL)
+		*textlen = tl;
+	return 0;
 }

@@ -141,8 +141,8 @@ START_TEST(save_replaces_the_state_whole)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/state", tmpdir);
-	ck_assert_int_eq(audit_save(path, "first\n", 6), 0);
-	ck_assert_int_eq(audit_save(path, "second checkpoint\n", 18), 0);
+	ck_assert_int_eq(cli_replace(path, "first\n", 6, 0644), 0);
+	ck_assert_int_eq(cli_replace(path, "second checkpoint\n", 18, 0644), 0);
 	ck_assert_ptr_nonnull(got = cli_slurp(path, 100, CLI_SLURP_NOFOLLOW, &len));
 	ck_assert_str_eq(got, "second checkpoint\n");
 	free(got);
@@ -157,7 +157,7 @@ START_TEST(save_fails_cleanly_without_directory)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/missing/state", tmpdir);
-	ck_assert_int_eq(audit_save(path, "x\n", 2), -1);
+	ck_assert_int_eq(cli_replace(path, "x\n", 2, 0644), -1);
 	ck_assert_int_eq(count_files(tmpdir), 0);
 }
 END_TEST
@@ -169,7 +169,7 @@ START_TEST(slurp_refuses_symlinks_directories_and_big_files)
 
 	snprintf(path, sizeof(path), "%s/f", tmpdir);
 	snprintf(link, sizeof(link), "%s/l", tmpdir);
-	ck_assert_int_eq(audit_save(path, "0123456789", 10), 0);
+	ck_assert_int_eq(cli_replace(path, "0123456789", 10, 0644), 0);
 	ck_assert_int_eq(symlink(path, link), 0);
 	ck_assert_ptr_null(cli_slurp(link, 100, CLI_SLURP_NOFOLLOW, &len));
 	ck_assert_ptr_null(cli_slurp(tmpdir, 100, CLI_SLURP_NOFOLLOW, &len));
@@ -189,17 +189,17 @@ START_TEST(vkey_loads_from_string_or_file)
 	intake_verifier_free(v);
 	snprintf(path, sizeof(path), "%s/vkey", tmpdir);
 	snprintf(line, sizeof(line), "  %s\r\n\n", vkey);
-	ck_assert_int_eq(audit_save(path, line, strlen(line)), 0);
+	ck_assert_int_eq(cli_replace(path, line, strlen(line), 0644), 0);
 	ck_assert_ptr_nonnull(v = cli_load_vkey(path, CLI_SLURP_NOFOLLOW));
 	ck_assert_str_eq(intake_verifier_name(v), "audit.test/log");
 	intake_verifier_free(v);
 	/* a private key is not a verifier key, in a file or not */
 	ck_assert_ptr_null(cli_load_vkey(skey, CLI_SLURP_NOFOLLOW));
-	ck_assert_int_eq(audit_save(path, skey, strlen(skey)), 0);
+	ck_assert_int_eq(cli_replace(path, skey, strlen(skey), 0644), 0);
 	ck_assert_ptr_null(cli_load_vkey(path, CLI_SLURP_NOFOLLOW));
 	/* two keys in one file: not one key */
 	snprintf(line, sizeof(line), "%s\n%s\n", vkey, vkey);
-	ck_assert_int_eq(audit_save(path, line, strlen(line)), 0);
+	ck_assert_int_eq(cli_replace(path, line, strlen(line), 0644), 0);
 	ck_assert_ptr_null(cli_load_vkey(path, CLI_SLURP_NOFOLLOW));
 	intake_freezero(skey, strlen(skey));
 	free(vkey);

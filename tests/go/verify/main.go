@@ -14,10 +14,17 @@
 //	verify consistency VKEY OLD NEW PROOF     PROOF: base64 hashes, one per line (RFC 6962)
 //	verify tiles VKEY URL CACERT CERT KEY     fetches URL/v1/log/checkpoint and every C2SP
 //	                                          tlog-tiles hash and entry tile, rebuilds the root
+//	verify cosigned VKEY FILE QUORUM WVKEY... FILE: a checkpoint, or an answer whose proof's
+//	                                          checkpoint is used; it must verify with VKEY and
+//	                                          carry C2SP tlog-cosignature/v1 cosignatures by at
+//	                                          least QUORUM distinct WVKEYs (type 0x04 keys);
+//	                                          prints how many and their names
 package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -541,7 +548,101 @@ func main() {
 		cmdConsistency(args)
 	case "tiles":
 		cmdTiles(args)
+	case "cosigned":
+		cmdCosigned(args)
 	default:
 		usage()
+	}
+}
+
+// cosignerKey is a witness verifier key NAME+HEX+base64(0x04 || 32-byte Ed25519 key), with the
+// key id recomputed per C2SP tlog-cosignature: SHA-256(name || "\n" || 0x04 || key)[:4].
+type cosignerKey struct {
+	name string
+	id   []byte
+	pub  ed25519.PublicKey
+}
+
+func parseCosignerKey(a string) cosignerKey {
+	s := a
+	if b, err := os.ReadFile(a); err == nil {
+		s = strings.TrimSpace(string(b))
+	}
+	p := strings.SplitN(s, "+", 3)
+	if len(p) != 3 || p[0] == "" {
+		die("bad witness key %q", s)
+	}
+	raw, err := base64.StdEncoding.DecodeString(p[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 0x04 {
+		die("witness key %q is not an Ed25519 cosignature/v1 (0x04) key", s)
+	}
+	h := sha256.New()
+	h.Write([]byte(p[0] + "\n"))
+	h.Write(raw)
+	id := h.Sum(nil)[:4]
+	if hex.EncodeToString(id) != strings.ToLower(p[1]) {
+		die("witness key %q: key id does not match the key", s)
+	}
+	return cosignerKey{p[0], id, ed25519.PublicKey(raw[1:])}
+}
+
+// cosignedBy reports whether the note has a line by K that verifies: base64(id || be64(time) ||
+// Ed25519 signature over "cosignature/v1\ntime T\n" || the note text).
+func cosignedBy(n *note.Note, k cosignerKey) bool {
+	for _, s := range n.UnverifiedSigs {
+		if s.Name != k.name {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(s.Base64)
+		if err != nil || len(raw) != 4+8+ed25519.SignatureSize || !bytes.Equal(raw[:4], k.id) {
+			continue
+		}
+		t := binary.BigEndian.Uint64(raw[4:12])
+		if t > 1<<63-1 {
+			continue
+		}
+		msg := fmt.Sprintf("cosignature/v1\ntime %d\n%s", t, n.Text)
+		if ed25519.Verify(k.pub, []byte(msg), raw[12:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdCosigned(args []string) {
+	if len(args) < 3 {
+		usage()
+	}
+	v := vkeyArg(args[0])
+	msg := readSmall(args[1])
+	if len(msg) > 0 && msg[0] == '{' {
+		p, ok := jsonString(readResponse(args[1]), "proof")
+		if !ok {
+			die("the answer has no proof")
+		}
+		_, _, msg = parseTlogProof(p)
+	}
+	parseCheckpoint(v, msg) // the log's own signature and format first
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		die("checkpoint does not verify: %v", err)
+	}
+	quorum := int(parseDecimal(args[2], "quorum"))
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range args[3:] {
+		k := parseCosignerKey(a)
+		key := k.name + "+" + hex.EncodeToString(k.id) + "+" + hex.EncodeToString(k.pub)
+		if seen[key] {
+			continue // one witness counts once, however often it is named
+		}
+		seen[key] = true
+		if cosignedBy(n, k) {
+			names = append(names, k.name)
+		}
+	}
+	fmt.Println(len(names), strings.Join(names, " "))
+	if len(names) < quorum {
+		die("%d valid cosignature(s), quorum %d", len(names), quorum)
 	}
 }

@@ -4,7 +4,9 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +14,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -334,5 +337,73 @@ func TestTiles(t *testing.T) {
 			t.Errorf("tampered %s accepted", p)
 		}
 		files[p] = orig
+	}
+}
+
+// testWitness is a cosigner made here with the standard library alone.
+type testWitness struct {
+	name, vkey string
+	id         []byte
+	priv       ed25519.PrivateKey
+}
+
+func newTestWitness(t *testing.T, name string) testWitness {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(append(append([]byte(name+"\n"), 0x04), pub...))
+	return testWitness{name, fmt.Sprintf("%s+%x+%s", name, h[:4],
+		base64.StdEncoding.EncodeToString(append([]byte{0x04}, pub...))), h[:4], priv}
+}
+
+// cosign appends w's cosignature line at TIME to the signed note MSG; MANGLE edits its bytes.
+func (w testWitness) cosign(msg []byte, time uint64, mangle func([]byte)) []byte {
+	text := string(msg[:bytes.Index(msg, []byte("\n\n"))+1])
+	sig := ed25519.Sign(w.priv, []byte(fmt.Sprintf("cosignature/v1\ntime %d\n%s", time, text)))
+	raw := append(append(append([]byte{}, w.id...), binary.BigEndian.AppendUint64(nil, time)...), sig...)
+	if mangle != nil {
+		mangle(raw)
+	}
+	return append(append([]byte{}, msg...), []byte("— "+w.name+" "+base64.StdEncoding.EncodeToString(raw)+"\n")...)
+}
+
+func TestCosignedCountsDistinctValidWitnesses(t *testing.T) {
+	l := newTestLog(t, 5)
+	w1, w2, w3 := newTestWitness(t, "w1.test"), newTestWitness(t, "w2.test"), newTestWitness(t, "w3.test")
+	cp := l.checkpoint(t, 5)
+	file := func(b []byte) string {
+		p := filepath.Join(l.dir, fmt.Sprintf("cp%d", len(b)))
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	two := file(w2.cosign(w1.cosign(w1.cosign(cp, 1, nil), 2, nil), 3, nil))
+	if !run(t, "cosigned", l.vkey, two, "2", w1.vkey, w2.vkey, w3.vkey) {
+		t.Error("two valid witnesses refused at quorum 2")
+	}
+	if run(t, "cosigned", l.vkey, two, "3", w1.vkey, w2.vkey, w3.vkey) {
+		t.Error("quorum 3 met with two witnesses")
+	}
+	if run(t, "cosigned", l.vkey, two, "2", w1.vkey, w1.vkey) {
+		t.Error("one witness named twice (and signing twice) counted twice")
+	}
+	if run(t, "cosigned", l.vkey, two, "1", w3.vkey) {
+		t.Error("a witness that did not cosign was counted")
+	}
+	forged := map[string]func([]byte){
+		"time": func(b []byte) { b[11] ^= 1 }, "signature": func(b []byte) { b[40] ^= 1 },
+		"key id": func(b []byte) { b[0] ^= 1 },
+	}
+	for what, m := range forged {
+		if run(t, "cosigned", l.vkey, file(w1.cosign(cp, 7, m)), "1", w1.vkey) {
+			t.Errorf("cosignature with a tampered %s accepted", what)
+		}
+	}
+	body := bytes.Replace(w1.cosign(cp, 7, nil), []byte("\n5\n"), []byte("\n6\n"), 1)
+	if run(t, "cosigned", l.vkey, file(body), "0", w1.vkey) {
+		t.Error("a tampered checkpoint accepted (the log's signature must hold first)")
+	}
+	if run(t, "cosigned", l.vkey, two, "0", l.vkey) {
+		t.Error("the log key (type 0x01) accepted as a witness key")
 	}
 }
