@@ -215,6 +215,7 @@ front_main(const struct child *c)
 		log_warnx("%s", err);
 		_exit(1);
 	}
+	f->log_size = size;
 	if (proc_drop(c->user, FRONT_COMM, &lim, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	/* the parent gone, the front drains and goes too (set after the

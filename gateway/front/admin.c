@@ -3,6 +3,7 @@
  * GET /healthz and GET /metrics (Prometheus text). It is not the intake
  * listener: it takes no uploads and serves no receipts, so it needs no
  * client certificate. Runs on the loop thread with libevent's evhttp.
+ * Every family has HELP and TYPE; latencies are histograms (metrics.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,15 @@ admin_healthz(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+/* One sample of a family that has no labels, with its HELP and TYPE. */
+static void
+admin_metric(struct evbuffer *b, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type,
+	    name, v);
+}
+
 static void
 admin_metrics(struct evhttp_request *req, void *arg)
 {
@@ -35,30 +45,47 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	struct evbuffer *b = evbuffer_new();
 
 	evbuffer_add_printf(b,
+	    "# HELP intake_uploads_total Uploads answered with a signed receipt, by verdict.\n"
 	    "# TYPE intake_uploads_total counter\n"
 	    "intake_uploads_total{verdict=\"accepted\"} %llu\n"
-	    "intake_uploads_total{verdict=\"rejected\"} %llu\n"
-	    "intake_uploads_refused_total %llu\n"
-	    "intake_uploads_failed_total %llu\n"
-	    "intake_upload_bytes_total %llu\n"
-	    "intake_connections_total %llu\n"
+	    "intake_uploads_total{verdict=\"rejected\"} %llu\n",
+	    (unsigned long long)f->n_accepted, (unsigned long long)f->n_rejected);
+	admin_metric(b, "intake_uploads_refused_total", "counter",
+	    "Uploads refused before their body was read (4xx, not logged).", f->n_refused);
+	admin_metric(b, "intake_uploads_failed_total", "counter",
+	    "Uploads cut short or not recorded (nothing kept).", f->n_failed);
+	admin_metric(b, "intake_upload_bytes_total", "counter",
+	    "Body bytes received by uploads.", f->n_bytes);
+	admin_metric(b, "intake_connections_total", "counter",
+	    "Connections whose TLS handshake succeeded.", f->n_connections);
+	evbuffer_add_printf(b,
+	    "# HELP intake_inspections_followed_total Tar uploads inspected as they arrived: "
+	    "result used, or left to the file's inspection.\n"
+	    "# TYPE intake_inspections_followed_total counter\n"
 	    "intake_inspections_followed_total{result=\"used\"} %llu\n"
-	    "intake_inspections_followed_total{result=\"file\"} %llu\n"
-	    "intake_tls_handshake_failures_total %llu\n"
-	    "intake_tls_handshakes_evicted_total %llu\n"
-	    "# TYPE intake_connections gauge\n"
-	    "intake_connections %u\n"
-	    "intake_tls_handshakes %u\n"
-	    "intake_pipeline_pending %u\n"
-	    "intake_spools %u\n"
-	    "intake_followers %u\n",
-	    (unsigned long long)f->n_accepted, (unsigned long long)f->n_rejected,
-	    (unsigned long long)f->n_refused, (unsigned long long)f->n_failed,
-	    (unsigned long long)f->n_bytes, (unsigned long long)f->n_connections,
-	    (unsigned long long)f->n_followed, (unsigned long long)f->n_follow_file,
-	    (unsigned long long)f->n_tls_fail, (unsigned long long)f->n_hs_evicted,
-	    f->nconns, f->nhandshakes, pipeline_pending(f->pipeline),
-	    spool_active(), follow_active());
+	    "intake_inspections_followed_total{result=\"file\"} %llu\n",
+	    (unsigned long long)f->n_followed, (unsigned long long)f->n_follow_file);
+	admin_metric(b, "intake_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that failed or were closed.", f->n_tls_fail);
+	admin_metric(b, "intake_tls_handshakes_evicted_total", "counter",
+	    "Handshakes in progress closed for newer ones (max_handshakes).", f->n_hs_evicted);
+	admin_metric(b, "intake_connections", "gauge",
+	    "Authenticated connections open now.", f->nconns);
+	admin_metric(b, "intake_tls_handshakes", "gauge",
+	    "TLS handshakes in progress now.", f->nhandshakes);
+	admin_metric(b, "intake_pipeline_pending", "gauge",
+	    "Uploads received and not yet answered (inspection or notary).",
+	    pipeline_pending(f->pipeline));
+	admin_metric(b, "intake_spools", "gauge", "Large bodies being spooled now.",
+	    spool_active());
+	admin_metric(b, "intake_followers", "gauge", "Tar uploads being inspected as they "
+	    "arrive now.", follow_active());
+	admin_metric(b, "intake_log_size", "gauge",
+	    "Entries in the transparency log (its tree size).", f->log_size);
+	metrics_write_uploads(b, &f->m_uploads);
+	metrics_write_histogram(b, "intake_inspection_duration_seconds",
+	    "Seconds an inspector process took per upload (or until it was stopped).", "",
+	    pipeline_inspect_time(f->pipeline), 1);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

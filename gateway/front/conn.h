@@ -64,6 +64,7 @@ struct upload {
 	char            filename[256];
 	char            ref[REF_MAX + 1];
 	char            digest_hdr[HDR_VALUE_MAX + 1];   /* Content-Digest / Repr-Digest value */
+	struct timespec began;            /* CLOCK_MONOTONIC at the headers, for /metrics */
 };
 
 struct conn {

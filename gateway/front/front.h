@@ -33,6 +33,7 @@
 #include <llhttp.h>
 
 #include "common/config.h"
+#include "front/metrics.h"
 #include "notary/ledger.h"
 #include "notary/notary.h"
 
@@ -87,6 +88,8 @@ struct front {
 	uint64_t              n_followed, n_follow_file;   /* follow.h: result used, or not */
 	_Atomic uint64_t      n_tls_fail, n_connections;   /* acceptor thread */
 	_Atomic uint64_t      n_hs_evicted;  /* handshakes closed for newer ones (accept.c) */
+	struct upload_metrics m_uploads;     /* answered uploads' durations (metrics.h) */
+	uint64_t              log_size;      /* entries in the log, as far as the front knows */
 };
 
 int front_start(struct front *f, char *err, size_t errlen);
@@ -130,6 +133,8 @@ struct pipeline *pipeline_new(struct event_base *base, struct notaryc *n,
 void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 /* Number of jobs submitted and not yet done. */
 unsigned pipeline_pending(struct pipeline *p);
+/* Seconds per inspection, for /metrics. */
+const struct histogram *pipeline_inspect_time(const struct pipeline *p);
 void pipeline_free(struct pipeline *p);
 
 /* admin.c */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -55,6 +56,7 @@ struct pipeline {
 	                                                inspects for, NULL when idle */
 	struct inspproc_conf inspconf;
 	struct inspproc     *insp;               /* one per worker, started before it */
+	struct histogram     inspect_time;       /* seconds per inspection (metrics.h) */
 };
 
 /* What a worker hands pipeline_worker: the pipeline and its inspector. */
@@ -124,7 +126,7 @@ pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 /* Inspects JOB in IP's inspector; a failure of the inspector is this
  * upload's rejection, never the daemon's. */
 static void
-pipeline_inspect(struct inspproc *ip, struct pipeline_job *job)
+pipeline_inspect(struct pipeline *p, struct inspproc *ip, struct pipeline_job *job)
 {
 	struct inspect_request req = {
 		.fd = job->fd, .size = job->nj.size,
@@ -136,8 +138,13 @@ pipeline_inspect(struct inspproc *ip, struct pipeline_job *job)
 	/* The front may have added findings already (digest). */
 	struct inspect_result pre = *res;
 	enum inspproc_outcome o;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	o = inspproc_inspect(ip, &req, res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe(&p->inspect_time, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (o != INSPPROC_ANSWERED) {
 		res->accepted = 0;
 		/* no type was detected: the entry says so */
@@ -187,7 +194,7 @@ pipeline_worker(void *arg)
 		pthread_mutex_unlock(&p->mtx);
 
 		if (!job->reject_early)
-			pipeline_inspect(ip, job);
+			pipeline_inspect(p, ip, job);
 		pthread_mutex_lock(&p->mtx);
 		p->running[slot] = NULL;
 		/* a job held back for this Party may run now */
@@ -307,6 +314,12 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 	/* every idle worker looks: the first may find this job's Party busy */
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mtx);
+}
+
+const struct histogram *
+pipeline_inspect_time(const struct pipeline *p)
+{
+	return &p->inspect_time;
 }
 
 unsigned

@@ -197,6 +197,7 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	int r;
 
 	u->nul_at = UINT64_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &u->began);
 	if ((slash = strchr(path, '/')) == NULL)
 		return conn_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
 	klen = (size_t)(slash - path);
@@ -436,15 +437,25 @@ upload_done(struct pipeline_job *job, void *arg)
 		json_t *j;
 		char hex[65];
 
+		struct timespec now;
+		double secs;
+
 		util_hex(nj->sha256, 32, hex);
 		if (nj->result.accepted)
 			f->n_accepted++;
 		else
 			f->n_rejected++;
-		log_info("%s index=%llu party=%s kind=%s size=%llu sha256=%s type=%s%s%s",
+		if (nj->index + 1 > f->log_size)
+			f->log_size = nj->index + 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		secs = (double)(now.tv_sec - c->up.began.tv_sec) +
+		    (double)(now.tv_nsec - c->up.began.tv_nsec) / 1e9;
+		metrics_upload(&f->m_uploads, nj->kind, nj->result.accepted, secs);
+		log_info("%s index=%llu party=%s kind=%s size=%llu sha256=%s type=%s "
+		    "duration=%.3fs%s%s",
 		    nj->result.accepted ? "accepted" : "rejected",
 		    (unsigned long long)nj->index, nj->party, nj->kind,
-		    (unsigned long long)nj->size, hex, nj->result.type,
+		    (unsigned long long)nj->size, hex, nj->result.type, secs,
 		    nj->result.nfindings ? " first finding=" : "",
 		    nj->result.nfindings ? nj->result.findings[0].code : "");
 		if (c->state != CONN_CLOSED) {
