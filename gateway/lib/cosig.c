@@ -99,39 +99,15 @@ fail:
 struct intake_cosigner *
 intake_cosigner_new(const char *skey)
 {
-	struct intake_cosigner *c = NULL;
-	uint8_t seed[NOTEKEY_LEN];
-	size_t len;
-	uint32_t id;
+	struct intake_cosigner *c;
 
-	if (skey == NULL || sodium_init() < 0)
-		return NULL;
-	/* Leading and trailing white space (a key file's newline) is ignored. */
-	while (*skey == ' ' || *skey == '\t' || *skey == '\r' || *skey == '\n')
-		skey++;
-	len = strlen(skey);
-	while (len > 0 && (skey[len - 1] == ' ' || skey[len - 1] == '\t' ||
-	    skey[len - 1] == '\r' || skey[len - 1] == '\n'))
-		len--;
-	if (len < sizeof(COSIG_PRIV_PREFIX) - 1 ||
-	    memcmp(skey, COSIG_PRIV_PREFIX, sizeof(COSIG_PRIV_PREFIX) - 1) != 0)
-		return NULL;
-	skey += sizeof(COSIG_PRIV_PREFIX) - 1;
-	len -= sizeof(COSIG_PRIV_PREFIX) - 1;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if (notekey_parse(skey, len, COSIG_ALG, c->name, &id, seed) == -1 ||
-	    crypto_sign_seed_keypair(c->pk, c->sk, seed) != 0)
-		goto fail;
-	c->id = notekey_id(c->name, COSIG_ALG, c->pk);
-	if (c->id != id)
-		goto fail;
-	sodium_memzero(seed, sizeof(seed));
+	if (notekey_private(skey, COSIG_ALG, c->name, &c->id, c->pk, c->sk) == -1) {
+		intake_cosigner_free(c);
+		return NULL;
+	}
 	return c;
-fail:
-	sodium_memzero(seed, sizeof(seed));
-	intake_cosigner_free(c);
-	return NULL;
 }
 
 void

@@ -222,16 +222,20 @@ fail:
 	return rc;
 }
 
-struct intake_signer *
-intake_signer_new(const char *skey)
+_Static_assert(2 * NOTEKEY_LEN == crypto_sign_SECRETKEYBYTES, "an Ed25519 secret key is seed || pk");
+_Static_assert(NOTEKEY_LEN == crypto_sign_PUBLICKEYBYTES, "an Ed25519 public key");
+
+int
+notekey_private(const char *skey, uint8_t alg, char name[INTAKE_NOTE_NAME_MAX + 1],
+    uint32_t *id, uint8_t pk[NOTEKEY_LEN], uint8_t sk[2 * NOTEKEY_LEN])
 {
-	struct intake_signer *s = NULL;
 	uint8_t seed[NOTE_KEY_LEN];
 	size_t len;
-	uint32_t id;
+	uint32_t written;
+	int rc = -1;
 
 	if (skey == NULL || note_sodium() == -1)
-		return NULL;
+		return -1;
 	/* Leading and trailing white space (a key file's newline) is ignored. */
 	while (*skey == ' ' || *skey == '\t' || *skey == '\r' || *skey == '\n')
 		skey++;
@@ -241,23 +245,30 @@ intake_signer_new(const char *skey)
 		len--;
 	if (len < sizeof(NOTE_PRIV_PREFIX) - 1 ||
 	    memcmp(skey, NOTE_PRIV_PREFIX, sizeof(NOTE_PRIV_PREFIX) - 1) != 0)
-		return NULL;
+		return -1;
 	skey += sizeof(NOTE_PRIV_PREFIX) - 1;
 	len -= sizeof(NOTE_PRIV_PREFIX) - 1;
+	if (notekey_parse(skey, len, alg, name, &written, seed) == 0 &&
+	    crypto_sign_seed_keypair(pk, sk, seed) == 0) {
+		*id = notekey_id(name, alg, pk);
+		rc = *id == written ? 0 : -1;
+	}
+	sodium_memzero(seed, sizeof(seed));
+	return rc;
+}
+
+struct intake_signer *
+intake_signer_new(const char *skey)
+{
+	struct intake_signer *s;
+
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if (notekey_parse(skey, len, NOTE_ALG_ED25519, s->name, &id, seed) == -1 ||
-	    crypto_sign_seed_keypair(s->pk, s->sk, seed) != 0)
-		goto fail;
-	s->id = notekey_id(s->name, NOTE_ALG_ED25519, s->pk);
-	if (s->id != id)
-		goto fail;
-	sodium_memzero(seed, sizeof(seed));
+	if (notekey_private(skey, NOTE_ALG_ED25519, s->name, &s->id, s->pk, s->sk) == -1) {
+		intake_signer_free(s);
+		return NULL;
+	}
 	return s;
-fail:
-	sodium_memzero(seed, sizeof(seed));
-	intake_signer_free(s);
-	return NULL;
 }
 
 void

@@ -35,6 +35,15 @@ uint32_t notekey_id(const char *name, uint8_t alg, const uint8_t pk[NOTEKEY_LEN]
 int notekey_parse(const char *s, size_t len, uint8_t alg,
     char name[INTAKE_NOTE_NAME_MAX + 1], uint32_t *id, uint8_t key[NOTEKEY_LEN]);
 
+/*
+ * Parses a private key "PRIVATE+KEY+<name>+<hex id>+<base64(ALG || seed)>"
+ * (white space around it is ignored) into its NAME, ID, Ed25519 PK and SK
+ * (64 bytes); the id must be the key's. The seed is wiped; on -1 the
+ * outputs may hold part of a key, and the caller wipes them. 0/-1.
+ */
+int notekey_private(const char *skey, uint8_t alg, char name[INTAKE_NOTE_NAME_MAX + 1],
+    uint32_t *id, uint8_t pk[NOTEKEY_LEN], uint8_t sk[2 * NOTEKEY_LEN]);
+
 /* "<prefix><name>+<id hex>+<base64(ALG || key)>", malloc'd, or NULL. */
 char *notekey_format(const char *prefix, const char *name, uint8_t alg, uint32_t id,
     const uint8_t key[NOTEKEY_LEN]);
