@@ -28,9 +28,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <seccomp.h>
+
+#include "common/filter.h"
 
 #include "front/front.h"
 
@@ -110,20 +111,7 @@ static const int confine_kill[] = {
 	SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(mknod), SCMP_SYS(mknodat),
 };
 
-static int
-confine_rules(scmp_filter_ctx ctx, uint32_t action, const int *v, size_t n, char *err,
-    size_t errlen)
-{
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = seccomp_rule_add(ctx, action, v[i], 0)) < 0) {
-			snprintf(err, errlen, "seccomp rule for syscall %d: %s", v[i], strerror(-rc));
-			return -1;
-		}
-	}
-	return 0;
-}
+#define NELEM(v) (sizeof(v) / sizeof((v)[0]))
 
 int
 front_confine(char *err, size_t errlen)
@@ -131,30 +119,19 @@ front_confine(char *err, size_t errlen)
 	scmp_filter_ctx ctx;
 	int rc;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	if ((ctx = filter_new(SCMP_ACT_ERRNO(EPERM), err, errlen)) == NULL)
 		return -1;
-	}
-	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL) {
-		snprintf(err, errlen, "seccomp_init failed");
-		return -1;
-	}
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {
 		snprintf(err, errlen, "seccomp TSYNC: %s", strerror(-rc));
-		goto fail;
+		seccomp_release(ctx);
+		return -1;
 	}
-	if (confine_rules(ctx, SCMP_ACT_ALLOW, confine_allow,
-	    sizeof(confine_allow) / sizeof(confine_allow[0]), err, errlen) == -1 ||
-	    confine_rules(ctx, SCMP_ACT_KILL_PROCESS, confine_kill,
-	    sizeof(confine_kill) / sizeof(confine_kill[0]), err, errlen) == -1)
-		goto fail;
-	if ((rc = seccomp_load(ctx)) < 0) {
-		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
-		goto fail;
+	if (filter_rules(ctx, SCMP_ACT_ALLOW, confine_allow, NELEM(confine_allow), err,
+	    errlen) == -1 ||
+	    filter_rules(ctx, SCMP_ACT_KILL_PROCESS, confine_kill, NELEM(confine_kill), err,
+	    errlen) == -1) {
+		seccomp_release(ctx);
+		return -1;
 	}
-	seccomp_release(ctx);
-	return 0;
-fail:
-	seccomp_release(ctx);
-	return -1;
+	return filter_load(ctx, err, errlen);
 }

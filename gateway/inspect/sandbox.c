@@ -29,9 +29,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <seccomp.h>
+
+#include "common/filter.h"
 
 #include "inspect/sandbox.h"
 
@@ -61,20 +62,6 @@ static const int sandbox_thread_extra[] = {
 /* Open flags that could write or create anything. */
 #define SANDBOX_OPEN_WRITE (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)
 
-static int
-sandbox_allow(scmp_filter_ctx ctx, const int *v, size_t n, char *err, size_t errlen)
-{
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, v[i], 0)) < 0) {
-			snprintf(err, errlen, "seccomp rule for syscall %d: %s", v[i], strerror(-rc));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* open/openat with no way to write or create: ACTION. */
 static int
 sandbox_open_rules(scmp_filter_ctx ctx, uint32_t action, char *err, size_t errlen)
@@ -91,43 +78,24 @@ sandbox_open_rules(scmp_filter_ctx ctx, uint32_t action, char *err, size_t errle
 	return 0;
 }
 
-static int
-sandbox_load(scmp_filter_ctx ctx, char *err, size_t errlen)
-{
-	int rc;
-
-	if ((rc = seccomp_load(ctx)) < 0) {
-		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
-		return -1;
-	}
-	return 0;
-}
+#define NELEM(v) (sizeof(v) / sizeof((v)[0]))
 
 int
 sandbox_inspector(char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	if ((ctx = filter_new(SCMP_ACT_ERRNO(EPERM), err, errlen)) == NULL)
 		return -1;
-	}
-	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL) {
-		snprintf(err, errlen, "seccomp_init failed");
-		return -1;
-	}
-	if (sandbox_allow(ctx, sandbox_common, sizeof(sandbox_common) / sizeof(sandbox_common[0]),
+	if (filter_rules(ctx, SCMP_ACT_ALLOW, sandbox_common, NELEM(sandbox_common), err,
+	    errlen) == -1 ||
+	    filter_rules(ctx, SCMP_ACT_ALLOW, sandbox_thread_extra, NELEM(sandbox_thread_extra),
 	    err, errlen) == -1 ||
-	    sandbox_allow(ctx, sandbox_thread_extra,
-	    sizeof(sandbox_thread_extra) / sizeof(sandbox_thread_extra[0]), err, errlen) == -1 ||
-	    sandbox_open_rules(ctx, SCMP_ACT_ALLOW, err, errlen) == -1 ||
-	    sandbox_load(ctx, err, errlen) == -1)
-		goto fail;
-	seccomp_release(ctx);
-	return 0;
-fail:
-	seccomp_release(ctx);
-	return -1;
+	    sandbox_open_rules(ctx, SCMP_ACT_ALLOW, err, errlen) == -1) {
+		seccomp_release(ctx);
+		return -1;
+	}
+	return filter_load(ctx, err, errlen);
 }
 
 int
@@ -136,31 +104,22 @@ sandbox_inspector_process(int sock, char *err, size_t errlen)
 	scmp_filter_ctx ctx;
 	int rc;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	if ((ctx = filter_new(SCMP_ACT_KILL_PROCESS, err, errlen)) == NULL)
+		return -1;
+	if (filter_rules(ctx, SCMP_ACT_ALLOW, sandbox_common, NELEM(sandbox_common), err,
+	    errlen) == -1 ||
+	    sandbox_open_rules(ctx, SCMP_ACT_ERRNO(EACCES), err, errlen) == -1) {
+		seccomp_release(ctx);
 		return -1;
 	}
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
-		snprintf(err, errlen, "seccomp_init failed");
-		return -1;
-	}
-	if (sandbox_allow(ctx, sandbox_common, sizeof(sandbox_common) / sizeof(sandbox_common[0]),
-	    err, errlen) == -1 ||
-	    sandbox_open_rules(ctx, SCMP_ACT_ERRNO(EACCES), err, errlen) == -1)
-		goto fail;
 	/* messages only on its own socket */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock))) < 0) {
 		snprintf(err, errlen, "seccomp socket rule: %s", strerror(-rc));
-		goto fail;
+		seccomp_release(ctx);
+		return -1;
 	}
-	if (sandbox_load(ctx, err, errlen) == -1)
-		goto fail;
-	seccomp_release(ctx);
-	return 0;
-fail:
-	seccomp_release(ctx);
-	return -1;
+	return filter_load(ctx, err, errlen);
 }
