@@ -114,9 +114,9 @@ sandbox_inspector_process(int sock, char *err, size_t errlen)
 	}
 	/* messages only on its own socket */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock))) < 0 ||
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock, 0))) < 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock))) < 0) {
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sock, 0))) < 0) {
 		snprintf(err, errlen, "seccomp socket rule: %s", strerror(-rc));
 		seccomp_release(ctx);
 		return -1;
