@@ -69,10 +69,18 @@ api_query_number(const char *query, const char *name, uint64_t *out, int *presen
 	return api_number(buf, strlen(buf), out);
 }
 
+/* Parties and Shared Resource Providers see only what is theirs; SECAS and
+ * auditors see everything. */
+static int
+api_own_only(const struct conn *c)
+{
+	return c->role == ROLE_PARTY || c->role == ROLE_PROVIDER;
+}
+
 static int
 api_visible(const struct conn *c, const char *party)
 {
-	return c->role != ROLE_PARTY || strcmp(c->party_id, party) == 0;
+	return !api_own_only(c) || strcmp(c->party_id, party) == 0;
 }
 
 json_t *
@@ -279,7 +287,7 @@ api_receipts(struct conn *c, const char *query)
 		f.after = after;
 		f.has_after = 1;
 	}
-	if (c->role == ROLE_PARTY) {
+	if (api_own_only(c)) {
 		/* A Party lists only its own receipts, whatever it asks. */
 		if (f.party && strcmp(f.party, c->party_id) != 0) {
 			j = json_pack("{s:[]}", "receipts");
@@ -362,7 +370,7 @@ api_tile(struct conn *c, const char *rest)
 		conn_error(c, 404, "no such tile", 0);
 		return;
 	}
-	if (entries && c->role == ROLE_PARTY) {
+	if (entries && api_own_only(c)) {
 		conn_error(c, 404, "no such tile", 0);
 		return;
 	}
@@ -429,7 +437,7 @@ api_links(struct conn *c, const char *rest)
 		return;
 	}
 	r = ledger_links(c->front->ledger, index,
-	    c->role == ROLE_PARTY ? c->party_id : NULL, &report);
+	    api_own_only(c) ? c->party_id : NULL, &report);
 	if (r == 1) {
 		conn_error(c, 404, "no such workbook", 0);
 		return;
