@@ -30,6 +30,12 @@
 /* The kind whose uploads carry an evidence-reference tab (DESIGN §4): the
  * inspector reads it, the notary links it. */
 #define KIND_VALIDATION_WORKBOOK "validation-workbook"
+/* The kinds the obligations register and ?plan= / ?for= know (DESIGN §5, §8). */
+#define KIND_SSA_WORKBOOK        "ssa-workbook"
+#define KIND_NOTIFICATION        "notification-agreement"
+#define KIND_REMEDIATION_PLAN    "remediation-plan"
+#define KIND_DIRECTOR_LETTER     "director-letter"
+#define KIND_SHARED_RESOURCE     "shared-resource-return"
 
 /* A provider is a Shared Resource Provider (SEC G5.27): it sends returns on
  * behalf of the Parties in its acts_for, and nothing else. */

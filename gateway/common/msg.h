@@ -136,6 +136,10 @@ struct msg_record {
 	char     ref[MSG_REF_MAX];
 	char     client_digest[MSG_DIGEST_MAX];
 	char     quarantine[MSG_QNAME_MAX];   /* a plain name in DATA/quarantine */
+	char     agent[PARTY_ID_MAX];         /* ?for=: the provider; "" = none */
+	uint64_t plan;                        /* ?plan=, with has_plan */
+	uint32_t has_plan;                    /* 0 or 1 */
+	uint32_t pad;
 };
 
 /* MSG_RECORDED: the notary's answer; on status 0 the entry, receipt and

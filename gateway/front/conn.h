@@ -63,6 +63,9 @@ struct upload {
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];
 	char            ref[REF_MAX + 1];
+	char            for_party[PARTY_ID_MAX]; /* ?for=: the Party a provider sends for */
+	uint64_t        plan;             /* ?plan=: the remediation plan a letter closes */
+	int             has_plan;
 	char            digest_hdr[HDR_VALUE_MAX + 1];   /* Content-Digest / Repr-Digest value */
 	struct timespec began;            /* CLOCK_MONOTONIC at the headers, for /metrics */
 };

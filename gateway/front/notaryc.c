@@ -195,6 +195,9 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	memcpy(r.filename, job->filename, sizeof(r.filename));
 	memcpy(r.ref, job->ref, sizeof(r.ref));
 	memcpy(r.client_digest, job->client_digest, sizeof(r.client_digest));
+	memcpy(r.agent, job->agent, sizeof(r.agent));
+	r.plan = job->plan;
+	r.has_plan = job->has_plan ? 1 : 0;
 	q = strrchr(job->quarantine, '/');
 	n = snprintf(r.quarantine, sizeof(r.quarantine), "%s", q != NULL ? q + 1 : job->quarantine);
 	if (n < 0 || (size_t)n >= sizeof(r.quarantine))

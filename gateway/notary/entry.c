@@ -52,7 +52,8 @@ entry_check(const struct notary_job *job, const char **what)
 		size_t      off, size;
 	} fields[] = {
 #define F(f) { #f, offsetof(struct notary_job, f), sizeof(((struct notary_job *)0)->f) }
-		F(party), F(cert_sha256), F(kind), F(filename), F(ref), F(client_digest),
+		F(party), F(agent), F(cert_sha256), F(kind), F(filename), F(ref),
+		F(client_digest),
 #undef F
 	};
 	const struct inspect_result *r = &job->result;
@@ -186,11 +187,15 @@ entry_format(const char *origin, uint64_t index, const char *time,
 	ebuf_printf(&b, "index: %" PRIu64 "\n", index);
 	ebuf_line(&b, "time", time, ENTRY_TIME_MAX);
 	ebuf_line(&b, "party", job->party, sizeof(job->party));
+	if (job->agent[0] != '\0')
+		ebuf_line(&b, "agent", job->agent, sizeof(job->agent));
 	ebuf_line(&b, "cert", job->cert_sha256, sizeof(job->cert_sha256));
 	ebuf_line(&b, "kind", job->kind, sizeof(job->kind));
 	ebuf_line(&b, "filename", job->filename, sizeof(job->filename));
 	if (job->ref[0] != '\0')
 		ebuf_line(&b, "ref", job->ref, sizeof(job->ref));
+	if (job->has_plan)
+		ebuf_printf(&b, "plan: %" PRIu64 "\n", job->plan);
 	ebuf_printf(&b, "size: %" PRIu64 "\n", job->size);
 	util_hex(job->sha256, sizeof(job->sha256), hex);
 	ebuf_printf(&b, "sha256: %s\n", hex);

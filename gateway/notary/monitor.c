@@ -149,6 +149,20 @@ monitor_known(const struct monitor *mon, const char *kind, const char *party, si
 	return 0;
 }
 
+/* Whether a loaded generation has AGENT as a provider that acts for PARTY,
+ * and KIND is the one kind a provider sends (DESIGN §5 ?for=). */
+static int
+monitor_agent_ok(const struct monitor *mon, const char *agent, const char *party,
+    const char *kind)
+{
+	if (strcmp(kind, KIND_SHARED_RESOURCE) != 0)
+		return 0;
+	for (size_t i = 0; i < mon->ngens; i++)
+		if (party_acts_for(parties_find(mon->gens[i].parties, agent), party))
+			return 1;
+	return 0;
+}
+
 /* SHA-256 of the whole of FD into OUT. 0/-1. */
 static int
 monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
@@ -254,6 +268,8 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		monitor_breach(mon, "a size that is not the file's");
 	if (!monitor_known(mon, r->kind, r->party, &rows))
 		monitor_breach(mon, "a kind or a Party that the policy and parties do not know");
+	if (r->agent[0] != '\0' && !monitor_agent_ok(mon, r->agent, r->party, r->kind))
+		monitor_breach(mon, "an agent that is not a provider acting for the Party");
 	n = strlen(r->cert_sha256);
 	if (n != 64 || strspn(r->cert_sha256, "0123456789abcdef") != 64)
 		monitor_breach(mon, "a certificate hash that is not one");
@@ -277,6 +293,9 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	memcpy(j->nj.filename, r->filename, sizeof(j->nj.filename));
 	memcpy(j->nj.ref, r->ref, sizeof(j->nj.ref));
 	memcpy(j->nj.client_digest, r->client_digest, sizeof(j->nj.client_digest));
+	memcpy(j->nj.agent, r->agent, sizeof(j->nj.agent));
+	j->nj.plan = r->plan;
+	j->nj.has_plan = r->has_plan != 0;
 	memcpy(j->nj.sha256, h, sizeof(h));
 	j->nj.size = r->size;
 	j->nj.done = monitor_done;

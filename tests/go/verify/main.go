@@ -208,8 +208,8 @@ func parseEntry(text string) entry {
 		key string
 		opt bool
 	}{{"origin", false}, {"index", false}, {"time", false}, {"party", false},
-		{"cert", false}, {"kind", false}, {"filename", false}, {"ref", true},
-		{"size", false}, {"sha256", false}, {"client-digest", true}, {"type", false}, {"verdict", false},
+		{"agent", true}, {"cert", false}, {"kind", false}, {"filename", false}, {"ref", true},
+		{"plan", true}, {"size", false}, {"sha256", false}, {"client-digest", true}, {"type", false}, {"verdict", false},
 		{"members", true}}
 	e := entry{fields: map[string]string{}}
 	li := 1
@@ -230,6 +230,12 @@ func parseEntry(text string) entry {
 	f := e.fields
 	parseDecimal(f["index"], "entry index")
 	parseDecimal(f["size"], "entry size")
+	if p, ok := f["plan"]; ok {
+		parseDecimal(p, "entry plan")
+	}
+	if a, ok := f["agent"]; ok && a == "" {
+		die("entry: empty agent")
+	}
 	if !rfc3339.MatchString(f["time"]) {
 		die("entry: time %q is not RFC 3339 UTC", f["time"])
 	}
