@@ -111,6 +111,15 @@ valid_record(const void *p, size_t len)
 }
 
 static int
+valid_fact(const void *p, size_t len)
+{
+	const struct msg_fact *m = p;
+
+	return STR_OK(m->party) && STR_OK(m->recorded_by) && STR_OK(m->cert_sha256) &&
+	    STR_OK(m->fact) && STR_OK(m->date) ? 0 : -1;
+}
+
+static int
 valid_ready(const void *p, size_t len)
 {
 	const struct msg_ready *m = p;
@@ -143,6 +152,7 @@ static const struct msg_rule from_inspect[] = { VERDICT_RULES };
 static const struct msg_rule to_notary[] = {
 	FIXED(MSG_RECORD, struct msg_record, MSG_FD_REQUIRED, valid_record),
 	VERDICT_RULES,
+	FIXED(MSG_FACT, struct msg_fact, MSG_FD_NONE, valid_fact),
 };
 static const struct msg_rule from_notary[] = {
 	FIXED(MSG_RECORDED, struct msg_recorded, MSG_FD_NONE, valid_recorded),

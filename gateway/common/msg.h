@@ -53,6 +53,7 @@ enum msg_type {
 	MSG_RECORDED,    /* notary → front: the outcome of a MSG_RECORD */
 	MSG_TEXT,        /* notary → front: a chunk of the entry, receipt or proof */
 	MSG_READY,       /* notary → front: recovery is done, the ledger may be read */
+	MSG_FACT,        /* front → notary: a fact SECAS records (DESIGN §8); MSG_RECORDED answers */
 	MSG_TYPE_END
 };
 
@@ -140,6 +141,17 @@ struct msg_record {
 	uint64_t plan;                        /* ?plan=, with has_plan */
 	uint32_t has_plan;                    /* 0 or 1 */
 	uint32_t pad;
+};
+
+/* MSG_FACT: a fact about PARTY that RECORDED_BY (role secas) asks to log.
+ * The notary re-checks the role, the Party, the fact's name and the date
+ * from its own parties load before anything is signed. No descriptor. */
+struct msg_fact {
+	char     party[PARTY_ID_MAX];
+	char     recorded_by[PARTY_ID_MAX];
+	char     cert_sha256[65];
+	char     fact[32];                    /* FACT_NAME_MAX */
+	char     date[11];                    /* "YYYY-MM-DD" */
 };
 
 /* MSG_RECORDED: the notary's answer; on status 0 the entry, receipt and

@@ -283,7 +283,7 @@ upload_begin(struct conn *c, const char *path, const char *query)
 			return conn_refuse(c, 400, r == -1 ?
 			    "ref: bad percent-encoding, a NUL, or too long" : why);
 	}
-	if (query && (r = upload_for_plan(c, query, &why, &status)) != 0)
+	if ((r = upload_for_plan(c, query ? query : "", &why, &status)) != 0)
 		return conn_refuse(c, status, why);
 	/* The digest claim is copied into the entry as it came: it must be
 	 * signable as it is, like the filename. */

@@ -183,6 +183,36 @@ START_TEST(entry_refuses_an_agent_with_a_newline)
 }
 END_TEST
 
+START_TEST(entry_of_a_fact_has_its_own_lines_in_order)
+{
+	struct notary_job *j = job_new();
+	const char *what = NULL;
+
+	strcpy(j->party, "BETA");
+	strcpy(j->recorded_by, "SECAS");
+	strcpy(j->fact, "remediation-required");
+	strcpy(j->fact_date, "2024-02-29");
+	ck_assert_int_eq(entry_check(j, &what), 0);
+	assert_entry(j, 9,
+	    "intake-fact/v1\n"
+	    "origin: " ORIGIN "\n"
+	    "index: 9\n"
+	    "time: " TIME "\n"
+	    "party: BETA\n"
+	    "recorded-by: SECAS\n"
+	    "cert: " CERT "\n"
+	    "fact: remediation-required\n"
+	    "date: 2024-02-29\n");
+	strcpy(j->fact_date, "2025-02-29");   /* not a leap year */
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "fact");
+	strcpy(j->fact_date, "2025-01-10");
+	strcpy(j->fact, "cio-visit");
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	free(j);
+}
+END_TEST
+
 START_TEST(entry_counts_findings_not_kept)
 {
 	struct notary_job *j = job_new();
@@ -353,6 +383,7 @@ entry_suite(void)
 	tcase_add_test(tc, entry_full_has_ref_digest_members_and_findings);
 	tcase_add_test(tc, entry_puts_agent_after_party_and_plan_after_ref);
 	tcase_add_test(tc, entry_refuses_an_agent_with_a_newline);
+	tcase_add_test(tc, entry_of_a_fact_has_its_own_lines_in_order);
 	tcase_add_test(tc, entry_counts_findings_not_kept);
 	tcase_add_test(tc, entry_refuses_newline_injection_rather_than_rewrite_it);
 	tcase_add_test(tc, entry_refuses_a_field_without_nul);
