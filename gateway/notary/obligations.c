@@ -5,6 +5,7 @@
  * exact for the proleptic Gregorian calendar; no time zone is involved, so
  * the answer does not depend on the host's TZ.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "notary/obligations.h"
@@ -112,4 +113,108 @@ obl_add_months(int32_t days, int n)
 	if (d > obl_mdays(y, m))
 		d = obl_mdays(y, m);
 	return obl_days_from_civil(y, m, d);
+}
+
+/* Adds INDEX to IT's receipts, keeping the latest OBL_RECEIPTS_MAX. */
+static void
+obl_receipt(struct obl_item *it, uint64_t index)
+{
+	if (it->nreceipts == OBL_RECEIPTS_MAX) {
+		memmove(it->receipts, it->receipts + 1,
+		    (OBL_RECEIPTS_MAX - 1) * sizeof(it->receipts[0]));
+		it->nreceipts--;
+	}
+	it->receipts[it->nreceipts++] = index;
+}
+
+static void
+obl_basis(struct obl_item *it, const char *what, int32_t date)
+{
+	char d[OBL_DATE_MAX];
+
+	obl_date_format(date, d);
+	snprintf(it->basis, sizeof(it->basis), "%s %s", what, d);
+}
+
+void
+obl_derive(const struct obl_event *ev, size_t n, int shared_resource, int32_t today,
+    void (*cb)(const struct obl_item *item, void *arg), void *arg)
+{
+	const struct obl_event *fieldwork = NULL, *remediation = NULL, *g527 = NULL;
+	struct obl_item it;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (ev[i].type == OBL_EV_FIELDWORK)
+			fieldwork = &ev[i];
+		else if (ev[i].type == OBL_EV_REMEDIATION)
+			remediation = &ev[i];
+		else if (ev[i].type == OBL_EV_G527)
+			g527 = &ev[i];
+	}
+
+	if (fieldwork != NULL) {
+		memset(&it, 0, sizeof(it));
+		it.obligation = "ssa";
+		obl_basis(&it, FACT_CIO_FIELDWORK, fieldwork->date);
+		for (i = 0; i < n; i++)
+			if (ev[i].type == OBL_EV_SSA && ev[i].date >= fieldwork->date)
+				obl_receipt(&it, ev[i].index);
+		it.has_due = 1;
+		it.due = obl_add_months(fieldwork->date, 12);
+		it.status = it.nreceipts > 0 ? "met" : today <= it.due ? "due" : "overdue";
+		cb(&it, arg);
+	}
+
+	memset(&it, 0, sizeof(it));
+	it.obligation = "notification-agreement";
+	snprintf(it.basis, sizeof(it.basis), "every Party (G3.17-G3.20)");
+	for (i = 0; i < n; i++)
+		if (ev[i].type == OBL_EV_NOTIFY)
+			obl_receipt(&it, ev[i].index);
+	it.status = it.nreceipts > 0 ? "met" : "due";
+	cb(&it, arg);
+
+	if (remediation != NULL) {
+		memset(&it, 0, sizeof(it));
+		it.obligation = "remediation-plan";
+		obl_basis(&it, FACT_REMEDIATION_REQUIRED, remediation->date);
+		for (i = 0; i < n; i++)
+			if (ev[i].type == OBL_EV_PLAN && ev[i].date >= remediation->date)
+				obl_receipt(&it, ev[i].index);
+		it.status = it.nreceipts > 0 ? "met" : "due";
+		cb(&it, arg);
+	}
+
+	for (i = 0; i < n; i++) {
+		if (ev[i].type != OBL_EV_PLAN)
+			continue;
+		memset(&it, 0, sizeof(it));
+		it.obligation = "director-letter";
+		it.has_plan = 1;
+		it.plan = ev[i].index;
+		snprintf(it.basis, sizeof(it.basis), "remediation-plan %llu",
+		    (unsigned long long)ev[i].index);
+		for (k = 0; k < n; k++)
+			if (ev[k].type == OBL_EV_LETTER && ev[k].has_plan && ev[k].plan == ev[i].index)
+				obl_receipt(&it, ev[k].index);
+		it.status = it.nreceipts > 0 ? "met" : "due";
+		cb(&it, arg);
+	}
+
+	if (shared_resource) {
+		memset(&it, 0, sizeof(it));
+		it.obligation = "g5.27";
+		if (g527 == NULL) {
+			snprintf(it.basis, sizeof(it.basis), "shared_resource, no return yet");
+			it.status = "due";
+		} else {
+			obl_basis(&it, "shared-resource-return", g527->date);
+			obl_receipt(&it, g527->index);
+			it.has_due = 1;
+			it.due = obl_add_months(g527->date, 6);
+			it.status = today <= it.due ? "met" : "overdue";
+		}
+		cb(&it, arg);
+	}
 }

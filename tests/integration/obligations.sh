@@ -70,5 +70,35 @@ check_eq "?plan= on another kind -> 400" "$(iput alpha evidence "l.pdf?plan=$pla
 check_eq "none of them was logged" "$(log_size)" "$n2"
 check_eq "the letter naming ALPHA's plan -> 201" "$(iput alpha director-letter "l.pdf?plan=$plan" $T/letter.pdf $T/letter.json)" 201
 check "its entry says plan: $plan" entry_has $T/letter.json "plan: $plan"
+
+# the register
+# obl CERT PARTY NAME [PLAN] -> "status due receipts" of that obligation in CERT's view
+obl() {
+	icurl "$1" -o $T/obl.json "$U/v1/obligations${2:+?party=$2}"
+	$PY - $T/obl.json "$2" "$3" "${4:-}" <<-'PY'
+	import json, sys
+	d = json.load(open(sys.argv[1])); party, name, plan = sys.argv[2:5]
+	for o in d["obligations"]:
+	    if o["party"] == party and o["obligation"] == name and (not plan or str(o.get("plan")) == plan):
+	        print(o["status"], o["due"] or "-", " ".join(map(str, o["receipts"])) or "-"); break
+	else:
+	    print("absent - -")
+	PY
+}
+check_eq "ALPHA's SSA from a leap-day fieldwork: due 2025-02-28, overdue" "$(obl secas ALPHA ssa)" "overdue 2025-02-28 -"
+fact secas ALPHA "{\"fact\":\"cio-fieldwork\",\"date\":\"$(date -u +%F)\"}" >/dev/null
+check_eq "a later fieldwork fact supersedes it" "$(obl secas ALPHA ssa)" "due $(date -u -d '+1 year' +%F) -"
+check_eq "no remediation fact: no remediation-plan obligation" "$(obl secas ALPHA remediation-plan)" "absent - -"
+fact secas ALPHA "{\"fact\":\"remediation-required\",\"date\":\"$(date -u +%F)\"}" >/dev/null
+check_eq "ALPHA's plan of today meets today's remediation fact" "$(obl secas ALPHA remediation-plan)" "met - $plan"
+check_eq "the plan's director's letter is met" "$(obl secas ALPHA director-letter $plan)" "met - $(jget $T/letter.json index)"
+check_eq "BETA's plan awaits its letter" "$(obl secas BETA director-letter $bplan)" "due - -"
+check_eq "ALPHA's G5.27 return is met for six months" "$(obl secas ALPHA g5.27)" "met $(date -u -d '+6 months' +%F) $(jget $T/g527.json index)"
+check_eq "BETA has no G5.27 obligation" "$(obl secas BETA g5.27)" "absent - -"
+check_eq "BETA's notification agreement is due" "$(obl audit BETA notification-agreement)" "due - -"
+check_eq "ALPHA cannot read BETA's register" "$(obl alpha BETA notification-agreement)" "absent - -"
+check_eq "ALPHA reads its own" "$(obl alpha ALPHA g5.27 | cut -d' ' -f1)" met
+"$INTAKE" obligations --url "$U" --cacert $PKI/ca.crt --cert $PKI/secas.crt --key $PKI/secas.key --csv >$T/obl.csv 2>$T/obl.err
+check "intake obligations --csv has a header and ALPHA's lines" bash -c "head -1 $T/obl.csv | grep -qx 'party,obligation,status,due,plan,receipts,basis' && grep -q '^ALPHA,g5.27,met,' $T/obl.csv"
 check "the daemon is alive" it_alive
 summary
