@@ -30,7 +30,8 @@ valid_inspect(const void *p, size_t len)
 {
 	const struct msg_inspect *m = p;
 
-	if (!BOOL_OK(m->scanned) || !STR_OK(m->filename) || !STR_OK(m->kind.name) ||
+	if (!BOOL_OK(m->scanned) || !STR_OK(m->filename) || !STR_OK(m->party) ||
+	    !STR_OK(m->kind.name) ||
 	    m->policy.kinds != NULL || m->policy.nkinds != 0 || m->kind.ntypes > KIND_TYPES_MAX)
 		return -1;
 	for (size_t i = 0; i < KIND_TYPES_MAX; i++)

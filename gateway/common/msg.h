@@ -76,6 +76,7 @@ struct msg_inspect {
 	struct policy policy;               /* kinds NULL, nkinds 0 */
 	struct kind   kind;
 	char          filename[MSG_FILENAME_MAX];
+	char          party[PARTY_ID_MAX];  /* the Party the upload is for (G5.27 content) */
 };
 
 /* MSG_FINDING */

@@ -46,6 +46,11 @@ check_eq "GAMMA sends ALPHA's G5.27 return" "$(iput gamma shared-resource-return
 check_eq "the receipt is ALPHA's" "$(jget $T/g527.json party)" ALPHA
 check "its entry names the agent" entry_has $T/g527.json "agent: GAMMA"
 check "and verifies with the file" goverify receipt "$VKEY" $T/g527.json $T/g527.csv
+printf 'party,period_end,critical_capable_sms\nBETA,2026-09-30,18250\n' >$T/g527b.csv
+check_eq "a return naming another Party is rejected" "$(iput gamma shared-resource-return 'b.csv?for=ALPHA' $T/g527b.csv $T/x.json)" 422
+check "with the reason" grep -q 'g527-return' $T/x.json
+printf 'party,period_end,critical_capable_sms\nALPHA,2026-02-30,-3\n' >$T/g527c.csv
+check_eq "a return with an impossible date is rejected" "$(iput gamma shared-resource-return 'c.csv?for=ALPHA' $T/g527c.csv $T/x.json)" 422
 n1=$(log_size)
 check_eq "GAMMA for BETA -> 403" "$(iput gamma shared-resource-return 'g.csv?for=BETA' $T/g527.csv $T/x.json)" 403
 mkpdf $T/ev.pdf
