@@ -1153,7 +1153,7 @@ policy_max_upload(const struct policy *p, const struct kind *k)
 /* ---- the parties --------------------------------------------------------- */
 
 struct party_lines {
-	unsigned section, name, match, role;
+	unsigned section, name, match, role, shared_resource, acts_for;
 };
 
 struct par_state {
@@ -1171,6 +1171,30 @@ valid_party_id(const char *s)
 	if (n == 0 || n >= PARTY_ID_MAX)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* Whether the space-separated LIST holds the word ID. */
+static int
+party_acts_for_word(const char *list, const char *id)
+{
+	size_t n = strlen(id), w;
+
+	while (*list != '\0') {
+		w = strcspn(list, " ");
+		if (w == n && memcmp(list, id, n) == 0)
+			return 1;
+		list += w;
+		list += strspn(list, " ");
+	}
+	return 0;
+}
+
+int
+party_acts_for(const struct party *provider, const char *id)
+{
+	if (provider == NULL || id == NULL || provider->role != ROLE_PROVIDER || *id == '\0')
+		return 0;
+	return party_acts_for_word(provider->acts_for, id);
 }
 
 static int
@@ -1298,6 +1322,59 @@ party_set_match(struct ini_ctx *c, struct party *pt, const char *value)
 	return 0;
 }
 
+/*
+ * acts_for = ID [ID ...]: the Parties a provider sends G5.27 returns for.
+ * Stored normalised (single spaces) so that party_acts_for is a word
+ * search; each ID must have the form of a Party ID and appear once. That
+ * each names a Party, and that only providers have the key, is checked
+ * once the whole file is read (parties_load).
+ */
+static int
+party_set_acts_for(struct ini_ctx *c, struct party *pt, const char *value)
+{
+	char id[PARTY_ID_MAX];
+	const char *p = value;
+	size_t n, len = 0;
+
+	pt->acts_for[0] = '\0';
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t");
+		if (n >= sizeof(id)) {
+			ini_error(c, c->line, "key 'acts_for': an ID longer than %d bytes",
+			    PARTY_ID_MAX - 1);
+			return -1;
+		}
+		memcpy(id, p, n);
+		id[n] = '\0';
+		if (!valid_party_id(id)) {
+			ini_error(c, c->line, "key 'acts_for': '%s' is not a Party ID", id);
+			return -1;
+		}
+		if (party_acts_for_word(pt->acts_for, id)) {
+			ini_error(c, c->line, "key 'acts_for': '%s' repeated", id);
+			return -1;
+		}
+		if (len + (len ? 1 : 0) + n >= sizeof(pt->acts_for)) {
+			ini_error(c, c->line, "key 'acts_for': longer than %zu bytes",
+			    sizeof(pt->acts_for) - 1);
+			return -1;
+		}
+		if (len)
+			pt->acts_for[len++] = ' ';
+		memcpy(pt->acts_for + len, id, n + 1);
+		len += n;
+		p += n;
+	}
+	if (len == 0) {
+		ini_error(c, c->line, "key 'acts_for': empty (one or more Party IDs)");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 par_on_key(struct ini_ctx *c, const char *key, const char *value)
 {
@@ -1312,9 +1389,13 @@ par_on_key(struct ini_ctx *c, const char *key, const char *value)
 		seen = &pl->match;
 	else if (strcmp(key, "role") == 0)
 		seen = &pl->role;
+	else if (strcmp(key, "shared_resource") == 0)
+		seen = &pl->shared_resource;
+	else if (strcmp(key, "acts_for") == 0)
+		seen = &pl->acts_for;
 	else {
-		ini_error(c, c->line, "key '%s': unknown key in [%s] (name, match, role)", key,
-		    c->section);
+		ini_error(c, c->line, "key '%s': unknown key in [%s] (name, match, role, "
+		    "shared_resource, acts_for)", key, c->section);
 		return -1;
 	}
 	if (*seen != 0) {
@@ -1331,14 +1412,28 @@ par_on_key(struct ini_ctx *c, const char *key, const char *value)
 		}
 	} else if (seen == &pl->match) {
 		return party_set_match(c, pt, value);
+	} else if (seen == &pl->shared_resource) {
+		if (strcmp(value, "yes") == 0)
+			pt->shared_resource = 1;
+		else if (strcmp(value, "no") == 0)
+			pt->shared_resource = 0;
+		else {
+			ini_error(c, c->line, "key 'shared_resource': '%s' is not yes or no", value);
+			return -1;
+		}
+	} else if (seen == &pl->acts_for) {
+		return party_set_acts_for(c, pt, value);
 	} else if (strcmp(value, "party") == 0) {
 		pt->role = ROLE_PARTY;
 	} else if (strcmp(value, "secas") == 0) {
 		pt->role = ROLE_SECAS;
 	} else if (strcmp(value, "auditor") == 0) {
 		pt->role = ROLE_AUDITOR;
+	} else if (strcmp(value, "provider") == 0) {
+		pt->role = ROLE_PROVIDER;
 	} else {
-		ini_error(c, c->line, "key 'role': '%s' is not party, secas or auditor", value);
+		ini_error(c, c->line, "key 'role': '%s' is not party, secas, auditor or provider",
+		    value);
 		return -1;
 	}
 	return 0;
@@ -1383,6 +1478,40 @@ parties_load(const char *file, struct parties **out, char *err, size_t errlen)
 				    "(line %u)", ps->v[i].match, ps->v[j].id, st.lines[j].match);
 				goto fail;
 			}
+		if (ps->v[i].role != ROLE_PROVIDER && pl->acts_for != 0) {
+			ini_error(c, pl->acts_for, "key 'acts_for': only for role provider "
+			    "([party %s])", ps->v[i].id);
+			goto fail;
+		}
+		if (ps->v[i].role == ROLE_PROVIDER && pl->acts_for == 0) {
+			ini_error(c, pl->section, "key 'acts_for': missing (required for role "
+			    "provider in [party %s])", ps->v[i].id);
+			goto fail;
+		}
+	}
+	/* acts_for names Parties of this file, with role party */
+	for (i = 0; i < ps->n; i++) {
+		char id[PARTY_ID_MAX];
+		const char *p = ps->v[i].acts_for;
+		const struct party *t;
+		size_t n;
+
+		while (*p != '\0') {
+			n = strcspn(p, " ");
+			memcpy(id, p, n);
+			id[n] = '\0';
+			if ((t = parties_find(ps, id)) == NULL) {
+				ini_error(c, st.lines[i].acts_for, "key 'acts_for': no party %s", id);
+				goto fail;
+			}
+			if (t->role != ROLE_PARTY) {
+				ini_error(c, st.lines[i].acts_for, "key 'acts_for': %s is not a "
+				    "Party with role party", id);
+				goto fail;
+			}
+			p += n;
+			p += strspn(p, " ");
+		}
 	}
 	*out = ps;
 	ps = NULL;

@@ -21,6 +21,7 @@
 #define PARTY_ID_MAX       64    /* [party ID]: A-Z a-z 0-9 _ - */
 #define PARTY_NAME_MAX     256
 #define PARTY_MATCH_MAX    512
+#define PARTY_ACTS_FOR_MAX 512   /* acts_for: space-separated Party IDs, NUL included */
 #define KIND_NAME_MAX      64
 #define KIND_TYPES_MAX     32    /* MIME types a kind may allow */
 #define MIME_MAX           128
@@ -29,8 +30,16 @@
 /* The kind whose uploads carry an evidence-reference tab (DESIGN §4): the
  * inspector reads it, the notary links it. */
 #define KIND_VALIDATION_WORKBOOK "validation-workbook"
+/* The kinds the obligations register and ?plan= / ?for= know (DESIGN §5, §8). */
+#define KIND_SSA_WORKBOOK        "ssa-workbook"
+#define KIND_NOTIFICATION        "notification-agreement"
+#define KIND_REMEDIATION_PLAN    "remediation-plan"
+#define KIND_DIRECTOR_LETTER     "director-letter"
+#define KIND_SHARED_RESOURCE     "shared-resource-return"
 
-enum role { ROLE_PARTY, ROLE_SECAS, ROLE_AUDITOR };
+/* A provider is a Shared Resource Provider (SEC G5.27): it sends returns on
+ * behalf of the Parties in its acts_for, and nothing else. */
+enum role { ROLE_PARTY, ROLE_SECAS, ROLE_AUDITOR, ROLE_PROVIDER };
 
 /* What a parties-file match value is compared with, decided by its form
  * alone (DESIGN §4, parties_load): never with another kind of name. */
@@ -104,6 +113,8 @@ struct party {
 	char      match[PARTY_MATCH_MAX]; /* SAN URI, subject CN, or sha256:<hex> */
 	enum match_type match_type;       /* which of the three, by its form */
 	enum role role;
+	int       shared_resource;        /* uses a Shared Resource Provider: G5.27 applies */
+	char      acts_for[PARTY_ACTS_FOR_MAX]; /* providers: "ID ID ...", each a Party */
 };
 
 struct parties {
@@ -134,6 +145,9 @@ void parties_free(struct parties *p);
  * bytes with NUL) to CERT_SHA256 when not NULL. */
 const struct party *parties_match(const struct parties *p, X509 *cert, char cert_sha256[65]);
 const struct party *parties_find(const struct parties *p, const char *id);
+/* Whether PROVIDER (role provider) may act for the Party ID: ID is one of
+ * its acts_for. 0 for any other role. */
+int party_acts_for(const struct party *provider, const char *id);
 
 /* Parses sizes like 4096, 64K, 10M, 4G, 1T (powers of 1024). 0/-1. */
 int config_parse_size(const char *s, uint64_t *out);

@@ -30,7 +30,8 @@ valid_inspect(const void *p, size_t len)
 {
 	const struct msg_inspect *m = p;
 
-	if (!BOOL_OK(m->scanned) || !STR_OK(m->filename) || !STR_OK(m->kind.name) ||
+	if (!BOOL_OK(m->scanned) || !STR_OK(m->filename) || !STR_OK(m->party) ||
+	    !STR_OK(m->kind.name) ||
 	    m->policy.kinds != NULL || m->policy.nkinds != 0 || m->kind.ntypes > KIND_TYPES_MAX)
 		return -1;
 	for (size_t i = 0; i < KIND_TYPES_MAX; i++)
@@ -106,7 +107,17 @@ valid_record(const void *p, size_t len)
 
 	return STR_OK(m->party) && STR_OK(m->cert_sha256) && STR_OK(m->kind) &&
 	    STR_OK(m->filename) && STR_OK(m->ref) && STR_OK(m->client_digest) &&
+	    STR_OK(m->agent) && m->has_plan <= 1 &&
 	    valid_plain_name(m->quarantine, sizeof(m->quarantine)) == 0 ? 0 : -1;
+}
+
+static int
+valid_fact(const void *p, size_t len)
+{
+	const struct msg_fact *m = p;
+
+	return STR_OK(m->party) && STR_OK(m->recorded_by) && STR_OK(m->cert_sha256) &&
+	    STR_OK(m->fact) && STR_OK(m->date) ? 0 : -1;
 }
 
 static int
@@ -142,6 +153,7 @@ static const struct msg_rule from_inspect[] = { VERDICT_RULES };
 static const struct msg_rule to_notary[] = {
 	FIXED(MSG_RECORD, struct msg_record, MSG_FD_REQUIRED, valid_record),
 	VERDICT_RULES,
+	FIXED(MSG_FACT, struct msg_fact, MSG_FD_NONE, valid_fact),
 };
 static const struct msg_rule from_notary[] = {
 	FIXED(MSG_RECORDED, struct msg_recorded, MSG_FD_NONE, valid_recorded),

@@ -53,6 +53,7 @@ enum msg_type {
 	MSG_RECORDED,    /* notary → front: the outcome of a MSG_RECORD */
 	MSG_TEXT,        /* notary → front: a chunk of the entry, receipt or proof */
 	MSG_READY,       /* notary → front: recovery is done, the ledger may be read */
+	MSG_FACT,        /* front → notary: a fact SECAS records (DESIGN §8); MSG_RECORDED answers */
 	MSG_TYPE_END
 };
 
@@ -75,6 +76,7 @@ struct msg_inspect {
 	struct policy policy;               /* kinds NULL, nkinds 0 */
 	struct kind   kind;
 	char          filename[MSG_FILENAME_MAX];
+	char          party[PARTY_ID_MAX];  /* the Party the upload is for (G5.27 content) */
 };
 
 /* MSG_FINDING */
@@ -136,6 +138,21 @@ struct msg_record {
 	char     ref[MSG_REF_MAX];
 	char     client_digest[MSG_DIGEST_MAX];
 	char     quarantine[MSG_QNAME_MAX];   /* a plain name in DATA/quarantine */
+	char     agent[PARTY_ID_MAX];         /* ?for=: the provider; "" = none */
+	uint64_t plan;                        /* ?plan=, with has_plan */
+	uint32_t has_plan;                    /* 0 or 1 */
+	uint32_t pad;
+};
+
+/* MSG_FACT: a fact about PARTY that RECORDED_BY (role secas) asks to log.
+ * The notary re-checks the role, the Party, the fact's name and the date
+ * from its own parties load before anything is signed. No descriptor. */
+struct msg_fact {
+	char     party[PARTY_ID_MAX];
+	char     recorded_by[PARTY_ID_MAX];
+	char     cert_sha256[65];
+	char     fact[32];                    /* FACT_NAME_MAX */
+	char     date[11];                    /* "YYYY-MM-DD" */
 };
 
 /* MSG_RECORDED: the notary's answer; on status 0 the entry, receipt and

@@ -30,6 +30,9 @@
 #include "front/front.h"
 #include "lib/util.h"
 #include "notary/ledger.h"
+#include "notary/obligations.h"
+#include <intake/receipt.h>
+#include <time.h>
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX     1000
@@ -69,10 +72,18 @@ api_query_number(const char *query, const char *name, uint64_t *out, int *presen
 	return api_number(buf, strlen(buf), out);
 }
 
+/* Parties and Shared Resource Providers see only what is theirs; SECAS and
+ * auditors see everything. */
+static int
+api_own_only(const struct conn *c)
+{
+	return c->role == ROLE_PARTY || c->role == ROLE_PROVIDER;
+}
+
 static int
 api_visible(const struct conn *c, const char *party)
 {
-	return c->role != ROLE_PARTY || strcmp(c->party_id, party) == 0;
+	return !api_own_only(c) || strcmp(c->party_id, party) == 0;
 }
 
 json_t *
@@ -279,7 +290,7 @@ api_receipts(struct conn *c, const char *query)
 		f.after = after;
 		f.has_after = 1;
 	}
-	if (c->role == ROLE_PARTY) {
+	if (api_own_only(c)) {
 		/* A Party lists only its own receipts, whatever it asks. */
 		if (f.party && strcmp(f.party, c->party_id) != 0) {
 			j = json_pack("{s:[]}", "receipts");
@@ -362,7 +373,7 @@ api_tile(struct conn *c, const char *rest)
 		conn_error(c, 404, "no such tile", 0);
 		return;
 	}
-	if (entries && c->role == ROLE_PARTY) {
+	if (entries && api_own_only(c)) {
 		conn_error(c, 404, "no such tile", 0);
 		return;
 	}
@@ -429,7 +440,7 @@ api_links(struct conn *c, const char *rest)
 		return;
 	}
 	r = ledger_links(c->front->ledger, index,
-	    c->role == ROLE_PARTY ? c->party_id : NULL, &report);
+	    api_own_only(c) ? c->party_id : NULL, &report);
 	if (r == 1) {
 		conn_error(c, 404, "no such workbook", 0);
 		return;
@@ -439,6 +450,195 @@ api_links(struct conn *c, const char *rest)
 		return;
 	}
 	conn_json(c, 200, report, 0);
+}
+
+/* ---- the obligations register (DESIGN §8) ---- */
+
+#define OBL_ROWS_MAX 1000000   /* register rows read per request: far above 10^5 entries */
+
+struct obl_row {
+	char             party[PARTY_ID_MAX];
+	struct obl_event ev;
+};
+
+struct obl_rows {
+	struct obl_row *v;
+	size_t          n, cap;
+	int             err;
+};
+
+/* One ledger row as the register's event; rows it cannot read are skipped. */
+static int
+api_obl_row(const struct ledger_entry *e, void *arg)
+{
+	struct obl_rows *r = arg;
+	struct obl_row *row;
+	char val[32], day[OBL_DATE_MAX];
+	void *nv;
+
+	if (r->n == OBL_ROWS_MAX) {
+		r->err = E2BIG;
+		return 1;
+	}
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 256;
+
+		if ((nv = reallocarray(r->v, ncap, sizeof(*r->v))) == NULL) {
+			r->err = ENOMEM;
+			return 1;
+		}
+		r->v = nv;
+		r->cap = ncap;
+	}
+	row = &r->v[r->n];
+	memset(row, 0, sizeof(*row));
+	snprintf(row->party, sizeof(row->party), "%s", e->party);
+	row->ev.index = e->index;
+	if (strcmp(e->kind, FACT_KIND) == 0) {
+		if (strcmp(e->filename, FACT_CIO_FIELDWORK) == 0)
+			row->ev.type = OBL_EV_FIELDWORK;
+		else if (strcmp(e->filename, FACT_REMEDIATION_REQUIRED) == 0)
+			row->ev.type = OBL_EV_REMEDIATION;
+		else
+			return 0;
+		if (obl_date_parse(e->ref, &row->ev.date) == -1)
+			return 0;
+	} else {
+		memcpy(day, e->time, 10);
+		day[10] = '\0';
+		if (obl_date_parse(day, &row->ev.date) == -1)
+			return 0;
+		if (strcmp(e->kind, KIND_SSA_WORKBOOK) == 0)
+			row->ev.type = OBL_EV_SSA;
+		else if (strcmp(e->kind, KIND_NOTIFICATION) == 0)
+			row->ev.type = OBL_EV_NOTIFY;
+		else if (strcmp(e->kind, KIND_REMEDIATION_PLAN) == 0)
+			row->ev.type = OBL_EV_PLAN;
+		else if (strcmp(e->kind, KIND_SHARED_RESOURCE) == 0)
+			row->ev.type = OBL_EV_G527;
+		else if (strcmp(e->kind, KIND_DIRECTOR_LETTER) == 0) {
+			row->ev.type = OBL_EV_LETTER;
+			if (intake_entry_get(e->entry, strlen(e->entry), "plan", val,
+			    sizeof(val)) == 0 && val[0] >= '0' && val[0] <= '9') {
+				row->ev.plan = strtoull(val, NULL, 10);
+				row->ev.has_plan = 1;
+			}
+		} else
+			return 0;
+	}
+	r->n++;
+	return 0;
+}
+
+struct obl_out {
+	json_t     *list;
+	const char *party;
+};
+
+static void
+api_obl_item(const struct obl_item *it, void *arg)
+{
+	struct obl_out *o = arg;
+	json_t *j = json_object(), *rc = json_array();
+	char d[OBL_DATE_MAX];
+	size_t i;
+
+	json_object_set_new(j, "party", json_string(o->party));
+	json_object_set_new(j, "obligation", json_string(it->obligation));
+	json_object_set_new(j, "status", json_string(it->status));
+	if (it->has_due) {
+		obl_date_format(it->due, d);
+		json_object_set_new(j, "due", json_string(d));
+	} else
+		json_object_set_new(j, "due", json_null());
+	if (it->has_plan)
+		json_object_set_new(j, "plan", json_integer((json_int_t)it->plan));
+	for (i = 0; i < it->nreceipts; i++)
+		json_array_append_new(rc, json_integer((json_int_t)it->receipts[i]));
+	json_object_set_new(j, "receipts", rc);
+	json_object_set_new(j, "basis", json_string(it->basis));
+	json_array_append_new(o->list, j);
+}
+
+/* First row of PARTY in the sorted rows (SQLite's BINARY order is strcmp's). */
+static size_t
+api_obl_first(const struct obl_rows *r, const char *party)
+{
+	size_t lo = 0, hi = r->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(r->v[mid].party, party) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* GET /v1/obligations[?party=ID]: derived on each request from one read
+ * transaction of facts and receipts; a Party sees only its own. */
+static void
+api_obligations(struct conn *c, const char *query)
+{
+	const struct parties *ps = c->rt->parties;
+	struct obl_rows rows = { 0 };
+	struct obl_event *ev = NULL;
+	struct obl_out out;
+	char party[PARTY_ID_MAX + 1], asof[OBL_DATE_MAX];
+	const char *want = NULL;
+	int32_t today = (int32_t)(time(NULL) / 86400);
+	size_t i, k, first;
+	json_t *j;
+	int r;
+
+	r = url_query(query, "party", party, sizeof(party));
+	if (r == -1 || (r == 1 && strlen(party) >= PARTY_ID_MAX)) {
+		conn_error(c, 400, "party: not a Party ID", 0);
+		return;
+	}
+	if (r == 1)
+		want = party;
+	if (api_own_only(c)) {
+		if (want != NULL && strcmp(want, c->party_id) != 0)
+			want = "";   /* another Party's: nothing */
+		else
+			want = c->party_id;
+	}
+	obl_date_format(today, asof);
+	out.list = json_array();
+	if (want == NULL || (*want != '\0' && parties_find(ps, want) != NULL)) {
+		if (ledger_obligation_rows(c->front->ledger, want, api_obl_row, &rows) == -1 ||
+		    rows.err != 0) {
+			free(rows.v);
+			json_decref(out.list);
+			conn_error(c, 500, "cannot read the ledger", 0);
+			return;
+		}
+		if ((ev = calloc(rows.n ? rows.n : 1, sizeof(*ev))) == NULL) {
+			free(rows.v);
+			json_decref(out.list);
+			conn_error(c, 500, "out of memory", 0);
+			return;
+		}
+		for (i = 0; i < ps->n; i++) {
+			const struct party *p = &ps->v[i];
+
+			if (p->role != ROLE_PARTY || (want != NULL && strcmp(p->id, want) != 0))
+				continue;
+			first = api_obl_first(&rows, p->id);
+			for (k = 0; first + k < rows.n && strcmp(rows.v[first + k].party, p->id) == 0; k++)
+				ev[k] = rows.v[first + k].ev;
+			out.party = p->id;
+			obl_derive(ev, k, p->shared_resource, today, api_obl_item, &out);
+		}
+	}
+	free(ev);
+	free(rows.v);
+	j = json_object();
+	json_object_set_new(j, "as_of", json_string(asof));
+	json_object_set_new(j, "obligations", out.list);
+	conn_json(c, 200, j, 0);
 }
 
 void
@@ -456,6 +656,8 @@ api_get(struct conn *c, const char *path, const char *query)
 		api_receipt(c, path + 13);
 	else if (strncmp(path, "/v1/workbooks/", 14) == 0)
 		api_links(c, path + 14);
+	else if (strcmp(path, "/v1/obligations") == 0)
+		api_obligations(c, query);
 	else
 		conn_error(c, 404, "not found", 0);
 }

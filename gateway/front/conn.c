@@ -130,6 +130,7 @@ conn_reset_request(struct conn *c)
 	c->header_bytes = 0;
 	c->expect_continue = 0;
 	c->in_body = 0;
+	c->fact_len = 0;
 	c->party = NULL;
 	c->refused = 0;
 	c->keepalive = 0;
@@ -557,6 +558,10 @@ on_headers_complete(llhttp_t *p)
 			    "HTTP/1.1 100 Continue\r\n\r\n");
 		return 0;
 	}
+	if (strncmp(path, "/v1/parties/", 12) == 0) {
+		c->route = ROUTE_FACT;
+		return fact_begin(c, method, path + 12);
+	}
 	if (method != HTTP_GET)
 		return conn_refuse(c, 405, "method not allowed");
 	/* GET requests carry no body; anything else is refused. */
@@ -577,6 +582,8 @@ on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct conn *c = p->data;
 
+	if (c->route == ROUTE_FACT)
+		return fact_body(c, at, len);
 	if (c->route != ROUTE_UPLOAD)
 		return -1;
 	return upload_body(c, at, len);
@@ -595,6 +602,12 @@ on_message_complete(llhttp_t *p)
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
 		upload_finish(c);
+		return HPE_PAUSED;
+	}
+	if (c->route == ROUTE_FACT) {
+		c->state = CONN_WAITING;
+		conn_set_timeout(c, 0);
+		fact_finish(c);
 		return HPE_PAUSED;
 	}
 	{

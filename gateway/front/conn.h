@@ -26,6 +26,7 @@
 #define URL_MAX          4096   /* request target, bytes */
 #define HDR_NAME_MAX     64     /* longest header name we keep */
 #define HDR_VALUE_MAX    512    /* longest header value we keep (the rest are only counted) */
+#define FACT_BODY_MAX    1024   /* a fact's JSON body: {"fact":…,"date":…} is far less */
 #define LINGER_SECONDS   2      /* drain after a refusal before closing */
 #define LINGER_BYTES     (1 << 20)
 
@@ -38,7 +39,7 @@ enum conn_state {
 
 enum route {
 	ROUTE_NONE, ROUTE_UPLOAD, ROUTE_RECEIPT, ROUTE_RECEIPTS, ROUTE_CHECKPOINT,
-	ROUTE_CONSISTENCY, ROUTE_TILE, ROUTE_LINKS
+	ROUTE_CONSISTENCY, ROUTE_TILE, ROUTE_LINKS, ROUTE_FACT
 };
 
 struct upload {
@@ -63,6 +64,9 @@ struct upload {
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];
 	char            ref[REF_MAX + 1];
+	char            for_party[PARTY_ID_MAX]; /* ?for=: the Party a provider sends for */
+	uint64_t        plan;             /* ?plan=: the remediation plan a letter closes */
+	int             has_plan;
 	char            digest_hdr[HDR_VALUE_MAX + 1];   /* Content-Digest / Repr-Digest value */
 	struct timespec began;            /* CLOCK_MONOTONIC at the headers, for /metrics */
 };
@@ -101,6 +105,9 @@ struct conn {
 	char                party_id[PARTY_ID_MAX];
 	enum role           role;
 	struct upload       up;
+	char                fact_party[PARTY_ID_MAX]; /* POST /v1/parties/{ID}/facts */
+	char                fact_body[FACT_BODY_MAX];
+	size_t              fact_len;
 	int                 refused;      /* an answer was queued from a callback */
 	int                 pending;      /* a pipeline job refers to this conn */
 	int                 keepalive;    /* the request asked for it (HTTP/1.1 default) */
@@ -152,6 +159,14 @@ int upload_filename(const char *in, size_t len, char *out, size_t outlen, const 
  * taken as it is (never decoded again); copied into OUT (OUTLEN) when valid
  * (1-128 bytes, utf8_check clean), else -1 with a reason in WHY. */
 int upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why);
+
+/* facts.c: POST /v1/parties/{ID}/facts (SECAS only, DESIGN §8). fact_begin
+ * decides before the body (403, 404, 405); fact_body keeps at most
+ * FACT_BODY_MAX bytes (413); fact_finish parses and hands the fact to the
+ * notary, answering 201 with its receipt and proof. */
+int fact_begin(struct conn *c, int method, const char *rest);
+int fact_body(struct conn *c, const char *at, size_t len);
+void fact_finish(struct conn *c);
 
 /* api.c: the GET API. */
 void api_get(struct conn *c, const char *path, const char *query);

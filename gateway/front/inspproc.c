@@ -217,6 +217,8 @@ inspproc_inspect(struct inspproc *ip, const struct inspect_request *req,
 	n = snprintf(rq.filename, sizeof(rq.filename), "%s", req->filename);
 	if (n < 0 || (size_t)n >= sizeof(rq.filename))
 		fatalx("%s: a filename the front validated does not fit", __func__);
+	if (req->party != NULL)
+		snprintf(rq.party, sizeof(rq.party), "%s", req->party);
 	id = ++ip->seq;
 	if (msg_send(ip->sock, MSG_INSPECT, id, &rq, sizeof(rq), req->fd) == -1) {
 		log_warn("%s: inspector %d", __func__, (int)ip->pid);

@@ -178,6 +178,35 @@ notaryc_start(struct notaryc *nc, char *err, size_t errlen)
 	return 0;
 }
 
+/* A fact: one MSG_FACT, answered like a record (MSG_RECORDED, texts). */
+static void
+notaryc_submit_fact(struct notaryc *nc, struct notary_job *job)
+{
+	struct notaryc_wait *w;
+	struct msg_fact f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.party, job->party, sizeof(f.party));
+	memcpy(f.recorded_by, job->recorded_by, sizeof(f.recorded_by));
+	memcpy(f.cert_sha256, job->cert_sha256, sizeof(f.cert_sha256));
+	_Static_assert(sizeof(f.fact) == sizeof(job->fact), "fact names fit");
+	_Static_assert(sizeof(f.date) == sizeof(job->fact_date), "dates fit");
+	memcpy(f.fact, job->fact, sizeof(f.fact));
+	memcpy(f.date, job->fact_date, sizeof(f.date));
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatalx("%s: out of memory", __func__);
+	w->job = job;
+	pthread_mutex_lock(&nc->mtx);
+	w->id = ++nc->seq;
+	w->next = nc->waiting;
+	nc->waiting = w;
+	pthread_mutex_unlock(&nc->mtx);
+	pthread_mutex_lock(&nc->send_mtx);
+	if (msg_send(nc->sock, MSG_FACT, w->id, &f, sizeof(f), -1) == -1)
+		notaryc_gone(nc, strerror(errno));
+	pthread_mutex_unlock(&nc->send_mtx);
+}
+
 void
 notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 {
@@ -186,6 +215,10 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	const char *q;
 	int n;
 
+	if (job->fact[0] != '\0') {
+		notaryc_submit_fact(nc, job);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.size = job->size;
 	memcpy(r.sha256, job->sha256, sizeof(r.sha256));
@@ -195,6 +228,9 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	memcpy(r.filename, job->filename, sizeof(r.filename));
 	memcpy(r.ref, job->ref, sizeof(r.ref));
 	memcpy(r.client_digest, job->client_digest, sizeof(r.client_digest));
+	memcpy(r.agent, job->agent, sizeof(r.agent));
+	r.plan = job->plan;
+	r.has_plan = job->has_plan ? 1 : 0;
 	q = strrchr(job->quarantine, '/');
 	n = snprintf(r.quarantine, sizeof(r.quarantine), "%s", q != NULL ? q + 1 : job->quarantine);
 	if (n < 0 || (size_t)n >= sizeof(r.quarantine))

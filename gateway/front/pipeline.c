@@ -131,7 +131,7 @@ pipeline_inspect(struct pipeline *p, struct inspproc *ip, struct pipeline_job *j
 	struct inspect_request req = {
 		.fd = job->fd, .size = job->nj.size,
 		.filename = job->nj.filename, .kind = job->kind,
-		.policy = job->rt->policy,
+		.policy = job->rt->policy, .party = job->nj.party,
 		.scanned = 1, .nul_at = job->nul_at,
 	};
 	struct inspect_result *res = &job->nj.result;

@@ -42,6 +42,7 @@
 #include "lib/utf8.h"
 #include "lib/util.h"
 #include "notary/entry.h"
+#include "notary/ledger.h"
 #include "notary/store.h"
 
 #define UPLOAD_WRITEBACK (32u << 20)  /* start write-back of each 32 MiB received */
@@ -186,6 +187,75 @@ upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **wh
 	return 0;
 }
 
+/*
+ * ?for=ID and ?plan=N, decided before any body byte is read (DESIGN §5):
+ * for= only from a provider, for kind shared-resource-return, naming a
+ * Party in its acts_for (else 403); plan= only on a director-letter and
+ * naming an accepted remediation-plan receipt of the same Party, read from
+ * the ledger now (else 400 or 403, and nothing is recorded). The notary
+ * checks the agent again from its own parties load. 0 ok, 1 refused with
+ * *WHY and *STATUS.
+ */
+static int
+upload_for_plan(struct conn *c, const char *query, const char **why, int *status)
+{
+	struct upload *u = &c->up;
+	struct ledger_entry e;
+	const char *party = c->party_id;
+	char buf[PARTY_ID_MAX + 1], *end;
+	unsigned long long n;
+	int r;
+
+	*status = 400;
+	if ((r = url_query(query, "for", buf, sizeof(buf))) != 0) {
+		*status = 403;
+		*why = "for: only a Shared Resource Provider, for a shared-resource-return "
+		    "of a Party it acts for";
+		if (r == -1 || c->role != ROLE_PROVIDER ||
+		    strcmp(u->kind_name, KIND_SHARED_RESOURCE) != 0 ||
+		    !party_acts_for(c->party, buf) || parties_find(c->rt->parties, buf) == NULL)
+			return 1;
+		if (strlen(buf) >= sizeof(u->for_party))
+			return 1;
+		memcpy(u->for_party, buf, strlen(buf) + 1);
+		party = u->for_party;
+	} else if (c->role == ROLE_PROVIDER) {
+		/* a provider only ever sends for a Party it serves */
+		*status = 403;
+		*why = "for: a Shared Resource Provider names the Party it sends for";
+		return 1;
+	}
+	if ((r = url_query(query, "plan", buf, sizeof(buf))) != 0) {
+		*why = "plan: only on a director-letter, naming an accepted remediation-plan "
+		    "receipt of the same Party";
+		if (r == -1 || strcmp(u->kind_name, KIND_DIRECTOR_LETTER) != 0 ||
+		    buf[0] < '0' || buf[0] > '9' || (buf[0] == '0' && buf[1] != '\0'))
+			return 1;
+		errno = 0;
+		n = strtoull(buf, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return 1;
+		memset(&e, 0, sizeof(e));
+		r = ledger_get(c->front->ledger, (uint64_t)n, &e);
+		if (r == -1) {
+			*status = 500;
+			*why = "cannot read the ledger";
+			return 1;
+		}
+		if (r == 1 || strcmp(e.party, party) != 0 || !e.accepted ||
+		    strcmp(e.kind, KIND_REMEDIATION_PLAN) != 0 ||
+		    strncmp(e.entry, "intake-receipt/v1\n", 18) != 0) {
+			ledger_entry_clear(&e);
+			*status = 403;
+			return 1;
+		}
+		ledger_entry_clear(&e);
+		u->plan = (uint64_t)n;
+		u->has_plan = 1;
+	}
+	return 0;
+}
+
 int
 upload_begin(struct conn *c, const char *path, const char *query)
 {
@@ -194,7 +264,7 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	char kname[KIND_NAME_MAX + 8];
 	char refbuf[4 * REF_MAX];
 	size_t klen;
-	int r;
+	int r, status;
 
 	u->nul_at = UINT64_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &u->began);
@@ -213,6 +283,8 @@ upload_begin(struct conn *c, const char *path, const char *query)
 			return conn_refuse(c, 400, r == -1 ?
 			    "ref: bad percent-encoding, a NUL, or too long" : why);
 	}
+	if ((r = upload_for_plan(c, query ? query : "", &why, &status)) != 0)
+		return conn_refuse(c, status, why);
 	/* The digest claim is copied into the entry as it came: it must be
 	 * signable as it is, like the filename. */
 	if (u->digest_hdr[0] != '\0' &&
@@ -467,6 +539,10 @@ upload_done(struct pipeline_job *job, void *arg)
 			json_object_set_new(j, "filename", json_string(nj->filename));
 			if (nj->ref[0])
 				json_object_set_new(j, "ref", json_string(nj->ref));
+			if (nj->agent[0])
+				json_object_set_new(j, "agent", json_string(nj->agent));
+			if (nj->has_plan)
+				json_object_set_new(j, "plan", json_integer((json_int_t)nj->plan));
 			json_object_set_new(j, "size", json_integer((json_int_t)nj->size));
 			json_object_set_new(j, "sha256", json_string(hex));
 			json_object_set_new(j, "type", json_string(nj->result.type));
@@ -549,7 +625,14 @@ upload_finish(struct conn *c)
 		return;
 	}
 	nj = &job->nj;
-	snprintf(nj->party, sizeof(nj->party), "%s", c->party_id);
+	if (u->for_party[0] != '\0') {
+		/* ?for=: the Party's receipt, the provider as its agent */
+		snprintf(nj->party, sizeof(nj->party), "%s", u->for_party);
+		snprintf(nj->agent, sizeof(nj->agent), "%s", c->party_id);
+	} else
+		snprintf(nj->party, sizeof(nj->party), "%s", c->party_id);
+	nj->plan = u->plan;
+	nj->has_plan = u->has_plan;
 	memcpy(nj->cert_sha256, c->cert_sha256, sizeof(nj->cert_sha256));
 	snprintf(nj->kind, sizeof(nj->kind), "%s", u->kind_name);
 	snprintf(nj->filename, sizeof(nj->filename), "%s", u->filename);

@@ -101,6 +101,7 @@
 #include "inspect/inspect.h"
 #include "inspect/types.h"
 #include "inspect/workbook.h"
+#include "inspect/g527.h"
 #include "inspect/zipcd.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
@@ -457,6 +458,17 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 	if (res->accepted && strcmp(res->type, TYPE_XLSX) == 0 &&
 	    strcmp(req->kind->name, KIND_VALIDATION_WORKBOOK) == 0)
 		inspect_workbook(req, res);
+	if (res->accepted && (strcmp(res->type, TYPE_CSV) == 0 ||
+	    strcmp(res->type, "text/plain") == 0) &&
+	    strcmp(req->kind->name, KIND_SHARED_RESOURCE) == 0) {
+		char why[FINDING_DETAIL_MAX];
+
+		/* the daemon always names the Party; offline inspection cannot */
+		if (g527_check_csv(req->fd, req->size,
+		    req->party != NULL && req->party[0] != '\0' ? req->party : NULL,
+		    why, sizeof(why)) == -1)
+			inspect_finding(res, 1, "g527-return", "", "%s", why);
+	}
 	if (types_is_text(res->type) && !text_nul &&
 	    inspect_text_scan(in, req, res, len) == -1)
 		inspect_finding(res, 1, "read-error", "", "the file could not be read");

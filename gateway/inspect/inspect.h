@@ -67,6 +67,7 @@ struct inspect_request {
 	const char          *filename;  /* validated by the front */
 	const struct kind   *kind;
 	const struct policy *policy;
+	const char          *party;     /* the Party it is for (a G5.27 return names it); may be NULL */
 	/* The front's look at the body as it arrived: with SCANNED set, NUL_AT
 	 * is the offset of the first NUL byte at or past TYPES_MAGIC_BYTES
 	 * (UINT64_MAX: none), and a text is not read again to find it. The

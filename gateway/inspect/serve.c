@@ -70,6 +70,7 @@ serve_one(struct inspector *in, int sock, const struct msg *m)
 	struct inspect_request req = {
 		.fd = m->fd, .size = rq->size, .filename = rq->filename, .kind = &kind,
 		.policy = &policy, .scanned = rq->scanned != 0, .nul_at = rq->nul_at,
+		.party = rq->party,
 	};
 
 	memset(&res, 0, sizeof(res));

@@ -38,6 +38,7 @@
 #include "intake/receipt.h"
 #include "lib/util.h"
 #include "notary/ledger.h"
+#include "notary/obligations.h"
 #include "notary/store.h"
 #include "cli.h"
 #include "cmds.h"
@@ -398,6 +399,16 @@ audit_entry(struct audit_data *d, struct ledger *l, uint64_t index)
 	if (intake_entry_get(text, textlen, "party", val, sizeof(val)) == -1 ||
 	    strcmp(val, e.party) != 0)
 		audit_report(d, index, "party column differs from the signed entry");
+	if (textlen > 15 && memcmp(text, "intake-fact/v1\n", 15) == 0) {
+		/* a fact (DESIGN §8): no file; its columns are the fact's */
+		if (strcmp(e.kind, FACT_KIND) != 0 ||
+		    intake_entry_get(text, textlen, "fact", val, sizeof(val)) == -1 ||
+		    strcmp(val, e.filename) != 0 ||
+		    intake_entry_get(text, textlen, "date", val, sizeof(val)) == -1 ||
+		    strcmp(val, e.ref) != 0)
+			audit_report(d, index, "fact columns differ from the signed entry");
+		goto out;
+	}
 	if (intake_entry_get(text, textlen, "kind", val, sizeof(val)) == -1 ||
 	    strcmp(val, e.kind) != 0)
 		audit_report(d, index, "kind column differs from the signed entry");

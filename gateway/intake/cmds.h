@@ -20,6 +20,7 @@ int cmd_verify(int argc, char **argv);  /* verify --vkey VKEY [--witness W]... [
 int cmd_inspect(int argc, char **argv); /* inspect --policy P --kind K FILE */
 int cmd_audit(int argc, char **argv);   /* audit --vkey VKEY (--url URL --state FILE | --data DIR) */
 int cmd_witness(int argc, char **argv); /* witness --key K --log VKEY... --state F --listen ADDR */
+int cmd_obligations(int argc, char **argv); /* obligations --url URL [--party ID] [--csv] */
 int cmd_links(int argc, char **argv);   /* links --url URL --index N [--csv] */
 
 #endif

@@ -29,6 +29,7 @@ static const struct intake_cmd intake_cmds[] = {
 	    "         [--witness WVKEY]... [--quorum N] | --data DIR)" },
 	{ "witness", cmd_witness,
 	    "--key KEYFILE --log VKEY [--log VKEY]... --state FILE --listen ADDR" },
+	{ "obligations", cmd_obligations, "--url URL [--party ID] [--csv] [--cacert F --cert F --key F]" },
 	{ "links", cmd_links, "--url URL --index N [--csv] [--cacert F --cert F --key F]" },
 };
 

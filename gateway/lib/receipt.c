@@ -20,6 +20,7 @@
 
 #define RECEIPT_PROOF_HEADER "c2sp.org/tlog-proof@v1\n"
 #define RECEIPT_ENTRY_HEADER "intake-receipt/v1\n"
+#define RECEIPT_FACT_HEADER  "intake-fact/v1\n"     /* a fact SECAS recorded (DESIGN §8) */
 #define RECEIPT_HASH_B64 44          /* base64 of a 32-byte hash */
 #define RECEIPT_U64_DIGITS 20        /* digits of the largest uint64 */
 /* Largest number accepted for a tree size or index: Go's tlog uses int64. */
@@ -285,6 +286,7 @@ intake_receipt_verify(const struct intake_verifier *v,
 	size_t textlen, cptextlen, cplen, n;
 	uint64_t pindex, eindex;
 	uint8_t leaf[INTAKE_HASH_LEN], sha[INTAKE_HASH_LEN];
+	int is_fact;
 
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
@@ -292,9 +294,14 @@ intake_receipt_verify(const struct intake_verifier *v,
 		return receipt_fail(why, whylen, "missing receipt, proof or key");
 	if (intake_note_open(v, receipt, rlen, &textlen) == -1)
 		return receipt_fail(why, whylen, "receipt signature does not verify");
-	if (textlen < sizeof(RECEIPT_ENTRY_HEADER) - 1 ||
-	    memcmp(receipt, RECEIPT_ENTRY_HEADER, sizeof(RECEIPT_ENTRY_HEADER) - 1) != 0)
-		return receipt_fail(why, whylen, "receipt is not an intake-receipt/v1 entry");
+	is_fact = textlen >= sizeof(RECEIPT_FACT_HEADER) - 1 &&
+	    memcmp(receipt, RECEIPT_FACT_HEADER, sizeof(RECEIPT_FACT_HEADER) - 1) == 0;
+	if (!is_fact && (textlen < sizeof(RECEIPT_ENTRY_HEADER) - 1 ||
+	    memcmp(receipt, RECEIPT_ENTRY_HEADER, sizeof(RECEIPT_ENTRY_HEADER) - 1) != 0))
+		return receipt_fail(why, whylen, "receipt is not an intake-receipt/v1 or "
+		    "intake-fact/v1 entry");
+	if (is_fact && file_sha256 != NULL)
+		return receipt_fail(why, whylen, "a fact receipt names no file");
 	if (intake_tlog_proof_parse(proof, plen, &pindex, path, &n, &cpnote, &cplen) == -1)
 		return receipt_fail(why, whylen, "malformed proof");
 	if (intake_note_open(v, cpnote, cplen, &cptextlen) == -1)

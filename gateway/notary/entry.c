@@ -23,6 +23,7 @@
 #include "lib/utf8.h"
 #include "lib/util.h"
 #include "notary/entry.h"
+#include "notary/obligations.h"
 
 #define ENTRY_VALUE_MAX 2048  /* bound on the origin, which has no field size of its own */
 
@@ -52,12 +53,19 @@ entry_check(const struct notary_job *job, const char **what)
 		size_t      off, size;
 	} fields[] = {
 #define F(f) { #f, offsetof(struct notary_job, f), sizeof(((struct notary_job *)0)->f) }
-		F(party), F(cert_sha256), F(kind), F(filename), F(ref), F(client_digest),
+		F(party), F(agent), F(cert_sha256), F(kind), F(filename), F(ref),
+		F(client_digest), F(fact), F(fact_date), F(recorded_by),
 #undef F
 	};
 	const struct inspect_result *r = &job->result;
 	size_t i, nf;
+	int32_t days;
 
+	if (job->fact[0] != '\0' && (!obl_fact_known(job->fact) ||
+	    obl_date_parse(job->fact_date, &days) == -1 || job->recorded_by[0] == '\0')) {
+		*what = "fact";
+		return -1;
+	}
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (entry_value_ok((const char *)job + fields[i].off, fields[i].size) == -1) {
 			*what = fields[i].name;
@@ -181,16 +189,33 @@ entry_format(const char *origin, uint64_t index, const char *time,
 	char hex[65];
 	size_t i, nf;
 
+	if (job->fact[0] != '\0') {
+		/* a fact (DESIGN §6, §8): no file, no verdict */
+		ebuf_str(&b, FACT_MAGIC "\n");
+		ebuf_line(&b, "origin", origin, ENTRY_VALUE_MAX - 1);
+		ebuf_printf(&b, "index: %" PRIu64 "\n", index);
+		ebuf_line(&b, "time", time, ENTRY_TIME_MAX);
+		ebuf_line(&b, "party", job->party, sizeof(job->party));
+		ebuf_line(&b, "recorded-by", job->recorded_by, sizeof(job->recorded_by));
+		ebuf_line(&b, "cert", job->cert_sha256, sizeof(job->cert_sha256));
+		ebuf_line(&b, "fact", job->fact, sizeof(job->fact));
+		ebuf_line(&b, "date", job->fact_date, sizeof(job->fact_date));
+		goto done;
+	}
 	ebuf_str(&b, ENTRY_MAGIC "\n");
 	ebuf_line(&b, "origin", origin, ENTRY_VALUE_MAX - 1);
 	ebuf_printf(&b, "index: %" PRIu64 "\n", index);
 	ebuf_line(&b, "time", time, ENTRY_TIME_MAX);
 	ebuf_line(&b, "party", job->party, sizeof(job->party));
+	if (job->agent[0] != '\0')
+		ebuf_line(&b, "agent", job->agent, sizeof(job->agent));
 	ebuf_line(&b, "cert", job->cert_sha256, sizeof(job->cert_sha256));
 	ebuf_line(&b, "kind", job->kind, sizeof(job->kind));
 	ebuf_line(&b, "filename", job->filename, sizeof(job->filename));
 	if (job->ref[0] != '\0')
 		ebuf_line(&b, "ref", job->ref, sizeof(job->ref));
+	if (job->has_plan)
+		ebuf_printf(&b, "plan: %" PRIu64 "\n", job->plan);
 	ebuf_printf(&b, "size: %" PRIu64 "\n", job->size);
 	util_hex(job->sha256, sizeof(job->sha256), hex);
 	ebuf_printf(&b, "sha256: %s\n", hex);
@@ -226,6 +251,7 @@ entry_format(const char *origin, uint64_t index, const char *time,
 	if (r->nmore > 0)
 		ebuf_printf(&b, "finding: " ENTRY_TRUNCATED " %zu more findings not kept\n",
 		    r->nmore);
+done:
 	if (b.err) {
 		free(b.p);
 		errno = b.err;

@@ -9,10 +9,12 @@
  *   index: <n>
  *   time: <RFC 3339 UTC>
  *   party: <id>
+ *   agent: <provider id>                       only when a provider sent it (?for=)
  *   cert: <sha256 hex of the client certificate>
  *   kind: <kind>
  *   filename: <name>
  *   ref: <ref>                                 only when given
+ *   plan: <index>                              only when given (?plan=)
  *   size: <bytes>
  *   sha256: <hex>
  *   client-digest: <claim>                     only when the client sent one

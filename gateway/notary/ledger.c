@@ -30,8 +30,8 @@
 #define LEDGER_BUSY_MS        5000   /* wait this long for a lock before failing */
 
 enum {
-	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_SIZE, ST_REF,
-	ST_INS_ENTRY, ST_INS_TREE, ST_INS_CP,
+	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_SIZE, ST_REF, ST_OBLIGATIONS,
+	ST_INS_ENTRY, ST_INS_TREE, ST_INS_CP,   /* writers only: keep last */
 	ST_COUNT
 };
 
@@ -54,6 +54,11 @@ static const char *ledger_sql[ST_COUNT] = {
 	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_INS_TREE] = "INSERT INTO tree(level, idx, hash) VALUES(?1, ?2, ?3)",
 	[ST_INS_CP] = "INSERT INTO checkpoints(size, note) VALUES(?1, ?2)",
+	/* what the obligations register reads (DESIGN §8); entries_kind serves it */
+	[ST_OBLIGATIONS] = "SELECT " ENTRY_COLS " FROM entries WHERE kind IN ('intake-fact', "
+	    "'ssa-workbook', 'notification-agreement', 'remediation-plan', 'director-letter', "
+	    "'shared-resource-return') AND verdict = 'accepted' AND (?1 IS NULL OR party = ?1) "
+	    "ORDER BY party, idx",
 };
 
 static const char ledger_schema[] =
@@ -233,6 +238,10 @@ ledger_schema_check(struct ledger *l, char *err, size_t errlen)
 	}
 	/* The workbook link tables live beside the entries (links.h). */
 	if (l->writable && links_schema(l->db) == -1)
+		goto fail;
+	/* The obligations register's index; added to older ledgers as they open. */
+	if (l->writable && ledger_exec(l, "CREATE INDEX IF NOT EXISTS entries_kind "
+	    "ON entries(kind, party, idx)") == -1)
 		goto fail;
 	if (l->writable && ledger_exec(l, "COMMIT") == -1)
 		goto fail;
@@ -596,6 +605,35 @@ ledger_list(struct ledger *l, const struct ledger_filter *f,
 	    ledger_bind_text(st, 4, f->since) == -1 ||
 	    sqlite3_bind_int64(st, 5, f->limit) != SQLITE_OK ||
 	    (f->party != NULL && ledger_bind_text(st, 6, f->party) == -1))
+		goto out;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ledger_row_entry(st, &e) == -1)
+			goto out;
+		stop = cb(&e, arg);
+		ledger_entry_clear(&e);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		ledger_step_err(l, st, rc);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_clear_bindings(st);
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_obligation_rows(struct ledger *l, const char *party,
+    int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
+{
+	struct ledger_entry e;
+	sqlite3_stmt *st = l->st[ST_OBLIGATIONS];
+	int rc = SQLITE_DONE, ret = -1, stop = 0;
+
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if (ledger_bind_text(st, 1, party) == -1)
 		goto out;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ledger_row_entry(st, &e) == -1)

@@ -64,6 +64,11 @@ void ledger_entry_clear(struct ledger_entry *e);
 /* A fresh c2sp tlog-proof (malloc'd) of INDEX against the latest checkpoint.
  * 0, 1 if INDEX is not in that checkpoint's tree, -1 on error. */
 int ledger_proof(struct ledger *l, uint64_t index, char **proof);
+/* Calls CB, in one read transaction, for every accepted entry the obligations
+ * register reads (facts and the kinds of DESIGN §8) of PARTY (NULL: all),
+ * by Party then index; CB returns non-zero to stop. 0/-1. */
+int ledger_obligation_rows(struct ledger *l, const char *party,
+    int (*cb)(const struct ledger_entry *e, void *arg), void *arg);
 /* Consistency proof between two tree sizes (0 < OLD <= NEW <= current). */
 int ledger_consistency(struct ledger *l, uint64_t old, uint64_t new_size,
     intake_hash proof[INTAKE_PROOF_MAX], size_t *n);

@@ -30,6 +30,7 @@
 #include "lib/util.h"
 #include "notary/monitor.h"
 #include "notary/notary.h"
+#include "notary/obligations.h"
 #include "notary/store.h"
 
 #define MONITOR_HASH_BUF   (1024 * 1024)  /* bytes read at a time to re-hash an upload */
@@ -149,6 +150,20 @@ monitor_known(const struct monitor *mon, const char *kind, const char *party, si
 	return 0;
 }
 
+/* Whether a loaded generation has AGENT as a provider that acts for PARTY,
+ * and KIND is the one kind a provider sends (DESIGN §5 ?for=). */
+static int
+monitor_agent_ok(const struct monitor *mon, const char *agent, const char *party,
+    const char *kind)
+{
+	if (strcmp(kind, KIND_SHARED_RESOURCE) != 0)
+		return 0;
+	for (size_t i = 0; i < mon->ngens; i++)
+		if (party_acts_for(parties_find(mon->gens[i].parties, agent), party))
+			return 1;
+	return 0;
+}
+
 /* SHA-256 of the whole of FD into OUT. 0/-1. */
 static int
 monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
@@ -254,6 +269,8 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		monitor_breach(mon, "a size that is not the file's");
 	if (!monitor_known(mon, r->kind, r->party, &rows))
 		monitor_breach(mon, "a kind or a Party that the policy and parties do not know");
+	if (r->agent[0] != '\0' && !monitor_agent_ok(mon, r->agent, r->party, r->kind))
+		monitor_breach(mon, "an agent that is not a provider acting for the Party");
 	n = strlen(r->cert_sha256);
 	if (n != 64 || strspn(r->cert_sha256, "0123456789abcdef") != 64)
 		monitor_breach(mon, "a certificate hash that is not one");
@@ -277,12 +294,51 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	memcpy(j->nj.filename, r->filename, sizeof(j->nj.filename));
 	memcpy(j->nj.ref, r->ref, sizeof(j->nj.ref));
 	memcpy(j->nj.client_digest, r->client_digest, sizeof(j->nj.client_digest));
+	memcpy(j->nj.agent, r->agent, sizeof(j->nj.agent));
+	j->nj.plan = r->plan;
+	j->nj.has_plan = r->has_plan != 0;
 	memcpy(j->nj.sha256, h, sizeof(h));
 	j->nj.size = r->size;
 	j->nj.done = monitor_done;
 	j->nj.arg = mon;
 	verdict_rx_init(&j->rx, j->id, rows, &j->nj.result);
 	return j;
+}
+
+/* MSG_FACT: re-checks it from the notary's own parties load (the newest):
+ * the recorder is SECAS, the Party exists, the fact and date are real. A
+ * new job, submitted at once, or a breach. */
+static void
+monitor_fact(struct monitor *mon, const struct msg *m)
+{
+	const struct msg_fact *f = (const struct msg_fact *)m->payload;
+	const struct parties *ps = mon->gens[0].parties;
+	const struct party *by = parties_find(ps, f->recorded_by);
+	struct monitor_job *j;
+	int32_t days;
+
+	if (by == NULL || by->role != ROLE_SECAS)
+		monitor_breach(mon, "a fact from someone who is not SECAS");
+	if (parties_find(ps, f->party) == NULL)
+		monitor_breach(mon, "a fact about an unknown Party");
+	if (!obl_fact_known(f->fact) || obl_date_parse(f->date, &days) == -1)
+		monitor_breach(mon, "a fact with an unknown name or an impossible date");
+	if (strlen(f->cert_sha256) != 64 || strspn(f->cert_sha256, "0123456789abcdef") != 64)
+		monitor_breach(mon, "a certificate hash that is not one");
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatalx("notary: out of memory");
+	j->mon = mon;
+	j->id = m->hdr.id;
+	memcpy(j->nj.party, f->party, sizeof(j->nj.party));
+	memcpy(j->nj.recorded_by, f->recorded_by, sizeof(j->nj.recorded_by));
+	memcpy(j->nj.cert_sha256, f->cert_sha256, sizeof(j->nj.cert_sha256));
+	memcpy(j->nj.fact, f->fact, sizeof(j->nj.fact));
+	memcpy(j->nj.fact_date, f->date, sizeof(j->nj.fact_date));
+	snprintf(j->nj.kind, sizeof(j->nj.kind), "%s", FACT_KIND);
+	j->nj.result.accepted = 1;
+	j->nj.done = monitor_done;
+	j->nj.arg = mon;
+	notary_submit(mon->notary, &j->nj);
 }
 
 /* Reads the front's messages until it closes. */
@@ -328,6 +384,11 @@ monitor_loop(struct monitor *mon)
 				notary_submit(mon->notary, &j->nj);
 				j = NULL;
 			}
+			break;
+		case MSG_FACT:
+			if (j != NULL)
+				monitor_breach(mon, "a fact inside a record request");
+			monitor_fact(mon, &m);
 			break;
 		default:
 			fatalx("notary: message type %u passed its allowlist", m.hdr.type);

@@ -407,6 +407,10 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 				log_warn("%s: cannot remove a refused upload", __func__);
 			continue;
 		}
+		if (j->fact[0] != '\0') {
+			it[i].recorded = 1;	/* a fact: no file */
+			continue;
+		}
 		if (!j->result.accepted) {
 			if (j->quarantine[0] != '\0' &&
 			    store_discard(n->data, j->quarantine) == -1)
@@ -504,8 +508,8 @@ notary_record(struct notary *n, struct notary_item *it, size_t count, uint64_t *
 		rec.party = j->party;
 		rec.cert = j->cert_sha256;
 		rec.kind = j->kind;
-		rec.filename = j->filename;
-		rec.ref = j->ref;
+		rec.filename = j->fact[0] != '\0' ? j->fact : j->filename;
+		rec.ref = j->fact[0] != '\0' ? j->fact_date : j->ref;
 		rec.size = j->size;
 		rec.sha256 = j->sha256;
 		rec.type = j->result.type;

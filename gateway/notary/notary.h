@@ -40,6 +40,12 @@ struct notary_job {
 	uint8_t  sha256[32];
 	char     quarantine[PATH_MAX];     /* the quarantined file; the notary removes or promotes it */
 	char     client_digest[513];       /* "sha-256=:…:" as claimed, "" = none */
+	char     agent[PARTY_ID_MAX];      /* the provider that sent it for party, "" = none */
+	uint64_t plan;                     /* with has_plan: the remediation plan it closes */
+	int      has_plan;
+	char     fact[32];                 /* a fact (DESIGN §8) instead of an upload, "" = none */
+	char     fact_date[11];            /* its date, YYYY-MM-DD */
+	char     recorded_by[PARTY_ID_MAX];/* the SECAS identity that recorded it */
 	struct inspect_result result;      /* in: the inspector's verdict (moved in, freed by notary_job_clear) */
 	/* extra finding lines the front adds (e.g. digest mismatch) go in result too */
 

@@ -856,6 +856,77 @@ START_TEST(parties_rejects_bad_entries)
 }
 END_TEST
 
+#define SRP_PARTIES \
+	GOOD_PARTIES \
+	"shared_resource = no\n" \
+	"[party BETA]\nname = Beta\nmatch = urn:b\nrole = party\nshared_resource = yes\n" \
+	"[party SRP1]\nname = SRP\nmatch = urn:srp1\nrole = provider\n" \
+	"acts_for =  BETA   GAMMA ; the Parties it serves\n" \
+	"[party GAMMA]\nname = G\nmatch = urn:g\nrole = party\n"
+
+START_TEST(parties_load_providers_and_shared_resource)
+{
+	struct parties *ps = NULL;
+	const struct party *srp;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	f = put("parties.conf", SRP_PARTIES);
+	ck_assert_msg(parties_load(f, &ps, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(parties_find(ps, "ALPHA")->shared_resource, 0);
+	ck_assert_int_eq(parties_find(ps, "BETA")->shared_resource, 1);
+	ck_assert_int_eq(parties_find(ps, "GAMMA")->shared_resource, 0);
+	srp = parties_find(ps, "SRP1");
+	ck_assert_int_eq(srp->role, ROLE_PROVIDER);
+	ck_assert_str_eq(srp->acts_for, "BETA GAMMA");
+	ck_assert(party_acts_for(srp, "BETA"));
+	ck_assert(party_acts_for(srp, "GAMMA"));
+	ck_assert(!party_acts_for(srp, "ALPHA"));
+	ck_assert(!party_acts_for(srp, "BET"));
+	ck_assert(!party_acts_for(srp, "BETA GAMMA"));
+	ck_assert(!party_acts_for(srp, ""));
+	ck_assert(!party_acts_for(srp, NULL));
+	ck_assert(!party_acts_for(parties_find(ps, "ALPHA"), "BETA"));
+	parties_free(ps);
+}
+END_TEST
+
+START_TEST(parties_refuses_bad_acts_for)
+{
+	static const struct { const char *text; unsigned line; const char *what; } bad[] = {
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = provider\n"
+		  "acts_for = GAMMA\n", 17, "key 'acts_for': no party GAMMA" },
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = provider\n", 13,
+		  "key 'acts_for': missing" },
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = party\n"
+		  "acts_for = ALPHA\n", 17, "key 'acts_for': only for role provider" },
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = provider\n"
+		  "acts_for = SECAS\n", 17, "key 'acts_for': SECAS is not a Party" },
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = provider\n"
+		  "acts_for = ALPHA ALPHA\n", 17, "key 'acts_for': 'ALPHA' repeated" },
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = provider\n"
+		  "acts_for = ALPHA,BETA\n", 17, "key 'acts_for': 'ALPHA,BETA' is not" },
+		{ GOOD_PARTIES "[party P]\nname = P\nmatch = urn:p\nrole = provider\n"
+		  "acts_for =\n", 17, "key 'acts_for'" },
+		{ GOOD_PARTIES "shared_resource = maybe\n", 13,
+		  "key 'shared_resource': 'maybe' is not yes or no" },
+		{ GOOD_PARTIES "shared_resource = yes\nshared_resource = no\n", 14,
+		  "key 'shared_resource': repeated" },
+	};
+	struct parties *ps = NULL;
+	char err[CONFIG_ERR_MAX];
+	const char *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = put("parties.conf", bad[i].text);
+		err[0] = '\0';
+		expect_err(parties_load(f, &ps, err, sizeof(err)), err, f, bad[i].line, bad[i].what);
+		ck_assert_ptr_null(ps);
+	}
+}
+END_TEST
+
 /* ---- certificates -> Parties ------------------------------------------------- */
 
 static X509 *
@@ -1394,6 +1465,8 @@ config_suite(void)
 	tc = tcase_create("parties");
 	tcase_add_test(tc, parties_load_roles_and_find);
 	tcase_add_test(tc, parties_rejects_bad_entries);
+	tcase_add_test(tc, parties_load_providers_and_shared_resource);
+	tcase_add_test(tc, parties_refuses_bad_acts_for);
 	tcase_add_test(tc, match_san_uri);
 	tcase_add_test(tc, match_cn_fallback);
 	tcase_add_test(tc, match_sha256_fallback);

@@ -128,6 +128,91 @@ START_TEST(entry_full_has_ref_digest_members_and_findings)
 }
 END_TEST
 
+START_TEST(entry_puts_agent_after_party_and_plan_after_ref)
+{
+	struct notary_job *j = job_new();
+
+	strcpy(j->kind, "director-letter");
+	strcpy(j->filename, "letter.pdf");
+	strcpy(j->agent, "SRP1");
+	strcpy(j->ref, "L-1");
+	j->plan = 0;          /* receipt 0 is a plan like any other */
+	j->has_plan = 1;
+	assert_entry(j, 5,
+	    "intake-receipt/v1\n"
+	    "origin: " ORIGIN "\n"
+	    "index: 5\n"
+	    "time: " TIME "\n"
+	    "party: ALPHA\n"
+	    "agent: SRP1\n"
+	    "cert: " CERT "\n"
+	    "kind: director-letter\n"
+	    "filename: letter.pdf\n"
+	    "ref: L-1\n"
+	    "plan: 0\n"
+	    "size: 3\n"
+	    "sha256: " ABC "\n"
+	    "type: application/pdf\n"
+	    "verdict: accepted\n");
+	j->has_plan = 0;
+	j->agent[0] = '\0';
+	j->plan = 12;
+	j->ref[0] = '\0';
+	{
+		char *e = entry_format(ORIGIN, 5, TIME, j, NULL);
+
+		ck_assert_ptr_nonnull(e);
+		ck_assert_ptr_null(strstr(e, "plan:"));
+		ck_assert_ptr_null(strstr(e, "agent:"));
+		free(e);
+	}
+	free(j);
+}
+END_TEST
+
+START_TEST(entry_refuses_an_agent_with_a_newline)
+{
+	struct notary_job *j = job_new();
+	const char *what = NULL;
+
+	strcpy(j->agent, "SRP1\nverdict: accepted");
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "agent");
+	ck_assert_ptr_null(entry_format(ORIGIN, 1, TIME, j, NULL));
+	free(j);
+}
+END_TEST
+
+START_TEST(entry_of_a_fact_has_its_own_lines_in_order)
+{
+	struct notary_job *j = job_new();
+	const char *what = NULL;
+
+	strcpy(j->party, "BETA");
+	strcpy(j->recorded_by, "SECAS");
+	strcpy(j->fact, "remediation-required");
+	strcpy(j->fact_date, "2024-02-29");
+	ck_assert_int_eq(entry_check(j, &what), 0);
+	assert_entry(j, 9,
+	    "intake-fact/v1\n"
+	    "origin: " ORIGIN "\n"
+	    "index: 9\n"
+	    "time: " TIME "\n"
+	    "party: BETA\n"
+	    "recorded-by: SECAS\n"
+	    "cert: " CERT "\n"
+	    "fact: remediation-required\n"
+	    "date: 2024-02-29\n");
+	strcpy(j->fact_date, "2025-02-29");   /* not a leap year */
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "fact");
+	strcpy(j->fact_date, "2025-01-10");
+	strcpy(j->fact, "cio-visit");
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	free(j);
+}
+END_TEST
+
 START_TEST(entry_counts_findings_not_kept)
 {
 	struct notary_job *j = job_new();
@@ -296,6 +381,9 @@ entry_suite(void)
 
 	tcase_add_test(tc, entry_minimal_has_every_line_in_order);
 	tcase_add_test(tc, entry_full_has_ref_digest_members_and_findings);
+	tcase_add_test(tc, entry_puts_agent_after_party_and_plan_after_ref);
+	tcase_add_test(tc, entry_refuses_an_agent_with_a_newline);
+	tcase_add_test(tc, entry_of_a_fact_has_its_own_lines_in_order);
 	tcase_add_test(tc, entry_counts_findings_not_kept);
 	tcase_add_test(tc, entry_refuses_newline_injection_rather_than_rewrite_it);
 	tcase_add_test(tc, entry_refuses_a_field_without_nul);

@@ -475,6 +475,65 @@ START_TEST(a_record_naming_anything_but_a_plain_quarantine_name_is_refused)
 }
 END_TEST
 
+START_TEST(a_record_with_an_unterminated_agent_or_a_bad_plan_flag_is_refused)
+{
+	struct msg_record r;
+	int fd = tmpfile_fd();
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.quarantine, "q-1");
+	memset(r.agent, 'A', sizeof(r.agent));
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 1, &r, sizeof(r), fd), 0);
+	expect_eproto(&msg_to_notary);
+	memset(r.agent, 0, sizeof(r.agent));
+	r.has_plan = 2;
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 1, &r, sizeof(r), fd), 0);
+	expect_eproto(&msg_to_notary);
+	r.has_plan = 1;
+	r.plan = 7;
+	strcpy(r.agent, "SRP1");
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORD, 1, &r, sizeof(r), fd), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_to_notary, &m), 1);
+	ck_assert_int_ge(m.fd, 0);
+	close(m.fd);
+	ck_assert_mem_eq(m.payload, &r, sizeof(r));
+	close(fd);
+}
+END_TEST
+
+START_TEST(a_fact_crosses_to_the_notary_without_a_descriptor_only)
+{
+	struct msg_fact f;
+	int fd = tmpfile_fd();
+
+	memset(&f, 0, sizeof(f));
+	strcpy(f.party, "ALPHA");
+	strcpy(f.recorded_by, "SECAS");
+	strcpy(f.fact, "cio-fieldwork");
+	strcpy(f.date, "2025-01-10");
+	ck_assert_int_eq(msg_send(sv[0], MSG_FACT, 3, &f, sizeof(f), -1), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_to_notary, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, MSG_FACT);
+	ck_assert_int_eq(m.fd, -1);
+	ck_assert_mem_eq(m.payload, &f, sizeof(f));
+	/* with a descriptor, short, or a field without its end: refused */
+	ck_assert_int_eq(msg_send(sv[0], MSG_FACT, 3, &f, sizeof(f), fd), 0);
+	expect_eproto(&msg_to_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_FACT, 3, &f, sizeof(f) - 1, -1), 0);
+	expect_eproto(&msg_to_notary);
+	memset(f.date, '9', sizeof(f.date));
+	ck_assert_int_eq(msg_send(sv[0], MSG_FACT, 3, &f, sizeof(f), -1), 0);
+	expect_eproto(&msg_to_notary);
+	/* the notary never sends one, the inspector never receives one */
+	strcpy(f.date, "2025-01-10");
+	ck_assert_int_eq(msg_send(sv[0], MSG_FACT, 3, &f, sizeof(f), -1), 0);
+	expect_eproto(&msg_from_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_FACT, 3, &f, sizeof(f), -1), 0);
+	expect_eproto(&msg_to_inspect);
+	close(fd);
+}
+END_TEST
+
 START_TEST(a_closed_peer_reads_as_end_not_as_a_message)
 {
 	close(sv[0]);
@@ -528,6 +587,8 @@ main(void)
 	tcase_add_test(tc, chunks_that_lie_about_their_length_or_kind_are_refused);
 	tcase_add_test(tc, ready_crosses_and_a_short_or_long_one_is_refused);
 	tcase_add_test(tc, a_record_naming_anything_but_a_plain_quarantine_name_is_refused);
+	tcase_add_test(tc, a_record_with_an_unterminated_agent_or_a_bad_plan_flag_is_refused);
+	tcase_add_test(tc, a_fact_crosses_to_the_notary_without_a_descriptor_only);
 	tcase_add_test(tc, a_closed_peer_reads_as_end_not_as_a_message);
 	tcase_add_test(tc, a_full_nonblocking_socket_sends_nothing_and_says_eagain);
 	suite_add_tcase(s, tc);

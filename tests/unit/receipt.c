@@ -592,7 +592,7 @@ START_TEST(receipt_rejects_signed_note_that_is_not_an_entry)
 	uint8_t sha[INTAKE_HASH_LEN];
 
 	/* the checkpoint itself is a note signed by the log key */
-	expect_fail(cp, p, NULL, "receipt is not an intake-receipt/v1 entry");
+	expect_fail(cp, p, NULL, "receipt is not an intake-receipt/v1 or intake-fact/v1 entry");
 	/* an entry without its origin / a wrong index line */
 	e = make_entry(ORIGIN, 3, "x", sha);
 	memcpy(strstr(e, "origin:"), "Origin:", 7);

@@ -199,6 +199,9 @@ func parseEntry(text string) entry {
 			}
 		}
 	}
+	if lines[0] == "intake-fact/v1" {
+		return parseFact(lines)
+	}
 	if lines[0] != "intake-receipt/v1" {
 		die("entry: first line %q, want intake-receipt/v1", lines[0])
 	}
@@ -208,8 +211,8 @@ func parseEntry(text string) entry {
 		key string
 		opt bool
 	}{{"origin", false}, {"index", false}, {"time", false}, {"party", false},
-		{"cert", false}, {"kind", false}, {"filename", false}, {"ref", true},
-		{"size", false}, {"sha256", false}, {"client-digest", true}, {"type", false}, {"verdict", false},
+		{"agent", true}, {"cert", false}, {"kind", false}, {"filename", false}, {"ref", true},
+		{"plan", true}, {"size", false}, {"sha256", false}, {"client-digest", true}, {"type", false}, {"verdict", false},
 		{"members", true}}
 	e := entry{fields: map[string]string{}}
 	li := 1
@@ -230,6 +233,12 @@ func parseEntry(text string) entry {
 	f := e.fields
 	parseDecimal(f["index"], "entry index")
 	parseDecimal(f["size"], "entry size")
+	if p, ok := f["plan"]; ok {
+		parseDecimal(p, "entry plan")
+	}
+	if a, ok := f["agent"]; ok && a == "" {
+		die("entry: empty agent")
+	}
 	if !rfc3339.MatchString(f["time"]) {
 		die("entry: time %q is not RFC 3339 UTC", f["time"])
 	}
@@ -246,6 +255,38 @@ func parseEntry(text string) entry {
 		if f[k] == "" {
 			die("entry: empty %s", k)
 		}
+	}
+	return e
+}
+
+var isoDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+
+// parseFact parses a fact entry (DESIGN §6, §8), exactly its keys in order.
+func parseFact(lines []string) entry {
+	order := []string{"origin", "index", "time", "party", "recorded-by", "cert", "fact", "date"}
+	if len(lines) != len(order)+1 {
+		die("fact entry: %d lines, want %d", len(lines), len(order)+1)
+	}
+	e := entry{fields: map[string]string{}}
+	for i, k := range order {
+		if !strings.HasPrefix(lines[i+1], k+": ") {
+			die("fact entry: line %d: want key %q, got %q", i+2, k, lines[i+1])
+		}
+		e.fields[k] = lines[i+1][len(k)+2:]
+	}
+	f := e.fields
+	parseDecimal(f["index"], "entry index")
+	if !rfc3339.MatchString(f["time"]) || !hex64.MatchString(f["cert"]) {
+		die("fact entry: bad time or cert")
+	}
+	if f["fact"] != "cio-fieldwork" && f["fact"] != "remediation-required" {
+		die("fact entry: unknown fact %q", f["fact"])
+	}
+	if _, err := time.Parse("2006-01-02", f["date"]); err != nil || !isoDate.MatchString(f["date"]) {
+		die("fact entry: date %q is not a calendar date", f["date"])
+	}
+	if f["party"] == "" || f["recorded-by"] == "" {
+		die("fact entry: empty party or recorded-by")
 	}
 	return e
 }
@@ -292,7 +333,11 @@ func checkReceipt(v note.Verifier, resp map[string]interface{}) (string, entry, 
 		die("entry origin %q is not the key name %q", e.fields["origin"], v.Name())
 	}
 	// the JSON must say what the signed entry says
-	for _, k := range []string{"index", "party", "kind", "filename", "size", "sha256", "type", "verdict"} {
+	keys := []string{"index", "party", "kind", "filename", "size", "sha256", "type", "verdict"}
+	if _, isFact := e.fields["fact"]; isFact {
+		keys = []string{"index", "party", "recorded-by", "fact", "date"}
+	}
+	for _, k := range keys {
 		j, ok := jsonString(resp, k)
 		if !ok {
 			die("response lacks %q", k)
