@@ -226,6 +226,9 @@ front_main(const struct child *c)
 		fatalx("event_base_new");
 	if ((f->ledger = ledger_open(d.cfg.data, 0, err, sizeof(err))) == NULL)
 		fatalx("ledger: %s", err);
+	/* with witnesses, only checkpoints with the quorum are served and proven */
+	if (d.cfg.witness_quorum > 0 && ledger_set_witnessed(f->ledger) == -1)
+		fatalx("ledger: no published checkpoints table");
 	if ((f->pipeline = pipeline_new(f->base, f->notary, d.cfg.workers, d.cfg.user,
 	    err, sizeof(err))) == NULL)
 		fatalx("pipeline: %s", err);

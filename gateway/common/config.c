@@ -31,6 +31,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include <intake/cosig.h>
+
 #include "common/config.h"
 #include "common/errbuf.h"
 #include "lib/utf8.h"
@@ -536,6 +538,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "limits", "workers", CT_UINT, CNUM(workers), 0, 1, WORKERS_MAX },
 	{ "limits", "uploads_per_minute", CT_UINT, CNUM(uploads_per_minute), 0, 0, RATE_MAX },
 	{ "limits", "bytes_per_day", CT_SIZE64, CNUM(bytes_per_day), 0, 0, UINT64_MAX },
+	{ "log", "witness_quorum", CT_UINT, CNUM(witness_quorum), 0, 0, CONFIG_WITNESS_MAX },
+	{ "log", "witness_timeout", CT_UINT, CNUM(witness_timeout), 0, 1, TIMEOUT_MAX },
 };
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
@@ -573,6 +577,85 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->user, sizeof(cfg->user), "intaked");
 	cfg->uploads_per_minute = 6000;
 	cfg->bytes_per_day = (uint64_t)1 << 40;
+	cfg->witness_timeout = 10;
+}
+
+/* "url" of a [witness NAME]: http://host:port[/prefix], plain HTTP (the
+ * cosignature, not the channel, is what is trusted). 0, or -1 with WHY. */
+static int
+cfg_witness_url(struct config_witness *w, const char *url, const char **why)
+{
+	const char *hp = url + 7, *slash;
+	char buf[512];
+	size_t n;
+
+	if (strncmp(url, "http://", 7) != 0) {
+		*why = "not an http:// URL";
+		return -1;
+	}
+	slash = strchr(hp, '/');
+	n = slash ? (size_t)(slash - hp) : strlen(hp);
+	if (n == 0 || n >= sizeof(buf)) {
+		*why = "no host:port";
+		return -1;
+	}
+	memcpy(buf, hp, n);
+	buf[n] = '\0';
+	if (config_parse_hostport(buf, w->host, sizeof(w->host), w->port, sizeof(w->port),
+	    why) == -1)
+		return -1;
+	if (slash != NULL) {
+		n = strlen(slash);
+		while (n > 0 && slash[n - 1] == '/')
+			n--;
+		if (n >= sizeof(w->prefix) || strcspn(slash, " ?#\t\r\n") < n) {
+			*why = "a path prefix that is too long or holds ' ', '?' or '#'";
+			return -1;
+		}
+		memcpy(w->prefix, slash, n);
+		w->prefix[n] = '\0';
+	}
+	return 0;
+}
+
+/* A key of a [witness NAME] section. */
+static int
+cfg_witness_key(struct ini_ctx *c, struct config_witness *w, const char *key,
+    const char *value)
+{
+	struct intake_wverifier *v;
+	const char *why;
+
+	if (strcmp(key, "url") == 0) {
+		if (w->host[0] != '\0') {
+			ini_error(c, c->line, "key 'url': repeated in [%s]", c->section);
+			return -1;
+		}
+		if (cfg_witness_url(w, value, &why) == -1) {
+			ini_error(c, c->line, "key 'url': %s", why);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "vkey") == 0) {
+		if (w->vkey[0] != '\0') {
+			ini_error(c, c->line, "key 'vkey': repeated in [%s]", c->section);
+			return -1;
+		}
+		if ((v = intake_wverifier_new(value)) == NULL) {
+			ini_error(c, c->line, "key 'vkey': not a cosigner verifier key "
+			    "(name+hex id+base64 of 0x04 and an Ed25519 key)");
+			return -1;
+		}
+		intake_wverifier_free(v);
+		if (copy_str(w->vkey, sizeof(w->vkey), value) == -1) {
+			ini_error(c, c->line, "key 'vkey': longer than %zu bytes", sizeof(w->vkey) - 1);
+			return -1;
+		}
+		return 0;
+	}
+	ini_error(c, c->line, "key '%s': unknown key in [%s]", key, c->section);
+	return -1;
 }
 
 static int
@@ -581,6 +664,30 @@ cfg_on_section(struct ini_ctx *c, const char *name)
 	struct cfg_state *st = c->arg;
 	size_t i;
 
+	if (strncmp(name, "witness ", 8) == 0) {
+		const char *wn = name + 8;
+		struct config *cfg = st->cfg;
+
+		if (!valid_note_name(wn) || strlen(wn) >= WITNESS_NAME_MAX) {
+			ini_error(c, c->line, "section '%s': not a witness name", name);
+			return -1;
+		}
+		for (i = 0; i < cfg->nwitnesses; i++)
+			if (strcmp(cfg->witnesses[i].name, wn) == 0) {
+				ini_error(c, c->line, "section '%s': repeated (first at line %u)",
+				    name, cfg->witnesses[i].line);
+				return -1;
+			}
+		if (cfg->nwitnesses == CONFIG_WITNESS_MAX) {
+			ini_error(c, c->line, "section '%s': more than %d witnesses", name,
+			    CONFIG_WITNESS_MAX);
+			return -1;
+		}
+		i = cfg->nwitnesses++;
+		copy_str(cfg->witnesses[i].name, sizeof(cfg->witnesses[i].name), wn);
+		cfg->witnesses[i].line = c->line;
+		return 0;
+	}
 	for (i = 0; i < CFG_NSECTIONS; i++) {
 		if (strcmp(name, cfg_sections[i]) != 0)
 			continue;
@@ -607,6 +714,8 @@ cfg_on_key(struct ini_ctx *c, const char *key, const char *value)
 	uint64_t v;
 	size_t i;
 
+	if (strncmp(c->section, "witness ", 8) == 0)
+		return cfg_witness_key(c, &st->cfg->witnesses[st->cfg->nwitnesses - 1], key, value);
 	for (i = 0; i < CFG_NKEYS; i++)
 		if (strcmp(cfg_keys[i].section, c->section) == 0 &&
 		    strcmp(cfg_keys[i].key, key) == 0) {
@@ -764,6 +873,24 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 			if (strcmp(cfg_keys[i].key, "admin") == 0)
 				line = st.key_line[i];
 		ini_error(c, line, "key 'admin': same address as listen");
+		goto fail;
+	}
+	for (i = 0; i < cfg->nwitnesses; i++) {
+		const struct config_witness *w = &cfg->witnesses[i];
+
+		if (w->host[0] == '\0' || w->vkey[0] == '\0') {
+			ini_error(c, w->line, "section 'witness %s': key '%s': missing", w->name,
+			    w->host[0] == '\0' ? "url" : "vkey");
+			goto fail;
+		}
+	}
+	if (cfg->witness_quorum > cfg->nwitnesses) {
+		line = c->line;
+		for (i = 0; i < CFG_NKEYS; i++)
+			if (strcmp(cfg_keys[i].key, "witness_quorum") == 0)
+				line = st.key_line[i];
+		ini_error(c, line, "key 'witness_quorum': %u, but only %zu [witness] sections",
+		    cfg->witness_quorum, cfg->nwitnesses);
 		goto fail;
 	}
 	ret = 0;

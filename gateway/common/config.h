@@ -26,6 +26,19 @@
 #define KIND_TYPES_MAX     32    /* MIME types a kind may allow */
 #define MIME_MAX           128
 #define USER_NAME_MAX      33    /* [server] user: a system user name, NUL included */
+#define CONFIG_WITNESS_MAX 16    /* [witness NAME] sections */
+#define WITNESS_NAME_MAX   64
+#define WITNESS_VKEY_MAX   512   /* a cosigner verifier key string */
+
+/* [witness NAME]: a C2SP tlog-witness the notary asks to cosign (DESIGN §4). */
+struct config_witness {
+	char name[WITNESS_NAME_MAX];
+	char host[256];               /* from url = http://host:port[/prefix] */
+	char port[16];
+	char prefix[256];             /* "" or "/path", without a trailing '/' */
+	char vkey[WITNESS_VKEY_MAX];  /* type 0x04, checked at load */
+	unsigned line;                /* where the section began, for messages */
+};
 
 /* The kind whose uploads carry an evidence-reference tab (DESIGN §4): the
  * inspector reads it, the notary links it. */
@@ -79,6 +92,11 @@ struct config {
 	unsigned workers;             /* inspector processes, default 2 */
 	unsigned uploads_per_minute;  /* per Party, 0 = no limit, default 6000 (429 beyond) */
 	uint64_t bytes_per_day;       /* per Party per UTC day, 0 = no limit, default 1T */
+	/* [log] witnesses (issue 16) */
+	unsigned witness_quorum;      /* cosignatures before a checkpoint is published, default 0 */
+	unsigned witness_timeout;     /* seconds an upload waits for the quorum, default 10 */
+	size_t   nwitnesses;
+	struct config_witness witnesses[CONFIG_WITNESS_MAX];
 };
 
 struct kind {

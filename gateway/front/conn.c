@@ -59,6 +59,7 @@ conn_reason(int status)
 	case 100: return "Continue";
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";

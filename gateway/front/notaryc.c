@@ -125,7 +125,7 @@ notaryc_main(void *arg)
 			if (a->status == 0) {
 				if (a->entry_len == 0 || a->entry_len > NOTARYC_TEXT_MAX ||
 				    a->receipt_len == 0 || a->receipt_len > NOTARYC_TEXT_MAX ||
-				    a->proof_len == 0 || a->proof_len > NOTARYC_TEXT_MAX)
+				    a->proof_len > NOTARYC_TEXT_MAX)
 					notaryc_gone(nc, "an answer of impossible size");
 				job->index = a->index;
 				memcpy(job->time, a->time, sizeof(job->time));
@@ -135,8 +135,13 @@ notaryc_main(void *arg)
 				texts[0] = &job->entry;
 				texts[1] = &job->receipt;
 				texts[2] = &job->proof;
+				/* no proof: a witnessed log's quorum was late (202) */
 				for (int t = 0; t < 3; t++) {
 					have[t] = 0;
+					if (want[t] == 0) {
+						*texts[t] = NULL;
+						continue;
+					}
 					if ((*texts[t] = malloc(want[t] + 1)) == NULL)
 						fatalx("front: out of memory");
 					(*texts[t])[want[t]] = '\0';

@@ -497,6 +497,25 @@ upload_check_digest(struct upload *u, const uint8_t sha256[32],
 	}
 }
 
+/* 202: recorded and signed, but no checkpoint with the witness quorum
+ * covers it yet; GET Location gives the proof once one does (DESIGN §5). */
+static void
+upload_held(struct conn *c, uint64_t index, json_t *j)
+{
+	char hdr[64], *s;
+
+	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n", (unsigned long long)index);
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
+		return;
+	}
+	json_decref(j);
+	conn_respond_hdr(c, 202, "application/json", hdr, s, strlen(s),
+	    !c->keepalive || c->up.too_large);
+	free(s);
+}
+
 static void
 upload_done(struct pipeline_job *job, void *arg)
 {
@@ -556,7 +575,8 @@ upload_done(struct pipeline_job *job, void *arg)
 			}
 			json_object_set_new(j, "time", json_string(nj->time));
 			json_object_set_new(j, "receipt", json_string(nj->receipt));
-			json_object_set_new(j, "proof", json_string(nj->proof));
+			if (nj->proof != NULL)
+				json_object_set_new(j, "proof", json_string(nj->proof));
 			if (nj->result.accepted && strcmp(nj->kind, KIND_VALIDATION_WORKBOOK) == 0) {
 				/* A workbook's answer carries its first link report. */
 				json_t *report = NULL;
@@ -564,8 +584,11 @@ upload_done(struct pipeline_job *job, void *arg)
 				if (ledger_links(f->ledger, nj->index, NULL, &report) == 0)
 					json_object_set_new(j, "links", report);
 			}
-			conn_json(c, nj->result.accepted ? 201 : 422, j,
-			    !c->keepalive || c->up.too_large);
+			if (nj->proof == NULL)
+				upload_held(c, nj->index, j);   /* the witnesses are late: 202 */
+			else
+				conn_json(c, nj->result.accepted ? 201 : 422, j,
+				    !c->keepalive || c->up.too_large);
 		}
 	} else {
 		f->n_failed++;

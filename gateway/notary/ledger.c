@@ -1140,3 +1140,31 @@ ledger_rollback(struct ledger *l)
 	l->in_tx = 0;
 	pthread_mutex_unlock(&l->mu);
 }
+
+/* ---- witnessed checkpoints (issue 16) -------------------------------------
+ * The witness tables (notary/witness.c) live beside the checkpoints; a reader
+ * of a witnessed log sees only the published checkpoints, with their
+ * cosignatures, as "the latest checkpoint". */
+
+int
+ledger_set_witnessed(struct ledger *l)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v3(l->db, "SELECT size, note FROM published ORDER BY size DESC LIMIT 1",
+	    -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		log_warnx("ledger: %s", sqlite3_errmsg(l->db));
+		return -1;
+	}
+	pthread_mutex_lock(&l->mu);
+	sqlite3_finalize(l->st[ST_CP_LATEST]);
+	l->st[ST_CP_LATEST] = st;
+	pthread_mutex_unlock(&l->mu);
+	return 0;
+}
+
+struct sqlite3 *
+ledger_db(struct ledger *l)
+{
+	return l->db;
+}

@@ -146,4 +146,13 @@ void ledger_rollback(struct ledger *l);
 struct json_t;
 int ledger_links(struct ledger *l, uint64_t index, const char *party, struct json_t **out);
 
+/* Witnessed logs (issue 16): from now on, "the latest checkpoint" of this
+ * handle (ledger_checkpoint, ledger_proof, ledger_consistency's bound) is the
+ * latest published one, the signed note with its witnesses' cosignatures
+ * (table published, notary/witness.h). The table must exist. 0/-1. */
+int ledger_set_witnessed(struct ledger *l);
+/* The SQLite handle, for notary/witness.c's own tables (as links.c). */
+struct sqlite3;
+struct sqlite3 *ledger_db(struct ledger *l);
+
 #endif

@@ -3,9 +3,10 @@
  *
  * Two threads: this one reads the front's messages, re-validates each job
  * and queues it (notary_submit); the notary thread (notary.c) groups,
- * commits and calls monitor_done, which sends the answer. Only the notary
- * thread sends after MSG_READY, so answers never interleave; the send
- * mutex is there for the refusal path of notary_submit at close.
+ * commits and calls monitor_done, which sends the answer, or, with
+ * witnesses (witness.h), holds it until a covering checkpoint is published
+ * or witness_timeout passes; the holder thread then sends it. The send
+ * mutex keeps one answer's messages together.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -30,8 +31,10 @@
 #include "lib/util.h"
 #include "notary/monitor.h"
 #include "notary/notary.h"
+#include "notary/ledger.h"
 #include "notary/obligations.h"
 #include "notary/store.h"
+#include "notary/witness.h"
 
 #define MONITOR_HASH_BUF   (1024 * 1024)  /* bytes read at a time to re-hash an upload */
 #define MONITOR_GENS_MAX   16             /* policy/parties loads kept for jobs in flight */
@@ -51,6 +54,16 @@ struct monitor {
 	struct monitor_gen  gens[MONITOR_GENS_MAX];   /* [0] the newest */
 	size_t              ngens;
 	uint8_t            *buf;                      /* MONITOR_HASH_BUF */
+	/* witnessed logs (issue 16): answers held until a checkpoint that covers
+	 * them is published, or witness_timeout has passed (then 202, no proof) */
+	struct witnesses   *witnesses;
+	struct ledger      *published;                /* read-only, witnessed view */
+	pthread_t           holder;
+	int                 holder_started;
+	pthread_mutex_t     held_mtx;
+	pthread_cond_t      held_cond;
+	struct monitor_job *held;
+	int                 closing;
 };
 
 /* A job between its MSG_RECORD and its verdict, then in the notary. */
@@ -59,6 +72,8 @@ struct monitor_job {
 	struct monitor    *mon;
 	uint64_t           id;
 	struct verdict_rx  rx;
+	struct timespec    deadline;  /* held: when to answer without a proof */
+	struct monitor_job *next_held;
 };
 
 static volatile sig_atomic_t monitor_hup;
@@ -207,9 +222,10 @@ monitor_breach(struct monitor *mon, const char *what)
 	_exit(1);
 }
 
-/* Sends the answer to one job. Notary thread. */
+/* Sends the answer to one job and frees it. The notary thread, or the
+ * holder thread for answers held for the witnesses. */
 static void
-monitor_done(struct notary_job *nj, void *arg)
+monitor_answer(struct notary_job *nj, void *arg)
 {
 	struct monitor_job *j = (struct monitor_job *)nj;
 	struct monitor *mon = arg;
@@ -250,6 +266,111 @@ monitor_done(struct notary_job *nj, void *arg)
 		    (unsigned long long)j->id);
 	notary_job_clear(nj);
 	free(j);
+}
+
+/* Replaces a held job's proof with one against the latest published
+ * checkpoint if that covers it: 1 done, 0 not yet. */
+static int
+monitor_published_proof(struct monitor *mon, struct monitor_job *j)
+{
+	char *proof = NULL;
+
+	if (ledger_proof(mon->published, j->nj.index, &proof) != 0) {
+		free(proof);
+		return 0;
+	}
+	free(j->nj.proof);
+	j->nj.proof = proof;
+	return 1;
+}
+
+/* The holder thread: answers held jobs once a checkpoint covering them is
+ * published, or without a proof (the front's 202) at their deadline. */
+static void *
+monitor_holder(void *arg)
+{
+	struct monitor *mon = arg;
+	struct monitor_job *j, **pj, *ready;
+	struct timespec now, until;
+
+	pthread_setname_np(pthread_self(), "intaked-held");
+	pthread_mutex_lock(&mon->held_mtx);
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		ready = NULL;
+		until.tv_sec = now.tv_sec + 3600;
+		until.tv_nsec = 0;
+		for (pj = &mon->held; (j = *pj) != NULL;) {
+			int covered = j->nj.index < witness_published(mon->witnesses) &&
+			    monitor_published_proof(mon, j);
+
+			if (covered || mon->closing || now.tv_sec > j->deadline.tv_sec ||
+			    (now.tv_sec == j->deadline.tv_sec && now.tv_nsec >= j->deadline.tv_nsec)) {
+				if (!covered) {
+					free(j->nj.proof);
+					j->nj.proof = NULL;
+				}
+				*pj = j->next_held;
+				j->next_held = ready;
+				ready = j;
+				continue;
+			}
+			if (j->deadline.tv_sec < until.tv_sec ||
+			    (j->deadline.tv_sec == until.tv_sec && j->deadline.tv_nsec < until.tv_nsec))
+				until = j->deadline;
+			pj = &j->next_held;
+		}
+		if (ready != NULL) {
+			pthread_mutex_unlock(&mon->held_mtx);
+			while ((j = ready) != NULL) {
+				ready = j->next_held;
+				monitor_answer(&j->nj, mon);
+			}
+			pthread_mutex_lock(&mon->held_mtx);
+			continue;
+		}
+		if (mon->closing)
+			break;
+		pthread_cond_timedwait(&mon->held_cond, &mon->held_mtx, &until);
+	}
+	pthread_mutex_unlock(&mon->held_mtx);
+	return NULL;
+}
+
+/* A checkpoint was published (a witness thread): wake the holder. */
+static void
+monitor_on_published(uint64_t size, void *arg)
+{
+	struct monitor *mon = arg;
+
+	(void)size;
+	pthread_mutex_lock(&mon->held_mtx);
+	pthread_cond_broadcast(&mon->held_cond);
+	pthread_mutex_unlock(&mon->held_mtx);
+}
+
+/* A job is committed (notary thread). Without witnesses it is answered at
+ * once, its proof against the checkpoint just signed; with them, the answer
+ * waits for a published checkpoint that covers it, witness_timeout at most. */
+static void
+monitor_done(struct notary_job *nj, void *arg)
+{
+	struct monitor_job *j = (struct monitor_job *)nj;
+	struct monitor *mon = arg;
+
+	if (mon->cfg->witness_quorum == 0 || nj->status != 0) {
+		witness_kick(mon->witnesses);
+		monitor_answer(nj, arg);
+		return;
+	}
+	witness_kick(mon->witnesses);
+	clock_gettime(CLOCK_REALTIME, &j->deadline);
+	j->deadline.tv_sec += mon->cfg->witness_timeout;
+	pthread_mutex_lock(&mon->held_mtx);
+	j->next_held = mon->held;
+	mon->held = j;
+	pthread_cond_broadcast(&mon->held_cond);
+	pthread_mutex_unlock(&mon->held_mtx);
 }
 
 /* MSG_RECORD: re-validates the claims; a new job, or a breach. */
@@ -451,6 +572,28 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		notary_close(mon.notary);
 		_exit(1);
 	}
+	pthread_mutex_init(&mon.held_mtx, NULL);
+	pthread_cond_init(&mon.held_cond, NULL);
+	if ((mon.witnesses = witness_open(cfg, monitor_on_published, &mon, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("notary: %s", err);
+		notary_close(mon.notary);
+		_exit(1);
+	}
+	if (cfg->witness_quorum > 0) {
+		if ((mon.published = ledger_open(cfg->data, 0, err, sizeof(err))) == NULL ||
+		    ledger_set_witnessed(mon.published) == -1) {
+			log_warnx("notary: %s", err);
+			notary_close(mon.notary);
+			_exit(1);
+		}
+		if (pthread_create(&mon.holder, NULL, monitor_holder, &mon) != 0) {
+			log_warnx("notary: cannot start the holder thread");
+			notary_close(mon.notary);
+			_exit(1);
+		}
+		mon.holder_started = 1;
+	}
 	memset(&rd, 0, sizeof(rd));
 	rd.size = notary_size(mon.notary);
 	if (snprintf(rd.vkey, sizeof(rd.vkey), "%s", notary_vkey(mon.notary)) >=
@@ -462,6 +605,16 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 	}
 	monitor_loop(&mon);
 	notary_close(mon.notary);
+	if (mon.holder_started) {
+		/* what is still held is answered now, without a proof (202) */
+		pthread_mutex_lock(&mon.held_mtx);
+		mon.closing = 1;
+		pthread_cond_broadcast(&mon.held_cond);
+		pthread_mutex_unlock(&mon.held_mtx);
+		pthread_join(mon.holder, NULL);
+	}
+	witness_close(mon.witnesses);
+	ledger_close(mon.published);
 	for (size_t i = 0; i < mon.ngens; i++) {
 		policy_free(mon.gens[i].policy);
 		parties_free(mon.gens[i].parties);

@@ -20,6 +20,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <intake/cosig.h>
+#include <intake/note.h>
+
 #include "common/config.h"
 
 static char tmp[256];          /* scratch directory of this run */
@@ -112,6 +115,108 @@ conf_with(unsigned line, const char *repl)
 	buf[len] = '\0';
 	return buf;
 }
+
+/* ---- witnesses (issue 16) ------------------------------------------------- */
+
+START_TEST(config_witnesses_default_to_none)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+
+	touch_inputs();
+	ck_assert_int_eq(config_load(put("c.conf", GOOD_CONF), &cfg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.witness_quorum, 0);
+	ck_assert_uint_eq(cfg.witness_timeout, 10);
+	ck_assert_uint_eq(cfg.nwitnesses, 0);
+}
+END_TEST
+
+START_TEST(config_witness_sections_load)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", text[20000];
+	char *sk1, *vk1, *sk2, *vk2;
+
+	touch_inputs();
+	ck_assert_int_eq(intake_cosigner_keygen("w1.example", &sk1, &vk1), 0);
+	ck_assert_int_eq(intake_cosigner_keygen("w2.example", &sk2, &vk2), 0);
+	snprintf(text, sizeof(text), "%s"
+	    "[witness w1]\nurl = http://127.0.0.1:7380\nvkey = %s\n"
+	    "[witness w2]\nurl = http://[::1]:7381/wit/\nvkey = %s\n",
+	    conf_with(11, "witness_quorum = 2\nwitness_timeout = 5\n[policy]"), vk1, vk2);
+	ck_assert_msg(config_load(put("c.conf", text), &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.witness_quorum, 2);
+	ck_assert_uint_eq(cfg.witness_timeout, 5);
+	ck_assert_uint_eq(cfg.nwitnesses, 2);
+	ck_assert_str_eq(cfg.witnesses[0].name, "w1");
+	ck_assert_str_eq(cfg.witnesses[0].host, "127.0.0.1");
+	ck_assert_str_eq(cfg.witnesses[0].port, "7380");
+	ck_assert_str_eq(cfg.witnesses[0].prefix, "");
+	ck_assert_str_eq(cfg.witnesses[1].host, "::1");
+	ck_assert_str_eq(cfg.witnesses[1].prefix, "/wit");
+	ck_assert_str_eq(cfg.witnesses[1].vkey, vk2);
+	intake_freezero(sk1, strlen(sk1));
+	intake_freezero(sk2, strlen(sk2));
+	free(vk1);
+	free(vk2);
+}
+END_TEST
+
+START_TEST(config_witness_rejects_log_key_as_vkey)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", text[20000];
+
+	touch_inputs();
+	/* a log key (type 0x01) is not a cosigner key */
+	snprintf(text, sizeof(text), "%s[witness w1]\nurl = http://127.0.0.1:7380\n"
+	    "vkey = intake.example.org/log+d7b7e4a3+AXy6aWvBvVXMH5MGudDRDS0Y2DAgCb8h7iMtMfOrCuaO\n",
+	    GOOD_CONF);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":16: key 'vkey': not a cosigner verifier key"));
+}
+END_TEST
+
+START_TEST(config_witness_rejects_bad_url_and_missing_keys)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", text[20000];
+	char *sk, *vk;
+
+	touch_inputs();
+	ck_assert_int_eq(intake_cosigner_keygen("w1.example", &sk, &vk), 0);
+	snprintf(text, sizeof(text), "%s[witness w1]\nurl = https://127.0.0.1:7380\nvkey = %s\n",
+	    GOOD_CONF, vk);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":15: key 'url': not an http:// URL"));
+	snprintf(text, sizeof(text), "%s[witness w1]\nvkey = %s\n", GOOD_CONF, vk);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":14: section 'witness w1': key 'url': missing"));
+	snprintf(text, sizeof(text), "%s[witness w1]\nurl = http://127.0.0.1:1\nvkey = %s\n"
+	    "[witness w1]\n", GOOD_CONF, vk);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":17: section 'witness w1': repeated"));
+	snprintf(text, sizeof(text), "%s[witness w1]\nurl = http://127.0.0.1:1\nvkey = %s\n"
+	    "color = blue\n", GOOD_CONF, vk);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":17: key 'color': unknown"));
+	intake_freezero(sk, strlen(sk));
+	free(vk);
+}
+END_TEST
+
+START_TEST(config_witness_quorum_over_witnesses_refused)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	const char *f;
+
+	touch_inputs();
+	f = put("c.conf", conf_with(10, "key = @/var/log.key\nwitness_quorum = 1"));
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 11,
+	    "key 'witness_quorum': 1, but only 0 [witness] sections");
+}
+END_TEST
 
 /* ---- the daemon configuration ------------------------------------------- */
 
@@ -752,7 +857,7 @@ END_TEST
 START_TEST(policy_rejects_too_many_types)
 {
 	struct policy *p = NULL;
-	char err[CONFIG_ERR_MAX] = "", text[4096];
+	char err[CONFIG_ERR_MAX] = "", text[20000];
 	size_t len, i;
 	const char *f;
 
@@ -1483,6 +1588,11 @@ config_suite(void)
 	tcase_add_test(tc, shipped_parties_match_dev_certs);
 	tcase_add_test(tc, shipped_intaked_conf_loads);
 	tcase_add_test(tc, mkdev_idempotent_keys_private);
+	tcase_add_test(tc, config_witnesses_default_to_none);
+	tcase_add_test(tc, config_witness_sections_load);
+	tcase_add_test(tc, config_witness_rejects_log_key_as_vkey);
+	tcase_add_test(tc, config_witness_rejects_bad_url_and_missing_keys);
+	tcase_add_test(tc, config_witness_quorum_over_witnesses_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
