@@ -38,6 +38,51 @@ admin_metric(struct evbuffer *b, const char *name, const char *type, const char 
 	    name, v);
 }
 
+/* A label value as the text format wants it: backslash, quote and line
+ * feed escaped (a witness name is any note name: UTF-8 without space or '+'). */
+static void
+admin_label(struct evbuffer *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			evbuffer_add_printf(b, "\\%c", *v);
+		else if (*v == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, v, 1);
+	}
+}
+
+/* With witnesses configured: the quorum, the size of the latest published
+ * (cosigned) checkpoint, and what each witness last cosigned. */
+static void
+admin_witnesses(struct evbuffer *b, struct front *f)
+{
+	const struct config *cfg = f->cfg;
+	uint64_t size = 0;
+	char *note = NULL;
+
+	if (cfg->nwitnesses == 0)
+		return;
+	admin_metric(b, "intake_witness_quorum", "gauge",
+	    "Cosignatures a checkpoint needs before it is published.", cfg->witness_quorum);
+	if (ledger_checkpoint(f->ledger, &note, &size) != 0)
+		size = 0;
+	free(note);
+	admin_metric(b, "intake_log_published_size", "gauge",
+	    "Tree size of the latest published checkpoint (with its quorum of cosignatures).",
+	    size);
+	evbuffer_add_printf(b, "# HELP intake_witness_cosigned_size Tree size each witness last "
+	    "cosigned.\n# TYPE intake_witness_cosigned_size gauge\n");
+	for (size_t i = 0; i < cfg->nwitnesses; i++) {
+		if (ledger_witness_size(f->ledger, cfg->witnesses[i].name, &size) == -1)
+			continue;
+		evbuffer_add_printf(b, "intake_witness_cosigned_size{witness=\"");
+		admin_label(b, cfg->witnesses[i].name);
+		evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)size);
+	}
+}
+
 static void
 admin_metrics(struct evhttp_request *req, void *arg)
 {
@@ -82,6 +127,7 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	    "arrive now.", follow_active());
 	admin_metric(b, "intake_log_size", "gauge",
 	    "Entries in the transparency log (its tree size).", f->log_size);
+	admin_witnesses(b, f);
 	metrics_write_uploads(b, &f->m_uploads);
 	metrics_write_histogram(b, "intake_inspection_duration_seconds",
 	    "Seconds an inspector process took per upload (or until it was stopped).", "",

@@ -1168,3 +1168,30 @@ ledger_db(struct ledger *l)
 {
 	return l->db;
 }
+
+int
+ledger_witness_size(struct ledger *l, const char *name, uint64_t *size)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	*size = 0;
+	pthread_mutex_lock(&l->mu);
+	rc = sqlite3_prepare_v2(l->db, "SELECT size FROM witness_state WHERE witness = ?1", -1,
+	    &st, NULL);
+	if (rc != SQLITE_OK) {
+		/* no table yet: the notary has not asked any witness */
+		ret = sqlite3_errcode(l->db) == SQLITE_ERROR ? 0 : -1;
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*size = (uint64_t)sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+done:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&l->mu);
+	return ret;
+}

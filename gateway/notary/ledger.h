@@ -154,5 +154,8 @@ int ledger_set_witnessed(struct ledger *l);
 /* The SQLite handle, for notary/witness.c's own tables (as links.c). */
 struct sqlite3;
 struct sqlite3 *ledger_db(struct ledger *l);
+/* The tree size witness NAME last cosigned (notary/witness.c's
+ * witness_state), 0 when it has cosigned nothing yet. 0/-1. */
+int ledger_witness_size(struct ledger *l, const char *name, uint64_t *size);
 
 #endif

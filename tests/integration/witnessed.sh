@@ -66,6 +66,12 @@ check "Go: GET /v1/log/checkpoint carries both cosignatures" goverify cosigned $
 check "intake verify --witness w1 --witness w2 --quorum 2 passes" "$INTAKE" verify --vkey "$(cat $VKEY)" \
 	--witness "$W1V" --witness "$W2V" --quorum 2 $T/a.json $T/a.pdf
 check "Go verifies the receipt" goverify receipt $VKEY $T/a.json $T/a.pdf
+# /metrics: the quorum, the published size (the checkpoint just served) and each witness's
+s=$(goverify checkpoint $VKEY $T/cp.a | cut -d' ' -f1)
+check_eq "/metrics: intake_witness_quorum" "$(metric intake_witness_quorum)" 2
+check_eq "/metrics: intake_log_published_size is the served checkpoint's" "$(metric intake_log_published_size)" "$s"
+check_eq "/metrics: w1's cosigned size" "$(metric 'intake_witness_cosigned_size{witness="w1"}')" "$s"
+check_eq "/metrics: w2's cosigned size" "$(metric 'intake_witness_cosigned_size{witness="w2"}')" "$s"
 
 # w2 down: held back, 202 without a proof
 wstop w2
