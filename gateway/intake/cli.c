@@ -314,3 +314,24 @@ cli_witness_free(struct cli_witnesses *ws)
 		intake_wverifier_free(ws->w[i]);
 	ws->n = 0;
 }
+
+void
+cli_csv_cell(const char *s)
+{
+	int guard = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+	    s[0] == '\t' || s[0] == '\r';
+	int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' ||
+	    (s[0] != '\0' && s[strlen(s) - 1] == ' ');
+
+	if (quote)
+		putchar('"');
+	if (guard)
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote)
+		putchar('"');
+}

@@ -109,4 +109,8 @@ int cli_replace(const char *path, const char *data, size_t len, mode_t mode);
 int cli_hash_fd(int fd, unsigned char *buf, uint8_t out[INTAKE_HASH_LEN],
     uint64_t *total);
 
+/* Writes S to stdout as one CSV cell: a cell a spreadsheet would run as a
+ * formula gets a leading ', then RFC 4180 quoting. */
+void cli_csv_cell(const char *s);
+
 #endif

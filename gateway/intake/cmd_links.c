@@ -226,28 +226,6 @@ report_print_table(const struct report_table *t, const int *cols, size_t ncols,
 	}
 }
 
-/* One CSV cell: formula-looking cells get a leading ', then RFC 4180 quoting. */
-static void
-report_csv_cell(const char *s)
-{
-	int guard = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-	    s[0] == '\t' || s[0] == '\r';
-	int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' ||
-	    (s[0] != '\0' && s[strlen(s) - 1] == ' ');
-
-	if (quote)
-		putchar('"');
-	if (guard)
-		putchar('\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	if (quote)
-		putchar('"');
-}
-
 static void
 report_print_csv(const struct report_table *refs, const struct report_table *unref)
 {
@@ -261,7 +239,7 @@ report_print_csv(const struct report_table *refs, const struct report_table *unr
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < t[k]->n; i++)
 			for (c = 0; c < LINKS_NCOLS; c++) {
-				report_csv_cell(t[k]->rows[i].cell[c]);
+				cli_csv_cell(t[k]->rows[i].cell[c]);
 				fputs(c + 1 == LINKS_NCOLS ? "\r\n" : ",", stdout);
 			}
 }

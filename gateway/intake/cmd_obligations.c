@@ -57,27 +57,6 @@ obl_cell(json_t *o, const char *key, char out[OBL_CELL_MAX])
 	utf8_sanitize(out, OBL_CELL_MAX, tmp, strlen(tmp));
 }
 
-static void
-obl_csv_cell(const char *s)
-{
-	int guard = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-	    s[0] == '\t' || s[0] == '\r';
-	int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' ||
-	    (s[0] != '\0' && s[strlen(s) - 1] == ' ');
-
-	if (quote)
-		putchar('"');
-	if (guard)
-		putchar('\'');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	if (quote)
-		putchar('"');
-}
-
 int
 cmd_obligations(int argc, char **argv)
 {
@@ -165,7 +144,7 @@ cmd_obligations(int argc, char **argv)
 			if (csv) {
 				if (k)
 					putchar(',');
-				obl_csv_cell(cell);
+				cli_csv_cell(cell);
 			} else {
 				static const int w[OBL_NCOLS] = { 12, 24, 8, 10, 6, 16, 0 };
 

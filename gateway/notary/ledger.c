@@ -583,13 +583,34 @@ out:
 	return ret;
 }
 
+/* Steps ST (bound, in a read transaction) and hands each row to CB until
+ * it returns non-zero or the rows end. 0/-1. */
+static int
+ledger_rows(struct ledger *l, sqlite3_stmt *st,
+    int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
+{
+	struct ledger_entry e;
+	int rc = SQLITE_DONE, stop = 0;
+
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ledger_row_entry(st, &e) == -1)
+			return -1;
+		stop = cb(&e, arg);
+		ledger_entry_clear(&e);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		ledger_step_err(l, st, rc);
+		return -1;
+	}
+	return 0;
+}
+
 int
 ledger_list(struct ledger *l, const struct ledger_filter *f,
     int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
 {
-	struct ledger_entry e;
 	sqlite3_stmt *st;
-	int rc = SQLITE_DONE, ret = -1, stop = 0;
+	int ret = -1;
 
 	if (f->limit == 0 || (f->has_after && f->after >= INT64_MAX)) {
 		errno = EINVAL;
@@ -606,17 +627,7 @@ ledger_list(struct ledger *l, const struct ledger_filter *f,
 	    sqlite3_bind_int64(st, 5, f->limit) != SQLITE_OK ||
 	    (f->party != NULL && ledger_bind_text(st, 6, f->party) == -1))
 		goto out;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ledger_row_entry(st, &e) == -1)
-			goto out;
-		stop = cb(&e, arg);
-		ledger_entry_clear(&e);
-	}
-	if (!stop && rc != SQLITE_DONE) {
-		ledger_step_err(l, st, rc);
-		goto out;
-	}
-	ret = 0;
+	ret = ledger_rows(l, st, cb, arg);
 out:
 	sqlite3_clear_bindings(st);
 	ledger_rend(l);
@@ -627,25 +638,14 @@ int
 ledger_obligation_rows(struct ledger *l, const char *party,
     int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
 {
-	struct ledger_entry e;
 	sqlite3_stmt *st = l->st[ST_OBLIGATIONS];
-	int rc = SQLITE_DONE, ret = -1, stop = 0;
+	int ret = -1;
 
 	if (ledger_rbegin(l) == -1)
 		return -1;
 	if (ledger_bind_text(st, 1, party) == -1)
 		goto out;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ledger_row_entry(st, &e) == -1)
-			goto out;
-		stop = cb(&e, arg);
-		ledger_entry_clear(&e);
-	}
-	if (!stop && rc != SQLITE_DONE) {
-		ledger_step_err(l, st, rc);
-		goto out;
-	}
-	ret = 0;
+	ret = ledger_rows(l, st, cb, arg);
 out:
 	sqlite3_clear_bindings(st);
 	ledger_rend(l);

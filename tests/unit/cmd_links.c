@@ -44,7 +44,7 @@ capture(void (*fn)(const void *), const void *arg)
 static void
 csv_cell(const void *s)
 {
-	report_csv_cell(s);
+	cli_csv_cell(s);
 }
 
 static char *
