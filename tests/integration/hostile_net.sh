@@ -58,20 +58,6 @@ log_since() {
 	done
 	return 1
 }
-# mkcrl OUT CERT...: a CRL of the dev CA revoking CERTs (openssl ca with a database of our own)
-mkcrl() {
-	local out=$1 d=$T/ca.db c
-	shift
-	rm -rf $d
-	mkdir -p $d/new
-	: >$d/index.txt
-	echo 'unique_subject = no' >$d/index.txt.attr
-	echo 1000 >$d/crlnumber
-	printf '[ca]\ndefault_ca = c\n[c]\ndatabase = %s\ncrlnumber = %s\ncertificate = %s\nprivate_key = %s\ndefault_md = sha256\ndefault_crl_days = 30\nnew_certs_dir = %s\n' \
-		$d/index.txt $d/crlnumber $PKI/ca.crt $PKI/ca.key $d/new >$d/ca.cnf
-	for c; do openssl ca -config $d/ca.cnf -revoke $PKI/$c.crt >$d/log 2>&1 || { cat $d/log; return 1; }; done
-	openssl ca -config $d/ca.cnf -gencrl -out $out >$d/log 2>&1 || { cat $d/log; return 1; }
-}
 
 # The raw clients (python3), one subcommand per attack; each prints one line.
 cat >$T/hn.py <<-'PY'

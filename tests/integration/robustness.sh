@@ -60,20 +60,6 @@ logoff() { stat -c %s "$RUN/daemon.log"; }
 within() { awk -v x="$1" -v l="$2" 'BEGIN { exit !(x != "" && x + 0 <= l + 0) }'; }
 atleast() { awk -v x="$1" -v l="$2" 'BEGIN { exit !(x != "" && x + 0 >= l + 0) }'; }
 export -f within atleast
-# mkcrl OUT CERT...: a CRL of the dev CA revoking CERTs (openssl ca with a database of our own)
-mkcrl() {
-	local out=$1 d=$T/ca.db c
-	shift
-	rm -rf $d
-	mkdir -p $d/new
-	: >$d/index.txt
-	echo 'unique_subject = no' >$d/index.txt.attr
-	echo 1000 >$d/crlnumber
-	printf '[ca]\ndefault_ca = c\n[c]\ndatabase = %s\ncrlnumber = %s\ncertificate = %s\nprivate_key = %s\ndefault_md = sha256\ndefault_crl_days = 30\nnew_certs_dir = %s\n' \
-		$d/index.txt $d/crlnumber $PKI/ca.crt $PKI/ca.key $d/new >$d/ca.cnf
-	for c; do openssl ca -config $d/ca.cnf -revoke $PKI/$c.crt >$d/log 2>&1 || { cat $d/log; return 1; }; done
-	openssl ca -config $d/ca.cnf -gencrl -out $out >$d/log 2>&1 || { cat $d/log; return 1; }
-}
 b64dig() { openssl dgst -"$1" -binary "$2" | base64 -w0; }
 
 # The raw TLS clients (python3 ssl), one subcommand per misbehaviour; each prints one line.
