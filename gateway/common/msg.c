@@ -154,6 +154,9 @@ static const struct msg_rule to_notary[] = {
 	FIXED(MSG_RECORD, struct msg_record, MSG_FD_REQUIRED, valid_record),
 	VERDICT_RULES,
 	FIXED(MSG_FACT, struct msg_fact, MSG_FD_NONE, valid_fact),
+	FIXED(MSG_HASH_OPEN, struct msg_hash, MSG_FD_REQUIRED, NULL),
+	FIXED(MSG_HASH_MORE, struct msg_hash, MSG_FD_NONE, NULL),
+	FIXED(MSG_HASH_DROP, struct msg_hash, MSG_FD_NONE, NULL),
 };
 static const struct msg_rule from_notary[] = {
 	FIXED(MSG_RECORDED, struct msg_recorded, MSG_FD_NONE, valid_recorded),

@@ -54,6 +54,9 @@ enum msg_type {
 	MSG_TEXT,        /* notary → front: a chunk of the entry, receipt or proof */
 	MSG_READY,       /* notary → front: recovery is done, the ledger may be read */
 	MSG_FACT,        /* front → notary: a fact SECAS records (DESIGN §8); MSG_RECORDED answers */
+	MSG_HASH_OPEN,   /* front → notary, fd: a spooled upload's file, read-only (prehash.h) */
+	MSG_HASH_MORE,   /* front → notary: that file is written up to here */
+	MSG_HASH_DROP,   /* front → notary: that upload will not be recorded */
 	MSG_TYPE_END
 };
 
@@ -142,6 +145,16 @@ struct msg_record {
 	uint64_t plan;                        /* ?plan=, with has_plan */
 	uint32_t has_plan;                    /* 0 or 1 */
 	uint32_t pad;
+	uint64_t prehash;                     /* the MSG_HASH_OPEN id of this file; 0 = none */
+};
+
+/* MSG_HASH_OPEN, MSG_HASH_MORE, MSG_HASH_DROP: the header's id is the
+ * pre-hash's token (strictly increasing); UPTO is how far the file is
+ * written (0 in the open and the drop). The notary reads and hashes the
+ * file itself (notary/prehash.h): nothing the front says here is trusted
+ * beyond where to read up to. */
+struct msg_hash {
+	uint64_t upto;
 };
 
 /* MSG_FACT: a fact about PARTY that RECORDED_BY (role secas) asks to log.

@@ -60,6 +60,7 @@ struct upload {
 	int             direct;           /* a spool may write with O_DIRECT (spool.h) */
 	int             spool_ended;      /* last byte handed over, waiting for the spool */
 	struct follow  *follow;           /* a tar inspected as it arrives (follow.h) */
+	uint64_t        prehash;          /* the notary hashes the spooled file too (notaryc.h) */
 	const struct kind *kind;
 	char            kind_name[KIND_NAME_MAX];
 	char            filename[256];

@@ -34,6 +34,7 @@ struct notaryc {
 	pthread_mutex_t      mtx;          /* waiting, seq, closing */
 	struct notaryc_wait *waiting;
 	uint64_t             seq;
+	uint64_t             hseq;         /* pre-hash tokens, strictly increasing */
 	int                  closing;
 	struct msg           m;            /* the reader's */
 };
@@ -236,6 +237,7 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	memcpy(r.agent, job->agent, sizeof(r.agent));
 	r.plan = job->plan;
 	r.has_plan = job->has_plan ? 1 : 0;
+	r.prehash = job->prehash;
 	q = strrchr(job->quarantine, '/');
 	n = snprintf(r.quarantine, sizeof(r.quarantine), "%s", q != NULL ? q + 1 : job->quarantine);
 	if (n < 0 || (size_t)n >= sizeof(r.quarantine))
@@ -253,6 +255,42 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	    verdict_send(nc->sock, w->id, &job->result) == -1)
 		notaryc_gone(nc, strerror(errno));
 	pthread_mutex_unlock(&nc->send_mtx);
+}
+
+/* Sends one pre-hash message; the notary gone is fatal, as for a record. */
+static void
+notaryc_prehash_send(struct notaryc *nc, uint32_t type, uint64_t token, uint64_t upto, int fd)
+{
+	struct msg_hash h = { .upto = upto };
+
+	pthread_mutex_lock(&nc->send_mtx);
+	if (msg_send(nc->sock, type, token, &h, sizeof(h), fd) == -1)
+		notaryc_gone(nc, strerror(errno));
+	pthread_mutex_unlock(&nc->send_mtx);
+}
+
+uint64_t
+notaryc_prehash_open(struct notaryc *nc, int fd)
+{
+	uint64_t token;
+
+	pthread_mutex_lock(&nc->mtx);
+	token = ++nc->hseq;
+	pthread_mutex_unlock(&nc->mtx);
+	notaryc_prehash_send(nc, MSG_HASH_OPEN, token, 0, fd);
+	return token;
+}
+
+void
+notaryc_prehash_more(struct notaryc *nc, uint64_t token, uint64_t upto)
+{
+	notaryc_prehash_send(nc, MSG_HASH_MORE, token, upto, -1);
+}
+
+void
+notaryc_prehash_drop(struct notaryc *nc, uint64_t token)
+{
+	notaryc_prehash_send(nc, MSG_HASH_DROP, token, 0, -1);
 }
 
 void

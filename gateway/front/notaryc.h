@@ -36,6 +36,15 @@ struct notaryc *notaryc_open(int sock, char vkey[MSG_VKEY_MAX], uint64_t *size,
 int notaryc_start(struct notaryc *nc, char *err, size_t errlen);
 /* Sends JOB with the quarantined file FD (the caller closes its copy). */
 void notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd);
+/* Pre-hashes (notary/prehash.h): the notary starts hashing the spooled
+ * file FD (read-only; the caller closes its copy) while it is written.
+ * Returns the token for notary_job.prehash, 0 when the notary could not be
+ * asked (the record is then hashed whole). Any thread. */
+uint64_t notaryc_prehash_open(struct notaryc *nc, int fd);
+/* The file of TOKEN is written up to UPTO bytes. Any thread. */
+void notaryc_prehash_more(struct notaryc *nc, uint64_t token, uint64_t upto);
+/* TOKEN's upload will not be recorded. Any thread. */
+void notaryc_prehash_drop(struct notaryc *nc, uint64_t token);
 /* Every job answered: closes the socket (the notary finishes and exits)
  * and stops the reader. */
 void notaryc_close(struct notaryc *nc);

@@ -35,6 +35,10 @@ struct spool {
 	int              flush_errno;          /* under mtx: first fdatasync error */
 	uint64_t         wrote;                /* thread: bytes written */
 	uint64_t         flushed_at;           /* thread: WROTE at the last request */
+	void           (*on_written)(void *, uint64_t, uint64_t);   /* spool_on_written */
+	void            *ow_arg;
+	uint64_t         ow_token;
+	uint64_t         ow_told;              /* thread: the last UPTO told */
 	pthread_mutex_t  mtx;
 	pthread_cond_t   work;                 /* the thread waits for a buffer */
 	pthread_cond_t   freed;                /* the loop waits for one (never in practice) */
@@ -122,6 +126,10 @@ spool_write(struct spool *s, unsigned i)
 		at += (uint64_t)w;
 		len -= (size_t)w;
 		s->wrote += (uint64_t)w;
+	}
+	if (s->on_written && at - s->ow_told >= SPOOL_FLUSH) {
+		s->ow_told = at;
+		s->on_written(s->ow_arg, s->ow_token, at);
 	}
 	if (s->wrote - s->flushed_at >= SPOOL_FLUSH) {
 		s->flushed_at = s->wrote;
@@ -482,6 +490,15 @@ spool_free(struct spool *s)
 		free(s->buf[i]);
 	free(s);
 	atomic_fetch_sub(&spool_running, 1);
+}
+
+void
+spool_on_written(struct spool *s, void (*fn)(void *, uint64_t, uint64_t), void *arg,
+    uint64_t token)
+{
+	s->on_written = fn;
+	s->ow_arg = arg;
+	s->ow_token = token;
 }
 
 void

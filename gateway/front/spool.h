@@ -66,6 +66,11 @@ int spool_done(struct spool *s, int *write_errno);
 /* Stops the thread (what is queued is dropped unless spool_done) and frees
  * the spool; the descriptor and the contexts stay the caller's. */
 void spool_free(struct spool *s);
+/* Before the first spool_add: FN(ARG, TOKEN, UPTO) runs in the writer
+ * thread each time at least SPOOL_FLUSH more bytes of the file are written,
+ * UPTO being the file offset written up to (the notary's pre-hash). */
+void spool_on_written(struct spool *s, void (*fn)(void *, uint64_t, uint64_t), void *arg,
+    uint64_t token);
 /* Opens a tap, before the first spool_add: a reader that follows the body
  * from spool_start's OFFSET on, in order, each buffer held until it has
  * copied it. */

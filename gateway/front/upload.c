@@ -37,6 +37,7 @@
 #include "front/follow.h"
 #include "front/front.h"
 #include "front/limits.h"
+#include "front/notaryc.h"
 #include "front/spool.h"
 #include "inspect/types.h"
 #include "lib/utf8.h"
@@ -343,6 +344,29 @@ upload_begin(struct conn *c, const char *path, const char *query)
 
 static void upload_spool_wake(void *);
 
+/* In the spool's writer thread: the file is written up to UPTO. */
+static void
+upload_prehash_more(void *arg, uint64_t token, uint64_t upto)
+{
+	notaryc_prehash_more(arg, token, upto);
+}
+
+/* A spool started: the notary hashes the file from its own read-only
+ * descriptor while the rest arrives, so that its check of the front's
+ * SHA-256 waits only for the tail (notary/prehash.h). */
+static void
+upload_prehash(struct conn *c)
+{
+	struct upload *u = &c->up;
+	int fd;
+
+	if ((fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;   /* the notary then reads the whole file after the last byte */
+	u->prehash = notaryc_prehash_open(c->front->notary, fd);
+	close(fd);
+	spool_on_written(u->spool, upload_prehash_more, c->front->notary, u->prehash);
+}
+
 int
 upload_body(struct conn *c, const char *at, size_t len)
 {
@@ -384,6 +408,8 @@ upload_body(struct conn *c, const char *at, size_t len)
 		u->spool = spool_start(c->front->base, u->fd, u->stored, u->direct || rfd != -1,
 		    u->sha256, u->sha512, upload_spool_wake, c);
 		u->nospool = u->spool == NULL;
+		if (u->spool)
+			upload_prehash(c);
 		if (rfd != -1 && u->spool)
 			u->follow = follow_start(u->spool, rfd, u->stored,
 			    u->declared, c->rt, u->kind, u->filename);
@@ -428,6 +454,11 @@ void
 upload_abort(struct conn *c)
 {
 	struct upload *u = &c->up;
+
+	if (u->prehash) {
+		notaryc_prehash_drop(c->front->notary, u->prehash);
+		u->prehash = 0;
+	}
 
 	if (u->follow) {
 		follow_release(u->follow, 0, NULL);
@@ -702,12 +733,18 @@ upload_finish(struct conn *c)
 	u->sha256 = u->sha512 = NULL;
 	if (fd == -1) {
 		log_warn("reopen quarantine");
+		if (u->prehash) {
+			notaryc_prehash_drop(c->front->notary, u->prehash);
+			u->prehash = 0;
+		}
 		unlink(u->path);
 		free(job);
 		conn_error(c, 500, "the upload could not be stored", 1);
 		return;
 	}
 	u->path[0] = '\0';   /* the pipeline owns the file now */
+	nj->prehash = u->prehash;
+	u->prehash = 0;
 	job->fd = fd;
 	job->nul_at = u->nul_at;
 	job->rt = runtime_ref(c->rt);

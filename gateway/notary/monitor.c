@@ -33,6 +33,7 @@
 #include "notary/notary.h"
 #include "notary/ledger.h"
 #include "notary/obligations.h"
+#include "notary/prehash.h"
 #include "notary/store.h"
 #include "notary/witness.h"
 
@@ -54,6 +55,7 @@ struct monitor {
 	struct monitor_gen  gens[MONITOR_GENS_MAX];   /* [0] the newest */
 	size_t              ngens;
 	uint8_t            *buf;                      /* MONITOR_HASH_BUF */
+	struct prehash     *prehash;                  /* large uploads, hashed as they arrive */
 	/* witnessed logs (issue 16): answers held until a checkpoint that covers
 	 * them is published, or witness_timeout has passed (then 202, no proof) */
 	struct witnesses   *witnesses;
@@ -382,7 +384,7 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	struct stat fst, qst;
 	uint8_t h[32];
 	size_t rows = 0, n;
-	int len;
+	int len, ph = 1;
 
 	if (fstat(m->fd, &fst) == -1 || !S_ISREG(fst.st_mode))
 		monitor_breach(mon, "a descriptor that is not a regular file");
@@ -403,7 +405,11 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	    lstat(j->nj.quarantine, &qst) == -1 || !S_ISREG(qst.st_mode) ||
 	    qst.st_dev != fst.st_dev || qst.st_ino != fst.st_ino)
 		monitor_breach(mon, "a quarantine name that is not its file's");
-	if (monitor_hash(mon, m->fd, r->size, h) == -1)
+	if (r->prehash != 0)
+		ph = prehash_finish(mon->prehash, r->prehash, m->fd, r->size, h);
+	if (ph == -1)
+		monitor_breach(mon, "a pre-hashed file that is not the record's or not its size");
+	if (ph == 1 && monitor_hash(mon, m->fd, r->size, h) == -1)
 		monitor_breach(mon, "a file that cannot be read to its claimed size");
 	if (memcmp(h, r->sha256, sizeof(h)) != 0)
 		monitor_breach(mon, "a SHA-256 that is not the file's");
@@ -511,6 +517,17 @@ monitor_loop(struct monitor *mon)
 				monitor_breach(mon, "a fact inside a record request");
 			monitor_fact(mon, &m);
 			break;
+		case MSG_HASH_OPEN:
+			if (prehash_open(mon->prehash, m.hdr.id, m.fd) == -1)
+				monitor_breach(mon, "a pre-hash token used before");
+			break;
+		case MSG_HASH_MORE:
+			prehash_more(mon->prehash, m.hdr.id,
+			    ((const struct msg_hash *)m.payload)->upto);
+			break;
+		case MSG_HASH_DROP:
+			prehash_drop(mon->prehash, m.hdr.id);
+			break;
 		default:
 			fatalx("notary: message type %u passed its allowlist", m.hdr.type);
 		}
@@ -568,7 +585,8 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		notary_close(mon.notary);
 		_exit(1);
 	}
-	if (monitor_load(&mon) == -1 || (mon.buf = malloc(MONITOR_HASH_BUF)) == NULL) {
+	if (monitor_load(&mon) == -1 || (mon.buf = malloc(MONITOR_HASH_BUF)) == NULL ||
+	    (mon.prehash = prehash_new()) == NULL) {
 		notary_close(mon.notary);
 		_exit(1);
 	}
@@ -619,6 +637,7 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		policy_free(mon.gens[i].policy);
 		parties_free(mon.gens[i].parties);
 	}
+	prehash_free(mon.prehash);
 	free(mon.buf);
 	close(sock);
 	exit(0);

@@ -39,6 +39,7 @@ struct notary_job {
 	uint64_t size;
 	uint8_t  sha256[32];
 	char     quarantine[PATH_MAX];     /* the quarantined file; the notary removes or promotes it */
+	uint64_t prehash;                  /* the front's pre-hash of it (prehash.h); 0 = none */
 	char     client_digest[513];       /* "sha-256=:…:" as claimed, "" = none */
 	char     agent[PARTY_ID_MAX];      /* the provider that sent it for party, "" = none */
 	uint64_t plan;                     /* with has_plan: the remediation plan it closes */

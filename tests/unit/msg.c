@@ -542,6 +542,40 @@ START_TEST(a_closed_peer_reads_as_end_not_as_a_message)
 }
 END_TEST
 
+START_TEST(pre_hash_messages_go_to_the_notary_only_with_the_descriptor_rule)
+{
+	struct msg_hash h = { .upto = 16u << 20 };
+	int fd = tmpfile_fd();
+
+	/* the open carries the file, the others never do */
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_OPEN, 7, &h, sizeof(h), fd), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_to_notary, &m), 1);
+	ck_assert_uint_eq(m.hdr.type, MSG_HASH_OPEN);
+	ck_assert_uint_eq(m.hdr.id, 7);
+	ck_assert_int_ge(m.fd, 0);
+	close(m.fd);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_MORE, 7, &h, sizeof(h), -1), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_to_notary, &m), 1);
+	ck_assert_uint_eq(((struct msg_hash *)m.payload)->upto, 16u << 20);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_OPEN, 8, &h, sizeof(h), -1), 0);
+	expect_eproto(&msg_to_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_MORE, 7, &h, sizeof(h), fd), 0);
+	expect_eproto(&msg_to_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_DROP, 7, &h, sizeof(h), fd), 0);
+	expect_eproto(&msg_to_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_MORE, 7, &h, sizeof(h) - 1, -1), 0);
+	expect_eproto(&msg_to_notary);
+	/* nobody else takes them */
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_DROP, 7, &h, sizeof(h), -1), 0);
+	expect_eproto(&msg_from_inspect);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_DROP, 7, &h, sizeof(h), -1), 0);
+	expect_eproto(&msg_from_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_HASH_MORE, 7, &h, sizeof(h), -1), 0);
+	expect_eproto(&msg_to_inspect);
+	close(fd);
+}
+END_TEST
+
 START_TEST(a_full_nonblocking_socket_sends_nothing_and_says_eagain)
 {
 	struct msg_finding f = { 0 };
@@ -591,6 +625,7 @@ main(void)
 	tcase_add_test(tc, a_fact_crosses_to_the_notary_without_a_descriptor_only);
 	tcase_add_test(tc, a_closed_peer_reads_as_end_not_as_a_message);
 	tcase_add_test(tc, a_full_nonblocking_socket_sends_nothing_and_says_eagain);
+	tcase_add_test(tc, pre_hash_messages_go_to_the_notary_only_with_the_descriptor_rule);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

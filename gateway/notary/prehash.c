@@ -1,0 +1,288 @@
+/*
+ * notary/prehash.c: SHA-256 of large uploads while they arrive (see
+ * prehash.h).
+ *
+ * One thread reads every open pre-hash in turn, PREHASH_CHUNK at a time, up
+ * to what the front says is written, and drops what it read from the page
+ * cache (the front writes these files with O_DIRECT; nobody else reads
+ * them before the store). A slot the thread is reading is `busy`: finish
+ * waits for it, drop leaves it to the thread (`gone`).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "notary/prehash.h"
+
+struct prehash_slot {
+	uint64_t    token;       /* 0: free */
+	int         fd;
+	uint64_t    upto;        /* bytes the front says are written */
+	uint64_t    done;        /* bytes hashed */
+	EVP_MD_CTX *ctx;
+	int         busy;        /* the thread reads it, without the lock */
+	int         gone;        /* dropped while busy: the thread frees it */
+	int         err;         /* a read came short of UPTO: the front lied */
+};
+
+struct prehash {
+	pthread_mutex_t     mtx;
+	pthread_cond_t      work;     /* the thread waits for bytes to hash */
+	pthread_cond_t      idle;     /* finish waits for a busy slot */
+	struct prehash_slot slot[PREHASH_MAX];
+	uint64_t            last;     /* the highest token opened */
+	int                 stop;
+	pthread_t           thread;
+	uint8_t            *buf;      /* the thread's */
+	uint8_t            *fbuf;     /* prehash_finish's (one caller: the monitor) */
+};
+
+static void
+prehash_clear(struct prehash_slot *s)
+{
+	if (s->fd != -1)
+		close(s->fd);
+	EVP_MD_CTX_free(s->ctx);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static struct prehash_slot *
+prehash_find(struct prehash *ph, uint64_t token)
+{
+	for (size_t i = 0; i < PREHASH_MAX; i++)
+		if (ph->slot[i].token == token && token != 0 && !ph->slot[i].gone)
+			return &ph->slot[i];
+	return NULL;
+}
+
+/* Hashes [S->done, S->done + LEN) of S's file with BUF; bytes hashed, or -1. */
+static ssize_t
+prehash_read(struct prehash_slot *s, uint8_t *buf, size_t len)
+{
+	ssize_t r;
+
+	while ((r = pread(s->fd, buf, len, (off_t)s->done)) == -1 && errno == EINTR)
+		;
+	if (r <= 0 || EVP_DigestUpdate(s->ctx, buf, (size_t)r) != 1)
+		return -1;
+	(void)posix_fadvise(s->fd, (off_t)s->done, r, POSIX_FADV_DONTNEED);
+	return r;
+}
+
+static void *
+prehash_main(void *arg)
+{
+	struct prehash *ph = arg;
+	struct prehash_slot *s;
+	size_t i, next = 0;
+	ssize_t r;
+
+	pthread_setname_np(pthread_self(), "intaked-prehash");
+	pthread_mutex_lock(&ph->mtx);
+	while (!ph->stop) {
+		/* the next slot with bytes to hash, round robin */
+		for (s = NULL, i = 0; i < PREHASH_MAX && s == NULL; i++) {
+			struct prehash_slot *c = &ph->slot[(next + i) % PREHASH_MAX];
+
+			if (c->token != 0 && !c->gone && !c->err && c->done < c->upto)
+				s = c;
+		}
+		if (s == NULL) {
+			pthread_cond_wait(&ph->work, &ph->mtx);
+			continue;
+		}
+		next = (size_t)(s - ph->slot) + 1;
+		s->busy = 1;
+		size_t len = s->upto - s->done < PREHASH_CHUNK ? (size_t)(s->upto - s->done) :
+		    PREHASH_CHUNK;
+		pthread_mutex_unlock(&ph->mtx);
+		r = prehash_read(s, ph->buf, len);
+		pthread_mutex_lock(&ph->mtx);
+		s->busy = 0;
+		if (r == -1)
+			s->err = 1;
+		else
+			s->done += (uint64_t)r;
+		if (s->gone)
+			prehash_clear(s);
+		pthread_cond_broadcast(&ph->idle);
+	}
+	pthread_mutex_unlock(&ph->mtx);
+	return NULL;
+}
+
+struct prehash *
+prehash_new(void)
+{
+	struct prehash *ph;
+
+	if ((ph = calloc(1, sizeof(*ph))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < PREHASH_MAX; i++)
+		ph->slot[i].fd = -1;
+	if ((ph->buf = malloc(PREHASH_CHUNK)) == NULL ||
+	    (ph->fbuf = malloc(PREHASH_CHUNK)) == NULL)
+		goto fail;
+	pthread_mutex_init(&ph->mtx, NULL);
+	pthread_cond_init(&ph->work, NULL);
+	pthread_cond_init(&ph->idle, NULL);
+	if (pthread_create(&ph->thread, NULL, prehash_main, ph) != 0) {
+		pthread_mutex_destroy(&ph->mtx);
+		pthread_cond_destroy(&ph->work);
+		pthread_cond_destroy(&ph->idle);
+		goto fail;
+	}
+	return ph;
+fail:
+	free(ph->buf);
+	free(ph->fbuf);
+	free(ph);
+	return NULL;
+}
+
+int
+prehash_open(struct prehash *ph, uint64_t token, int fd)
+{
+	struct prehash_slot *s = NULL;
+	int ret = 1;
+
+	pthread_mutex_lock(&ph->mtx);
+	if (token <= ph->last) {
+		pthread_mutex_unlock(&ph->mtx);
+		close(fd);
+		return -1;
+	}
+	ph->last = token;
+	for (size_t i = 0; i < PREHASH_MAX && s == NULL; i++)
+		if (ph->slot[i].token == 0)
+			s = &ph->slot[i];
+	if (s == NULL) {
+		/* All taken: the oldest that is not being read makes room (a
+		 * front that never dropped it; its record, if any, is then
+		 * re-hashed whole). */
+		for (size_t i = 0; i < PREHASH_MAX; i++)
+			if (!ph->slot[i].busy && !ph->slot[i].gone &&
+			    (s == NULL || ph->slot[i].token < s->token))
+				s = &ph->slot[i];
+		if (s != NULL)
+			prehash_clear(s);
+	}
+	if (s != NULL && (s->ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) == 1) {
+		s->token = token;
+		s->fd = fd;
+		fd = -1;
+		(void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		ret = 0;
+	} else if (s != NULL) {
+		EVP_MD_CTX_free(s->ctx);
+		s->ctx = NULL;
+	}
+	pthread_mutex_unlock(&ph->mtx);
+	if (fd != -1)
+		close(fd);
+	return ret;
+}
+
+void
+prehash_more(struct prehash *ph, uint64_t token, uint64_t upto)
+{
+	struct prehash_slot *s;
+
+	pthread_mutex_lock(&ph->mtx);
+	if ((s = prehash_find(ph, token)) != NULL && upto > s->upto) {
+		s->upto = upto;
+		pthread_cond_signal(&ph->work);
+	}
+	pthread_mutex_unlock(&ph->mtx);
+}
+
+void
+prehash_drop(struct prehash *ph, uint64_t token)
+{
+	struct prehash_slot *s;
+
+	pthread_mutex_lock(&ph->mtx);
+	if ((s = prehash_find(ph, token)) != NULL) {
+		if (s->busy)
+			s->gone = 1;
+		else
+			prehash_clear(s);
+	}
+	pthread_mutex_unlock(&ph->mtx);
+}
+
+int
+prehash_finish(struct prehash *ph, uint64_t token, int fd, uint64_t size, uint8_t out[32])
+{
+	struct prehash_slot *s, mine;
+	struct stat a, b;
+	unsigned int len;
+	uint8_t one;
+	ssize_t r;
+	int ret = -1;
+
+	pthread_mutex_lock(&ph->mtx);
+	if ((s = prehash_find(ph, token)) == NULL) {
+		pthread_mutex_unlock(&ph->mtx);
+		return 1;
+	}
+	while (s->busy)
+		pthread_cond_wait(&ph->idle, &ph->mtx);
+	mine = *s;                   /* the slot is ours now, read without the lock */
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	pthread_mutex_unlock(&ph->mtx);
+
+	/* the front said more was written than it now records: a lie */
+	if (mine.err || mine.upto > size || fstat(fd, &a) == -1 || fstat(mine.fd, &b) == -1 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		goto out;
+	while (mine.done < size) {
+		size_t want = size - mine.done < PREHASH_CHUNK ? (size_t)(size - mine.done) :
+		    PREHASH_CHUNK;
+
+		if ((r = prehash_read(&mine, ph->fbuf, want)) == -1)
+			goto out;
+		mine.done += (uint64_t)r;
+	}
+	/* nothing past the claimed size */
+	while ((r = pread(mine.fd, &one, 1, (off_t)size)) == -1 && errno == EINTR)
+		;
+	if (r != 0)
+		goto out;
+	ret = EVP_DigestFinal_ex(mine.ctx, out, &len) == 1 ? 0 : -1;
+out:
+	prehash_clear(&mine);
+	return ret;
+}
+
+void
+prehash_free(struct prehash *ph)
+{
+	if (ph == NULL)
+		return;
+	pthread_mutex_lock(&ph->mtx);
+	ph->stop = 1;
+	pthread_cond_signal(&ph->work);
+	pthread_mutex_unlock(&ph->mtx);
+	pthread_join(ph->thread, NULL);
+	for (size_t i = 0; i < PREHASH_MAX; i++)
+		if (ph->slot[i].token != 0)
+			prehash_clear(&ph->slot[i]);
+	pthread_mutex_destroy(&ph->mtx);
+	pthread_cond_destroy(&ph->work);
+	pthread_cond_destroy(&ph->idle);
+	free(ph->buf);
+	free(ph->fbuf);
+	free(ph);
+}
