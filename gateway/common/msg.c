@@ -30,7 +30,7 @@ valid_inspect(const void *p, size_t len)
 {
 	const struct msg_inspect *m = p;
 
-	if (!BOOL_OK(m->scanned) || !STR_OK(m->filename) || !STR_OK(m->party) ||
+	if (!BOOL_OK(m->scanned) || !BOOL_OK(m->stream) || !STR_OK(m->filename) || !STR_OK(m->party) ||
 	    !STR_OK(m->kind.name) ||
 	    m->policy.kinds != NULL || m->policy.nkinds != 0 || m->kind.ntypes > KIND_TYPES_MAX)
 		return -1;
@@ -64,7 +64,7 @@ valid_verdict(const void *p, size_t len)
 	const struct msg_verdict *m = p;
 
 	return BOOL_OK(m->accepted) && BOOL_OK(m->is_archive) && BOOL_OK(m->workbook) &&
-	    STR_OK(m->type) && STR_OK(m->tab) ? 0 : -1;
+	    BOOL_OK(m->need_file) && STR_OK(m->type) && STR_OK(m->tab) ? 0 : -1;
 }
 
 /* A chunk's own length must be exactly what the record holds after it. */
@@ -148,6 +148,7 @@ valid_recorded(const void *p, size_t len)
 
 static const struct msg_rule to_inspect[] = {
 	FIXED(MSG_INSPECT, struct msg_inspect, MSG_FD_REQUIRED, valid_inspect),
+	FIXED(MSG_STREAM, struct msg_stream, MSG_FD_REQUIRED, NULL),
 };
 static const struct msg_rule from_inspect[] = { VERDICT_RULES };
 static const struct msg_rule to_notary[] = {

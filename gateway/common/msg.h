@@ -57,6 +57,7 @@ enum msg_type {
 	MSG_HASH_OPEN,   /* front → notary, fd: a spooled upload's file, read-only (prehash.h) */
 	MSG_HASH_MORE,   /* front → notary: that file is written up to here */
 	MSG_HASH_DROP,   /* front → notary: that upload will not be recorded */
+	MSG_STREAM,      /* front → inspector, fd: a pipe carrying the body of a streamed MSG_INSPECT */
 	MSG_TYPE_END
 };
 
@@ -75,7 +76,8 @@ struct msg_inspect {
 	uint64_t      size;
 	uint64_t      nul_at;               /* with scanned: the first NUL at or past the magic bytes */
 	uint32_t      scanned;
-	uint32_t      pad;
+	uint32_t      stream;               /* the body follows in a pipe (MSG_STREAM): a tar
+	                                       inspected as it arrives (front/follow.h) */
 	struct policy policy;               /* kinds NULL, nkinds 0 */
 	struct kind   kind;
 	char          filename[MSG_FILENAME_MAX];
@@ -110,7 +112,7 @@ struct msg_verdict {
 	uint64_t manifest_len;              /* bytes in MSG_MANIFEST chunks */
 	uint64_t nwbrefs;                   /* MSG_WBREF messages sent */
 	uint32_t workbook;                  /* a workbook tab was read (even with no rows) */
-	uint32_t pad;
+	uint32_t need_file;                 /* a streamed inspection could not decide */
 	uint8_t  manifest_sha256[32];
 	char     type[MIME_MAX];
 	char     tab[128];
@@ -166,6 +168,13 @@ struct msg_fact {
 	char     cert_sha256[65];
 	char     fact[32];                    /* FACT_NAME_MAX */
 	char     date[11];                    /* "YYYY-MM-DD" */
+};
+
+/* MSG_STREAM: right after a MSG_INSPECT with STREAM set, the read end of a
+ * pipe that carries the upload's body from its first byte, SIZE bytes (the
+ * request's size) unless the front stops early. */
+struct msg_stream {
+	uint64_t size;
 };
 
 /* MSG_RECORDED: the notary's answer; on status 0 the entry, receipt and

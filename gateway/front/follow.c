@@ -10,10 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <poll.h>
+#include <time.h>
+
 #include "common/log.h"
 #include "front/follow.h"
 #include "front/front.h"
-#include "inspect/sandbox.h"
+#include "front/inspproc.h"
 #include "inspect/types.h"
 
 #define FOLLOW_BLOCK (64 * 1024)   /* the most one stream read may ask for */
@@ -39,7 +42,7 @@ struct follow {
 	struct runtime       *rt;          /* a reference: the upload's policy */
 	const struct kind    *kind;
 	char                  filename[256];
-	struct inspect_stream stream;
+	struct inspproc       ip;          /* the follower's own inspector process */
 	uint8_t               block[FOLLOW_BLOCK];
 };
 
@@ -131,27 +134,83 @@ follow_read(void *arg, size_t len, const void **buf)
 	return (ssize_t)len;
 }
 
+/* Writes LEN bytes of BUF to the inspector's pipe FD by DEADLINE (a
+ * CLOCK_MONOTONIC time). 0, or -1 when the inspector stopped reading (it
+ * has decided, or died) or the time is up. */
+static int
+follow_write(int fd, const uint8_t *buf, size_t len, const struct timespec *deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	struct timespec now;
+	int64_t left;
+	ssize_t n;
+
+	while (len > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+		    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0)
+			return -1;
+		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) == -1 && errno != EINTR)
+			return -1;
+		if ((pfd.revents & (POLLERR | POLLHUP)) != 0)
+			return -1;
+		if ((pfd.revents & POLLOUT) == 0)
+			continue;
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;   /* EPIPE: the inspector closed its end */
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The pump of the streamed inspection: the body, in order, into the pipe. */
+static void
+follow_pump(void *arg, int fd, int64_t deadline_ms)
+{
+	struct follow *f = arg;
+	struct timespec deadline;
+	const void *buf;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += deadline_ms / 1000;
+	deadline.tv_nsec += deadline_ms % 1000 * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (f->pos < f->size) {
+		size_t want = f->size - f->pos < FOLLOW_BLOCK ? (size_t)(f->size - f->pos) :
+		    FOLLOW_BLOCK;
+
+		if ((n = follow_read(f, want, &buf)) != (ssize_t)want ||
+		    follow_write(fd, buf, want, &deadline) == -1)
+			return;
+	}
+}
+
 static void *
 follow_main(void *arg)
 {
 	struct follow *f = arg;
-	struct inspector *in;
-	char err[256];
 	struct inspect_request req = {
 		.fd = f->fd, .size = f->size, .filename = f->filename, .kind = f->kind,
-		.policy = f->rt->policy, .stream = &f->stream,
+		.policy = f->rt->policy,
 	};
 
 	pthread_setname_np(pthread_self(), "intaked-follow");
-	/* Never unconfined: without the filter the file's inspection decides. */
-	if ((in = inspector_new()) == NULL)
+	/* An inspector process of its own reads the body from a pipe; the
+	 * follower only copies it there. Anything but a verdict for the whole
+	 * body is need_file: the file's inspection by a worker decides. */
+	if (inspproc_inspect_stream(&f->ip, &req, follow_pump, f, &f->res) != INSPPROC_ANSWERED)
 		f->res.need_file = 1;
-	else if (sandbox_inspector(err, sizeof(err)) == -1) {
-		log_warnx("%s: cannot sandbox the follower: %s", __func__, err);
-		f->res.need_file = 1;
-	} else if (inspector_run(in, &req, &f->res) == -1)
-		f->res.need_file = 1;
-	inspector_free(in);
+	inspproc_stop(&f->ip);
 	pthread_mutex_lock(&f->mtx);
 	f->done = 1;
 	if (f->spool) {
@@ -164,7 +223,8 @@ follow_main(void *arg)
 
 struct follow *
 follow_start(struct spool *s, int fd, uint64_t head, uint64_t size,
-    struct runtime *rt, const struct kind *kind, const char *filename)
+    struct runtime *rt, const struct kind *kind, const char *filename,
+    const struct inspproc_conf *conf)
 {
 	struct follow *f;
 	pthread_attr_t attr;
@@ -187,8 +247,9 @@ follow_start(struct spool *s, int fd, uint64_t head, uint64_t size,
 	f->rt = runtime_ref(rt);
 	f->kind = kind;
 	snprintf(f->filename, sizeof(f->filename), "%s", filename);
-	f->stream.read = follow_read;
-	f->stream.arg = f;
+	f->ip.conf = conf;
+	f->ip.pid = -1;
+	f->ip.sock = -1;
 	spool_tap_open(s);
 	ok = pthread_attr_init(&attr) == 0;
 	if (ok && (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||

@@ -3,14 +3,16 @@
  * its body is still arriving, so that the verdict is ready when the last
  * byte is.
  *
- * A follower is a thread of its own with an inspector of its own (its own
- * libmagic handle, the same seccomp filter as the workers: inspect/sandbox.c).
- * It reads the upload in order: the head already in the quarantine file,
- * then the spool's tap (spool.h). The inspector gives the same result as
- * it would for the complete file (inspect.h: inspect_stream), or says it
- * needs the file (need_file): a zip or 7z after all, a seek, a member as
- * large as the upload, the time limit. The front then inspects the file as
- * it would have without a follower. Nothing is decided here.
+ * A follower is a thread of the front with an inspector process of its own
+ * (front/inspproc.h, started for it and ended after it): the thread reads
+ * the upload in order, the head already in the quarantine file, then the
+ * spool's tap (spool.h), and copies it into a pipe; the inspector reads
+ * the pipe and gives the same result as it would for the complete file
+ * (inspect.h: inspect_stream), or says it needs the file (need_file): a
+ * zip or 7z after all, a seek, a member as large as the upload, the time
+ * limit. The front then inspects the file as it would have without a
+ * follower; so it does when the follower's inspector dies or overruns. No
+ * byte of the upload is parsed in the front. Nothing is decided here.
  *
  * The loop thread and the follower each hold a reference; a follower whose
  * upload went away finishes on its own (its reads fail at once) and frees
@@ -26,6 +28,7 @@
 
 struct follow;
 struct runtime;
+struct inspproc_conf;
 
 /* A read-only descriptor of the quarantine file PATH when its first bytes
  * say tar, gzip or xz (a hint, not a verdict) and a follower may start,
@@ -36,7 +39,8 @@ int follow_open(const char *path);
  * failure. Call before the first spool_add. NULL when it cannot start,
  * or when FOLLOW_MAX (follow.c) run already. */
 struct follow *follow_start(struct spool *s, int fd, uint64_t head, uint64_t size,
-    struct runtime *rt, const struct kind *kind, const char *filename);
+    struct runtime *rt, const struct kind *kind, const char *filename,
+    const struct inspproc_conf *conf);
 /* 1 once the follower has finished (the loop thread learns it through the
  * spool's WAKE). */
 int follow_done(struct follow *f);

@@ -61,6 +61,7 @@ void tls_read_ahead(SSL *ssl);
 
 struct pipeline;
 struct notaryc;
+struct inspproc_conf;
 struct conn;
 struct acceptor;
 
@@ -135,6 +136,8 @@ void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 unsigned pipeline_pending(struct pipeline *p);
 /* Seconds per inspection, for /metrics. */
 const struct histogram *pipeline_inspect_time(const struct pipeline *p);
+/* How P starts inspector processes (a follower starts its own). */
+const struct inspproc_conf *pipeline_inspconf(const struct pipeline *p);
 void pipeline_free(struct pipeline *p);
 
 /* admin.c */

@@ -192,23 +192,24 @@ crashed:
 	return INSPPROC_CRASHED;
 }
 
-enum inspproc_outcome
-inspproc_inspect(struct inspproc *ip, const struct inspect_request *req,
-    struct inspect_result *res)
+/* Sends REQ (STREAM: its body follows in a pipe) as a new job; its id, or 0
+ * when the inspector could not be started or reached. */
+static uint64_t
+inspproc_request(struct inspproc *ip, const struct inspect_request *req, int stream)
 {
 	struct msg_inspect rq;
 	char err[256];
 	uint64_t id;
 	int n;
 
-	memset(res, 0, sizeof(*res));
 	if (ip->pid == -1 && inspproc_start(ip, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s", __func__, err);
-		return INSPPROC_CRASHED;
+		return 0;
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.size = req->size;
 	rq.scanned = req->scanned != 0;
+	rq.stream = stream != 0;
 	rq.nul_at = req->nul_at;
 	rq.policy = *req->policy;
 	rq.policy.kinds = NULL;            /* the inspector points it at rq.kind */
@@ -223,9 +224,74 @@ inspproc_inspect(struct inspproc *ip, const struct inspect_request *req,
 	if (msg_send(ip->sock, MSG_INSPECT, id, &rq, sizeof(rq), req->fd) == -1) {
 		log_warn("%s: inspector %d", __func__, (int)ip->pid);
 		inspproc_reap(ip, 200, 0);
+		return 0;
+	}
+	return id;
+}
+
+/* The deadline of REQ's answer, from now (ms). */
+static int64_t
+inspproc_deadline_ms(const struct inspect_request *req)
+{
+	return ((int64_t)req->policy->inspect_seconds + INSPPROC_GRACE) * 1000;
+}
+
+static size_t
+inspproc_rows(const struct inspect_request *req)
+{
+	return req->policy->workbook_rows ? req->policy->workbook_rows : WB_ROWS_DEFAULT;
+}
+
+enum inspproc_outcome
+inspproc_inspect(struct inspproc *ip, const struct inspect_request *req,
+    struct inspect_result *res)
+{
+	enum inspproc_outcome o;
+	uint64_t id;
+
+	memset(res, 0, sizeof(*res));
+	if ((id = inspproc_request(ip, req, 0)) == 0)
+		return INSPPROC_CRASHED;
+	o = inspproc_answer(ip, id, inspproc_rows(req), inspproc_deadline_ms(req), res);
+	if (o == INSPPROC_ANSWERED && res->need_file) {
+		/* only a streamed inspection may say it needs the file */
+		log_warnx("inspector %d: need_file for a file", (int)ip->pid);
+		inspect_result_clear(res);
+		inspproc_reap(ip, 0, 1);
 		return INSPPROC_CRASHED;
 	}
-	return inspproc_answer(ip, id,
-	    req->policy->workbook_rows ? req->policy->workbook_rows : WB_ROWS_DEFAULT,
-	    ((int64_t)req->policy->inspect_seconds + INSPPROC_GRACE) * 1000, res);
+	return o;
+}
+
+enum inspproc_outcome
+inspproc_inspect_stream(struct inspproc *ip, const struct inspect_request *req,
+    void (*pump)(void *arg, int fd, int64_t deadline_ms), void *arg,
+    struct inspect_result *res)
+{
+	struct msg_stream ms = { .size = req->size };
+	struct timespec t0;
+	int64_t left;
+	uint64_t id;
+	int p[2];
+
+	memset(res, 0, sizeof(*res));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", __func__);
+		return INSPPROC_CRASHED;
+	}
+	if ((id = inspproc_request(ip, req, 1)) == 0 ||
+	    msg_send(ip->sock, MSG_STREAM, id, &ms, sizeof(ms), p[0]) == -1) {
+		if (id != 0)
+			inspproc_reap(ip, 200, 0);
+		close(p[0]);
+		close(p[1]);
+		return INSPPROC_CRASHED;
+	}
+	close(p[0]);
+	pump(arg, p[1], inspproc_deadline_ms(req));
+	close(p[1]);
+	if ((left = inspproc_deadline_ms(req) - inspproc_ms_since(&t0)) < 1)
+		left = 1;
+	return inspproc_answer(ip, id, inspproc_rows(req), left, res);
 }

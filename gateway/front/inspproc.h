@@ -18,7 +18,8 @@
  * started for the next job, at most one per INSPPROC_RESTART_MS per worker,
  * so that a crash loop does not spin.
  *
- * API: inspproc_conf_init; inspproc_start, inspproc_inspect, inspproc_stop.
+ * API: inspproc_conf_init; inspproc_start, inspproc_inspect,
+ * inspproc_inspect_stream, inspproc_stop.
  */
 #ifndef INTAKE_INSPPROC_H
 #define INTAKE_INSPPROC_H
@@ -69,6 +70,15 @@ int inspproc_start(struct inspproc *ip, char *err, size_t errlen);
  * is gone (IP->pid -1). */
 enum inspproc_outcome inspproc_inspect(struct inspproc *ip, const struct inspect_request *req,
     struct inspect_result *res);
+/* The same for a body still arriving (a tar followed from the spool,
+ * front/follow.h): REQ's fd holds the first bytes, the inspector reads the
+ * whole body from a pipe that PUMP(ARG, FD, DEADLINE_MS) writes in the
+ * calling thread (it returns when the body is written, when a write fails
+ * because the inspector stopped reading, or at the deadline). Then the
+ * answer, which may be need_file (inspect the file instead). */
+enum inspproc_outcome inspproc_inspect_stream(struct inspproc *ip,
+    const struct inspect_request *req, void (*pump)(void *arg, int fd, int64_t deadline_ms),
+    void *arg, struct inspect_result *res);
 /* Ends IP's inspector (EOF, then SIGKILL after INSPPROC_STOP_MS) and reaps it. */
 void inspproc_stop(struct inspproc *ip);
 

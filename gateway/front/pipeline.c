@@ -316,6 +316,12 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 	pthread_mutex_unlock(&p->mtx);
 }
 
+const struct inspproc_conf *
+pipeline_inspconf(const struct pipeline *p)
+{
+	return &p->inspconf;
+}
+
 const struct histogram *
 pipeline_inspect_time(const struct pipeline *p)
 {

@@ -412,7 +412,8 @@ upload_body(struct conn *c, const char *at, size_t len)
 			upload_prehash(c);
 		if (rfd != -1 && u->spool)
 			u->follow = follow_start(u->spool, rfd, u->stored,
-			    u->declared, c->rt, u->kind, u->filename);
+			    u->declared, c->rt, u->kind, u->filename,
+			    pipeline_inspconf(c->front->pipeline));
 		else if (rfd != -1)
 			close(rfd);
 	}

@@ -1,6 +1,5 @@
 /*
- * inspect/sandbox.c: confines an inspector with seccomp, in one of two
- * shapes.
+ * inspect/sandbox.c: confines an inspector process with seccomp.
  *
  * sandbox_inspector_process: the inspector process (intaked-inspect),
  * once, after its privilege drop and after its libmagic database is
@@ -15,15 +14,12 @@
  * try one lazily on a path no upload controls (a character-set module, the
  * time zone) and a failed load already ends in a rejection; an open that
  * could write or create anything kills.
+ * A streamed tar (front/follow.c) is inspected by such a process too, from
+ * a pipe it reads like a file.
  *
- * sandbox_inspector: a streamed-tar follower thread in the front
- * (front/follow.c), which still runs the inspection inside the daemon: the
- * filter applies to that thread only (no TSYNC) and a denied call fails
- * with EPERM, because a kill would take the whole daemon down.
- *
- * Both fail closed: a filter that cannot be installed is an error the
- * caller must not carry on from (the process exits; the follower gives
- * up and the file is inspected by an inspector process).
+ * It fails closed: a filter that cannot be installed is an error the
+ * process must not carry on from (it exits; the front rejects the upload
+ * it was started for as inspect-crashed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +32,7 @@
 
 #include "inspect/sandbox.h"
 
-/* What an inspection needs in either shape. */
+/* What an inspection needs. */
 static const int sandbox_common[] = {
 	SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(preadv),
 	SCMP_SYS(write), SCMP_SYS(pwrite64), SCMP_SYS(writev), SCMP_SYS(lseek),
@@ -51,12 +47,6 @@ static const int sandbox_common[] = {
 	SCMP_SYS(prlimit64), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(sigaltstack),    /* sanitizers set one up */
 	SCMP_SYS(restart_syscall),
-};
-
-/* A thread of the daemon also needs what thread exit and directory
- * listing (character-set modules) use. */
-static const int sandbox_thread_extra[] = {
-	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getdents64),
 };
 
 /* Open flags that could write or create anything. */
@@ -79,24 +69,6 @@ sandbox_open_rules(scmp_filter_ctx ctx, uint32_t action, char *err, size_t errle
 }
 
 #define NELEM(v) (sizeof(v) / sizeof((v)[0]))
-
-int
-sandbox_inspector(char *err, size_t errlen)
-{
-	scmp_filter_ctx ctx;
-
-	if ((ctx = filter_new(SCMP_ACT_ERRNO(EPERM), err, errlen)) == NULL)
-		return -1;
-	if (filter_rules(ctx, SCMP_ACT_ALLOW, sandbox_common, NELEM(sandbox_common), err,
-	    errlen) == -1 ||
-	    filter_rules(ctx, SCMP_ACT_ALLOW, sandbox_thread_extra, NELEM(sandbox_thread_extra),
-	    err, errlen) == -1 ||
-	    sandbox_open_rules(ctx, SCMP_ACT_ALLOW, err, errlen) == -1) {
-		seccomp_release(ctx);
-		return -1;
-	}
-	return filter_load(ctx, err, errlen);
-}
 
 int
 sandbox_inspector_process(int sock, char *err, size_t errlen)

@@ -3,8 +3,7 @@
  * Each returns 0, or -1 with a reason in ERR: the caller must not inspect.
  *
  * sandbox_inspector_process: the calling process, kill as default, with
- * recvmsg/sendmsg allowed on SOCK only. sandbox_inspector: the calling
- * thread only, EPERM as default (a follower thread inside the front).
+ * recvmsg/sendmsg allowed on SOCK only.
  */
 #ifndef INTAKE_SANDBOX_H
 #define INTAKE_SANDBOX_H
@@ -12,6 +11,5 @@
 #include <stddef.h>
 
 int sandbox_inspector_process(int sock, char *err, size_t errlen);
-int sandbox_inspector(char *err, size_t errlen);
 
 #endif

@@ -25,6 +25,9 @@
 /* Descriptors: stdio, the socket, the file of a request, memfds of spooled
  * members (one per nesting level) and what libarchive opens on them. */
 #define INSPECT_NOFILE 32
+/* The most one read of a streamed body may ask for (front/follow.c asks
+ * no more of the spool). */
+#define SERVE_STREAM_BLOCK (64 * 1024)
 
 /* "name:uid:gid" into U; the drop happens when started as root. 0/-1. */
 static int
@@ -54,10 +57,42 @@ serve_parse_user(const char *spec, struct proc_user *u)
 	return 0;
 }
 
-/* One request: inspect the file and answer. 0, or -1 (the front is gone). */
+/* A streamed request's body: the pipe of its MSG_STREAM. */
+struct serve_stream {
+	int     fd;
+	uint8_t block[SERVE_STREAM_BLOCK];
+};
+
+/* inspect_stream's read: the next LEN bytes of the pipe, fewer at its end. */
+static ssize_t
+serve_stream_read(void *arg, size_t len, const void **buf)
+{
+	struct serve_stream *st = arg;
+	size_t got = 0;
+	ssize_t n;
+
+	if (len > sizeof(st->block))
+		return -1;
+	while (got < len) {
+		if ((n = read(st->fd, st->block + got, len - got)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*buf = st->block;
+	return (ssize_t)got;
+}
+
+/* One request: inspect the file and answer. 0, or -1 (the front is gone or
+ * broke the protocol). A streamed request's pipe comes in the next message;
+ * it is closed before the answer, so that the front's writes to it end. */
 static int
 serve_one(struct inspector *in, int sock, const struct msg *m)
 {
+	static struct serve_stream st;
+	static struct msg sm;
+	struct inspect_stream stream = { .read = serve_stream_read, .arg = &st };
 	const struct msg_inspect *rq = (const struct msg_inspect *)m->payload;
 	/* the request's own copies: the sender's kinds pointer is never used */
 	struct policy policy = rq->policy;
@@ -73,11 +108,26 @@ serve_one(struct inspector *in, int sock, const struct msg *m)
 		.party = rq->party,
 	};
 
+	st.fd = -1;
+	if (rq->stream) {
+		while ((rc = msg_recv(sock, &msg_to_inspect, &sm)) == -1 && errno == EINTR)
+			;
+		if (rc != 1 || sm.hdr.type != MSG_STREAM || sm.hdr.id != m->hdr.id) {
+			if (rc == 1)
+				close(sm.fd);
+			log_warnx("%s: a streamed request without its stream", __func__);
+			return -1;
+		}
+		st.fd = sm.fd;
+		req.stream = &stream;
+	}
 	memset(&res, 0, sizeof(res));
 	if (inspector_run(in, &req, &res) == -1) {
 		res.accepted = 0;
 		inspect_finding(&res, 1, "inspect-failed", "", "the file could not be inspected");
 	}
+	if (st.fd != -1)
+		close(st.fd);
 	rc = verdict_send(sock, m->hdr.id, &res);
 	inspect_result_clear(&res);
 	return rc;
@@ -126,6 +176,8 @@ inspect_serve(const char *userspec)
 		if (r == 0)
 			_exit(0);
 		if (r == -1 || m.hdr.type != MSG_INSPECT) {
+			if (r == 1)
+				close(m.fd);
 			log_warnx("%s: %s: %s", __func__, msg_to_inspect.name,
 			    r == -1 ? strerror(errno) : "unexpected message");
 			_exit(1);

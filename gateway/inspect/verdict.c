@@ -66,6 +66,7 @@ verdict_send(int sock, uint64_t id, const struct inspect_result *res)
 	v.manifest_len = res->manifest != NULL ? res->manifest_len : 0;
 	v.nwbrefs = nwb;
 	v.workbook = res->workbook != NULL;
+	v.need_file = res->need_file != 0;
 	memcpy(v.manifest_sha256, res->manifest_sha256, sizeof(v.manifest_sha256));
 	memcpy(v.type, res->type, sizeof(v.type));
 	v.type[sizeof(v.type) - 1] = '\0';
@@ -166,6 +167,7 @@ verdict_rx_close(struct verdict_rx *rx, const struct msg_verdict *v)
 		memcpy(res->workbook->tab, v->tab, sizeof(res->workbook->tab));
 	}
 	res->accepted = v->accepted;
+	res->need_file = v->need_file;
 	res->is_archive = v->is_archive;
 	res->members = v->members;
 	res->nmore = v->nmore;

@@ -133,13 +133,19 @@ S0=$(log_size)
 head -c $((40 * MIB)) /dev/zero | tr '\0' 'b' >$T/many/huge.txt
 tar -cf $T/long.tar -C $T/many big.txt huge.txt
 # a client gone mid-body: the follower stops, nothing is recorded, the daemon goes on
+inspectors() { pgrep -g $DPID -x intaked-inspect | wc -l; }
+I0=$(inspectors)
 iput_bg alpha evidence-bundle long.tar $T/long.tar 4M
 sleep 2
 check_eq "mid-body: one follower" "$(metric intake_followers)" 1
+# the follower only copies the body into a pipe: an inspector process of its own parses it
+check_eq "mid-body: the follower's inspector is a process of its own" "$(inspectors)" $((I0 + 1))
 kill -KILL $BG_PID 2>/dev/null
 wait $BG_PID 2>/dev/null
 for ((i = 0; i < 100; i++)); do [ "$(metric intake_followers)" = 0 ] && break; sleep 0.1; done
 check_eq "cut off: the follower is gone" "$(metric intake_followers)" 0
+for ((i = 0; i < 50; i++)); do [ "$(inspectors)" = "$I0" ] && break; sleep 0.1; done
+check_eq "cut off: its inspector is gone too" "$(inspectors)" "$I0"
 check "cut off: quarantine empty" quarantine_empty
 check_eq "cut off: nothing logged" "$(log_size)" "$S0"
 # three tars at once: two followers (follow.c FOLLOW_MAX), the third is inspected from its file
