@@ -21,7 +21,8 @@
  *                    never reads the log key.
  *   intaked-notary   notary/monitor.c: the log key, the only writer of the
  *                    ledger and the store.
- *   intaked-front    front_main below: TLS key, listeners, HTTP, quarantine,
+ *   intaked-front    front_main below: TLS key, the listeners the parent
+ *                    opened (as root, before any drop), HTTP, quarantine,
  *                    read-only ledger, inspector processes; under seccomp.
  *   intaked-inspect  inspect/serve.c, started by the front.
  *
@@ -31,10 +32,12 @@
  * other. Started as root, both drop to [server] user with no_new_privs.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,7 @@
 #include "notary/monitor.h"
 
 #define FRONT_COMM "intaked-front"
+#define PARENT_BACKLOG 511   /* the intake and admin listeners' accept queues */
 
 /* What a child of the parent is given: the configuration, its user, and
  * its end of the front–notary socketpair. */
@@ -68,6 +72,8 @@ struct child {
 	const struct proc_user *user;
 	int                     sock;
 	int                     ready;   /* the front's end of the readiness pipe, else -1 */
+	int                     listen;  /* the intake listener, opened by the parent */
+	int                     admin;   /* the admin listener, -1 when none */
 };
 
 /* Readiness, front to parent: the front writes one byte when it serves
@@ -236,9 +242,9 @@ front_main(const struct child *c)
 		fatalx("%s", err);
 	if (front_confine(err, sizeof(err)) == -1)
 		fatalx("cannot confine the front: %s", err);
-	if (front_start(f, err, sizeof(err)) == -1)
+	if (front_start(f, c->listen, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (admin_start(f, err, sizeof(err)) == -1)
+	if (admin_start(f, c->admin, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	d.ev_hup = evsignal_new(f->base, SIGHUP, on_sighup, &d);
 	d.ev_term = evsignal_new(f->base, SIGTERM, on_sigterm, &d);
@@ -271,6 +277,35 @@ front_main(const struct child *c)
 	exit(0);
 }
 
+/* A listening TCP socket on HOST:PORT (numeric port; the first address
+ * HOST resolves to), close-on-exec and non-blocking. -1 with "HOST:PORT:
+ * reason" in ERR. */
+static int
+parent_listen(const char *host, const char *port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	int fd, one = 1, rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "%s:%s: %s", host, port, gai_strerror(rc));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    ai->ai_protocol)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, PARENT_BACKLOG) == -1) {
+		snprintf(err, errlen, "%s:%s: %s", host, port, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
 /* Forks procs[I] with its end of SV; the child never returns. */
 static pid_t
 parent_fork(int i, const struct child *tmpl, int sv[2])
@@ -291,6 +326,11 @@ parent_fork(int i, const struct child *tmpl, int sv[2])
 	} else {
 		close(ready_pipe[1]);
 		c.ready = -1;
+		/* only the front holds the listeners */
+		close(c.listen);
+		if (c.admin != -1)
+			close(c.admin);
+		c.listen = c.admin = -1;
 	}
 	for (int j = 0; j < i; j++)
 		procs[j].pid = -1;
@@ -461,8 +501,19 @@ main(int argc, char *argv[])
 	c.user = &user;
 	c.sock = -1;
 	c.ready = -1;
+	/* The listeners are the parent's to open, as root (a port under 1024),
+	 * before any child drops its privileges; the front inherits them. */
+	if ((c.listen = parent_listen(cfg.listen_host, cfg.listen_port, err, sizeof(err))) == -1)
+		fatalx("listen %s", err);
+	c.admin = -1;
+	if (cfg.admin_host[0] != '\0' &&
+	    (c.admin = parent_listen(cfg.admin_host, cfg.admin_port, err, sizeof(err))) == -1)
+		fatalx("admin %s", err);
 	for (int i = 0; i < PROC_MAX; i++)
 		procs[i].pid = parent_fork(i, &c, sv);
+	close(c.listen);
+	if (c.admin != -1)
+		close(c.admin);
 	close(sv[0]);
 	close(sv[1]);
 	close(ready_pipe[1]);

@@ -305,8 +305,7 @@ acceptor_main(void *arg)
 }
 
 struct acceptor *
-acceptor_start(struct front *f, const struct sockaddr *sa, int salen, char *err,
-    size_t errlen)
+acceptor_start(struct front *f, int listener, char *err, size_t errlen)
 {
 	struct acceptor *a;
 
@@ -324,9 +323,9 @@ acceptor_start(struct front *f, const struct sockaddr *sa, int salen, char *err,
 		acceptor_free(a);
 		return NULL;
 	}
-	a->listener = evconnlistener_new_bind(a->base, acceptor_accept, a,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 511,
-	    sa, salen);
+	/* already listening: opened by the parent (backlog 0: no listen()) */
+	a->listener = evconnlistener_new(a->base, acceptor_accept, a,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, listener);
 	if (a->listener == NULL) {
 		snprintf(err, errlen, "listen %s:%s: %s", f->cfg->listen_host,
 		    f->cfg->listen_port, strerror(errno));

@@ -145,9 +145,9 @@ admin_other(struct evhttp_request *req, void *arg)
 }
 
 int
-admin_start(struct front *f, char *err, size_t errlen)
+admin_start(struct front *f, int listener, char *err, size_t errlen)
 {
-	if (f->cfg->admin_host[0] == '\0')
+	if (f->cfg->admin_host[0] == '\0' || listener == -1)
 		return 0;
 	if ((f->admin = evhttp_new(f->base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");
@@ -160,9 +160,9 @@ admin_start(struct front *f, char *err, size_t errlen)
 	evhttp_set_cb(f->admin, "/healthz", admin_healthz, f);
 	evhttp_set_cb(f->admin, "/metrics", admin_metrics, f);
 	evhttp_set_gencb(f->admin, admin_other, f);
-	if (evhttp_bind_socket(f->admin, f->cfg->admin_host,
-	    (unsigned short)atoi(f->cfg->admin_port)) != 0) {
-		snprintf(err, errlen, "admin %s:%s: cannot listen", f->cfg->admin_host,
+	/* the socket is the parent's, listening already */
+	if (evhttp_accept_socket(f->admin, listener) != 0) {
+		snprintf(err, errlen, "admin %s:%s: cannot accept", f->cfg->admin_host,
 		    f->cfg->admin_port);
 		return -1;
 	}

@@ -6,8 +6,9 @@
  * and its worker threads, on every thread at once (TSYNC), before any
  * network byte is read. An allowlist of what the front does: files
  * (quarantine, spools, the read-only ledger, reloads of policy, parties
- * and TLS files), memory, threads, its sockets (accept, the listeners, the
- * messages to the notary and the inspectors), starting an inspector
+ * and TLS files), memory, threads, its sockets (accept on the listeners
+ * the parent opened, the messages to the notary and the inspectors, their
+ * socketpairs, a follower's pipe), starting an inspector
  * (clone, execve of its own image, wait) and ending one (kill).
  *
  * The default action is EPERM, not kill: the front is many threads over
@@ -17,9 +18,9 @@
  * handles. What a corrupted front would want and never needs is listed
  * explicitly with a kill: debugging or reading other processes, changing
  * credentials, namespaces or mounts, loading kernel code, BPF, keyrings.
- * connect() is refused, not killed: the front never connects anywhere, but
- * glibc's name service tries nscd's socket when the listeners' addresses
- * are resolved. The log key is not readable by the front's user (the
+ * connect(), bind() and listen() are refused, not killed: the front never
+ * connects anywhere nor opens a listener (the parent does), but glibc's
+ * name service may try nscd's socket. The log key is not readable by the front's user (the
  * notary reads it as root before it drops).
  *
  * Fails closed: a filter that cannot be installed is an error the front
@@ -83,8 +84,7 @@ static const int confine_allow[] = {
 	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
 	SCMP_SYS(recvmmsg), SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
 	SCMP_SYS(shutdown), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername), SCMP_SYS(socketpair), SCMP_SYS(socket), SCMP_SYS(bind),
-	SCMP_SYS(listen),
+	SCMP_SYS(getpeername), SCMP_SYS(socketpair), SCMP_SYS(socket),
 	/* inspectors: started (posix_spawn of its own image), confined by
 	 * their own filter on top of this one, ended and reaped */
 	SCMP_SYS(vfork), SCMP_SYS(execve), SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill),

@@ -949,11 +949,8 @@ fail:
 }
 
 int
-front_start(struct front *f, char *err, size_t errlen)
+front_start(struct front *f, int listener, char *err, size_t errlen)
 {
-	struct evutil_addrinfo hints = { 0 }, *ai = NULL;
-	int rc;
-
 	if ((f->limits = limits_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -968,16 +965,7 @@ front_start(struct front *f, char *err, size_t errlen)
 	conn_settings.on_body = on_body;
 	conn_settings.on_message_complete = on_message_complete;
 
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	if ((rc = evutil_getaddrinfo(f->cfg->listen_host, f->cfg->listen_port, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "listen %s:%s: %s", f->cfg->listen_host,
-		    f->cfg->listen_port, evutil_gai_strerror(rc));
-		return -1;
-	}
-	f->acceptor = acceptor_start(f, ai->ai_addr, (int)ai->ai_addrlen, err, errlen);
-	evutil_freeaddrinfo(ai);
+	f->acceptor = acceptor_start(f, listener, err, errlen);
 	return f->acceptor ? 0 : -1;
 }
 

@@ -93,17 +93,19 @@ struct front {
 	uint64_t              log_size;      /* entries in the log, as far as the front knows */
 };
 
-int front_start(struct front *f, char *err, size_t errlen);
+/* Serves the intake listener LISTENER (listening already: the parent opened
+ * it before any privilege drop). 0, or -1 with a reason in ERR. */
+int front_start(struct front *f, int listener, char *err, size_t errlen);
 /* A new reference to the current runtime (any thread). */
 struct runtime *front_runtime(struct front *f);
 /* Makes RT (a reference, now the front's) current, and closes the open
  * connections whose certificate it no longer accepts. Loop thread. */
 void front_set_runtime(struct front *f, struct runtime *rt);
 
-/* accept.c: the acceptor thread listens on SA and hands each connection
- * whose handshake completed to conn_adopt in the loop thread. */
-struct acceptor *acceptor_start(struct front *f, const struct sockaddr *sa, int salen,
-    char *err, size_t errlen);
+/* accept.c: the acceptor thread accepts on LISTENER (a listening socket,
+ * now the acceptor's) and hands each connection whose handshake completed
+ * to conn_adopt in the loop thread. */
+struct acceptor *acceptor_start(struct front *f, int listener, char *err, size_t errlen);
 /* Stops accepting, closes handshakes in progress, joins. Loop thread. */
 void acceptor_free(struct acceptor *a);
 /* conn.c: a connection whose TLS handshake completed (takes FD, SSL, RT). */
@@ -141,7 +143,7 @@ const struct inspproc_conf *pipeline_inspconf(const struct pipeline *p);
 void pipeline_free(struct pipeline *p);
 
 /* admin.c */
-int admin_start(struct front *f, char *err, size_t errlen);
+int admin_start(struct front *f, int listener, char *err, size_t errlen);
 
 /* confine.c: the front's seccomp filter, on every thread; once, before the
  * first network byte. 0, or -1 with a reason in ERR: the front must exit. */
