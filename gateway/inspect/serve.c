@@ -20,7 +20,7 @@
 #include "inspect/inspect.h"
 #include "inspect/sandbox.h"
 #include "inspect/serve.h"
-#include "inspect/verdict.h"
+#include "common/verdict.h"
 
 /* Descriptors: stdio, the socket, the file of a request, memfds of spooled
  * members (one per nesting level) and what libarchive opens on them. */

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
-#include "inspect/inspect.h"
+#include "inspect/findings.h"
 
 #define FILENAME_MAX_BYTES 255
 #define REF_MAX            128
