@@ -80,8 +80,9 @@
  *   references              (does not reject) the tab's reference count, "references N"
  * ooxml.c, pdf.c and csv.c document their own codes.
  *
- * API: inspect.h (inspector_new/free/run, inspect_result_clear,
- * inspect_finding) and inspect_type (types.h) for archive.c.
+ * API: inspect.h (inspector_new/free/run, inspect_type); archive.c gets
+ * the typing of members as a callback (checks.h: struct inspect_content),
+ * not the inspector. Findings and their helpers: findings.c.
  */
 #include <sys/types.h>
 
@@ -299,12 +300,21 @@ inspect_is_pk(const uint8_t *p, size_t len)
 	    ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6));
 }
 
+/* The inspector as archive_inspect calls it back (checks.h): a member's
+ * first bytes are typed as the upload's are. */
+static int
+inspect_content_type(void *arg, const uint8_t *buf, size_t len, char mime[MIME_MAX])
+{
+	return inspect_type(arg, buf, len, mime);
+}
+
 /* The body of inspector_run, in the thread's UTF-8 locale. */
 static void
 inspect_file(struct inspector *in, const struct inspect_request *req,
     struct inspect_result *res)
 {
 	const struct policy *p = req->policy;
+	const struct inspect_content ic = { inspect_content_type, in };
 	enum ooxml_kind k = OOXML_NONE;
 	char type[MIME_MAX];
 	const char *t;
@@ -372,7 +382,7 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 	else if (strcmp(res->type, TYPE_CSV) == 0)
 		r = csv_inspect(req->fd, req->size, p, "", res);
 	else if (types_is_archive(res->type))
-		r = archive_inspect(in, req->fd, req->size, req->stream, p, "", 0, res);
+		r = archive_inspect(&ic, req->fd, req->size, req->stream, p, "", 0, res);
 	else
 		r = 0;
 	if (res->need_file)

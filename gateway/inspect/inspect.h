@@ -20,16 +20,8 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "inspect/checks.h"
 #include "inspect/findings.h"
-
-/* The bytes of an upload that is still arriving, in order from offset 0
- * (front/follow.c). READ makes the next LEN bytes readable at *BUF, valid
- * until the next call, and returns LEN; anything else (-1, or fewer at a
- * premature end) stops the inspection with need_file set. */
-struct inspect_stream {
-	ssize_t (*read)(void *arg, size_t len, const void **buf);
-	void    *arg;
-};
 
 struct inspect_request {
 	int                  fd;        /* read-only, positioned anywhere; use pread */
@@ -58,6 +50,9 @@ struct inspector;
 
 struct inspector *inspector_new(void);
 void inspector_free(struct inspector *in);
+/* Types BUF (LEN bytes, at most TYPES_MAGIC_BYTES) with the inspector's
+ * libmagic handle into MIME. 0, or -1 if libmagic failed. */
+int inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIME_MAX]);
 /* Inspects; always fills RES (a failure to inspect is a rejection finding).
  * Returns 0, or -1 only if RES could not be filled at all. */
 int inspector_run(struct inspector *in, const struct inspect_request *req,

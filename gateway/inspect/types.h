@@ -21,7 +21,6 @@
 
 #include "common/config.h"
 #include "inspect/checks.h"
-#include "inspect/inspect.h"
 
 #define TYPE_ZIP    "application/zip"
 #define TYPE_TAR    "application/x-tar"
@@ -77,15 +76,5 @@ const char *types_text_by_name(const char *mime, const char *filename);
  * AND magic. Returns our type for it, or NULL. */
 const char *types_os_metadata(const char *path, const uint8_t *p, size_t len);
 
-/* ---- Inspector internals shared by inspect.c and archive.c ---- */
-struct inspector;
-/* inspect.c: types BUF (LEN bytes, at most TYPES_MAGIC_BYTES) with the
- * inspector's libmagic handle into MIME. 0, or -1 if libmagic failed. */
-int inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIME_MAX]);
-/* archive.c: runs zipcd_check on FD and adds each of its reports to RES as
- * a rejecting finding (member names under MEMBER). Returns the number of
- * findings, or -1 if the check could not run. */
-int archive_zipcd(int fd, uint64_t size, const struct policy *p, const char *member,
-    struct inspect_result *res);
 
 #endif
