@@ -31,7 +31,7 @@
 #define HEADER_COUNT_MAX    10000      /* max_header_count sanity bound */
 #define HEADER_SIZE_MIN     1024       /* max_header_size: a request line must fit */
 #define HEADER_SIZE_MAX     (16u << 20) /* max_header_size sanity bound */
-#define WORKERS_MAX         256        /* inspector threads */
+#define WORKERS_MAX         256        /* pipeline workers, one inspector process each */
 #define RATE_MAX            1000000    /* uploads per minute per Party */
 
 /* ---- value parsers ------------------------------------------------------- */

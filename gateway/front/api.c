@@ -88,7 +88,8 @@ api_visible(const struct conn *c, const char *party)
 	return !api_own_only(c) || strcmp(c->party_id, party) == 0;
 }
 
-json_t *
+/* The JSON of a receipt (upload answer shape) from a ledger entry and proof. */
+static json_t *
 api_receipt_json(const struct ledger_entry *e, const char *proof)
 {
 	char hex[65];

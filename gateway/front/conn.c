@@ -279,7 +279,8 @@ conn_error(struct conn *c, int status, const char *msg, int close)
 	conn_json(c, status, j, close);
 }
 
-void
+/* 429/503 with Retry-After, then close. */
+static void
 conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after)
 {
 	json_t *j = json_pack("{s:s,s:I}", "error", msg, "retry_after", (json_int_t)retry_after);

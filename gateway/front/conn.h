@@ -123,8 +123,6 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 /* conn_respond with EXTRA header lines ("Name: value\r\n"…). */
 void conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
     const char *body, size_t len, int close);
-/* 429/503 with Retry-After, then close. */
-void conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after);
 /* Refuses the request (counted, logged with Party and status): answers
  * {"error": MSG}, with Retry-After when RETRY_AFTER > 0, and closes.
  * Returns -1, the parser callbacks' error. */
@@ -155,8 +153,5 @@ int upload_filename(const char *in, size_t len, char *out, size_t outlen, const 
  * taken as it is (never decoded again); copied into OUT (OUTLEN) when valid
  * (1-128 bytes, utf8_check clean), else -1 with a reason in WHY. */
 int upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why);
-
-/* api.c: the JSON of a receipt (upload answer shape) from a ledger entry and proof. */
-json_t *api_receipt_json(const struct ledger_entry *e, const char *proof);
 
 #endif

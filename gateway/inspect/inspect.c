@@ -3,7 +3,7 @@
  * kind allows that type and that its name agrees, refuses programs, and
  * dispatches to the content checks (ooxml.c, pdf.c, csv.c, archive.c).
  *
- * Runs in an inspector worker (one struct inspector per thread: it owns a
+ * Runs where inspect.h says (one struct inspector per thread: it owns a
  * libmagic handle). Trusts only the request's kind and policy; the file is
  * hostile. Never writes anything, never sees a key. Fail closed: a check that
  * cannot finish is a rejection with a finding.

@@ -98,7 +98,7 @@ inspect_serve(const char *userspec)
 	char err[256];
 	int sock = INSPECT_SOCK_FD, r;
 
-	log_init(INSPECT_COMM, 0);
+	log_init(INSPECT_COMM);
 	/* the front ends it (EOF, or SIGKILL); a terminal's or a group's signal does not */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);

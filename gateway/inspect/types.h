@@ -6,7 +6,7 @@
  * Runs in the inspector. Pure functions over a built-in table (types.c):
  * no I/O, no allocation, nothing trusted but the table itself.
  *
- * API: types_ext_ok, types_known, types_ext_known, types_is_archive,
+ * API: types_ext_ok, types_ext_known, types_is_archive,
  * types_is_executable, types_ext_executable, types_member_allowed,
  * types_ooxml_mime, types_has_ext, types_is_text, types_text_by_name,
  * types_os_metadata. The last section declares the two functions inspect.c
@@ -45,8 +45,6 @@
  * and "x.tgz" are gzip; comparison ignores ASCII case), else 0. A type the
  * table does not know agrees with no extension (fail closed). */
 int types_ext_ok(const char *mime, const char *filename);
-/* 1 if the table has an entry for MIME. */
-int types_known(const char *mime);
 /* 1 if FILENAME's last extension is listed for any type of the table. */
 int types_ext_known(const char *filename);
 /* 1 if FILENAME ends in ".EXT" (ASCII case ignored). */
