@@ -185,7 +185,7 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
 static void
 notary_main(const struct child *c)
 {
-	log_init(NOTARY_COMM, 0);
+	log_init(NOTARY_COMM);
 	notary_serve(c->sock, c->cfg, c->user);
 }
 
@@ -208,7 +208,7 @@ front_main(const struct child *c)
 	uint64_t size;
 	pid_t parent = getppid();
 
-	log_init(FRONT_COMM, 0);
+	log_init(FRONT_COMM);
 	front_ready_fd = c->ready;
 	d.cfg = *c->cfg;
 	if (evthread_use_pthreads() != 0)
@@ -456,13 +456,13 @@ main(int argc, char *argv[])
 	struct child c;
 	const char *file = NULL;
 	char err[CONFIG_ERR_MAX];
-	int ch, test = 0, debug = 0, sv[2], rc;
+	int ch, test = 0, sv[2], rc;
 	sigset_t set;
 
 	while ((ch = getopt(argc, argv, "c:dI:t")) != -1) {
 		switch (ch) {
 		case 'c': file = optarg; break;
-		case 'd': debug = 1; break;
+		case 'd': break;   /* accepted; there are no debugging messages */
 		case 'I': inspect_serve(optarg);  /* never returns */
 		case 't': test = 1; break;
 		default: usage();
@@ -470,7 +470,7 @@ main(int argc, char *argv[])
 	}
 	if (file == NULL || optind != argc)
 		usage();
-	log_init("intaked", debug);
+	log_init("intaked");
 	if (test)
 		return check_config(file);
 

@@ -11,13 +11,11 @@
 #include "common/log.h"
 
 static const char *log_prog = "intake";
-static int log_debug_on;
 
 void
-log_init(const char *progname, int debug)
+log_init(const char *progname)
 {
 	log_prog = progname;
-	log_debug_on = debug;
 }
 
 static void log_emit(const char *level, int with_errno, int saved_errno, const char *fmt,
@@ -60,14 +58,6 @@ log_emit(const char *level, int with_errno, int saved_errno, const char *fmt, va
 void log_info(const char *fmt, ...) { LOG_BODY("", 0); }
 void log_warn(const char *fmt, ...) { LOG_BODY("warning: ", 1); }
 void log_warnx(const char *fmt, ...) { LOG_BODY("warning: ", 0); }
-
-void
-log_debug(const char *fmt, ...)
-{
-	if (!log_debug_on)
-		return;
-	LOG_BODY("debug: ", 0);
-}
 
 void
 fatal(const char *fmt, ...)

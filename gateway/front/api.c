@@ -9,6 +9,7 @@
  *   GET /v1/receipts?party=&kind=&verdict=&since=&limit=&after=
  *   GET /v1/workbooks/{index}/links            link report of a Validation Workbook
  *
+ * One function a route, named in url.c's table (which path goes where).
  * Runs in the loop thread, on a read-only ledger connection; every answer
  * comes from one read transaction. Roles: a `party` sees only its own
  * receipts and workbooks (another Party's is a 404, the same as a missing
@@ -28,6 +29,7 @@
 #include "common/log.h"
 #include "front/conn.h"
 #include "front/front.h"
+#include "front/url.h"
 #include "lib/util.h"
 #include "notary/ledger.h"
 #include "notary/obligations.h"
@@ -86,7 +88,8 @@ api_visible(const struct conn *c, const char *party)
 	return !api_own_only(c) || strcmp(c->party_id, party) == 0;
 }
 
-json_t *
+/* The JSON of a receipt (upload answer shape) from a ledger entry and proof. */
+static json_t *
 api_receipt_json(const struct ledger_entry *e, const char *proof)
 {
 	char hex[65];
@@ -130,12 +133,14 @@ api_respond_buffer(struct conn *c, const char *ctype, struct evbuffer *b)
 	free(s);
 }
 
-static void
-api_checkpoint(struct conn *c)
+void
+api_checkpoint(struct conn *c, const char *rest, const char *query)
 {
 	char *note = NULL;
 	uint64_t size;
 
+	(void)rest;
+	(void)query;
 	if (ledger_checkpoint(c->front->ledger, &note, &size) != 0) {
 		free(note);
 		conn_error(c, 503, "no checkpoint yet", 0);
@@ -145,8 +150,8 @@ api_checkpoint(struct conn *c)
 	free(note);
 }
 
-static void
-api_consistency(struct conn *c, const char *query)
+void
+api_consistency(struct conn *c, const char *rest, const char *query)
 {
 	uint64_t old_size, new_size, cur;
 	int has_old, has_new;
@@ -155,6 +160,7 @@ api_consistency(struct conn *c, const char *query)
 	char *note = NULL;
 	struct evbuffer *b;
 
+	(void)rest;
 	if (api_query_number(query, "old", &old_size, &has_old) == -1 ||
 	    api_query_number(query, "new", &new_size, &has_new) == -1 ||
 	    !has_old || !has_new) {
@@ -196,14 +202,15 @@ api_consistency(struct conn *c, const char *query)
 	evbuffer_free(b);
 }
 
-static void
-api_receipt(struct conn *c, const char *arg)
+void
+api_receipt(struct conn *c, const char *arg, const char *query)
 {
 	uint64_t index;
 	struct ledger_entry e;
 	char *proof = NULL;
 	int r;
 
+	(void)query;
 	if (api_number(arg, strlen(arg), &index) == -1) {
 		conn_error(c, 404, "no such receipt", 0);
 		return;
@@ -259,8 +266,8 @@ api_time_ok(const char *s)
 	return 1;
 }
 
-static void
-api_receipts(struct conn *c, const char *query)
+void
+api_receipts(struct conn *c, const char *rest, const char *query)
 {
 	struct ledger_filter f = { .verdict = -1, .limit = LIST_LIMIT_DEFAULT };
 	char party[PARTY_ID_MAX], kind[KIND_NAME_MAX], verdict[16], since[32];
@@ -269,6 +276,7 @@ api_receipts(struct conn *c, const char *query)
 	struct api_list l = { 0 };
 	json_t *j;
 
+	(void)rest;
 	if ((r = url_query(query, "party", party, sizeof(party))) == -1 ||
 	    (r == 1 && (f.party = party, 0)) ||
 	    (r = url_query(query, "kind", kind, sizeof(kind))) == -1 ||
@@ -338,8 +346,8 @@ api_tile_index(const char *s, uint64_t *out)
 	return NULL;
 }
 
-static void
-api_tile(struct conn *c, const char *rest)
+void
+api_tile(struct conn *c, const char *rest, const char *query)
 {
 	int entries = 0;
 	uint64_t level = 0, index, width = TILE_WIDTH, cur, first;
@@ -347,6 +355,7 @@ api_tile(struct conn *c, const char *rest)
 	char *note = NULL;
 	struct evbuffer *b;
 
+	(void)query;
 	if (strncmp(rest, "entries/", 8) == 0) {
 		entries = 1;
 		p = rest + 8;
@@ -427,14 +436,15 @@ fail:
 	conn_error(c, 500, "cannot read the ledger", 0);
 }
 
-static void
-api_links(struct conn *c, const char *rest)
+void
+api_links(struct conn *c, const char *rest, const char *query)
 {
 	uint64_t index;
 	const char *slash = strchr(rest, '/');
 	json_t *report = NULL;
 	int r;
 
+	(void)query;
 	if (slash == NULL || strcmp(slash, "/links") != 0 ||
 	    api_number(rest, (size_t)(slash - rest), &index) == -1) {
 		conn_error(c, 404, "not found", 0);
@@ -579,8 +589,8 @@ api_obl_first(const struct obl_rows *r, const char *party)
 
 /* GET /v1/obligations[?party=ID]: derived on each request from one read
  * transaction of facts and receipts; a Party sees only its own. */
-static void
-api_obligations(struct conn *c, const char *query)
+void
+api_obligations(struct conn *c, const char *rest, const char *query)
 {
 	const struct parties *ps = c->rt->parties;
 	struct obl_rows rows = { 0 };
@@ -593,6 +603,7 @@ api_obligations(struct conn *c, const char *query)
 	json_t *j;
 	int r;
 
+	(void)rest;
 	r = url_query(query, "party", party, sizeof(party));
 	if (r == -1 || (r == 1 && strlen(party) >= PARTY_ID_MAX)) {
 		conn_error(c, 400, "party: not a Party ID", 0);
@@ -640,25 +651,4 @@ api_obligations(struct conn *c, const char *query)
 	json_object_set_new(j, "as_of", json_string(asof));
 	json_object_set_new(j, "obligations", out.list);
 	conn_json(c, 200, j, 0);
-}
-
-void
-api_get(struct conn *c, const char *path, const char *query)
-{
-	if (strcmp(path, "/v1/log/checkpoint") == 0)
-		api_checkpoint(c);
-	else if (strcmp(path, "/v1/log/consistency") == 0)
-		api_consistency(c, query);
-	else if (strncmp(path, "/v1/log/tile/", 13) == 0)
-		api_tile(c, path + 13);
-	else if (strcmp(path, "/v1/receipts") == 0)
-		api_receipts(c, query);
-	else if (strncmp(path, "/v1/receipts/", 13) == 0)
-		api_receipt(c, path + 13);
-	else if (strncmp(path, "/v1/workbooks/", 14) == 0)
-		api_links(c, path + 14);
-	else if (strcmp(path, "/v1/obligations") == 0)
-		api_obligations(c, query);
-	else
-		conn_error(c, 404, "not found", 0);
 }

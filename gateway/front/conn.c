@@ -1,6 +1,7 @@
 /*
  * front/conn.c: connections after their TLS handshake (accept.c hands them
- * over), HTTP/1.1 framing with llhttp, routing, and writing answers.
+ * over), HTTP/1.1 framing with llhttp, routing (the table is url.c's), and
+ * writing answers.
  *
  * Runs in the loop thread. Authentication happens in the TLS handshake:
  * until it has succeeded no byte is given to the HTTP parser. The Party is
@@ -122,7 +123,7 @@ conn_deadline(struct conn *c, unsigned seconds)
 static void
 conn_reset_request(struct conn *c)
 {
-	c->route = ROUTE_NONE;
+	c->route = NULL;
 	c->url_len = 0;
 	c->url_too_long = 0;
 	c->hname_len = c->hvalue_len = 0;
@@ -278,7 +279,8 @@ conn_error(struct conn *c, int status, const char *msg, int close)
 	conn_json(c, status, j, close);
 }
 
-void
+/* 429/503 with Retry-After, then close. */
+static void
 conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after)
 {
 	json_t *j = json_pack("{s:s,s:I}", "error", msg, "retry_after", (json_int_t)retry_after);
@@ -519,6 +521,7 @@ static int
 on_headers_complete(llhttp_t *p)
 {
 	struct conn *c = p->data;
+	const struct url_route *route;
 	char *path, *query;
 	int method = llhttp_get_method(p);
 
@@ -542,12 +545,16 @@ on_headers_complete(llhttp_t *p)
 	path = c->url;
 	if ((query = strchr(path, '?')) != NULL)
 		*query++ = '\0';
-	if (strncmp(path, "/v1/submissions/", 16) == 0) {
-		if (method != HTTP_PUT)
-			return conn_refuse(c, 405, "use PUT to upload");
-		c->route = ROUTE_UPLOAD;
-		if (upload_begin(c, path + 16, query) == -1)
-			return -1;   /* upload_begin answered */
+	route = url_route(path);
+	if (route != NULL && route->begin != NULL) {
+		/* A request with a body, decided before the body. */
+		if (route->method != -1 && method != route->method)
+			return conn_refuse(c, 405, route->refuse);
+		c->route = route;
+		if (route->begin(c, method, path + url_route_len(route), query) == -1)
+			return -1;   /* begin answered */
+		if (!route->upload)
+			return 0;
 		c->in_body = 1;
 		if (conn_rate_start(c) == -1) {
 			upload_abort(c);
@@ -558,10 +565,6 @@ on_headers_complete(llhttp_t *p)
 			evbuffer_add_printf(bufferevent_get_output(c->bev),
 			    "HTTP/1.1 100 Continue\r\n\r\n");
 		return 0;
-	}
-	if (strncmp(path, "/v1/parties/", 12) == 0) {
-		c->route = ROUTE_FACT;
-		return fact_begin(c, method, path + 12);
 	}
 	if (method != HTTP_GET)
 		return conn_refuse(c, 405, "method not allowed");
@@ -574,7 +577,7 @@ on_headers_complete(llhttp_t *p)
 		memmove(c->url + plen + 1, query, strlen(query) + 1);
 		c->url[plen] = '\0';
 	}
-	c->route = ROUTE_RECEIPT;   /* any GET: resolved in api_get */
+	c->route = route;   /* a GET; NULL: 404 once the request is complete */
 	return 0;
 }
 
@@ -583,11 +586,9 @@ on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct conn *c = p->data;
 
-	if (c->route == ROUTE_FACT)
-		return fact_body(c, at, len);
-	if (c->route != ROUTE_UPLOAD)
+	if (c->route == NULL || c->route->body == NULL)
 		return -1;
-	return upload_body(c, at, len);
+	return c->route->body(c, at, len);
 }
 
 static int
@@ -599,16 +600,10 @@ on_message_complete(llhttp_t *p)
 		evtimer_del(c->req_timer);
 	if (c->rate_timer)
 		evtimer_del(c->rate_timer);
-	if (c->route == ROUTE_UPLOAD) {
+	if (c->route != NULL && c->route->finish != NULL) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
-		upload_finish(c);
-		return HPE_PAUSED;
-	}
-	if (c->route == ROUTE_FACT) {
-		c->state = CONN_WAITING;
-		conn_set_timeout(c, 0);
-		fact_finish(c);
+		c->route->finish(c);
 		return HPE_PAUSED;
 	}
 	{
@@ -617,7 +612,10 @@ on_message_complete(llhttp_t *p)
 
 		if ((size_t)(query - c->url) > c->url_len)
 			query = "";
-		api_get(c, path, query);
+		if (c->route != NULL)
+			c->route->get(c, path + url_route_len(c->route), query);
+		else
+			conn_error(c, 404, "not found", 0);
 	}
 	if (c->state != CONN_READING || c->bev == NULL)
 		return HPE_PAUSED;   /* the answer closes the connection: read no further */

@@ -22,6 +22,7 @@
 #include <llhttp.h>
 
 #include "front/front.h"
+#include "front/url.h"
 
 #define URL_MAX          4096   /* request target, bytes */
 #define HDR_NAME_MAX     64     /* longest header name we keep */
@@ -37,10 +38,6 @@ enum conn_state {
 	CONN_CLOSED      /* socket gone, struct kept until the pipeline returns */
 };
 
-enum route {
-	ROUTE_NONE, ROUTE_UPLOAD, ROUTE_RECEIPT, ROUTE_RECEIPTS, ROUTE_CHECKPOINT,
-	ROUTE_CONSISTENCY, ROUTE_TILE, ROUTE_LINKS, ROUTE_FACT
-};
 
 struct upload {
 	int             fd;               /* quarantine file, -1 when none */
@@ -89,7 +86,7 @@ struct conn {
 
 	/* the request being parsed */
 	llhttp_t            parser;
-	enum route          route;
+	const struct url_route *route;   /* url.h; NULL: none (a GET: 404) */
 	char                url[URL_MAX + 1];
 	size_t              url_len;
 	int                 url_too_long;
@@ -126,8 +123,6 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 /* conn_respond with EXTRA header lines ("Name: value\r\n"…). */
 void conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
     const char *body, size_t len, int close);
-/* 429/503 with Retry-After, then close. */
-void conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after);
 /* Refuses the request (counted, logged with Party and status): answers
  * {"error": MSG}, with Retry-After when RETRY_AFTER > 0, and closes.
  * Returns -1, the parser callbacks' error. */
@@ -147,10 +142,8 @@ void conn_large_body(struct conn *c);
 /* Frees a connection whose socket is gone and which no job refers to. */
 void conn_release(struct conn *c);
 
-/* upload.c: PUT /v1/submissions/{kind}/{filename}[?ref=] */
-int upload_begin(struct conn *c, const char *path, const char *query);
-int upload_body(struct conn *c, const char *at, size_t len);
-void upload_finish(struct conn *c);
+/* upload.c: the upload a connection receives (its route: url.h).
+ * upload_abort drops what it holds (quarantine file, spool, follower). */
 void upload_abort(struct conn *c);
 /* Filename validation (exported for unit tests): percent-decodes IN (LEN
  * bytes) into OUT (OUTLEN); 0 if it is a valid upload filename, -1 with a
@@ -160,24 +153,5 @@ int upload_filename(const char *in, size_t len, char *out, size_t outlen, const 
  * taken as it is (never decoded again); copied into OUT (OUTLEN) when valid
  * (1-128 bytes, utf8_check clean), else -1 with a reason in WHY. */
 int upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **why);
-
-/* facts.c: POST /v1/parties/{ID}/facts (SECAS only, DESIGN §8). fact_begin
- * decides before the body (403, 404, 405); fact_body keeps at most
- * FACT_BODY_MAX bytes (413); fact_finish parses and hands the fact to the
- * notary, answering 201 with its receipt and proof. */
-int fact_begin(struct conn *c, int method, const char *rest);
-int fact_body(struct conn *c, const char *at, size_t len);
-void fact_finish(struct conn *c);
-
-/* api.c: the GET API. */
-void api_get(struct conn *c, const char *path, const char *query);
-/* The JSON of a receipt (upload answer shape) from a ledger entry and proof. */
-json_t *api_receipt_json(const struct ledger_entry *e, const char *proof);
-
-/* Percent-decoding of a URL component; 0/-1 (bad escape or too long). */
-int url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn);
-/* Value of query parameter NAME (percent-decoded once) into OUT; 1 found,
- * 0 absent, -1 bad escape, a decoded NUL, or too long. */
-int url_query(const char *query, const char *name, char *out, size_t outlen);
 
 #endif

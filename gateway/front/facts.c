@@ -29,11 +29,12 @@
 static void fact_done(struct pipeline_job *job, void *arg);
 
 int
-fact_begin(struct conn *c, int method, const char *rest)
+fact_begin(struct conn *c, int method, const char *rest, const char *query)
 {
 	const char *slash = strchr(rest, '/');
 	size_t n;
 
+	(void)query;
 	if (slash == NULL || strcmp(slash, "/facts") != 0)
 		return conn_refuse(c, 404, "not found");
 	if (method != HTTP_POST)

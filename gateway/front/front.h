@@ -1,20 +1,24 @@
 /*
  * front/front.h: the network side of intaked.
  *
- * Runs in the daemon's main thread on one libevent loop, with an acceptor
- * thread that accepts connections and runs their TLS handshakes. It
+ * Runs in its own process (intaked-front, unprivileged, under the seccomp
+ * filter of confine.c), on one libevent loop, with an acceptor thread that
+ * accepts connections and runs their TLS handshakes. It
  * terminates mutual TLS (OpenSSL, then bufferevent_openssl; a client
  * certificate is required and verified in the handshake, before any HTTP
  * byte is parsed),
  * maps the certificate to a Party, parses HTTP/1.1 with llhttp, streams
  * upload bodies into quarantine files while hashing them, and hands finished
- * uploads to the pipeline (inspector workers, then the notary). It trusts
- * nothing a client sends; it never holds the signing key and never writes
- * the ledger (it reads it, read-only, for the GET API).
+ * uploads to the pipeline (inspector processes, then the notary process).
+ * It trusts nothing a client sends; it never holds the log key (only the
+ * notary process does) and never writes the ledger or the store (it reads
+ * the ledger, read-only, for the GET API).
  *
  * Modules: tls.c (TLS context), accept.c (acceptor thread: accept and
- * TLS handshake), conn.c (connections, HTTP framing,
- * responses), upload.c (PUT /v1/submissions), api.c (GET API), pipeline.c
+ * TLS handshake), conn.c (connections, HTTP framing, responses), url.c
+ * (the routes), upload.c (PUT /v1/submissions), facts.c (POST
+ * /v1/parties/{ID}/facts), api.c (GET API), notaryc.c (the notary's
+ * client), pipeline.c
  * (inspector processes, front/inspproc.c, and completion), admin.c (/healthz, /metrics on
  * the plain admin listener), runtime.c (reloadable policy, parties, TLS).
  */

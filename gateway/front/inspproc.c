@@ -18,7 +18,7 @@
 #include "common/msg.h"
 #include "front/inspproc.h"
 #include "inspect/serve.h"
-#include "inspect/verdict.h"
+#include "common/verdict.h"
 #include "inspect/workbook.h"
 
 extern char **environ;

@@ -12,7 +12,7 @@
  * One job is one round trip: MSG_INSPECT with the read-only quarantine fd
  * (the bytes never cross), then the inspector's answer up to MSG_VERDICT,
  * read with poll() against a deadline of the policy's inspect_seconds plus
- * INSPPROC_GRACE. It trusts nothing the inspector says (inspect/verdict.h):
+ * INSPPROC_GRACE. It trusts nothing the inspector says (common/verdict.h):
  * an inspector that breaks the protocol, dies or overruns is killed and
  * reaped, and the caller rejects that one upload. A fresh inspector is
  * started for the next job, at most one per INSPPROC_RESTART_MS per worker,

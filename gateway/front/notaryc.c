@@ -15,7 +15,7 @@
 
 #include "common/log.h"
 #include "front/notaryc.h"
-#include "inspect/verdict.h"
+#include "common/verdict.h"
 
 /* An entry, a receipt or a proof is a few KiB; anything larger is a lie. */
 #define NOTARYC_TEXT_MAX (1024 * 1024)

@@ -4,7 +4,7 @@
  * Runs in the front (intaked-front). notaryc_submit keeps the semantics of
  * an in-process notary_submit: the job goes to the notary (MSG_RECORD with
  * the quarantined file's descriptor, then the inspection's messages,
- * inspect/verdict.h) and its done() is called exactly once, from the
+ * common/verdict.h) and its done() is called exactly once, from the
  * reader thread, when the notary has answered (after its commit is
  * durable). Any thread may submit; a job's messages go out contiguously.
  *

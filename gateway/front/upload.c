@@ -39,6 +39,7 @@
 #include "front/limits.h"
 #include "front/notaryc.h"
 #include "front/spool.h"
+#include "front/url.h"
 #include "inspect/types.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
@@ -47,64 +48,6 @@
 #include "notary/store.h"
 
 #define UPLOAD_WRITEBACK (32u << 20)  /* start write-back of each 32 MiB received */
-
-int
-url_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int ch = (unsigned char)in[i];
-
-		if (ch == '%') {
-			int hi, lo;
-
-			if (i + 2 >= len)
-				return -1;
-			if ((hi = util_hexval(in[i + 1])) < 0 || (lo = util_hexval(in[i + 2])) < 0)
-				return -1;
-			ch = hi << 4 | lo;
-			i += 2;
-		}
-		if (n + 1 >= outlen)
-			return -1;
-		out[n++] = (char)ch;
-	}
-	out[n] = '\0';
-	if (outn)
-		*outn = n;
-	return 0;
-}
-
-int
-url_query(const char *query, const char *name, char *out, size_t outlen)
-{
-	size_t nlen = strlen(name);
-	const char *p = query;
-
-	while (p && *p) {
-		const char *end = strchr(p, '&');
-		size_t plen = end ? (size_t)(end - p) : strlen(p);
-
-		if (plen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			size_t n;
-
-			/* A decoded NUL would cut the value short: refused. */
-			if (url_decode(p + nlen + 1, plen - nlen - 1, out, outlen, &n) == -1 ||
-			    memchr(out, '\0', n) != NULL)
-				return -1;
-			return 1;
-		}
-		if (plen == nlen && strncmp(p, name, nlen) == 0) {
-			if (outlen == 0)
-				return -1;
-			out[0] = '\0';
-			return 1;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
 
 /* Why a filename or a ref is refused, by the class lib/utf8.h gave. */
 static const char *const filename_why[] = {
@@ -258,7 +201,7 @@ upload_for_plan(struct conn *c, const char *query, const char **why, int *status
 }
 
 int
-upload_begin(struct conn *c, const char *path, const char *query)
+upload_begin(struct conn *c, int method, const char *path, const char *query)
 {
 	struct upload *u = &c->up;
 	const char *slash, *why;
@@ -267,6 +210,7 @@ upload_begin(struct conn *c, const char *path, const char *query)
 	size_t klen;
 	int r, status;
 
+	(void)method;   /* PUT: the route says so */
 	u->nul_at = UINT64_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &u->began);
 	if ((slash = strchr(path, '/')) == NULL)

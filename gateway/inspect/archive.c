@@ -53,7 +53,7 @@
  * "outer.zip!/inner" and the path is percent-escaped (%XX) for '%', the
  * characters lib/utf8.h refuses and bytes that are not UTF-8.
  *
- * API: archive_inspect (checks.h), archive_zipcd (types.h).
+ * API: archive_inspect, archive_zipcd (checks.h).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -78,7 +78,6 @@
 
 #include "common/log.h"
 #include "inspect/checks.h"
-#include "inspect/inspect.h"
 #include "inspect/types.h"
 #include "inspect/zipcd.h"
 #include "lib/utf8.h"
@@ -105,7 +104,7 @@ struct ancestor {
 
 /* One upload's archive inspection, across all nesting levels. */
 struct arc_run {
-	struct inspector      *in;
+	const struct inspect_content *ic;  /* the inspector, for members' types */
 	const struct policy   *p;
 	struct inspect_result *res;
 	struct timespec        deadline;   /* CLOCK_MONOTONIC */
@@ -1019,7 +1018,7 @@ arc_member_type(struct arc_run *run, struct member *m)
 {
 	const char *os;
 
-	if (inspect_type(run->in, run->prefix, m->plen, m->mime) == -1)
+	if (run->ic->type(run->ic->arg, run->prefix, m->plen, m->mime) == -1)
 		return -1;
 	m->typed = 1;
 	if ((os = types_os_metadata(m->path, run->prefix, m->plen)) != NULL)
@@ -1442,7 +1441,7 @@ archive_walk(struct arc_run *run, int fd, uint64_t size, const struct inspect_st
 }
 
 int
-archive_inspect(struct inspector *in, int fd, uint64_t size,
+archive_inspect(const struct inspect_content *ic, int fd, uint64_t size,
     const struct inspect_stream *stream, const struct policy *p,
     const char *member, unsigned depth, struct inspect_result *res)
 {
@@ -1451,7 +1450,7 @@ archive_inspect(struct inspector *in, int fd, uint64_t size,
 	int ret = -1;
 
 	memset(&run, 0, sizeof(run));
-	run.in = in;
+	run.ic = ic;
 	run.p = p;
 	run.res = res;
 	run.stream = stream;

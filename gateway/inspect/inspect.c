@@ -3,7 +3,7 @@
  * kind allows that type and that its name agrees, refuses programs, and
  * dispatches to the content checks (ooxml.c, pdf.c, csv.c, archive.c).
  *
- * Runs in an inspector worker (one struct inspector per thread: it owns a
+ * Runs where inspect.h says (one struct inspector per thread: it owns a
  * libmagic handle). Trusts only the request's kind and policy; the file is
  * hostile. Never writes anything, never sees a key. Fail closed: a check that
  * cannot finish is a rejection with a finding.
@@ -80,8 +80,9 @@
  *   references              (does not reject) the tab's reference count, "references N"
  * ooxml.c, pdf.c and csv.c document their own codes.
  *
- * API: inspect.h (inspector_new/free/run, inspect_result_clear,
- * inspect_finding) and inspect_type (types.h) for archive.c.
+ * API: inspect.h (inspector_new/free/run, inspect_type); archive.c gets
+ * the typing of members as a callback (checks.h: struct inspect_content),
+ * not the inspector. Findings and their helpers: findings.c.
  */
 #include <sys/types.h>
 
@@ -213,81 +214,6 @@ inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIM
 	return 0;
 }
 
-void
-inspect_finding(struct inspect_result *res, int reject, const char *code,
-    const char *member, const char *fmt, ...)
-{
-	struct finding *f;
-	char detail[FINDING_DETAIL_MAX * 2];
-	va_list ap;
-
-	if (reject)
-		res->accepted = 0;
-	if (res->nfindings >= FINDINGS_MAX) {
-		res->nmore++;
-		return;
-	}
-	f = &res->findings[res->nfindings++];
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	/* Findings are our words about hostile bytes: made signable here, with
-	 * what lib/utf8.h refuses shown as '?', so that the entry and the answer
-	 * carry them as they are. */
-	code = code != NULL ? code : "";
-	member = member != NULL ? member : "";
-	utf8_sanitize(f->code, sizeof(f->code), code, strlen(code));
-	utf8_sanitize(f->member, sizeof(f->member), member, strlen(member));
-	utf8_sanitize(f->detail, sizeof(f->detail), detail, strlen(detail));
-}
-
-void
-inspect_clock(struct inspect_result *res, unsigned seconds)
-{
-	if (res->deadline.tv_sec != 0 || res->deadline.tv_nsec != 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &res->deadline);
-	res->deadline.tv_sec += seconds;
-}
-
-int
-inspect_late(const struct inspect_result *res)
-{
-	struct timespec now;
-
-	if (res->timed_out)
-		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > res->deadline.tv_sec ||
-	    (now.tv_sec == res->deadline.tv_sec && now.tv_nsec >= res->deadline.tv_nsec);
-}
-
-void
-inspect_timeout(struct inspect_result *res, const char *member, const char *fmt, ...)
-{
-	char detail[FINDING_DETAIL_MAX];
-	va_list ap;
-
-	res->accepted = 0;
-	if (res->timed_out)
-		return;
-	res->timed_out = 1;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	inspect_finding(res, 1, "inspect-timeout", member, "%s", detail);
-}
-
-void
-inspect_result_clear(struct inspect_result *res)
-{
-	if (res == NULL)
-		return;
-	free(res->manifest);
-	workbook_refs_free(res->workbook);
-	memset(res, 0, sizeof(*res));
-}
-
 /* Reads LEN bytes at OFF. 0, -1 (short file or error). */
 static int
 inspect_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
@@ -374,12 +300,21 @@ inspect_is_pk(const uint8_t *p, size_t len)
 	    ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6));
 }
 
+/* The inspector as archive_inspect calls it back (checks.h): a member's
+ * first bytes are typed as the upload's are. */
+static int
+inspect_content_type(void *arg, const uint8_t *buf, size_t len, char mime[MIME_MAX])
+{
+	return inspect_type(arg, buf, len, mime);
+}
+
 /* The body of inspector_run, in the thread's UTF-8 locale. */
 static void
 inspect_file(struct inspector *in, const struct inspect_request *req,
     struct inspect_result *res)
 {
 	const struct policy *p = req->policy;
+	const struct inspect_content ic = { inspect_content_type, in };
 	enum ooxml_kind k = OOXML_NONE;
 	char type[MIME_MAX];
 	const char *t;
@@ -447,7 +382,7 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 	else if (strcmp(res->type, TYPE_CSV) == 0)
 		r = csv_inspect(req->fd, req->size, p, "", res);
 	else if (types_is_archive(res->type))
-		r = archive_inspect(in, req->fd, req->size, req->stream, p, "", 0, res);
+		r = archive_inspect(&ic, req->fd, req->size, req->stream, p, "", 0, res);
 	else
 		r = 0;
 	if (res->need_file)

@@ -20,7 +20,7 @@
 #include "inspect/inspect.h"
 #include "inspect/sandbox.h"
 #include "inspect/serve.h"
-#include "inspect/verdict.h"
+#include "common/verdict.h"
 
 /* Descriptors: stdio, the socket, the file of a request, memfds of spooled
  * members (one per nesting level) and what libarchive opens on them. */
@@ -148,7 +148,7 @@ inspect_serve(const char *userspec)
 	char err[256];
 	int sock = INSPECT_SOCK_FD, r;
 
-	log_init(INSPECT_COMM, 0);
+	log_init(INSPECT_COMM);
 	/* the front ends it (EOF, or SIGKILL); a terminal's or a group's signal does not */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);

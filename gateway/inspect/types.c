@@ -134,12 +134,6 @@ types_ext_ok(const char *mime, const char *filename)
 }
 
 int
-types_known(const char *mime)
-{
-	return types_find(mime) != NULL;
-}
-
-int
 types_ext_known(const char *filename)
 {
 	size_t i;

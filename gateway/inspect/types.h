@@ -6,7 +6,7 @@
  * Runs in the inspector. Pure functions over a built-in table (types.c):
  * no I/O, no allocation, nothing trusted but the table itself.
  *
- * API: types_ext_ok, types_known, types_ext_known, types_is_archive,
+ * API: types_ext_ok, types_ext_known, types_is_archive,
  * types_is_executable, types_ext_executable, types_member_allowed,
  * types_ooxml_mime, types_has_ext, types_is_text, types_text_by_name,
  * types_os_metadata. The last section declares the two functions inspect.c
@@ -21,7 +21,6 @@
 
 #include "common/config.h"
 #include "inspect/checks.h"
-#include "inspect/inspect.h"
 
 #define TYPE_ZIP    "application/zip"
 #define TYPE_TAR    "application/x-tar"
@@ -46,8 +45,6 @@
  * and "x.tgz" are gzip; comparison ignores ASCII case), else 0. A type the
  * table does not know agrees with no extension (fail closed). */
 int types_ext_ok(const char *mime, const char *filename);
-/* 1 if the table has an entry for MIME. */
-int types_known(const char *mime);
 /* 1 if FILENAME's last extension is listed for any type of the table. */
 int types_ext_known(const char *filename);
 /* 1 if FILENAME ends in ".EXT" (ASCII case ignored). */
@@ -77,15 +74,5 @@ const char *types_text_by_name(const char *mime, const char *filename);
  * AND magic. Returns our type for it, or NULL. */
 const char *types_os_metadata(const char *path, const uint8_t *p, size_t len);
 
-/* ---- Inspector internals shared by inspect.c and archive.c ---- */
-struct inspector;
-/* inspect.c: types BUF (LEN bytes, at most TYPES_MAGIC_BYTES) with the
- * inspector's libmagic handle into MIME. 0, or -1 if libmagic failed. */
-int inspect_type(struct inspector *in, const uint8_t *buf, size_t len, char mime[MIME_MAX]);
-/* archive.c: runs zipcd_check on FD and adds each of its reports to RES as
- * a rejecting finding (member names under MEMBER). Returns the number of
- * findings, or -1 if the check could not run. */
-int archive_zipcd(int fd, uint64_t size, const struct policy *p, const char *member,
-    struct inspect_result *res);
 
 #endif

@@ -1337,12 +1337,3 @@ fail:
 	wb_free(w);
 	return rc;
 }
-
-void
-workbook_refs_free(struct workbook_refs *w)
-{
-	if (w == NULL)
-		return;
-	free(w->v);
-	free(w);
-}

@@ -21,10 +21,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
-#include "inspect/inspect.h"
-
-/* Rows read when the policy's workbook_rows is 0. */
-#define WB_ROWS_DEFAULT 10000
+#include "inspect/findings.h"
 
 /* Sheet names tried first, in this order (the policy may override later). */
 #define WORKBOOK_TAB_NAMES { "Evidence References", "Additional Evidence", "Evidence" }
@@ -37,6 +34,5 @@
  * workbook_refs_free. */
 int workbook_read(int fd, uint64_t size, const struct policy *p,
     struct workbook_refs **out, char *why, size_t whylen);
-void workbook_refs_free(struct workbook_refs *w);
 
 #endif

@@ -376,7 +376,8 @@ fail:
 	return rc;
 }
 
-int
+/* xml_parse_entry_counted without the count. */
+static int
 xml_parse_entry(struct archive *a, const struct xml_limits *lim,
     const struct xml_handler *h, const void *prefix, size_t prefixlen,
     enum xml_err *err)

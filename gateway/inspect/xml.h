@@ -11,9 +11,9 @@
  * reads it) through pread (the fd offset is not used), ARCHIVE_WARN fatal.
  * It never writes anything and never follows a URL or a path in the XML.
  *
- * API: xml_zip_open_fd/_mem + xml_zip_close (a zip reader), xml_parse_entry
- * and xml_parse_entry_counted (the current member of such a reader), xml_parse_zip_member (one member
- * by name), xml_parse_buffer, xml_strerror, xml_local, xml_attr.
+ * API: xml_zip_open_fd/_mem + xml_zip_close (a zip reader),
+ * xml_parse_entry_counted (the current member of such a reader),
+ * xml_parse_zip_member (one member by name), xml_parse_buffer, xml_strerror, xml_local, xml_attr.
  */
 #ifndef INTAKE_XML_H
 #define INTAKE_XML_H
@@ -73,12 +73,9 @@ void xml_zip_close(struct archive *a);
 
 /* Parses the data of A's current entry (after archive_read_next_header).
  * PREFIX/PREFIXLEN are bytes of the entry the caller already read with
- * archive_read_data (fed first; NULL/0 if none). 0, or -1 with *ERR set. */
-int xml_parse_entry(struct archive *a, const struct xml_limits *lim,
-    const struct xml_handler *h, const void *prefix, size_t prefixlen,
-    enum xml_err *err);
-/* The same, adding the number of bytes fed to expat (PREFIX included) to
- * *NBYTES, also on failure. */
+ * archive_read_data (fed first; NULL/0 if none). 0, or -1 with *ERR set.
+ * Adds the number of bytes fed to expat (PREFIX included) to *NBYTES, also
+ * on failure. */
 int xml_parse_entry_counted(struct archive *a, const struct xml_limits *lim,
     const struct xml_handler *h, const void *prefix, size_t prefixlen,
     enum xml_err *err, uint64_t *nbytes);

@@ -130,7 +130,9 @@ cli_load_vkey(const char *arg, int flags)
 	return v;
 }
 
-struct intake_wverifier *
+/* cli_load_vkey for a witness's cosigner verifier key (type 0x04); free
+ * with intake_wverifier_free(). */
+static struct intake_wverifier *
 cli_load_wvkey(const char *arg, int flags)
 {
 	struct intake_wverifier *w;

@@ -10,7 +10,7 @@
  * (with CLI_SLURP_NOFOLLOW, never reached through a symbolic link). Must
  * never print or log what it reads (private keys included).
  *
- * API: cli_fail, cli_slurp, cli_load_vkey, cli_load_wvkey, cli_witness_*
+ * API: cli_fail, cli_slurp, cli_load_vkey, cli_witness_*
  * (the --witness/--quorum options), cli_write_all, cli_syncdir,
  * cli_replace, cli_hash_fd.
  */
@@ -57,9 +57,6 @@ char *cli_slurp(const char *path, size_t max, int flags, size_t *lenp);
  * around it ignored. NULL if neither; free with intake_verifier_free().
  */
 struct intake_verifier *cli_load_vkey(const char *arg, int flags);
-/* The same for a witness's cosigner verifier key (type 0x04); free with
- * intake_wverifier_free(). */
-struct intake_wverifier *cli_load_wvkey(const char *arg, int flags);
 
 /* The witness options of `intake verify` and `intake audit --url`. */
 #define CLI_WITNESSES_MAX 64  /* --witness keys */

@@ -44,7 +44,7 @@ intake_usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	log_init("intake", 0);
+	log_init("intake");
 	if (argc < 2) {
 		intake_usage(stderr);
 		return CMD_USAGE;

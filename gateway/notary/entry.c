@@ -37,7 +37,9 @@ struct ebuf {
 static void	ebuf_printf(struct ebuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-int
+/* 0 if the field S of MAXN bytes is NUL-terminated within MAXN and holds
+ * nothing utf8_check refuses, so it can be signed as it is; else -1. */
+static int
 entry_value_ok(const char *s, size_t maxn)
 {
 	size_t n = strnlen(s, maxn);

@@ -51,12 +51,9 @@ char *entry_format(const char *origin, uint64_t index, const char *time,
 
 /* The findings of R as a JSON array of {"code","member","detail"} (malloc'd,
  * compact; "[]" when none), the values as they are. NULL on error, a value
- * entry_value_ok refuses included. */
+ * that is not NUL-terminated or that utf8_check refuses included. */
 char *entry_findings_json(const struct inspect_result *r);
 
-/* 0 if the field S of MAXN bytes is NUL-terminated within MAXN and holds
- * nothing utf8_check refuses, so it can be signed as it is; else -1. */
-int entry_value_ok(const char *s, size_t maxn);
 
 /* 0 if every value entry_format would write for JOB can be written as it
  * is; else -1 and the name of the first field that cannot in *WHAT. The

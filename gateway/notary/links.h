@@ -39,7 +39,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "inspect/inspect.h"
+#include "inspect/findings.h"
 
 /* At most this many unreferenced uploads are listed in one report; beyond,
  * the report carries "unreferenced_truncated": true. */

@@ -18,7 +18,7 @@
  * DATA/quarantine for that very inode, the kind is in the policy and the
  * Party in the parties file (as loaded now or by an earlier reload: an
  * upload may straddle a SIGHUP), the certificate hash is hex, and the
- * verdict adds up (inspect/verdict.h, manifest hash included). A breach
+ * verdict adds up (common/verdict.h, manifest hash included). A breach
  * ends the notary with status 1 after the jobs already queued are
  * recorded: the parent then brings the whole daemon down, and a corrupted
  * front gets nothing signed.

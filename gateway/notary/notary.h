@@ -2,8 +2,9 @@
  * notary/notary.h: the sequencer. The only writer of the ledger and the only
  * holder of the Ed25519 log key.
  *
- * Runs in its own thread of the notary process (notary/serve.c), which
- * receives the jobs from the front. The front hands it finished jobs (metadata, the quarantined file, the
+ * Runs in its own thread of the notary process, whose monitor
+ * (notary/monitor.c) receives the jobs from the front and re-validates
+ * them. It is handed finished jobs (metadata, the quarantined file, the
  * inspector's verdict); it groups every job waiting at that moment into one
  * commit: accepted blobs are moved into the content-addressed store
  * (fsync file, rename, fsync directory), rejected blobs are deleted, the
@@ -24,7 +25,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
-#include "inspect/inspect.h"
+#include "inspect/findings.h"
 
 #define FILENAME_MAX_BYTES 255
 #define REF_MAX            128

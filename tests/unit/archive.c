@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "inspect/archive.c"
+#include "inspect/inspect.h"
 #include "inspect_fixture.h"
 
 #define MK "/usr/bin/python3 " SRCDIR "/tests/unit/data/inspect/mk.py"
@@ -28,6 +29,14 @@
 
 static char dir[] = "/tmp/unit-archive-XXXXXX";
 static struct inspector *in;
+
+/* The inspector's callback for members, as inspect.c hands it to
+ * archive_inspect. */
+static int
+member_type(void *arg, const uint8_t *buf, size_t len, char mime[MIME_MAX])
+{
+	return inspect_type(arg, buf, len, mime);
+}
 static struct kind kinds[2];
 static struct policy pol;
 
@@ -541,6 +550,7 @@ static void
 quine_run(int lazy)
 {
 	struct inspect_result res;
+	struct inspect_content ic;
 	struct arc_run run;
 	char path[512];
 	struct stat st, sti;
@@ -557,7 +567,9 @@ quine_run(int lazy)
 	memset(&res, 0, sizeof(res));
 	res.accepted = 1;
 	memset(&run, 0, sizeof(run));
-	run.in = in;
+	ic.type = member_type;
+	ic.arg = in;
+	run.ic = &ic;
 	run.p = &pol;
 	run.res = &res;
 	clock_gettime(CLOCK_MONOTONIC, &run.deadline);

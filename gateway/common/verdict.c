@@ -1,5 +1,5 @@
 /*
- * inspect/verdict.c: an inspection's result as messages and back (see
+ * common/verdict.c: an inspection's result as messages and back (see
  * verdict.h). Order on the wire: findings, manifest chunks, workbook rows,
  * then the verdict that counts them.
  */
@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect/verdict.h"
-#include "inspect/workbook.h"
+#include "common/verdict.h"
 #include "lib/util.h"
 
 _Static_assert(sizeof(((struct msg_finding *)0)->code) == FINDING_CODE_MAX, "finding code");

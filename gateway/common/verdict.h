@@ -1,5 +1,5 @@
 /*
- * inspect/verdict.h: an inspection's result as messages, and back.
+ * common/verdict.h: an inspection's result as messages, and back.
  *
  * verdict_send runs in the inspector process: it turns a struct
  * inspect_result into MSG_FINDING, MSG_MANIFEST and MSG_WBREF messages
@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "common/msg.h"
-#include "inspect/inspect.h"
+#include "inspect/findings.h"
 
 /* Sends RES for job ID on SOCK. 0, or -1 with errno (the peer is gone). */
 int verdict_send(int sock, uint64_t id, const struct inspect_result *res);
