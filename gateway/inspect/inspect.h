@@ -2,9 +2,9 @@
  * inspect/inspect.h: what an upload really is and what is inside it.
  *
  * Runs in an inspector process (intaked-inspect: inspect/serve.c, no
- * network, no filesystem), in the front's follower thread for a streamed
- * tar (front/follow.c, under a seccomp filter of its own) and in `intake
- * inspect`: given a read-only fd of the quarantined file,
+ * network, no filesystem; a streamed tar's too, fed from a pipe by the
+ * front's follower, front/follow.c) and in `intake inspect`: given a
+ * read-only fd of the quarantined file,
  * its name and the kind's policy, returns a verdict with findings. It never
  * writes the store, never sees the log key, and never trusts the file:
  * any error in a check is a finding and a rejection (fail closed).
