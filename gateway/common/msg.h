@@ -129,7 +129,8 @@ struct msg_chunk {
 #define MSG_CHUNK_MAX (MSG_PAYLOAD_MAX - sizeof(struct msg_chunk))
 
 /* MSG_RECORD: what the front claims of an upload. The notary re-checks the
- * claims it can (size and SHA-256 of the fd it receives, the kind, the
+ * claims it can (size and SHA-256 of the fd it receives, or computes the
+ * SHA-256 itself when the front made none, the kind, the
  * Party, that QUARANTINE names that very file in the quarantine directory)
  * before it records anything. The findings, manifest chunks, workbook rows
  * and verdict of the same id follow it. */
@@ -146,7 +147,7 @@ struct msg_record {
 	char     agent[PARTY_ID_MAX];         /* ?for=: the provider; "" = none */
 	uint64_t plan;                        /* ?plan=, with has_plan */
 	uint32_t has_plan;                    /* 0 or 1 */
-	uint32_t pad;
+	uint32_t has_sha256;                  /* 0: the front left the hash to the notary */
 	uint64_t prehash;                     /* the MSG_HASH_OPEN id of this file; 0 = none */
 };
 
@@ -185,6 +186,7 @@ struct msg_recorded {
 	uint64_t index;
 	uint64_t entry_len, receipt_len, proof_len;
 	char     time[MSG_TIME_MAX];
+	uint8_t  sha256[32];                /* the file's, as the notary read it */
 };
 
 /* MSG_READY: the notary finished start-up recovery; SIZE entries are

@@ -130,6 +130,9 @@ notaryc_main(void *arg)
 					notaryc_gone(nc, "an answer of impossible size");
 				job->index = a->index;
 				memcpy(job->time, a->time, sizeof(job->time));
+				/* the notary's own hash; the front's, if it made
+				 * one, was checked against it */
+				memcpy(job->sha256, a->sha256, sizeof(job->sha256));
 				want[0] = a->entry_len;
 				want[1] = a->receipt_len;
 				want[2] = a->proof_len;
@@ -228,6 +231,7 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	memset(&r, 0, sizeof(r));
 	r.size = job->size;
 	memcpy(r.sha256, job->sha256, sizeof(r.sha256));
+	r.has_sha256 = job->has_sha256 ? 1 : 0;
 	memcpy(r.party, job->party, sizeof(r.party));
 	memcpy(r.cert_sha256, job->cert_sha256, sizeof(r.cert_sha256));
 	memcpy(r.kind, job->kind, sizeof(r.kind));

@@ -83,7 +83,8 @@ spool_buffered(struct spool *s)
 static void
 spool_hash(struct spool *s, unsigned i)
 {
-	EVP_DigestUpdate(s->sha256, s->buf[i] + s->skip[i], s->fill[i] - s->skip[i]);
+	if (s->sha256)
+		EVP_DigestUpdate(s->sha256, s->buf[i] + s->skip[i], s->fill[i] - s->skip[i]);
 	if (s->sha512)
 		EVP_DigestUpdate(s->sha512, s->buf[i] + s->skip[i], s->fill[i] - s->skip[i]);
 }
@@ -490,6 +491,12 @@ spool_free(struct spool *s)
 		free(s->buf[i]);
 	free(s);
 	atomic_fetch_sub(&spool_running, 1);
+}
+
+void
+spool_drop_sha256(struct spool *s)
+{
+	s->sha256 = NULL;
 }
 
 void

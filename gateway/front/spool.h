@@ -66,6 +66,9 @@ int spool_done(struct spool *s, int *write_errno);
 /* Stops the thread (what is queued is dropped unless spool_done) and frees
  * the spool; the descriptor and the contexts stay the caller's. */
 void spool_free(struct spool *s);
+/* Before the first spool_add: the SHA-256 context is no longer the spool's
+ * to update (the notary hashes this body itself); the caller frees it. */
+void spool_drop_sha256(struct spool *s);
 /* Before the first spool_add: FN(ARG, TOKEN, UPTO) runs in the writer
  * thread each time at least SPOOL_FLUSH more bytes of the file are written,
  * UPTO being the file offset written up to (the notary's pre-hash). */

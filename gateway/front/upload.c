@@ -296,8 +296,10 @@ upload_prehash_more(void *arg, uint64_t token, uint64_t upto)
 }
 
 /* A spool started: the notary hashes the file from its own read-only
- * descriptor while the rest arrives, so that its check of the front's
- * SHA-256 waits only for the tail (notary/prehash.h). */
+ * descriptor while the rest arrives, so that its hash waits only for the
+ * tail (notary/prehash.h). The front then hashes nothing itself (the
+ * notary's SHA-256 is the one the entry gets, and the answer tells it),
+ * unless the client claimed a digest the front must compare. */
 static void
 upload_prehash(struct conn *c)
 {
@@ -309,6 +311,11 @@ upload_prehash(struct conn *c)
 	u->prehash = notaryc_prehash_open(c->front->notary, fd);
 	close(fd);
 	spool_on_written(u->spool, upload_prehash_more, c->front->notary, u->prehash);
+	if (u->digest_hdr[0] == '\0') {
+		spool_drop_sha256(u->spool);
+		EVP_MD_CTX_free(u->sha256);
+		u->sha256 = NULL;
+	}
 }
 
 int
@@ -637,7 +644,10 @@ upload_finish(struct conn *c)
 	snprintf(nj->filename, sizeof(nj->filename), "%s", u->filename);
 	snprintf(nj->ref, sizeof(nj->ref), "%s", u->ref);
 	snprintf(nj->quarantine, sizeof(nj->quarantine), "%s", u->path);
-	EVP_DigestFinal_ex(u->sha256, nj->sha256, &mdlen);
+	if (u->sha256) {
+		EVP_DigestFinal_ex(u->sha256, nj->sha256, &mdlen);
+		nj->has_sha256 = 1;
+	}
 	if (u->sha512)
 		EVP_DigestFinal_ex(u->sha512, sha512, &mdlen);
 	nj->size = u->stored;

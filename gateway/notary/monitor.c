@@ -246,6 +246,7 @@ monitor_answer(struct notary_job *nj, void *arg)
 		a.receipt_len = nj->receipt ? strlen(nj->receipt) : 0;
 		a.proof_len = nj->proof ? strlen(nj->proof) : 0;
 		snprintf(a.time, sizeof(a.time), "%s", nj->time);
+		memcpy(a.sha256, nj->sha256, sizeof(a.sha256));
 	}
 	pthread_mutex_lock(&mon->send_mtx);
 	if (msg_send(mon->sock, MSG_RECORDED, j->id, &a, sizeof(a), -1) == -1)
@@ -410,7 +411,7 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		monitor_breach(mon, "a pre-hashed file that is not the record's or not its size");
 	if (ph == 1 && monitor_hash(mon, m->fd, r->size, h) == -1)
 		monitor_breach(mon, "a file that cannot be read to its claimed size");
-	if (memcmp(h, r->sha256, sizeof(h)) != 0)
+	if (r->has_sha256 && memcmp(h, r->sha256, sizeof(h)) != 0)
 		monitor_breach(mon, "a SHA-256 that is not the file's");
 	j->mon = mon;
 	j->id = m->hdr.id;

@@ -38,7 +38,8 @@ struct notary_job {
 	char     filename[FILENAME_MAX_BYTES + 1];
 	char     ref[REF_MAX + 1];         /* "" = none */
 	uint64_t size;
-	uint8_t  sha256[32];
+	uint8_t  sha256[32];               /* with has_sha256; the notary's own in the answer */
+	int      has_sha256;               /* 0: the front left the hash to the notary (prehash) */
 	char     quarantine[PATH_MAX];     /* the quarantined file; the notary removes or promotes it */
 	uint64_t prehash;                  /* the front's pre-hash of it (prehash.h); 0 = none */
 	char     client_digest[513];       /* "sha-256=:…:" as claimed, "" = none */

@@ -120,6 +120,15 @@ text $T/other.txt 'something else' 64
 code=$(iput alpha evidence d512bad.txt $T/d.txt $T/d2.json -H "Content-Digest: sha-512=:$(b64d sha512 $T/other.txt):")
 check_eq "6 MiB with a false sha-512 Content-Digest -> 422" "$code" 422
 check "the false claim is the finding" finding $T/d2.json digest-mismatch
+# without a claim the notary's read of the file is the only SHA-256 (notary/prehash.h); with
+# one, the front's too, and both must agree with the claim
+code=$(iput alpha evidence d256.txt $T/d.txt $T/d3.json -H "Repr-Digest: sha-256=:$(b64d sha256 $T/d.txt):")
+check_eq "6 MiB with a true sha-256 Repr-Digest -> 201" "$code" 201
+check_eq "... its receipt's sha256 is the file's" "$(jget $T/d3.json sha256)" "$(sha256sum <$T/d.txt | cut -d' ' -f1)"
+code=$(iput alpha evidence d256bad.txt $T/d.txt $T/d4.json -H "Repr-Digest: sha-256=:$(b64d sha256 $T/other.txt):")
+check_eq "6 MiB with a false sha-256 Repr-Digest -> 422" "$code" 422
+check "the false sha-256 claim is the finding" finding $T/d4.json digest-mismatch
+check_eq "without a claim, the receipt's sha256 is the file's" "$(jget $T/d1.json sha256)" "$(sha256sum <$T/d.txt | cut -d' ' -f1)"
 
 # ---------------------------------------------------------------- a text that turns binary
 # The front looks for NUL bytes past the prefix libmagic types (1 MiB) while the body arrives,
@@ -156,7 +165,7 @@ for ((i = 1; i <= CONCURRENT; i++)); do
 		goverify receipt $VKEY $T/c$i.json $T/c$i.txt >/dev/null && ok=$((ok + 1))
 done
 check_eq "$CONCURRENT concurrent 3 MiB uploads: all 201 with verified receipts" $ok $CONCURRENT
-check_eq "the log holds every upload so far" "$(log_size)" $((11 + 6 + CONCURRENT))
+check_eq "the log holds every upload so far" "$(log_size)" $((13 + 6 + CONCURRENT))
 check_eq "the tar's verdict came from its follower" \
 	"$(metric 'intake_inspections_followed_total{result="used"}')" 1
 check_eq "no follower result was dropped" \

@@ -160,6 +160,7 @@ honest(struct msg_record *r, const char *name)
 	memset(r, 0, sizeof(*r));
 	r->size = strlen(CONTENT);
 	util_sha256(CONTENT, strlen(CONTENT), r->sha256);
+	r->has_sha256 = 1;
 	strcpy(r->party, "ALPHA");
 	strcpy(r->cert_sha256, CERT);
 	strcpy(r->kind, "evidence");
@@ -178,7 +179,9 @@ verdict(struct msg_verdict *v, uint64_t nfindings)
 	strcpy(v->type, "text/plain");
 }
 
-enum lie { LIE_NONE, LIE_SIZE, LIE_SHA256, LIE_KIND, LIE_PARTY, LIE_VERDICT, LIE_N };
+/* NO_CLAIM is honest too: the front leaves the hash to the notary (a
+ * pre-hashed upload), and the answer carries the notary's own. */
+enum lie { LIE_NONE, NO_CLAIM, LIE_SIZE, LIE_SHA256, LIE_KIND, LIE_PARTY, LIE_VERDICT, LIE_N };
 
 static void
 run(enum lie lie)
@@ -187,14 +190,17 @@ run(enum lie lie)
 	struct msg_verdict v;
 	struct msg_finding f;
 	struct msg m;
-	int sock, fd;
+	int sock, fd, honest_run = lie == LIE_NONE || lie == NO_CLAIM;
+	uint8_t want_sha[32];
 	pid_t pid;
 
+	util_sha256(CONTENT, strlen(CONTENT), want_sha);
 	pid = start(&sock);
 	fd = honest(&r, "q1");
 	switch (lie) {
 	case LIE_SIZE:    r.size--; break;
 	case LIE_SHA256:  r.sha256[0] ^= 1; break;
+	case NO_CLAIM:    r.has_sha256 = 0; memset(r.sha256, 0xee, sizeof(r.sha256)); break;
 	case LIE_KIND:    strcpy(r.kind, "not-a-kind"); break;
 	case LIE_PARTY:   strcpy(r.party, "BETA"); break;
 	default:          break;
@@ -212,13 +218,14 @@ run(enum lie lie)
 	verdict(&v, 0);
 	/* after a lie the notary may be gone already: the send may fail */
 	(void)msg_send(sock, MSG_VERDICT, 7, &v, sizeof(v), -1);
-	if (lie == LIE_NONE) {
+	if (honest_run) {
 		const struct msg_recorded *a = (const struct msg_recorded *)m.payload;
 		uint64_t want, got = 0;
 
 		ck_assert_int_eq(msg_recv(sock, &msg_from_notary, &m), 1);
 		ck_assert_int_eq(m.hdr.type, MSG_RECORDED);
 		ck_assert_int_eq(a->status, 0);
+		ck_assert_mem_eq(a->sha256, want_sha, 32);
 		want = a->entry_len + a->receipt_len + a->proof_len;
 		/* the whole answer is read, as the front does: a peer that
 		 * closes on unread messages resets the notary's socket */
@@ -230,7 +237,7 @@ run(enum lie lie)
 		ck_assert_uint_eq(got, want);
 	}
 	close(sock);
-	if (lie == LIE_NONE) {
+	if (honest_run) {
 		ck_assert_int_eq(wait_exit(pid), 0);
 		ck_assert_uint_eq(ledger_size(), 1);
 	} else {
