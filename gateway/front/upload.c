@@ -473,25 +473,6 @@ upload_check_digest(struct upload *u, const uint8_t sha256[32],
 	}
 }
 
-/* 202: recorded and signed, but no checkpoint with the witness quorum
- * covers it yet; GET Location gives the proof once one does (DESIGN §5). */
-static void
-upload_held(struct conn *c, uint64_t index, json_t *j)
-{
-	char hdr[64], *s;
-
-	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n", (unsigned long long)index);
-	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
-		json_decref(j);
-		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
-		return;
-	}
-	json_decref(j);
-	conn_respond_hdr(c, 202, "application/json", hdr, s, strlen(s),
-	    !c->keepalive || c->up.too_large);
-	free(s);
-}
-
 static void
 upload_done(struct pipeline_job *job, void *arg)
 {
@@ -561,7 +542,8 @@ upload_done(struct pipeline_job *job, void *arg)
 					json_object_set_new(j, "links", report);
 			}
 			if (nj->proof == NULL)
-				upload_held(c, nj->index, j);   /* the witnesses are late: 202 */
+				conn_json_held(c, nj->index, j,   /* the witnesses are late */
+				    !c->keepalive || c->up.too_large);
 			else
 				conn_json(c, nj->result.accepted ? 201 : 422, j,
 				    !c->keepalive || c->up.too_large);
