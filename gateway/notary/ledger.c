@@ -515,6 +515,22 @@ out:
 	return ret;
 }
 
+int
+ledger_plan_ok(struct ledger *l, uint64_t plan, const char *party)
+{
+	static const char magic[] = "intake-receipt/v1\n";
+	struct ledger_entry e;
+	int r;
+
+	if ((r = ledger_get(l, plan, &e)) != 0)
+		return r == 1 ? 0 : -1;
+	r = strcmp(e.party, party) == 0 && e.accepted &&
+	    strcmp(e.kind, KIND_REMEDIATION_PLAN) == 0 && e.entry != NULL &&
+	    strncmp(e.entry, magic, sizeof(magic) - 1) == 0;
+	ledger_entry_clear(&e);
+	return r;
+}
+
 void
 ledger_entry_clear(struct ledger_entry *e)
 {
