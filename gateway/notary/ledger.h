@@ -44,6 +44,8 @@ struct ledger_entry {
 
 struct ledger_filter {
 	const char *party;    /* NULL: any */
+	const char *actor;    /* not NULL: only entries of this Party or that it
+	                       * uploaded for another as its agent (DESIGN §6) */
 	const char *kind;     /* NULL: any */
 	int         verdict;  /* -1 any, 1 accepted, 0 rejected */
 	const char *since;    /* RFC 3339, NULL: any */

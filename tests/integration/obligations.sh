@@ -3,8 +3,9 @@
 # GAMMA is a Shared Resource Provider for ALPHA (shared_resource = yes): its ?for=ALPHA return is
 # ALPHA's receipt with 'agent: GAMMA'; for BETA, for another kind, or ?for= from a Party, 403
 # before the body. A director's letter names its Party's accepted remediation plan (plan: N), and
-# another Party's plan is refused before the body, nothing recorded. Facts come from SECAS only,
-# strict JSON with a real date, and are signed entries Go's x/mod verifies.
+# another Party's plan is refused before the body, nothing recorded. GAMMA lists and reads the
+# receipts it made for ALPHA (each with party and agent), not ALPHA's others. Facts come from
+# SECAS only, strict JSON with a real date, and are signed entries Go's x/mod verifies.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 obl_parties() {
@@ -75,6 +76,26 @@ check_eq "?plan= on another kind -> 400" "$(iput alpha evidence "l.pdf?plan=$pla
 check_eq "none of them was logged" "$(log_size)" "$n2"
 check_eq "the letter naming ALPHA's plan -> 201" "$(iput alpha director-letter "l.pdf?plan=$plan" $T/letter.pdf $T/letter.json)" 201
 check "its entry says plan: $plan" entry_has $T/letter.json "plan: $plan"
+
+# a provider lists the receipts it made, each with its party and agent
+# lists CERT QUERY -> "index:party:agent ..." of GET /v1/receipts?QUERY in CERT's view
+lists() {
+	icurl "$1" -o $T/list.json "$U/v1/receipts?$2"
+	$PY -c 'import json,sys
+print(" ".join("%d:%s:%s" % (r["index"], r["party"], r.get("agent", "-")) for r in json.load(open(sys.argv[1]))["receipts"]))' $T/list.json
+}
+g=$(jget $T/g527.json index)
+check "GAMMA's list has ALPHA's return it made, marked party ALPHA, agent GAMMA" \
+	bash -c "[[ ' $(lists gamma limit=1000) ' == *' $g:ALPHA:GAMMA '* ]]"
+check "and not ALPHA's own receipts (ALPHA's plan $plan)" bash -c "[[ ' $(lists gamma limit=1000) ' != *' $plan:'* ]]"
+check_eq "?party=ALPHA narrows it to the three returns it made" "$(lists gamma party=ALPHA | wc -w)" 3
+check_eq "?party=BETA gives nothing" "$(lists gamma party=BETA)" ""
+check_eq "GAMMA gets that receipt by its index" "$(iget gamma /v1/receipts/$g $T/x.json)" 200
+check_eq "whose answer names the agent" "$(jget $T/x.json agent)" GAMMA
+check_eq "but not ALPHA's plan" "$(iget gamma /v1/receipts/$plan $T/x.json)" 404
+check "ALPHA lists the return as its own, agent GAMMA" bash -c "[[ ' $(lists alpha limit=1000) ' == *' $g:ALPHA:GAMMA '* ]]"
+check "BETA does not see it" bash -c "[[ ' $(lists beta limit=1000) ' != *' $g:'* ]]"
+check_eq "a letter's receipt names its plan" "$(iget alpha /v1/receipts/$(jget $T/letter.json index) $T/x.json; jget $T/x.json plan)" "200$plan"
 
 # the register
 # obl CERT PARTY NAME [PLAN] -> "status due receipts" of that obligation in CERT's view
