@@ -78,6 +78,8 @@
  *   workbook-unreadable     a validation workbook whose references cannot be read
  *   workbook-no-references  (does not reject) no evidence-reference tab found
  *   references              (does not reject) the tab's reference count, "references N"
+ *   g527-return             a shared-resource-return (CSV or .xlsx) that is not a
+ *                           G5.27 return of its Party; the detail says why (g527.h)
  * ooxml.c, pdf.c and csv.c document their own codes.
  *
  * API: inspect.h (inspector_new/free/run, inspect_type); archive.c gets
