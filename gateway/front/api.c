@@ -15,7 +15,9 @@
  * receipts and workbooks (another Party's is a 404, the same as a missing
  * one) and no entry bundles; `secas` and `auditor` see everything. Numbers
  * in paths and queries are parsed strictly (digits only, no leading zeros,
- * bounded).
+ * bounded). A Shared Resource Provider (role provider) sees as a Party does,
+ * and also the receipts it made for the Parties it acts for (agent: its ID):
+ * GET /v1/receipts lists both, each with its party and agent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,17 +84,30 @@ api_own_only(const struct conn *c)
 	return c->role == ROLE_PARTY || c->role == ROLE_PROVIDER;
 }
 
+/* Whether E's entry has the line "agent: ID" (DESIGN §6). */
 static int
-api_visible(const struct conn *c, const char *party)
+api_agent_is(const struct ledger_entry *e, const char *id)
 {
-	return !api_own_only(c) || strcmp(c->party_id, party) == 0;
+	char agent[PARTY_ID_MAX];
+
+	return e->entry != NULL && intake_entry_get(e->entry, strlen(e->entry), "agent", agent,
+	    sizeof(agent)) == 0 && strcmp(agent, id) == 0;
+}
+
+/* A Party sees its own entries; a provider also those it uploaded for the
+ * Parties it serves (entry line agent: its ID). */
+static int
+api_visible(const struct conn *c, const struct ledger_entry *e)
+{
+	return !api_own_only(c) || strcmp(c->party_id, e->party) == 0 ||
+	    (c->role == ROLE_PROVIDER && api_agent_is(e, c->party_id));
 }
 
 /* The JSON of a receipt (upload answer shape) from a ledger entry and proof. */
 static json_t *
 api_receipt_json(const struct ledger_entry *e, const char *proof)
 {
-	char hex[65];
+	char hex[65], val[PARTY_ID_MAX];   /* an agent, or a plan index */
 	json_t *j, *fa;
 	json_error_t jerr;
 
@@ -105,6 +120,13 @@ api_receipt_json(const struct ledger_entry *e, const char *proof)
 	json_object_set_new(j, "filename", json_string(e->filename));
 	if (e->ref[0])
 		json_object_set_new(j, "ref", json_string(e->ref));
+	/* as in the upload's answer: who uploaded for the Party, the plan closed */
+	if (e->entry != NULL && intake_entry_get(e->entry, strlen(e->entry), "agent", val,
+	    sizeof(val)) == 0)
+		json_object_set_new(j, "agent", json_string(val));
+	if (e->entry != NULL && intake_entry_get(e->entry, strlen(e->entry), "plan", val,
+	    sizeof(val)) == 0 && val[0] >= '0' && val[0] <= '9')
+		json_object_set_new(j, "plan", json_integer((json_int_t)strtoull(val, NULL, 10)));
 	json_object_set_new(j, "size", json_integer((json_int_t)e->size));
 	json_object_set_new(j, "sha256", json_string(hex));
 	json_object_set_new(j, "type", json_string(e->type));
@@ -217,7 +239,7 @@ api_receipt(struct conn *c, const char *arg, const char *query)
 	}
 	memset(&e, 0, sizeof(e));
 	r = ledger_get(c->front->ledger, index, &e);
-	if (r == 1 || (r == 0 && !api_visible(c, e.party))) {
+	if (r == 1 || (r == 0 && !api_visible(c, &e))) {
 		ledger_entry_clear(&e);
 		conn_error(c, 404, "no such receipt", 0);
 		return;
@@ -299,7 +321,12 @@ api_receipts(struct conn *c, const char *rest, const char *query)
 		f.after = after;
 		f.has_after = 1;
 	}
-	if (api_own_only(c)) {
+	if (c->role == ROLE_PROVIDER) {
+		/* A provider lists its own receipts and those it made for the
+		 * Parties it serves (each names its party and agent); party=
+		 * narrows to one of them. */
+		f.actor = c->party_id;
+	} else if (api_own_only(c)) {
 		/* A Party lists only its own receipts, whatever it asks. */
 		if (f.party && strcmp(f.party, c->party_id) != 0) {
 			j = json_pack("{s:[]}", "receipts");

@@ -312,6 +312,22 @@ conn_json(struct conn *c, int status, json_t *j, int close)
 	free(s);
 }
 
+void
+conn_json_held(struct conn *c, uint64_t index, json_t *j, int close)
+{
+	char hdr[64], *s;
+
+	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n", (unsigned long long)index);
+	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
+		return;
+	}
+	json_decref(j);
+	conn_respond_hdr(c, 202, "application/json", hdr, s, strlen(s), close);
+	free(s);
+}
+
 int
 conn_refuse_retry(struct conn *c, int status, const char *msg, unsigned retry_after)
 {

@@ -132,6 +132,10 @@ int conn_refuse(struct conn *c, int status, const char *msg);
 void conn_error(struct conn *c, int status, const char *msg, int close);
 /* A JSON answer; takes ownership of J. */
 void conn_json(struct conn *c, int status, json_t *j, int close);
+/* 202 with J (taken) and Location: /v1/receipts/INDEX: entry INDEX is
+ * recorded and signed, but no checkpoint with the witness quorum covers it
+ * yet; GET Location gives its proof once one does (DESIGN §5, §6). */
+void conn_json_held(struct conn *c, uint64_t index, json_t *j, int close);
 /* Resumes reading after an answer to a pipelined upload (keep-alive). */
 void conn_resume(struct conn *c);
 /* After reading was enabled or a read callback: TLS records that OpenSSL's

@@ -10,7 +10,10 @@
  * with a real calendar date (else 400). The fact then goes to the notary,
  * which checks the role, Party, name and date again from its own parties
  * load, appends an intake-fact/v1 entry and makes it durable like an upload;
- * the answer is 201 with the receipt and its proof. Facts are never edited:
+ * the answer is 201 with the receipt and its proof. With witnesses, as for
+ * an upload, that proof is against a published (cosigned) checkpoint, and
+ * when none covers the fact within witness_timeout the answer is 202 with
+ * the receipt, no proof and Location: /v1/receipts/N. Facts are never edited:
  * a later fact of the same name supersedes an earlier one in the register.
  */
 #include <errno.h>
@@ -146,12 +149,18 @@ fact_done(struct pipeline_job *job, void *arg)
 		    (unsigned long long)nj->index, nj->party, nj->fact, nj->fact_date,
 		    nj->recorded_by);
 		if (c->state != CONN_CLOSED) {
-			j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
 			    "index", (json_int_t)nj->index, "party", nj->party,
 			    "recorded-by", nj->recorded_by, "fact", nj->fact,
 			    "date", nj->fact_date, "time", nj->time,
-			    "receipt", nj->receipt, "proof", nj->proof);
-			conn_json(c, 201, j, !c->keepalive);
+			    "receipt", nj->receipt);
+			if (nj->proof == NULL)
+				/* the witnesses are late: as an upload, 202 */
+				conn_json_held(c, nj->index, j, !c->keepalive);
+			else {
+				json_object_set_new(j, "proof", json_string(nj->proof));
+				conn_json(c, 201, j, !c->keepalive);
+			}
 		}
 	} else {
 		f->n_failed++;

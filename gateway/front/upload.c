@@ -136,15 +136,15 @@ upload_ref(const char *in, size_t len, char *out, size_t outlen, const char **wh
  * for= only from a provider, for kind shared-resource-return, naming a
  * Party in its acts_for (else 403); plan= only on a director-letter and
  * naming an accepted remediation-plan receipt of the same Party, read from
- * the ledger now (else 400 or 403, and nothing is recorded). The notary
- * checks the agent again from its own parties load. 0 ok, 1 refused with
+ * the ledger now (ledger_plan_ok; else 400 or 403, and nothing is
+ * recorded). The notary checks the agent again from its own parties load,
+ * and the plan from its own ledger connection. 0 ok, 1 refused with
  * *WHY and *STATUS.
  */
 static int
 upload_for_plan(struct conn *c, const char *query, const char **why, int *status)
 {
 	struct upload *u = &c->up;
-	struct ledger_entry e;
 	const char *party = c->party_id;
 	char buf[PARTY_ID_MAX + 1], *end;
 	unsigned long long n;
@@ -179,21 +179,12 @@ upload_for_plan(struct conn *c, const char *query, const char **why, int *status
 		n = strtoull(buf, &end, 10);
 		if (errno != 0 || *end != '\0')
 			return 1;
-		memset(&e, 0, sizeof(e));
-		r = ledger_get(c->front->ledger, (uint64_t)n, &e);
-		if (r == -1) {
-			*status = 500;
-			*why = "cannot read the ledger";
+		if ((r = ledger_plan_ok(c->front->ledger, (uint64_t)n, party)) != 1) {
+			*status = r == -1 ? 500 : 403;
+			if (r == -1)
+				*why = "cannot read the ledger";
 			return 1;
 		}
-		if (r == 1 || strcmp(e.party, party) != 0 || !e.accepted ||
-		    strcmp(e.kind, KIND_REMEDIATION_PLAN) != 0 ||
-		    strncmp(e.entry, "intake-receipt/v1\n", 18) != 0) {
-			ledger_entry_clear(&e);
-			*status = 403;
-			return 1;
-		}
-		ledger_entry_clear(&e);
 		u->plan = (uint64_t)n;
 		u->has_plan = 1;
 	}
@@ -480,25 +471,6 @@ upload_check_digest(struct upload *u, const uint8_t sha256[32],
 	}
 }
 
-/* 202: recorded and signed, but no checkpoint with the witness quorum
- * covers it yet; GET Location gives the proof once one does (DESIGN §5). */
-static void
-upload_held(struct conn *c, uint64_t index, json_t *j)
-{
-	char hdr[64], *s;
-
-	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n", (unsigned long long)index);
-	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
-		json_decref(j);
-		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
-		return;
-	}
-	json_decref(j);
-	conn_respond_hdr(c, 202, "application/json", hdr, s, strlen(s),
-	    !c->keepalive || c->up.too_large);
-	free(s);
-}
-
 static void
 upload_done(struct pipeline_job *job, void *arg)
 {
@@ -568,7 +540,8 @@ upload_done(struct pipeline_job *job, void *arg)
 					json_object_set_new(j, "links", report);
 			}
 			if (nj->proof == NULL)
-				upload_held(c, nj->index, j);   /* the witnesses are late: 202 */
+				conn_json_held(c, nj->index, j,   /* the witnesses are late */
+				    !c->keepalive || c->up.too_large);
 			else
 				conn_json(c, nj->result.accepted ? 201 : 422, j,
 				    !c->keepalive || c->up.too_large);

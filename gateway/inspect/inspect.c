@@ -78,6 +78,8 @@
  *   workbook-unreadable     a validation workbook whose references cannot be read
  *   workbook-no-references  (does not reject) no evidence-reference tab found
  *   references              (does not reject) the tab's reference count, "references N"
+ *   g527-return             a shared-resource-return (CSV or .xlsx) that is not a
+ *                           G5.27 return of its Party; the detail says why (g527.h)
  * ooxml.c, pdf.c and csv.c document their own codes.
  *
  * API: inspect.h (inspector_new/free/run, inspect_type); archive.c gets
@@ -393,15 +395,19 @@ inspect_file(struct inspector *in, const struct inspect_request *req,
 	if (res->accepted && strcmp(res->type, TYPE_XLSX) == 0 &&
 	    strcmp(req->kind->name, KIND_VALIDATION_WORKBOOK) == 0)
 		inspect_workbook(req, res);
-	if (res->accepted && (strcmp(res->type, TYPE_CSV) == 0 ||
-	    strcmp(res->type, "text/plain") == 0) &&
-	    strcmp(req->kind->name, KIND_SHARED_RESOURCE) == 0) {
+	if (res->accepted && strcmp(req->kind->name, KIND_SHARED_RESOURCE) == 0) {
 		char why[FINDING_DETAIL_MAX];
-
 		/* the daemon always names the Party; offline inspection cannot */
-		if (g527_check_csv(req->fd, req->size,
-		    req->party != NULL && req->party[0] != '\0' ? req->party : NULL,
-		    why, sizeof(why)) == -1)
+		const char *party = req->party != NULL && req->party[0] != '\0' ?
+		    req->party : NULL;
+
+		if (strcmp(res->type, TYPE_XLSX) == 0)
+			r = g527_check_xlsx(req->fd, req->size, p, party, why, sizeof(why));
+		else if (strcmp(res->type, TYPE_CSV) == 0 || strcmp(res->type, "text/plain") == 0)
+			r = g527_check_csv(req->fd, req->size, party, why, sizeof(why));
+		else
+			r = 0;
+		if (r == -1)
 			inspect_finding(res, 1, "g527-return", "", "%s", why);
 	}
 	if (types_is_text(res->type) && !text_nul &&

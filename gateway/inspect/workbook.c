@@ -4,7 +4,9 @@
  * wants): (1) xl/workbook.xml and xl/_rels/workbook.xml.rels (sheet names,
  * their parts, the shared strings and styles parts, the 1904 date system),
  * (2) sharedStrings and styles, (3) one pass per sheet tried, stopping at
- * row 21 when no header row was found. A part named twice is an error.
+ * row 21 when no header row was found (workbook_read_sheet: one pass over
+ * the only sheet, every cell to its callbacks). A part named twice is an
+ * error.
  *
  * Cell text as Excel displays it, best effort: shared strings and inline
  * strings (rich-text runs concatenated, phonetic runs left out, _xHHHH_
@@ -76,12 +78,13 @@ static const char *const wb_tab_names[] = WORKBOOK_TAB_NAMES;
 
 /* Elements we act on; everything else is EL_OTHER. */
 enum wb_el {
-	EL_OTHER, EL_SHEETDATA, EL_ROW, EL_C, EL_V, EL_IS, EL_T, EL_R, EL_RPH,
+	EL_OTHER, EL_SHEETDATA, EL_ROW, EL_C, EL_V, EL_F, EL_IS, EL_T, EL_R, EL_RPH,
 	EL_SST, EL_SI, EL_NUMFMTS, EL_NUMFMT, EL_CELLXFS, EL_XF, EL_WORKBOOKPR,
 	EL_SHEETS, EL_SHEET, EL_RELATIONSHIP,
 };
 static const struct { const char *name; enum wb_el el; } wb_elements[] = {
 	{ "sheetData", EL_SHEETDATA }, { "row", EL_ROW }, { "c", EL_C }, { "v", EL_V },
+	{ "f", EL_F },
 	{ "is", EL_IS }, { "t", EL_T }, { "r", EL_R }, { "rPh", EL_RPH },
 	{ "sst", EL_SST }, { "si", EL_SI }, { "numFmts", EL_NUMFMTS },
 	{ "numFmt", EL_NUMFMT }, { "cellXfs", EL_CELLXFS }, { "xf", EL_XF },
@@ -126,6 +129,7 @@ struct wb_sheet {
 	uint64_t cells;
 	char     type[16];             /* the cell's t attribute */
 	uint32_t style;                /* the cell's s attribute */
+	int      formula;              /* the cell has an <f> */
 	int      in_row;
 	struct wb_text v, is;
 	uint32_t header_row;           /* 0 until found */
@@ -175,6 +179,7 @@ struct wb {
 	struct wb_text       si;
 
 	struct wb_sheet      sh;
+	const struct workbook_sheet_cb *cb;  /* workbook_read_sheet: every cell, not the tab */
 	char                 cell[WB_CELL_MAX + 1];  /* a cell's displayed text */
 	struct workbook_refs *out;
 	size_t               cap;      /* rows allocated in out->v */
@@ -814,7 +819,7 @@ wb_start_sheet(struct wb *w, enum wb_el el, const char **atts)
 			wb_fail(w, "sheet '%s': more than %u rows", sh->name, WB_ROW_NUM_MAX);
 			return;
 		}
-		if (sh->header_row == 0 && n > WB_HEADER_ROWS) {
+		if (w->cb == NULL && sh->header_row == 0 && n > WB_HEADER_ROWS) {
 			w->stop = 1;      /* no header in the first rows: not this sheet */
 			return;
 		}
@@ -850,9 +855,11 @@ wb_start_sheet(struct wb *w, enum wb_el el, const char **atts)
 		if (v == NULL || wb_uint(v, UINT32_MAX, &n) != 0)
 			n = 0;
 		sh->style = (uint32_t)n;
+		sh->formula = 0;
 		wb_text_clear(&sh->v);
 		wb_text_clear(&sh->is);
-	}
+	} else if (el == EL_F && wb_up(w, 1) == EL_C && wb_up(w, 2) == EL_ROW && sh->in_row)
+		sh->formula = 1;
 }
 
 /* The displayed text of the cell just closed into OUT (WB_CELL_MAX + 1). 0/-1. */
@@ -974,6 +981,32 @@ wb_row_done(struct wb *w)
 		memcpy(r->sha256, h, hl + 1);
 }
 
+/* workbook_read_sheet: hands each cell, then the row's end, to W->cb. */
+static void
+wb_end_sheet_cb(struct wb *w, enum wb_el el)
+{
+	struct wb_sheet *sh = &w->sh;
+	const struct workbook_sheet_cb *cb = w->cb;
+	struct workbook_cell c;
+
+	if (el == EL_C && wb_up(w, 1) == EL_ROW && sh->in_row) {
+		if (wb_cell_text(w, w->cell) != 0)
+			return;
+		wb_clean(w->cell);
+		if (w->cell[0] == '\0' && !sh->formula)
+			return;
+		c.col = sh->col;
+		c.text = w->cell;
+		c.formula = sh->formula;
+		if (cb->cell(cb->arg, sh->row, &c, w->why, w->whylen) != 0)
+			w->failed = 1;
+	} else if (el == EL_ROW && wb_up(w, 1) == EL_SHEETDATA && sh->in_row) {
+		sh->in_row = 0;
+		if (cb->row_end(cb->arg, sh->row, w->why, w->whylen) != 0)
+			w->failed = 1;
+	}
+}
+
 static void
 wb_end_sheet(struct wb *w, enum wb_el el)
 {
@@ -981,6 +1014,10 @@ wb_end_sheet(struct wb *w, enum wb_el el)
 	char *text = w->cell;
 	int role = -1;
 
+	if (w->cb != NULL) {
+		wb_end_sheet_cb(w, el);
+		return;
+	}
 	if (el == EL_C && wb_up(w, 1) == EL_ROW && sh->in_row) {
 		if (sh->header_row == 0) {
 			if (wb_cell_text(w, text) != 0)
@@ -1249,20 +1286,27 @@ wb_free(struct wb *w)
 	free(w);
 }
 
-int
-workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_refs **out,
-    char *why, size_t whylen)
+/* Frees W and what it still holds. */
+static void
+wb_end(struct wb *w)
+{
+	if (w == NULL)
+		return;
+	workbook_refs_free(w->out);
+	wb_free(w);
+}
+
+/* A reader of FD with P's limits, or NULL (WHY set); free it with wb_end. */
+static struct wb *
+wb_new(int fd, uint64_t size, const struct policy *p, char *why, size_t whylen)
 {
 	struct wb *w;
-	struct wb_want parts[2];
-	int rc = -1, found;
 
-	*out = NULL;
 	if (whylen > 0)
 		why[0] = '\0';
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(why, whylen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	w->fd = fd;
 	w->size = size;
@@ -1276,18 +1320,28 @@ workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_ref
 	w->members_max = p->archive_members ? p->archive_members : WB_MEMBERS_DEFAULT;
 	if ((w->stack = calloc(w->depth_max + 1, 1)) == NULL ||
 	    (w->out = calloc(1, sizeof(*w->out))) == NULL) {
-		wb_fail(w, "out of memory");
-		goto fail;
+		snprintf(why, whylen, "out of memory");
+		wb_end(w);
+		return NULL;
 	}
+	return w;
+}
+
+/* Passes 1 and 2: the sheets and where their parts are, the shared strings
+ * and the cell formats. 0/-1 (WHY set). */
+static int
+wb_prepare(struct wb *w)
+{
+	struct wb_want parts[2];
 
 	/* pass 1: the sheets and where their parts are */
 	parts[0] = (struct wb_want){ "xl/workbook.xml", PART_WORKBOOK, 0 };
 	parts[1] = (struct wb_want){ "xl/_rels/workbook.xml.rels", PART_RELS, 0 };
 	if (wb_pass(w, parts, 2) != 0)
-		goto fail;
+		return -1;
 	if (!parts[0].seen || !parts[1].seen) {
 		wb_fail(w, "zip: no %s", parts[0].seen ? parts[1].path : parts[0].path);
-		goto fail;
+		return -1;
 	}
 	for (size_t i = 0; i < w->nrels; i++) {
 		if (w->rels[i].type == REL_SST && w->sst_path[0] == '\0')
@@ -1307,18 +1361,33 @@ workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_ref
 	parts[0] = (struct wb_want){ w->sst_path, PART_SST, 0 };
 	parts[1] = (struct wb_want){ w->styles_path, PART_STYLES, 0 };
 	if ((w->sst_path[0] || w->styles_path[0]) && wb_pass(w, parts, 2) != 0)
-		goto fail;
+		return -1;
 	if ((w->sst_path[0] && !parts[0].seen) || (w->styles_path[0] && !parts[1].seen)) {
 		wb_fail(w, "zip: no %s", w->sst_path[0] && !parts[0].seen ? w->sst_path :
 		    w->styles_path);
-		goto fail;
+		return -1;
 	}
 	if ((w->xf_cls = calloc(w->nxf ? w->nxf : 1, sizeof(*w->xf_cls))) == NULL) {
 		wb_fail(w, "out of memory");
-		goto fail;
+		return -1;
 	}
 	for (size_t i = 0; i < w->nxf; i++)
 		w->xf_cls[i] = wb_fmt_class(w, w->xf_fmt[i]);
+	return 0;
+}
+
+int
+workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_refs **out,
+    char *why, size_t whylen)
+{
+	struct wb *w;
+	int rc = -1, found;
+
+	*out = NULL;
+	if ((w = wb_new(fd, size, p, why, whylen)) == NULL)
+		return -1;
+	if (wb_prepare(w) != 0)
+		goto fail;
 
 	/* pass 3: the tab */
 	if ((found = wb_find_tab(w)) < 0)
@@ -1333,7 +1402,46 @@ workbook_read(int fd, uint64_t size, const struct policy *p, struct workbook_ref
 	w->out = NULL;
 	rc = found ? 0 : 1;
 fail:
-	workbook_refs_free(w->out);
-	wb_free(w);
+	wb_end(w);
+	return rc;
+}
+
+int
+workbook_read_sheet(int fd, uint64_t size, const struct policy *p,
+    const struct workbook_sheet_cb *cb, char *why, size_t whylen)
+{
+	struct wb *w;
+	struct wb_want want;
+	int rc = -1;
+
+	if ((w = wb_new(fd, size, p, why, whylen)) == NULL)
+		return -1;
+	if (wb_prepare(w) != 0)
+		goto fail;
+	if (w->nsheets != 1) {
+		if (w->nsheets == 0)
+			wb_fail(w, "the workbook has no sheet");
+		else
+			wb_fail(w, "the workbook has %zu sheets, not one", w->nsheets);
+		goto fail;
+	}
+	if (w->sheets[0].path[0] == '\0') {
+		wb_fail(w, "its sheet '%s' is not a worksheet", w->sheets[0].name);
+		goto fail;
+	}
+	/* pass 3: every cell of the sheet, in order */
+	w->cb = cb;
+	memset(&w->sh, 0, sizeof(w->sh));
+	w->sh.name = w->sheets[0].name;
+	want = (struct wb_want){ w->sheets[0].path, PART_SHEET, 0 };
+	if (wb_pass(w, &want, 1) != 0)
+		goto fail;
+	if (!want.seen) {
+		wb_fail(w, "zip: sheet '%s' has no part %s", w->sheets[0].name, want.path);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	wb_end(w);
 	return rc;
 }

@@ -30,7 +30,8 @@
 #define LEDGER_BUSY_MS        5000   /* wait this long for a lock before failing */
 
 enum {
-	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_SIZE, ST_REF, ST_OBLIGATIONS,
+	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_LIST_ACTOR, ST_SIZE, ST_REF,
+	ST_OBLIGATIONS,
 	ST_INS_ENTRY, ST_INS_TREE, ST_INS_CP,   /* writers only: keep last */
 	ST_COUNT
 };
@@ -47,6 +48,14 @@ static const char *ledger_sql[ST_COUNT] = {
 	[ST_LIST_ANY] = "SELECT " ENTRY_COLS " FROM entries WHERE idx > ?1 " LIST_FILTER,
 	[ST_LIST_PARTY] = "SELECT " ENTRY_COLS " FROM entries WHERE party = ?6 AND idx > ?1 "
 	    LIST_FILTER,
+	/* a Party's own entries and those it uploaded as an agent: only a
+	 * shared-resource-return has an agent (DESIGN §5 ?for=, re-checked by the
+	 * notary), and its line is exactly "\nagent: ID\n" (no value holds a
+	 * newline); entries_party and entries_kind serve it */
+	[ST_LIST_ACTOR] = "SELECT " ENTRY_COLS " FROM entries WHERE (party = ?6 OR "
+	    "(kind = '" KIND_SHARED_RESOURCE "' AND "
+	    "instr(entry, char(10) || 'agent: ' || ?6 || char(10)) > 0)) "
+	    "AND (?7 IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER,
 	[ST_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM entries",
 	[ST_REF] = "SELECT 1 FROM entries WHERE sha256 = ?1 AND verdict = 'accepted' LIMIT 1",
 	[ST_INS_ENTRY] = "INSERT INTO entries(idx, time, party, cert, kind, filename, ref, "
@@ -515,6 +524,22 @@ out:
 	return ret;
 }
 
+int
+ledger_plan_ok(struct ledger *l, uint64_t plan, const char *party)
+{
+	static const char magic[] = "intake-receipt/v1\n";
+	struct ledger_entry e;
+	int r;
+
+	if ((r = ledger_get(l, plan, &e)) != 0)
+		return r == 1 ? 0 : -1;
+	r = strcmp(e.party, party) == 0 && e.accepted &&
+	    strcmp(e.kind, KIND_REMEDIATION_PLAN) == 0 && e.entry != NULL &&
+	    strncmp(e.entry, magic, sizeof(magic) - 1) == 0;
+	ledger_entry_clear(&e);
+	return r;
+}
+
 void
 ledger_entry_clear(struct ledger_entry *e)
 {
@@ -616,7 +641,8 @@ ledger_list(struct ledger *l, const struct ledger_filter *f,
 		errno = EINVAL;
 		return -1;
 	}
-	st = l->st[f->party != NULL ? ST_LIST_PARTY : ST_LIST_ANY];
+	st = l->st[f->actor != NULL ? ST_LIST_ACTOR : f->party != NULL ? ST_LIST_PARTY :
+	    ST_LIST_ANY];
 	if (ledger_rbegin(l) == -1)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, f->has_after ? (sqlite3_int64)f->after : -1) != SQLITE_OK ||
@@ -625,7 +651,9 @@ ledger_list(struct ledger *l, const struct ledger_filter *f,
 	    f->verdict ? "accepted" : "rejected") == -1 ||
 	    ledger_bind_text(st, 4, f->since) == -1 ||
 	    sqlite3_bind_int64(st, 5, f->limit) != SQLITE_OK ||
-	    (f->party != NULL && ledger_bind_text(st, 6, f->party) == -1))
+	    (f->actor == NULL && f->party != NULL && ledger_bind_text(st, 6, f->party) == -1) ||
+	    (f->actor != NULL && (ledger_bind_text(st, 6, f->actor) == -1 ||
+	    ledger_bind_text(st, 7, f->party) == -1)))
 		goto out;
 	ret = ledger_rows(l, st, cb, arg);
 out:

@@ -44,6 +44,8 @@ struct ledger_entry {
 
 struct ledger_filter {
 	const char *party;    /* NULL: any */
+	const char *actor;    /* not NULL: only entries of this Party or that it
+	                       * uploaded for another as its agent (DESIGN §6) */
 	const char *kind;     /* NULL: any */
 	int         verdict;  /* -1 any, 1 accepted, 0 rejected */
 	const char *since;    /* RFC 3339, NULL: any */
@@ -61,6 +63,10 @@ int ledger_checkpoint(struct ledger *l, char **note, uint64_t *size);
 /* Entry INDEX: 0 found, 1 not found, -1 error. Clear with ledger_entry_clear. */
 int ledger_get(struct ledger *l, uint64_t index, struct ledger_entry *e);
 void ledger_entry_clear(struct ledger_entry *e);
+/* The rule of ?plan=N (DESIGN §5): whether entry PLAN is an accepted
+ * remediation-plan receipt (not a fact) of PARTY. The front checks it
+ * before the body, the notary again before it signs. 1 yes, 0 no, -1 error. */
+int ledger_plan_ok(struct ledger *l, uint64_t plan, const char *party);
 /* A fresh c2sp tlog-proof (malloc'd) of INDEX against the latest checkpoint.
  * 0, 1 if INDEX is not in that checkpoint's tree, -1 on error. */
 int ledger_proof(struct ledger *l, uint64_t index, char **proof);

@@ -59,6 +59,7 @@ struct monitor {
 	 * them is published, or witness_timeout has passed (then 202, no proof) */
 	struct witnesses   *witnesses;
 	struct ledger      *published;                /* read-only, witnessed view */
+	struct ledger      *reader;                   /* read-only: claims against the log */
 	pthread_t           holder;
 	int                 holder_started;
 	pthread_mutex_t     held_mtx;
@@ -74,6 +75,7 @@ struct monitor_job {
 	uint64_t           id;
 	struct verdict_rx  rx;
 	struct timespec    deadline;  /* held: when to answer without a proof */
+	int                fail;      /* errno: its claims could not be checked, not recorded */
 	struct monitor_job *next_held;
 };
 
@@ -178,6 +180,21 @@ monitor_agent_ok(const struct monitor *mon, const char *agent, const char *party
 		if (party_acts_for(parties_find(mon->gens[i].parties, agent), party))
 			return 1;
 	return 0;
+}
+
+int
+monitor_plan_claim(struct ledger *l, const char *kind, const char *party, int has_plan,
+    uint64_t plan)
+{
+	int r;
+
+	if (!has_plan)
+		return 0;
+	if (strcmp(kind, KIND_DIRECTOR_LETTER) != 0)
+		return 1;
+	if ((r = ledger_plan_ok(l, plan, party)) == -1)
+		return -1;
+	return r == 1 ? 0 : 1;
 }
 
 /* SHA-256 of the whole of FD into OUT. 0/-1. */
@@ -384,7 +401,7 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	struct stat fst, qst;
 	uint8_t h[32];
 	size_t rows = 0, n;
-	int len, ph = 1;
+	int len, ph = 1, plan = 0;
 
 	if (fstat(m->fd, &fst) == -1 || !S_ISREG(fst.st_mode))
 		monitor_breach(mon, "a descriptor that is not a regular file");
@@ -394,6 +411,9 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		monitor_breach(mon, "a kind or a Party that the policy and parties do not know");
 	if (r->agent[0] != '\0' && !monitor_agent_ok(mon, r->agent, r->party, r->kind))
 		monitor_breach(mon, "an agent that is not a provider acting for the Party");
+	if ((plan = monitor_plan_claim(mon->reader, r->kind, r->party,
+	    r->has_plan != 0, r->plan)) == 1)
+		monitor_breach(mon, "a plan that is not an accepted remediation plan of the Party");
 	n = strlen(r->cert_sha256);
 	if (n != 64 || strspn(r->cert_sha256, "0123456789abcdef") != 64)
 		monitor_breach(mon, "a certificate hash that is not one");
@@ -415,6 +435,12 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		monitor_breach(mon, "a SHA-256 that is not the file's");
 	j->mon = mon;
 	j->id = m->hdr.id;
+	if (plan == -1) {
+		/* not a lie, but not checked either: nothing is recorded */
+		log_warnx("notary: job %llu: cannot read the ledger to check its plan",
+		    (unsigned long long)j->id);
+		j->fail = EIO;
+	}
 	memcpy(j->nj.party, r->party, sizeof(j->nj.party));
 	memcpy(j->nj.cert_sha256, r->cert_sha256, sizeof(j->nj.cert_sha256));
 	memcpy(j->nj.kind, r->kind, sizeof(j->nj.kind));
@@ -507,7 +533,13 @@ monitor_loop(struct monitor *mon)
 				monitor_breach(mon, "a verdict without a record request");
 			if ((r = verdict_rx_take(&j->rx, &m)) == -1)
 				monitor_breach(mon, "a verdict that does not add up");
-			if (r == 1) {
+			if (r == 1 && j->fail != 0) {
+				(void)store_discard(notary_data(mon->notary), j->nj.quarantine);
+				j->nj.status = -1;
+				j->nj.err = j->fail;
+				monitor_answer(&j->nj, mon);
+				j = NULL;
+			} else if (r == 1) {
 				notary_submit(mon->notary, &j->nj);
 				j = NULL;
 			}
@@ -590,6 +622,11 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		notary_close(mon.notary);
 		_exit(1);
 	}
+	if ((mon.reader = ledger_open(cfg->data, 0, err, sizeof(err))) == NULL) {
+		log_warnx("notary: %s", err);
+		notary_close(mon.notary);
+		_exit(1);
+	}
 	pthread_mutex_init(&mon.held_mtx, NULL);
 	pthread_cond_init(&mon.held_cond, NULL);
 	if ((mon.witnesses = witness_open(cfg, monitor_on_published, &mon, err,
@@ -633,6 +670,7 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 	}
 	witness_close(mon.witnesses);
 	ledger_close(mon.published);
+	ledger_close(mon.reader);
 	for (size_t i = 0; i < mon.ngens; i++) {
 		policy_free(mon.gens[i].policy);
 		parties_free(mon.gens[i].parties);

@@ -17,7 +17,9 @@
  * SHA-256 is the claimed one, the quarantine name is a plain name in
  * DATA/quarantine for that very inode, the kind is in the policy and the
  * Party in the parties file (as loaded now or by an earlier reload: an
- * upload may straddle a SIGHUP), the certificate hash is hex, and the
+ * upload may straddle a SIGHUP), an agent is a provider acting for the
+ * Party, a ?plan= names that Party's accepted remediation plan in the
+ * ledger (monitor_plan_claim), the certificate hash is hex, and the
  * verdict adds up (common/verdict.h, manifest hash included). A breach
  * ends the notary with status 1 after the jobs already queued are
  * recorded: the parent then brings the whole daemon down, and a corrupted
@@ -27,15 +29,26 @@
  * chunks only after the batch's commit is durable (notary.h). At the
  * front's end of the socket (EOF) it finishes its queue and exits 0.
  *
- * API: notary_serve.
+ * API: notary_serve, monitor_plan_claim.
  */
 #ifndef INTAKE_MONITOR_H
 #define INTAKE_MONITOR_H
+
+#include <stdint.h>
 
 #include "common/config.h"
 #include "common/proc.h"
 
 #define NOTARY_COMM "intaked-notary"
+
+struct ledger;
+
+/* The front's ?plan= claim (DESIGN §5) against the ledger L as the notary
+ * reads it: no plan (HAS_PLAN 0), or a director-letter of PARTY naming an
+ * accepted remediation-plan receipt of PARTY (ledger_plan_ok). 0 holds, 1
+ * the front lied (a breach), -1 the ledger could not be read. */
+int monitor_plan_claim(struct ledger *l, const char *kind, const char *party, int has_plan,
+    uint64_t plan);
 
 /* The notary process's life on SOCK (its end of the front's socketpair).
  * Never returns: exits 0 at the front's end, 1 on a failure or a breach. */

@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/workbook.c: libFuzzer target for the Validation Workbook reader
- * (inspect/workbook.c, over inspect/xml.c). Built only with
+ * (inspect/workbook.c, over inspect/xml.c) and the G5.27 return's .xlsx
+ * form over the same reader (inspect/g527.c). Built only with
  * -DINTAKE_FUZZ=ON and CC=clang:
  *
  *   CC=clang cmake -S . -B build-fuzz -DINTAKE_FUZZ=ON
@@ -11,7 +12,8 @@
  * with the fuzzer's coverage instrumentation and sanitizers (gateway_core is
  * not). Each input is written to one memfd, the reader's real source of
  * bytes. The seeds are small .xlsx files (openpyxl-made and hand-written
- * XML: shared and inline strings, styles with dates, gaps in references).
+ * XML: shared and inline strings, styles with dates, gaps in references;
+ * a G5.27 return with a date cell).
  */
 #include <sys/mman.h>
 
@@ -22,6 +24,7 @@
 
 #include "inspect/xml.c"
 #include "inspect/workbook.c"
+#include "inspect/g527.c"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,6 +43,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd == -1 && (fd = memfd_create("fuzz-workbook", MFD_CLOEXEC)) == -1)
 		abort();
 	if (ftruncate(fd, 0) == -1 || (size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size))
+		abort();
+	/* the same bytes as a G5.27 return (workbook_read_sheet's reader) */
+	rc = g527_check_xlsx(fd, size, &p, "ALPHA", why, sizeof(why));
+	if (rc != 0 && (rc != -1 || strncmp(why, "G5.27 return: ", 14) != 0 ||
+	    strlen(why) >= sizeof(why)))
 		abort();
 	rc = workbook_read(fd, size, &p, &w, why, sizeof(why));
 	if (rc == -1) {

@@ -2,9 +2,12 @@
 # tests/integration/obligations.sh: the SEC obligations surface with real curl (DESIGN §5, §8).
 # GAMMA is a Shared Resource Provider for ALPHA (shared_resource = yes): its ?for=ALPHA return is
 # ALPHA's receipt with 'agent: GAMMA'; for BETA, for another kind, or ?for= from a Party, 403
-# before the body. A director's letter names its Party's accepted remediation plan (plan: N), and
-# another Party's plan is refused before the body, nothing recorded. Facts come from SECAS only,
-# strict JSON with a real date, and are signed entries Go's x/mod verifies.
+# before the body. Its returns are checked as CSV and as one-sheet .xlsx (openpyxl): the wrong
+# Party, a missing column, a negative count, 30 February, two sheets, an empty sheet and a
+# formula are 422 with the reason; 65536 rows (the limit) are accepted. A director's letter names its Party's accepted remediation plan (plan: N), and
+# another Party's plan is refused before the body, nothing recorded. GAMMA lists and reads the
+# receipts it made for ALPHA (each with party and agent), not ALPHA's others. Facts come from
+# SECAS only, strict JSON with a real date, and are signed entries Go's x/mod verifies.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 obl_parties() {
@@ -39,6 +42,49 @@ check "the fact's receipt verifies with Go x/mod" goverify receipt "$VKEY" $T/fa
 check "and with intake verify" "$INTAKE" verify --vkey "$(cat $VKEY)" $T/fact.json
 check "its entry says the fact" entry_has $T/fact.json "fact: cio-fieldwork"
 check "and who recorded it" entry_has $T/fact.json "recorded-by: SECAS"
+
+# G5.27 returns as one-sheet workbooks, made by openpyxl, sent by GAMMA for ALPHA
+$PY - $T <<-'PY'
+	import sys, os, datetime, openpyxl
+	D = sys.argv[1]; H = ['Party', 'Period End', 'Critical Capable SMS']
+	def wb(name, rows, sheets=1):
+	    w = openpyxl.Workbook(); ws = w.active; ws.title = 'G5.27'
+	    for r in rows: ws.append(r)
+	    for i in range(1, sheets): w.create_sheet('Sheet%d' % (i + 1)).append(H)
+	    w.save(os.path.join(D, name + '.xlsx'))
+	wb('x_ok', [H, ['ALPHA', '2026-09-30', 18250], ['ALPHA', datetime.date(2026, 3, 31), 18000]])
+	wb('x_party', [H, ['BETA', '2026-09-30', 18250]])
+	wb('x_column', [['party', 'period_end'], ['ALPHA', '2026-09-30']])
+	wb('x_negative', [H, ['ALPHA', '2026-09-30', -3]])
+	wb('x_date', [H, ['ALPHA', '2026-02-30', 1]])
+	wb('x_sheets', [H, ['ALPHA', '2026-09-30', 1]], sheets=2)
+	wb('x_empty', [])
+	wb('x_formula', [H, ['ALPHA', '2026-09-30', '=18000+250']])
+	w = openpyxl.Workbook(write_only=True); ws = w.create_sheet('G5.27'); ws.append(H)
+	for i in range(65536): ws.append(['ALPHA', datetime.date(2026, 9, 30), i])
+	w.save(os.path.join(D, 'x_huge.xlsx'))
+	PY
+# xput NAME WANT REASON: GAMMA sends $T/NAME.xlsx for ALPHA; the status, and for a 422 the reason
+xput() {
+	local code
+	code=$(iput gamma shared-resource-return "$1.xlsx?for=ALPHA" $T/$1.xlsx $T/$1.json)
+	if [ "$2" = 201 ]; then
+		check_eq "xlsx return $1" "$code" 201
+	else
+		check "xlsx return $1 is 422, g527-return: $3 ($code)" \
+			bash -c "[ $code = 422 ] && grep -qF 'g527-return' $T/$1.json && grep -qF '$3' $T/$1.json"
+	fi
+}
+xput x_ok 201
+check "its receipt verifies with the workbook" goverify receipt "$VKEY" $T/x_ok.json $T/x_ok.xlsx
+xput x_party 422 "row 2 is for another Party, not ALPHA"
+xput x_column 422 "no critical_capable_sms column"
+xput x_negative 422 "critical_capable_sms is not a non-negative integer"
+xput x_date 422 "row 2: period_end is not a date"
+xput x_sheets 422 "the workbook has 2 sheets, not one"
+xput x_empty 422 "no header row"
+xput x_formula 422 "cell C2 is a formula"
+xput x_huge 201
 
 # ?for= (Shared Resource Provider)
 printf 'party,period_end,critical_capable_sms\nALPHA,2026-09-30,18250\n' >$T/g527.csv
@@ -75,6 +121,27 @@ check_eq "?plan= on another kind -> 400" "$(iput alpha evidence "l.pdf?plan=$pla
 check_eq "none of them was logged" "$(log_size)" "$n2"
 check_eq "the letter naming ALPHA's plan -> 201" "$(iput alpha director-letter "l.pdf?plan=$plan" $T/letter.pdf $T/letter.json)" 201
 check "its entry says plan: $plan" entry_has $T/letter.json "plan: $plan"
+
+# a provider lists the receipts it made, each with its party and agent
+# lists CERT QUERY -> "index:party:agent ..." of GET /v1/receipts?QUERY in CERT's view
+lists() {
+	icurl "$1" -o $T/list.json "$U/v1/receipts?$2"
+	$PY -c 'import json,sys
+print(" ".join("%d:%s:%s" % (r["index"], r["party"], r.get("agent", "-")) for r in json.load(open(sys.argv[1]))["receipts"]))' $T/list.json
+}
+g=$(jget $T/g527.json index)
+check "GAMMA's list has ALPHA's return it made, marked party ALPHA, agent GAMMA" \
+	bash -c "[[ ' $(lists gamma limit=1000) ' == *' $g:ALPHA:GAMMA '* ]]"
+check "and not ALPHA's own receipts (ALPHA's plan $plan)" bash -c "[[ ' $(lists gamma limit=1000) ' != *' $plan:'* ]]"
+check "?party=ALPHA narrows it to the returns it made (all ALPHA's, by GAMMA)" \
+	bash -c "l='$(lists gamma party=ALPHA)'; [ -n \"\$l\" ] && [ -z \"\$(tr ' ' '\n' <<<\"\$l\" | grep -v ':ALPHA:GAMMA\$')\" ]"
+check_eq "?party=BETA gives nothing" "$(lists gamma party=BETA)" ""
+check_eq "GAMMA gets that receipt by its index" "$(iget gamma /v1/receipts/$g $T/x.json)" 200
+check_eq "whose answer names the agent" "$(jget $T/x.json agent)" GAMMA
+check_eq "but not ALPHA's plan" "$(iget gamma /v1/receipts/$plan $T/x.json)" 404
+check "ALPHA lists the return as its own, agent GAMMA" bash -c "[[ ' $(lists alpha limit=1000) ' == *' $g:ALPHA:GAMMA '* ]]"
+check "BETA does not see it" bash -c "[[ ' $(lists beta limit=1000) ' != *' $g:'* ]]"
+check_eq "a letter's receipt names its plan" "$(iget alpha /v1/receipts/$(jget $T/letter.json index) $T/x.json; jget $T/x.json plan)" "200$plan"
 
 # the register
 # obl CERT PARTY NAME [PLAN] -> "status due receipts" of that obligation in CERT's view

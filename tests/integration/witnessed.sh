@@ -4,8 +4,9 @@
 # and the served checkpoint carry both cosignatures (checked by Go, tests/go/verify), and
 # `intake verify --witness w1 --witness w2 --quorum 2` passes. w2 down: the next upload is 202
 # within witness_timeout + 3 s, without a proof, with Location, and the served checkpoint does
-# not cover it. w2 back from an old state (its state file reset: the log's next request gets
-# 409 and size 0): the log resyncs and the held receipt gets a proof with both cosignatures.
+# not cover it; so is a fact (POST /v1/parties/ALPHA/facts: 201 cosigned with both up). w2 back
+# from an old state (its state file reset: the log's next request gets 409 and size 0): the log
+# resyncs and the held receipts get a proof with both cosignatures.
 # A witness answering garbage crashes nothing; after a restart of the daemon the witnesses'
 # state is kept and uploads are cosigned again.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -72,6 +73,10 @@ check_eq "/metrics: intake_witness_quorum" "$(metric intake_witness_quorum)" 2
 check_eq "/metrics: intake_log_published_size is the served checkpoint's" "$(metric intake_log_published_size)" "$s"
 check_eq "/metrics: w1's cosigned size" "$(metric 'intake_witness_cosigned_size{witness="w1"}')" "$s"
 check_eq "/metrics: w2's cosigned size" "$(metric 'intake_witness_cosigned_size{witness="w2"}')" "$s"
+fact() { icurl secas -D $T/$1.hdr -o $T/$1.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data '{"fact":"cio-fieldwork","date":"2025-01-10"}' "$U/v1/parties/ALPHA/facts"; }
+check_eq "a fact with both witnesses up" "$(fact f1)" 201
+check "Go: the fact's proof is against a checkpoint both witnesses cosigned" goverify cosigned $VKEY $T/f1.json 2 "$W1V" "$W2V"
 
 # w2 down: held back, 202 without a proof
 wstop w2
@@ -89,6 +94,13 @@ s=$(goverify checkpoint $VKEY $T/cp.b | cut -d' ' -f1)
 check "the served checkpoint does not cover it ($s <= $idx)" [ "${s:-99}" -le "${idx:-0}" ]
 check_eq "GET /v1/receipts/$idx meanwhile" "$(iget alpha /v1/receipts/$idx $T/b1.json)" 200
 check "it has no proof yet" [ -z "$(jget $T/b1.json proof)" ]
+SECONDS=0
+code=$(fact f2)
+t=$SECONDS
+check "with w2 down a fact is 202 within witness_timeout + 3 s ($code in ${t}s)" [ "$code" = 202 -a $t -le $((TIMEOUT + 3)) ]
+fidx=$(jget $T/f2.json index)
+check "its answer has the receipt and no proof" [ -n "$fidx" -a -n "$(jget $T/f2.json receipt)" -a -z "$(jget $T/f2.json proof)" ]
+check "and Location: /v1/receipts/$fidx" grep -qi "^Location: /v1/receipts/$fidx" $T/f2.hdr
 
 # w2 back from an old state: 409 with size 0, then resync
 rm -f $WD/w2.state
@@ -104,6 +116,8 @@ for i in $(seq 1 40); do
 done
 check "the held receipt now has a proof against a checkpoint both witnesses cosigned" [ $ok = 1 ]
 check "Go verifies that receipt and its proof" goverify receipt $VKEY $T/b2.json $T/b.txt
+iget secas /v1/receipts/$fidx $T/f3.json >/dev/null
+check "so does the held fact, cosigned by both" goverify cosigned $VKEY $T/f3.json 2 "$W1V" "$W2V"
 check "the daemon logged the resync" grep -q "w2: resyncing from size 0" $RUN/daemon.log
 
 # a witness that answers garbage: nothing crashes

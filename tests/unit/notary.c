@@ -4,7 +4,8 @@
  * library, contiguous indices under concurrent submission, the store (mode,
  * content, rejected blobs never kept), start-up recovery (quarantine,
  * orphan blobs, a tampered ledger refused, a key of another log refused),
- * and a batch whose commit fails (file size limit) leaving no trace.
+ * a batch whose commit fails (file size limit) leaving no trace, and the
+ * notary's own check of a director letter's ?plan= against the ledger.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include "intake/receipt.h"
 #include "lib/util.h"
 #include "notary/ledger.h"
+#include "notary/monitor.h"
 #include "notary/notary.h"
 #include "notary/store.h"
 
@@ -686,6 +688,63 @@ START_TEST(notary_receipt_carries_ref_digest_and_members)
 END_TEST
 
 
+/* Submits one job of PARTY and KIND and waits for it: its index. */
+static uint64_t
+record_as(struct notary *n, const char *content, int accepted, const char *party,
+    const char *kind)
+{
+	struct waiter *w = waiter_new();
+	struct notary_job *j = make_job(content, accepted, w);
+	uint64_t index;
+
+	snprintf(j->party, sizeof(j->party), "%s", party);
+	snprintf(j->kind, sizeof(j->kind), "%s", kind);
+	notary_submit(n, j);
+	wait_for(w, 1);
+	ck_assert_int_eq(j->status, 0);
+	index = j->index;
+	free_job(j);
+	free(w);
+	return index;
+}
+
+/* What the front claims with ?plan=, checked by the notary from its own
+ * reading of the ledger: only a director-letter, only naming an accepted
+ * remediation-plan receipt of the same Party. */
+START_TEST(notary_rechecks_the_plan_a_letter_names)
+{
+	struct notary *n = open_notary();
+	uint64_t plan, bplan, rejected, evidence;
+	struct ledger *l;
+	char err[256];
+
+	plan = record_as(n, "ALPHA's plan", 1, "ALPHA", KIND_REMEDIATION_PLAN);
+	bplan = record_as(n, "BETA's plan", 1, "BETA", KIND_REMEDIATION_PLAN);
+	rejected = record_as(n, "a rejected plan", 0, "ALPHA", KIND_REMEDIATION_PLAN);
+	evidence = record_as(n, "evidence", 1, "ALPHA", "evidence");
+	l = ledger_open(cfg.data, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	/* what holds */
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 1, plan), 0);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "BETA", 1, bplan), 0);
+	ck_assert_int_eq(monitor_plan_claim(l, "evidence", "ALPHA", 0, 0), 0);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 0, 0), 0);
+	/* what a lying front could claim */
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 1, bplan), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "BETA", 1, plan), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 1, rejected), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 1, evidence), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 1, evidence + 1), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_DIRECTOR_LETTER, "ALPHA", 1, UINT64_MAX), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, "evidence", "ALPHA", 1, plan), 1);
+	ck_assert_int_eq(monitor_plan_claim(l, KIND_REMEDIATION_PLAN, "ALPHA", 1, plan), 1);
+	ck_assert_int_eq(ledger_plan_ok(l, plan, "ALPHA"), 1);
+	ck_assert_int_eq(ledger_plan_ok(l, plan, "ALPHA "), 0);
+	ledger_close(l);
+	notary_close(n);
+}
+END_TEST
+
 /* The store on its own (store.c), without a notary. */
 
 static void
@@ -857,6 +916,7 @@ notary_suite(void)
 	tcase_add_test(tc, notary_store_failure_is_not_recorded);
 	tcase_add_test(tc, notary_failed_commit_leaves_no_trace);
 	tcase_add_test(tc, notary_receipt_carries_ref_digest_and_members);
+	tcase_add_test(tc, notary_rechecks_the_plan_a_letter_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store");
