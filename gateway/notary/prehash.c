@@ -3,10 +3,15 @@
  * prehash.h).
  *
  * One thread reads every open pre-hash in turn, PREHASH_CHUNK at a time, up
- * to what the front says is written, and drops what it read from the page
- * cache (the front writes these files with O_DIRECT; nobody else reads
- * them before the store). A slot the thread is reading is `busy`: finish
- * waits for it, drop leaves it to the thread (`gone`).
+ * to what the front says is written. It reads with O_DIRECT where the file
+ * system allows: the front writes most of these files with O_DIRECT too,
+ * and reading them back through the page cache cost this VM 0.5-2 s of CPU
+ * per GiB (page allocation and copies) against 0.1 s direct. Reads start
+ * at aligned offsets and ask for aligned lengths; only the bytes up to
+ * where the front said it wrote are hashed. Without O_DIRECT (tmpfs), reads
+ * are buffered and what was read is dropped from the page cache. A slot
+ * the thread is reading is `busy`: finish waits for it, drop leaves it to
+ * the thread (`gone`).
  */
 #include <sys/stat.h>
 
@@ -31,6 +36,7 @@ struct prehash_slot {
 	int         busy;        /* the thread reads it, without the lock */
 	int         gone;        /* dropped while busy: the thread frees it */
 	int         err;         /* a read came short of UPTO: the front lied */
+	int         direct;      /* FD has O_DIRECT */
 };
 
 struct prehash {
@@ -64,17 +70,48 @@ prehash_find(struct prehash *ph, uint64_t token)
 	return NULL;
 }
 
-/* Hashes [S->done, S->done + LEN) of S's file with BUF; bytes hashed, or -1. */
+/* Clears O_DIRECT from S's descriptor: buffered reads from now on. */
+static void
+prehash_buffered(struct prehash_slot *s)
+{
+	int fl;
+
+	s->direct = 0;
+	if ((fl = fcntl(s->fd, F_GETFL)) != -1)
+		(void)fcntl(s->fd, F_SETFL, fl & ~O_DIRECT);
+	(void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+/* Hashes [S->done, S->done + LEN) of S's file (LEN <= PREHASH_CHUNK) with
+ * BUF (PREHASH_CHUNK + PREHASH_ALIGN bytes, aligned); bytes hashed (fewer
+ * at the end of the file), or -1. */
 static ssize_t
 prehash_read(struct prehash_slot *s, uint8_t *buf, size_t len)
 {
+	uint64_t at = s->done;
+	size_t skip = 0, want = len;
 	ssize_t r;
 
-	while ((r = pread(s->fd, buf, len, (off_t)s->done)) == -1 && errno == EINTR)
+	if (s->direct) {
+		skip = (size_t)(at % PREHASH_ALIGN);
+		at -= skip;
+		want = (skip + len + PREHASH_ALIGN - 1) / PREHASH_ALIGN * PREHASH_ALIGN;
+	}
+	while ((r = pread(s->fd, buf, want, (off_t)at)) == -1 && errno == EINTR)
 		;
-	if (r <= 0 || EVP_DigestUpdate(s->ctx, buf, (size_t)r) != 1)
+	if (r == -1 && errno == EINVAL && s->direct) {
+		prehash_buffered(s);
+		return prehash_read(s, buf, len);
+	}
+	if (r <= (ssize_t)skip)
 		return -1;
-	(void)posix_fadvise(s->fd, (off_t)s->done, r, POSIX_FADV_DONTNEED);
+	r -= (ssize_t)skip;
+	if ((size_t)r > len)
+		r = (ssize_t)len;
+	if (EVP_DigestUpdate(s->ctx, buf + skip, (size_t)r) != 1)
+		return -1;
+	if (!s->direct)
+		(void)posix_fadvise(s->fd, (off_t)s->done, r, POSIX_FADV_DONTNEED);
 	return r;
 }
 
@@ -129,8 +166,8 @@ prehash_new(void)
 		return NULL;
 	for (size_t i = 0; i < PREHASH_MAX; i++)
 		ph->slot[i].fd = -1;
-	if ((ph->buf = malloc(PREHASH_CHUNK)) == NULL ||
-	    (ph->fbuf = malloc(PREHASH_CHUNK)) == NULL)
+	if (posix_memalign((void **)&ph->buf, PREHASH_ALIGN, PREHASH_CHUNK + PREHASH_ALIGN) != 0 ||
+	    posix_memalign((void **)&ph->fbuf, PREHASH_ALIGN, PREHASH_CHUNK + PREHASH_ALIGN) != 0)
 		goto fail;
 	pthread_mutex_init(&ph->mtx, NULL);
 	pthread_cond_init(&ph->work, NULL);
@@ -178,10 +215,14 @@ prehash_open(struct prehash *ph, uint64_t token, int fd)
 	}
 	if (s != NULL && (s->ctx = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) == 1) {
+		int fl = fcntl(fd, F_GETFL);
+
 		s->token = token;
 		s->fd = fd;
 		fd = -1;
-		(void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		s->direct = fl != -1 && fcntl(s->fd, F_SETFL, fl | O_DIRECT) != -1;
+		if (!s->direct)
+			prehash_buffered(s);
 		ret = 0;
 	} else if (s != NULL) {
 		EVP_MD_CTX_free(s->ctx);
@@ -255,7 +296,8 @@ prehash_finish(struct prehash *ph, uint64_t token, int fd, uint64_t size, uint8_
 			goto out;
 		mine.done += (uint64_t)r;
 	}
-	/* nothing past the claimed size */
+	/* nothing past the claimed size (one byte: not a direct read) */
+	prehash_buffered(&mine);
 	while ((r = pread(mine.fd, &one, 1, (off_t)size)) == -1 && errno == EINTR)
 		;
 	if (r != 0)

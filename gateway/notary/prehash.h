@@ -30,7 +30,8 @@
 #include <stdint.h>
 
 #define PREHASH_MAX   8                  /* pre-hashes at once (the front spools 4) */
-#define PREHASH_CHUNK (1u << 20)         /* bytes read at a time */
+#define PREHASH_CHUNK (2u << 20)         /* bytes read at a time */
+#define PREHASH_ALIGN 4096               /* O_DIRECT alignment of buffers, offsets, lengths */
 
 struct prehash;
 
