@@ -44,7 +44,7 @@
 
 #define DOWNLOAD_CHUNK (256 * 1024)   /* bytes read from the blob at a time */
 #define DOWNLOAD_LOW   (128 * 1024)   /* output below this asks for the next chunk */
-#define DISPOSITION_MAX 1024          /* 255 name bytes, 3x percent-encoded, and the rest */
+#define DISPOSITION_MAX 1280          /* a 255-byte name as is and 3x encoded, and the rest */
 
 struct download {
 	int      fd;

@@ -80,6 +80,10 @@ check_eq "https://localhost:PORT/ greets Alpha Energy Ltd" "$(pj $T/party.json '
 check "the kind select lists the policy's kinds" \
 	[ "$(pj $T/party.json '" ".join(d.get("kinds", []))')" = "$(grep -o '^\[kind [a-z-]*' $SRCDIR/policy/intake.policy | cut -c7- | tr '\n' ' ' | sed 's/ $//')" ]
 check "every control has a label" [ "$(pj $T/party.json '",".join(sorted(set(d.get("labels", []))))')" = ok ]
+check_eq "keyboard: Tab goes from the file to the kind, the reference and Send" \
+	"$(pj $T/party.json '" ".join(d.get("tab_order", []))')" "kind ref send"
+check_eq "keyboard: the arrows chose the kind" "$(pj $T/party.json 'd.get("kind")')" evidence
+check_eq "at 200 % zoom nothing is wider than the window" "$(pj $T/party.json 'd.get("overflow")')" 0
 progress=$(pj $T/party.json '" ".join(str(v) for v in d.get("progress", []))')
 echo "# progress values seen: $progress"
 check "the <progress> advanced through values between 0 and 100" \

@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -108,10 +110,27 @@ try:
         drv.execute_cdp_cmd("Network.emulateNetworkConditions", {
             "offline": False, "latency": 0, "downloadThroughput": -1,
             "uploadThroughput": 24 * 1024 * 1024})
+        # 200 % zoom of a 1280-pixel window is a 640-pixel one: nothing wider than the window
+        drv.set_window_size(640, 1600)
+        out["overflow"] = drv.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        drv.set_window_size(1280, 1600)
+        # keyboard only, past the file chooser (a native dialog): Tab goes file -> kind ->
+        # reference -> Send, arrows choose the kind, Enter in the reference field submits
         drv.find_element(By.ID, "file").send_keys(upload_file)
-        Select(drv.find_element(By.ID, "kind")).select_by_value("evidence")
-        drv.find_element(By.ID, "ref").send_keys("EV-001")
-        drv.find_element(By.ID, "send").click()
+        drv.execute_script("document.getElementById('file').focus()")
+        order = []
+        for _ in range(3):
+            ActionChains(drv).send_keys(Keys.TAB).perform()
+            order.append(drv.execute_script("return document.activeElement.id"))
+        out["tab_order"] = order
+        drv.execute_script("document.getElementById('kind').focus()")
+        for _ in range(len(kinds)):
+            if Select(drv.find_element(By.ID, "kind")).first_selected_option.get_attribute("value") == "evidence":
+                break
+            ActionChains(drv).send_keys(Keys.ARROW_DOWN).perform()
+        out["kind"] = Select(drv.find_element(By.ID, "kind")).first_selected_option.get_attribute("value")
+        drv.find_element(By.ID, "ref").send_keys("EV-001" + Keys.ENTER)
         mid = False
         deadline = time.time() + UPLOAD_WAIT
         while time.time() < deadline:
