@@ -102,7 +102,7 @@ console_file(struct conn *c, const char *rest, const char *query)
 		return;
 	}
 	if (c->if_none_match[0] && strstr(c->if_none_match, a->etag) != NULL)
-		conn_respond_hdr(c, 304, NULL, extra, NULL, 0, 0);
+		conn_respond_hdr(c, 304, NULL, extra, NULL, a->len, 0);
 	else
 		conn_respond_hdr(c, 200, a->ctype, extra, (const char *)a->data, a->len, 0);
 }

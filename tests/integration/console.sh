@@ -73,7 +73,17 @@ line = b"Evidence of the access control review, line %08d: all findings closed.\
 with open(sys.argv[1], "wb") as f:
     for i in range(60 * 1024 * 1024 // 64 + 1):
         f.write((line % i)[:64])' $T/access-review.txt
-size=$(stat -c %s $T/access-review.txt)
+# ALPHA's Validation Workbook names the file the page sends (EV-001) and one never sent (EV-002)
+$PY - $T/workbook.xlsx <<'PY'
+import sys, openpyxl
+wb = openpyxl.Workbook(); wb.active.title = "Cover"
+t = wb.create_sheet("Evidence References")
+t.append(["Description", "SEC Obligation", "File Name", "Evidence Ref", "SHA-256"])
+t.append(["Access control review", "G5.14", "access-review.txt", "EV-001", None])
+t.append(["Letter of Intent", "G3.17", "loi.pdf", "EV-002", None])
+wb.save(sys.argv[1])
+PY
+check_eq "ALPHA's workbook" "$(iput alpha validation-workbook workbook.xlsx $T/workbook.xlsx /dev/null)" 201
 browser party ALPHA $T/access-review.txt
 check "ALPHA's page answers" no_error party
 check_eq "https://localhost:PORT/ greets Alpha Energy Ltd" "$(pj $T/party.json 'd.get("name")')" "Alpha Energy Ltd"
@@ -94,6 +104,9 @@ idx=$(pj $T/party.json 'd.get("index", "")')
 check_eq "the API lists that receipt as ALPHA's" \
 	"$(icurl alpha "$U/v1/receipts?party=ALPHA&limit=1000" | $PY -c 'import json,sys; print(" ".join(r["party"] + ":" + r["sha256"] for r in json.load(sys.stdin)["receipts"] if r["index"] == int(sys.argv[1])))' "$idx")" \
 	"ALPHA:$(sha256 $T/access-review.txt)"
+check_eq "the page's link report: EV-001 received, EV-002 missing and marked out" \
+	"$(pj $T/party.json '"|".join(r[0] + ":" + r[3] + ":" + r[-1] for r in d.get("links", []))')" \
+	"EV-001:received:|EV-002:MISSING:missing"
 check "ALPHA's console logs no error" no_console_errors party
 
 # ---------------------------------------------------------------- SECAS

@@ -150,6 +150,13 @@ try:
         w.until(lambda d: d.find_elements(By.CSS_SELECTOR,
                 '#receipts-table tr[data-index="%d"]' % out["index"]))
         shot("receipt")
+        # the link report of the workbook uploaded before: EV-001 now received, EV-002 missing
+        drv.find_element(By.ID, "show-links").click()
+        w.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#links-table tbody tr"))
+        out["links"] = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] +
+                        [tr.get_attribute("class") or ""]
+                        for tr in drv.find_elements(By.CSS_SELECTOR, "#links-table tbody tr")]
+        shot("links")
     elif session == "secas":
         w.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#parties-table tbody tr")) > 0)
         out["parties"] = [td.text for td in

@@ -51,6 +51,7 @@ const FINDING_WORDS = {
 	'archive-quine': 'The archive contains itself.',
 	'workbook-no-references': 'The workbook has no evidence-reference tab that could be read.',
 	'csv-formula': 'A CSV cell starts like a spreadsheet formula.',
+	'references': 'Evidence references read from the workbook\'s tab:',
 };
 const FINDING_AREAS = {
 	archive: 'Archive', zip: 'Zip structure', member: 'Archive member', path: 'Member path',
