@@ -107,6 +107,9 @@ check_eq "the API lists that receipt as ALPHA's" \
 check_eq "the page's link report: EV-001 received, EV-002 missing and marked out" \
 	"$(pj $T/party.json '"|".join(r[0] + ":" + r[3] + ":" + r[-1] for r in d.get("links", []))')" \
 	"EV-001:received:|EV-002:MISSING:missing"
+check_eq "the receipt button saved the receipt as JSON" \
+	"$(pj $T/party.json 'd.get("saved", {}).get("sha256", "") + " " + str("receipt" in d.get("saved", {}))')" \
+	"$(sha256 $T/access-review.txt) True"
 check "ALPHA's console logs no error" no_console_errors party
 
 # ---------------------------------------------------------------- SECAS
@@ -118,6 +121,13 @@ check "the Parties filter narrows the table" [ "$(pj $T/secas.json '"|".join(d.g
 check "SECAS's page links the stored file" \
 	grep -qx "$U/v1/receipts/$idx/file" <(pj $T/secas.json '"\n".join(d.get("file_links", []))')
 check "SECAS's console logs no error" no_console_errors secas
+
+# ---------------------------------------------------------------- a cross-site form post
+n1=$(log_size)
+browser csrf SECAS
+check "another site's text/plain form post reached the gateway with SECAS's certificate" no_error csrf
+check_eq "and was refused" "$(pj $T/csrf.json 'd.get("answer")')" '{"error":"cross-origin request refused"}'
+check_eq "nothing was recorded" "$(log_size)" "$n1"
 
 # ---------------------------------------------------------------- the auditor's second visit
 browser auditor AUDIT
