@@ -22,7 +22,12 @@ for b in /usr/bin/chromium /usr/bin/chromedriver certutil pk12util; do
 done
 $PY -c 'import selenium' 2>/dev/null || { echo "SKIP: python3-selenium is missing" >&2; exit 77; }
 
-it_start console
+# GAMMA, a Shared Resource Provider for ALPHA: whoami tells its page the one kind it sends
+console_parties() {
+	printf '[party GAMMA]\nname = Gamma Utilities Ltd\nmatch = urn:sec:party:GAMMA\nrole = provider\nacts_for = ALPHA\n' \
+		>>"$RUN/parties.conf"
+}
+IT_AFTER_CONFIG=console_parties it_start console
 U=https://localhost:$PORT
 SHOTS=$T/screenshots
 mkdir -p $SHOTS
@@ -116,7 +121,7 @@ check "ALPHA's console logs no error" no_console_errors party
 browser secas SECAS
 check "SECAS's page answers" no_error secas
 check "SECAS's page shows every Party by name" [ "$(pj $T/secas.json '"|".join(d.get("parties", []))')" = \
-	"Alpha Energy Ltd|Beta Networks plc|Smart Energy Code Administrator and Secretariat|Northgate Assurance LLP" ]
+	"Alpha Energy Ltd|Beta Networks plc|Smart Energy Code Administrator and Secretariat|Northgate Assurance LLP|Gamma Utilities Ltd" ]
 check "the Parties filter narrows the table" [ "$(pj $T/secas.json '"|".join(d.get("filtered", []))' | cut -c1-4)" = BETA ]
 check "SECAS's page links the stored file" \
 	grep -qx "$U/v1/receipts/$idx/file" <(pj $T/secas.json '"\n".join(d.get("file_links", []))')
@@ -200,6 +205,12 @@ check_eq "console.css is a style sheet" "$(icurl alpha -o /dev/null -w '%{conten
 check_eq "no client certificate, no page" "$(icurl none -o /dev/null -w '%{http_code}' "$U/")" 000
 check_eq "whoami names the Party" "$(icurl alpha "$U/v1/whoami" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["party"], d["name"], d["role"], "parties" in d)')" \
 	"ALPHA Alpha Energy Ltd party False"
+check_eq "whoami tells a provider its one kind and whom it acts for" \
+	"$(icurl gamma "$U/v1/whoami" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["role"], [k["kind"] for k in d["kinds"]], d["acts_for"], "parties" in d)')" \
+	"provider ['shared-resource-return'] ['ALPHA'] False"
+check_eq "whoami tells SECAS every Party" \
+	"$(icurl secas "$U/v1/whoami" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["role"], " ".join(p["party"] + ":" + p["role"] for p in d["parties"]))')" \
+	"secas ALPHA:party BETA:party SECAS:secas AUDIT:auditor GAMMA:provider"
 
 # ---------------------------------------------------------------- the Origin rule
 n1=$(log_size)
