@@ -583,9 +583,10 @@ conn_same_hostport(const char *a, size_t alen, const char *b, size_t blen)
  * certificate to any site's form post or script request; Origin is the
  * header a page cannot forge. "null" is accepted only when the browser
  * itself says the request is same-origin (Sec-Fetch-Site, which no page can
- * set either): a page under Referrer-Policy: no-referrer, as the console
- * is, sends Origin: null on its own PUT and POST requests. Returns 1 when
- * the request must be refused. */
+ * set either): some browsers (Firefox) send Origin: null on a page's own
+ * PUT and POST under Referrer-Policy: no-referrer, as the console's is. A
+ * browser that sends no Sec-Fetch-Site is refused: fail closed. Returns 1
+ * when the request must be refused. */
 static int
 conn_cross_origin(struct conn *c)
 {

@@ -222,6 +222,8 @@ check_eq "a look-alike origin is 403" \
 	"$(iput alpha evidence evil.txt $T/h.txt /dev/null -H "Origin: https://localhost:$PORT.evil.example")" 403
 check_eq "plain http:// of our host is 403" \
 	"$(iput alpha evidence evil.txt $T/h.txt /dev/null -H "Origin: http://localhost:$PORT")" 403
+check_eq "two Origin headers, ours and another, are 403" \
+	"$(iput alpha evidence evil.txt $T/h.txt /dev/null -H "Origin: https://localhost:$PORT" -H 'Origin: https://evil.example')" 403
 check_eq "a GET with a foreign Origin is 403 too" \
 	"$(icurl alpha -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' "$U/v1/receipts")" 403
 check_eq "a cross-origin text/plain POST of a fact is 403" \
@@ -234,6 +236,8 @@ check_eq "as is a form-encoded one" \
 	"$(icurl secas -o /dev/null -w '%{http_code}' -X POST \
 		--data 'fact=cio-fieldwork&date=2025-01-10' "$U/v1/parties/ALPHA/facts")" 415
 check_eq "nothing was recorded" "$(log_size)" "$n1"
+check_eq "Origin: null that the browser says is same-origin passes (Firefox under no-referrer)" \
+	"$(iput alpha evidence null.txt $T/h.txt /dev/null -H 'Origin: null' -H 'Sec-Fetch-Site: same-origin')" 201
 check_eq "the gateway's own origin is fine" \
 	"$(iput alpha evidence own.txt $T/h.txt /dev/null -H "Origin: https://localhost:$PORT")" 201
 check_eq "and a JSON POST from it records a fact" \
