@@ -118,6 +118,10 @@ check_eq "the receipt button saved the receipt as JSON" \
 check "ALPHA's console logs no error" no_console_errors party
 
 # ---------------------------------------------------------------- SECAS
+# a file name that is markup: the page shows it as text
+printf 'markup\n' >$T/m.txt
+check_eq "BETA sends a file whose name is markup" \
+	"$(iput beta evidence '%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E.txt' $T/m.txt /dev/null)" 201
 browser secas SECAS
 check "SECAS's page answers" no_error secas
 check "SECAS's page shows every Party by name" [ "$(pj $T/secas.json '"|".join(d.get("parties", []))')" = \
@@ -125,6 +129,9 @@ check "SECAS's page shows every Party by name" [ "$(pj $T/secas.json '"|".join(d
 check "the Parties filter narrows the table" [ "$(pj $T/secas.json '"|".join(d.get("filtered", []))' | cut -c1-4)" = BETA ]
 check "SECAS's page links the stored file" \
 	grep -qx "$U/v1/receipts/$idx/file" <(pj $T/secas.json '"\n".join(d.get("file_links", []))')
+check "the markup name is shown as text" \
+	grep -qxF '<img src=x onerror=alert(1)>.txt' <(pj $T/secas.json '"\n".join(d.get("file_names", []))')
+check_eq "and made no element" "$(pj $T/secas.json 'd.get("imgs")')" 0
 check "SECAS's console logs no error" no_console_errors secas
 
 # ---------------------------------------------------------------- a cross-site form post
@@ -196,6 +203,9 @@ check "and nothing unsafe-" bash -c '! grep -qi "unsafe-" <<<"$1"' _ "$csp"
 check "GET / has nosniff" grep -qi '^X-Content-Type-Options: nosniff' $T/root.h
 check "GET / has Referrer-Policy: no-referrer" grep -qi '^Referrer-Policy: no-referrer' $T/root.h
 check "GET / is text/html" grep -qi '^Content-Type: text/html; charset=utf-8' $T/root.h
+icurl alpha -o $T/console.js "$U/console.js"
+check "the script never parses data as HTML" bash -c '
+	! grep -Eq "innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(" "$1"' _ $T/console.js
 check "the page has no inline script, style or handler" bash -c '
 	! grep -Eqi "<script>|<script [^>]*>[^<]|<style|style=| on[a-z]+=|javascript:" "$1"' _ $T/root.html
 etag=$(grep -i '^ETag:' $T/root.h | cut -d' ' -f2 | tr -d '\r')

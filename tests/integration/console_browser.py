@@ -180,6 +180,9 @@ try:
         out["parties"] = [td.text for td in
                           drv.find_elements(By.CSS_SELECTOR, "#parties-table tbody td:nth-child(2)")]
         w.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]"))
+        out["imgs"] = len(drv.find_elements(By.CSS_SELECTOR, "#receipts-table img"))
+        out["file_names"] = [td.text.split("\n")[0] for td in
+                             drv.find_elements(By.CSS_SELECTOR, "#receipts-table tbody td:nth-child(5)")]
         out["file_links"] = [a.get_attribute("href") for a in
                              drv.find_elements(By.CSS_SELECTOR, "#receipts-table a[download]")]
         # the filter narrows the Parties table, keyboard only
