@@ -122,6 +122,11 @@ check "ALPHA's console logs no error" no_console_errors party
 printf 'markup\n' >$T/m.txt
 check_eq "BETA sends a file whose name is markup" \
 	"$(iput beta evidence '%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E.txt' $T/m.txt /dev/null)" 201
+# a rejected upload (an executable named .pdf), and enough receipts for a second page
+mkexe $T/x.exe
+check_eq "ALPHA sends an executable as a PDF" "$(iput alpha evidence x.pdf $T/x.exe $T/rej.json)" 422
+check_eq "BETA sends 20 more" "$(bulk_put beta evidence 20 2 page-)" 20
+n2=$(log_size)
 browser secas SECAS
 check "SECAS's page answers" no_error secas
 check "SECAS's page shows every Party by name" [ "$(pj $T/secas.json '"|".join(d.get("parties", []))')" = \
@@ -132,6 +137,13 @@ check "SECAS's page links the stored file" \
 check "the markup name is shown as text" \
 	grep -qxF '<img src=x onerror=alert(1)>.txt' <(pj $T/secas.json '"\n".join(d.get("file_names", []))')
 check_eq "and made no element" "$(pj $T/secas.json 'd.get("imgs")')" 0
+check_eq "SECAS pages through the receipts, 20 at a time" \
+	"$(pj $T/secas.json '" ".join(str(len(p)) + ":" + p[0] for p in d.get("pages", []))')" "20:0 $((n2 - 20)):20"
+check_eq "SECAS lists the rejected upload" \
+	"$(pj $T/secas.json '"|".join(r[2] + ";" + r[4].split(chr(10))[0] + ";" + r[5] for r in d.get("rejected", []))')" \
+	"Alpha Energy Ltd (ALPHA);x.pdf;rejected"
+check "with its reasons in words" grep -qxF "The file is a program, which is never accepted. (the file is a program (application/x-dosexec))" \
+	<(pj $T/secas.json 'd.get("rejected", [[""] * 7])[0][6]')
 check "SECAS's console logs no error" no_console_errors secas
 
 # ---------------------------------------------------------------- a cross-site form post
@@ -145,6 +157,8 @@ check_eq "nothing was recorded" "$(log_size)" "$n1"
 browser auditor AUDIT
 check "the auditor's second visit verifies the consistency proof in the page" \
 	grep -q "^Consistent: the tree of size" <(pj $T/auditor.json 'd.get("consistency")')
+check "and refuses a proof against a root it did not see" \
+	grep -q "^NOT CONSISTENT: the proof from size 3 to" <(pj $T/auditor.json 'd.get("forked")')
 check "the auditor's page links the tiles" grep -q "/v1/log/tile/0/000.p/" <(pj $T/auditor.json '"\n".join(d.get("tiles", []))')
 check "the auditor's console logs no error" no_console_errors auditor
 
@@ -162,7 +176,7 @@ check_eq "the auditor gets 404 (files are the Party's and SECAS's)" \
 check_eq "BETA's 404 is that of a receipt that does not exist" \
 	"$(cat $T/b.json)" "$(icurl beta "$U/v1/receipts/99999/file")"
 check_eq "a rejected upload has no stored file" \
-	"$(mkexe $T/x.exe; iput alpha evidence x.pdf $T/x.exe $T/rej.json >/dev/null; icurl secas -o /dev/null -w '%{http_code}' "$U/v1/receipts/$(jget $T/rej.json index)/file")" 404
+	"$(icurl secas -o /dev/null -w '%{http_code}' "$U/v1/receipts/$(jget $T/rej.json index)/file")" 404
 for bad in 01 -1 1x 99999999999999999999 "" ; do
 	check_eq "receipt '$bad'/file -> 404" "$(icurl secas -o /dev/null -w '%{http_code}' "$U/v1/receipts/$bad/file")" 404
 done

@@ -185,6 +185,25 @@ try:
                              drv.find_elements(By.CSS_SELECTOR, "#receipts-table tbody td:nth-child(5)")]
         out["file_links"] = [a.get_attribute("href") for a in
                              drv.find_elements(By.CSS_SELECTOR, "#receipts-table a[download]")]
+        # paging: the second page starts after the first page's last receipt
+        first = [tr.get_attribute("data-index") for tr in
+                 drv.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")]
+        drv.find_element(By.ID, "next-page").click()
+        w.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]") and
+                d.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")[0]
+                .get_attribute("data-index") not in first)
+        out["pages"] = [first, [tr.get_attribute("data-index") for tr in
+                                drv.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")]]
+        # the rejected uploads, with their reasons
+        Select(drv.find_element(By.ID, "rverdict")).select_by_value("rejected")
+        drv.find_element(By.CSS_SELECTOR, "#receipts-form button[type=submit]").click()
+        w.until(lambda d: "rejected" in d.find_element(By.ID, "receipts-caption").text)
+        out["rejected"] = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                           for tr in drv.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")]
+        shot("rejected")
+        Select(drv.find_element(By.ID, "rverdict")).select_by_value("")
+        drv.find_element(By.CSS_SELECTOR, "#receipts-form button[type=submit]").click()
+        w.until(lambda d: "rejected" not in d.find_element(By.ID, "receipts-caption").text)
         # the filter narrows the Parties table, keyboard only
         f = drv.find_element(By.ID, "party-filter")
         f.send_keys("beta")
@@ -198,6 +217,16 @@ try:
         out["consistency"] = text_of(By.ID, "consistency")
         out["tiles"] = [a.get_attribute("href") for a in drv.find_elements(By.CSS_SELECTOR, "#tiles a")]
         shot("log")
+        if out["consistency"].startswith("Consistent"):
+            # a browser that remembers another root for an earlier size: the proof must fail
+            drv.execute_script("""
+                for (const k of Object.keys(localStorage))
+                    if (k.startsWith('intake-console-checkpoint:'))
+                        localStorage.setItem(k, JSON.stringify({size: 3, root: btoa('\\0'.repeat(32))}));""")
+            drv.refresh()
+            w.until(lambda d: d.find_element(By.ID, "consistency").text != "")
+            out["forked"] = text_of(By.ID, "consistency")
+            shot("forked")
     # pages may still be fetching: a moment for late errors to reach the log
     time.sleep(0.5)
 except SystemExit:

@@ -31,6 +31,8 @@ const KIND_WORDS = {
 const FINDING_WORDS = {
 	'type-not-allowed': 'This kind of submission does not accept files of this type.',
 	'type-mismatch': 'The file is not what its name says it is.',
+	'extension-mismatch': "The file name's extension does not fit what the file is.",
+	'executable': 'The file is a program, which is never accepted.',
 	'size': 'The file is larger than this kind of submission allows.',
 	'digest-mismatch': 'The file received differs from the checksum sent with it.',
 	'digest-malformed': 'The checksum sent with the file could not be read.',
