@@ -226,6 +226,8 @@ etag=$(grep -i '^ETag:' $T/root.h | cut -d' ' -f2 | tr -d '\r')
 check_eq "an unchanged page is 304" "$(icurl alpha -H "If-None-Match: $etag" -o /dev/null -w '%{http_code}' "$U/")" 304
 check_eq "console.js is a script" "$(icurl alpha -o /dev/null -w '%{content_type}' "$U/console.js")" "text/javascript; charset=utf-8"
 check_eq "console.css is a style sheet" "$(icurl alpha -o /dev/null -w '%{content_type}' "$U/console.css")" "text/css; charset=utf-8"
+check_eq "/ is the page, not a prefix: GET /index.html is 404" "$(icurl alpha -o /dev/null -w '%{http_code}' "$U/index.html")" 404
+check_eq "PUT / is 405" "$(icurl alpha -o /dev/null -w '%{http_code}' -X PUT --data-binary x -H 'Content-Type: application/json' "$U/")" 405
 check_eq "no client certificate, no page" "$(icurl none -o /dev/null -w '%{http_code}' "$U/")" 000
 check_eq "whoami names the Party" "$(icurl alpha "$U/v1/whoami" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["party"], d["name"], d["role"], "parties" in d)')" \
 	"ALPHA Alpha Energy Ltd party False"
