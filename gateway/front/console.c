@@ -44,11 +44,12 @@ console_whoami(struct conn *c, const char *rest, const char *query)
 	json_object_set_new(j, "role", json_string(console_role(c->role)));
 	for (size_t i = 0; i < pol->nkinds; i++) {
 		const struct kind *k = &pol->kinds[i];
-		json_t *o, *types = json_array();
+		json_t *o, *types;
 
 		/* a provider sends shared-resource-returns only (upload.c) */
 		if (c->role == ROLE_PROVIDER && strcmp(k->name, KIND_SHARED_RESOURCE) != 0)
 			continue;
+		types = json_array();
 		for (size_t t = 0; t < k->ntypes; t++)
 			json_array_append_new(types, json_string(k->types[t]));
 		o = json_object();

@@ -186,14 +186,13 @@ try:
         out["file_links"] = [a.get_attribute("href") for a in
                              drv.find_elements(By.CSS_SELECTOR, "#receipts-table a[download]")]
         # paging: the second page starts after the first page's last receipt
-        first = [tr.get_attribute("data-index") for tr in
-                 drv.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")]
+        # (the rows are read in one script: the table is rebuilt as pages load)
+        rows = ("return [...document.querySelectorAll('#receipts-table tr[data-index]')]"
+                ".map(r => r.dataset.index)")
+        first = drv.execute_script(rows)
         drv.find_element(By.ID, "next-page").click()
-        w.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]") and
-                d.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")[0]
-                .get_attribute("data-index") not in first)
-        out["pages"] = [first, [tr.get_attribute("data-index") for tr in
-                                drv.find_elements(By.CSS_SELECTOR, "#receipts-table tr[data-index]")]]
+        w.until(lambda d: (d.execute_script(rows) or first)[0] not in first)
+        out["pages"] = [first, drv.execute_script(rows)]
         # the rejected uploads, with their reasons
         Select(drv.find_element(By.ID, "rverdict")).select_by_value("rejected")
         drv.find_element(By.CSS_SELECTOR, "#receipts-form button[type=submit]").click()
