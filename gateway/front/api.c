@@ -6,6 +6,7 @@
  *   GET /v1/log/tile/<L>/<N>[.p/<W>]           C2SP tlog-tiles hash tiles
  *   GET /v1/log/tile/entries/<N>[.p/<W>]       entry bundles (secas, auditor)
  *   GET /v1/receipts/{index}                   receipt with a fresh proof
+ *   GET /v1/receipts/{index}/file              the stored file (download.c)
  *   GET /v1/receipts?party=&kind=&verdict=&since=&limit=&after=
  *   GET /v1/workbooks/{index}/links            link report of a Validation Workbook
  *
@@ -30,6 +31,7 @@
 
 #include "common/log.h"
 #include "front/conn.h"
+#include "front/console.h"
 #include "front/front.h"
 #include "front/url.h"
 #include "lib/util.h"
@@ -233,6 +235,19 @@ api_receipt(struct conn *c, const char *arg, const char *query)
 	int r;
 
 	(void)query;
+	{
+		/* {index}/file: the stored file (download.c) */
+		const char *slash = strchr(arg, '/');
+		char num[24];
+
+		if (slash != NULL && strcmp(slash, "/file") == 0 &&
+		    (size_t)(slash - arg) < sizeof(num)) {
+			memcpy(num, arg, (size_t)(slash - arg));
+			num[slash - arg] = '\0';
+			download_start(c, num);
+			return;
+		}
+	}
 	if (api_number(arg, strlen(arg), &index) == -1) {
 		conn_error(c, 404, "no such receipt", 0);
 		return;

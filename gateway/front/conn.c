@@ -30,6 +30,7 @@
 
 #include "common/log.h"
 #include "front/conn.h"
+#include "front/console.h"
 #include "front/front.h"
 #include "front/follow.h"
 #include "front/spool.h"
@@ -61,6 +62,7 @@ conn_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -69,6 +71,7 @@ conn_reason(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
 	case 417: return "Expectation Failed";
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
@@ -139,6 +142,8 @@ conn_reset_request(struct conn *c)
 	c->http10 = 0;
 	memset(&c->up, 0, sizeof(c->up));
 	c->up.fd = -1;
+	c->origin[0] = c->host[0] = c->ctype[0] = c->if_none_match[0] = '\0';
+	c->has_origin = c->fetch_same_origin = c->tus = 0;
 }
 
 static void
@@ -195,6 +200,7 @@ conn_release(struct conn *c)
 	if (c->pending)
 		return;
 	upload_abort(c);
+	download_free(c);
 	if (c->cert)
 		X509_free(c->cert);
 	limits_conn_close(c->usage);
@@ -243,30 +249,58 @@ conn_respond(struct conn *c, int status, const char *ctype, const char *body,
 }
 
 void
+conn_close_after(struct conn *c)
+{
+	if (c->state != CONN_CLOSED && c->bev != NULL)
+		conn_linger(c);
+}
+
+/* Every answer says nosniff, and is no-store unless EXTRA has its own
+ * Cache-Control (the console's files). */
+static void
+conn_head(struct conn *c, int status, const char *ctype, const char *extra, uint64_t len,
+    int close)
+{
+	evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 %d %s\r\n"
+	    "Content-Length: %llu\r\n"
+	    "%s"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s%s"
+	    "\r\n", status, conn_reason(status), (unsigned long long)len,
+	    extra && strcasestr(extra, "cache-control:") ? "" : "Cache-Control: no-store\r\n",
+	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
+	    extra ? extra : "", close ? "Connection: close\r\n" :
+	    c->http10 ? "Connection: keep-alive\r\n" : "");
+}
+
+int
+conn_respond_head(struct conn *c, int status, const char *ctype, const char *extra,
+    uint64_t len)
+{
+	int close = c->front->draining || !c->keepalive;
+
+	if (c->state == CONN_CLOSED || c->bev == NULL)
+		return 1;
+	conn_head(c, status, ctype, extra, len, close);
+	return close;
+}
+
+void
 conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
     const char *body, size_t len, int close)
 {
-	struct evbuffer *out;
-
 	if (c->state == CONN_CLOSED || c->bev == NULL)
 		return;
-	out = bufferevent_get_output(c->bev);
 	/* The request decides: no keep-alive asked (HTTP/1.0 without it,
 	 * Connection: close) means we close after this answer. */
 	if (c->front->draining || !c->keepalive)
 		close = 1;
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s%s%s"
-	    "%s%s"
-	    "\r\n", status, conn_reason(status), body ? len : 0,
-	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-	    extra ? extra : "", close ? "Connection: close\r\n" :
-	    c->http10 ? "Connection: keep-alive\r\n" : "");
-	if (body && len)
-		evbuffer_add(out, body, len);
+	/* A 304's Content-Length is the one the 200 would have had (RFC 9110
+	 * 8.6), and it has no body. */
+	conn_head(c, status, ctype, extra, status == 304 ? len : body ? len : 0, close);
+	if (body && len && status != 304)
+		evbuffer_add(bufferevent_get_output(c->bev), body, len);
 	if (close)
 		conn_linger(c);
 }
@@ -506,11 +540,82 @@ on_header_value_complete(llhttp_t *p)
 			return conn_refuse(c, 400, "digest header too long");
 		memcpy(c->up.digest_hdr, c->hvalue, c->hvalue_len);
 		c->up.digest_hdr[c->hvalue_len] = '\0';
+	} else if (strcasecmp(c->hname, "origin") == 0) {
+		/* a second Origin, or one too long to compare, is not ours */
+		if (c->has_origin || c->hvalue_long)
+			snprintf(c->origin, sizeof(c->origin), "-");
+		else
+			memcpy(c->origin, c->hvalue, c->hvalue_len + 1);
+		c->has_origin = 1;
+	} else if (strcasecmp(c->hname, "host") == 0) {
+		if (c->host[0] || c->hvalue_long)
+			return conn_refuse(c, 400, "one Host header");
+		memcpy(c->host, c->hvalue, c->hvalue_len + 1);
+	} else if (strcasecmp(c->hname, "content-type") == 0) {
+		memcpy(c->ctype, c->hvalue, c->hvalue_len + 1);
+	} else if (strcasecmp(c->hname, "if-none-match") == 0) {
+		memcpy(c->if_none_match, c->hvalue, c->hvalue_len + 1);
+	} else if (strcasecmp(c->hname, "sec-fetch-site") == 0) {
+		c->fetch_same_origin = strcasecmp(c->hvalue, "same-origin") == 0;
+	} else if (strcasecmp(c->hname, "tus-resumable") == 0) {
+		c->tus = 1;
 	}
 	c->hname_len = c->hvalue_len = 0;
 	c->hname[0] = c->hvalue[0] = '\0';
 	c->hvalue_long = 0;
 	return 0;
+}
+
+/* Host and Origin's host:port, without a default port 443, compared. */
+static int
+conn_same_hostport(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen > 4 && strncmp(a + alen - 4, ":443", 4) == 0)
+		alen -= 4;
+	if (blen > 4 && strncmp(b + blen - 4, ":443", 4) == 0)
+		blen -= 4;
+	return alen == blen && alen > 0 && strncasecmp(a, b, alen) == 0;
+}
+
+/* The Origin rule (DESIGN §5): a request whose Origin header is not the
+ * gateway's own, https:// and the Host the client connected to, is cross-
+ * origin and refused before its body is read. A browser sends the client
+ * certificate to any site's form post or script request; Origin is the
+ * header a page cannot forge. "null" is accepted only when the browser
+ * itself says the request is same-origin (Sec-Fetch-Site, which no page can
+ * set either): some browsers (Firefox) send Origin: null on a page's own
+ * PUT and POST under Referrer-Policy: no-referrer, as the console's is. A
+ * browser that sends no Sec-Fetch-Site is refused: fail closed. Returns 1
+ * when the request must be refused. */
+static int
+conn_cross_origin(struct conn *c)
+{
+	if (!c->has_origin)
+		return 0;
+	if (strcmp(c->origin, "null") == 0)
+		return !c->fetch_same_origin;
+	if (strncasecmp(c->origin, "https://", 8) != 0)
+		return 1;
+	return !conn_same_hostport(c->origin + 8, strlen(c->origin + 8), c->host, strlen(c->host));
+}
+
+/* A POST that a cross-origin page could send without a CORS preflight (a
+ * "simple" request: a form's text/plain, urlencoded or multipart body) must
+ * not change state: a POST needs Content-Type application/json, or the
+ * Tus-Resumable header of the resumable-upload protocol. Both make the
+ * browser ask first, and the gateway never answers a preflight with CORS. */
+static int
+conn_not_simple(struct conn *c)
+{
+	const char *t = c->ctype;
+	size_t n = strlen("application/json");
+
+	if (c->tus)
+		return 1;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	return strncasecmp(t, "application/json", n) == 0 &&
+	    (t[n] == '\0' || t[n] == ';' || t[n] == ' ' || t[n] == '\t');
 }
 
 /* The Party of this request, from the current parties snapshot. */
@@ -558,6 +663,10 @@ on_headers_complete(llhttp_t *p)
 		return conn_refuse(c, 503, "shutting down");
 	if (c->url_len == 0 || c->url[0] != '/')
 		return conn_refuse(c, 400, "bad request target");
+	if (conn_cross_origin(c))
+		return conn_refuse(c, 403, "cross-origin request refused");
+	if (method == HTTP_POST && !conn_not_simple(c))
+		return conn_refuse(c, 415, "a POST must be application/json");
 	path = c->url;
 	if ((query = strchr(path, '?')) != NULL)
 		*query++ = '\0';
@@ -636,7 +745,8 @@ on_message_complete(llhttp_t *p)
 	if (c->state != CONN_READING || c->bev == NULL)
 		return HPE_PAUSED;   /* the answer closes the connection: read no further */
 	conn_set_timeout(c, c->front->cfg->header_timeout);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_HIGH_WATERMARK) {
+	if (c->dl != NULL ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > WRITE_HIGH_WATERMARK) {
 		/* Pipelined requests: parse the next one once the client has
 		 * read these answers (conn_write_cb). Until then the kernel's
 		 * buffers and TCP hold what it sends; a client that never reads
@@ -747,7 +857,18 @@ static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	int r;
 
+	if (c->dl != NULL) {
+		/* A stored file going out (download.c): the next chunk. */
+		if ((r = download_pump(c)) == 1)
+			return;
+		if (r == -1 || c->dl_close) {
+			conn_linger(c);
+			return;
+		}
+		/* sent: parsing resumes once the output drained */
+	}
 	if (c->out_paused && c->state == CONN_READING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		/* The answers to pipelined requests are out: parse on. */

@@ -114,6 +114,16 @@ struct conn {
 	int                 over_limit;   /* over the Party's connection limit: 429 */
 	int                 out_paused;   /* parsing stopped until the answers queued drain */
 	int                 revoked;      /* a reload no longer accepts the certificate */
+	/* headers the Origin rule and the console read (conn_cross_origin) */
+	char                origin[HDR_VALUE_MAX + 1];
+	int                 has_origin;
+	char                host[HDR_VALUE_MAX + 1];
+	char                ctype[HDR_VALUE_MAX + 1];   /* Content-Type */
+	char                if_none_match[HDR_VALUE_MAX + 1];
+	int                 fetch_same_origin;          /* Sec-Fetch-Site: same-origin */
+	int                 tus;                        /* a Tus-Resumable header */
+	struct download    *dl;           /* a stored file being sent (download.c) */
+	int                 dl_close;     /* close once it is sent */
 };
 
 /* Writes a complete response. BODY may be NULL. CLOSE: Connection: close
@@ -123,6 +133,13 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 /* conn_respond with EXTRA header lines ("Name: value\r\n"…). */
 void conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
     const char *body, size_t len, int close);
+/* Only the status line and headers of an answer whose body of LEN bytes
+ * the caller queues itself (a download); Cache-Control is no-store unless
+ * EXTRA says one. Returns whether the connection must close after it. */
+int conn_respond_head(struct conn *c, int status, const char *ctype, const char *extra,
+    uint64_t len);
+/* Closes the connection once what is queued has been sent. */
+void conn_close_after(struct conn *c);
 /* Refuses the request (counted, logged with Party and status): answers
  * {"error": MSG}, with Retry-After when RETRY_AFTER > 0, and closes.
  * Returns -1, the parser callbacks' error. */

@@ -19,6 +19,11 @@ static const struct url_route routes[] = {
 	{ "/v1/receipts/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_receipt },
 	{ "/v1/workbooks/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_links },
 	{ "/v1/obligations", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_obligations },
+	{ "/v1/whoami", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_whoami },
+	{ "/", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
+	{ "/console.css", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
+	{ "/console.js", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
+	{ "/favicon.svg", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
 };
 
 const struct url_route *
@@ -29,7 +34,7 @@ url_route(const char *path)
 
 	for (r = routes; r < routes + sizeof(routes) / sizeof(routes[0]); r++) {
 		n = strlen(r->path);
-		if (r->path[n - 1] == '/' ? strncmp(path, r->path, n) == 0 :
+		if (r->path[n - 1] == '/' && n > 1 ? strncmp(path, r->path, n) == 0 :
 		    strcmp(path, r->path) == 0)
 			return r;
 	}

@@ -11,6 +11,9 @@
  *   GET  /v1/log/checkpoint, /v1/log/consistency, /v1/log/tile/…,
  *        /v1/receipts, /v1/receipts/{index}, /v1/workbooks/{index}/links,
  *        /v1/obligations                            api.c
+ *   GET  /v1/receipts/{index}/file                  download.c (through api.c's route)
+ *   GET  /v1/whoami, /, /console.css, /console.js, /favicon.svg
+ *                                                   console.c (the web console)
  *
  * Any other method is 405, a GET with a body 400, any other GET path 404.
  */
@@ -22,7 +25,7 @@
 struct conn;
 
 struct url_route {
-	const char *path;     /* the path; a prefix when it ends in '/' */
+	const char *path;     /* the path; a prefix when it ends in '/' ("/" itself is exact) */
 	/* A request with a body, decided before the body arrives: BEGIN gets
 	 * the path after PATH and the query (NULL when none), answers and
 	 * returns -1 to refuse; BODY takes the body's bytes; FINISH hands the
@@ -68,5 +71,8 @@ void api_receipts(struct conn *c, const char *rest, const char *query);
 void api_receipt(struct conn *c, const char *rest, const char *query);
 void api_links(struct conn *c, const char *rest, const char *query);
 void api_obligations(struct conn *c, const char *rest, const char *query);
+/* console.c: the console's who-am-I, and its files (the path is the route's own) */
+void console_whoami(struct conn *c, const char *rest, const char *query);
+void console_file(struct conn *c, const char *rest, const char *query);
 
 #endif
