@@ -24,6 +24,7 @@
 #define PARTY_ACTS_FOR_MAX 512   /* acts_for: space-separated Party IDs, NUL included */
 #define KIND_NAME_MAX      64
 #define KIND_TYPES_MAX     32    /* MIME types a kind may allow */
+#define KIND_DESC_MAX      256   /* a kind's description, with its NUL */
 #define MIME_MAX           128
 #define USER_NAME_MAX      33    /* [server] user: a system user name, NUL included */
 #define CONFIG_WITNESS_MAX 16    /* [witness NAME] sections */
@@ -104,6 +105,7 @@ struct kind {
 	char     types[KIND_TYPES_MAX][MIME_MAX];  /* allowed MIME types */
 	size_t   ntypes;
 	uint64_t max_upload;          /* 0: the [limits] one */
+	char     description[KIND_DESC_MAX];   /* for people (the console), "" = none */
 };
 
 struct policy {

@@ -31,7 +31,7 @@ valid_inspect(const void *p, size_t len)
 	const struct msg_inspect *m = p;
 
 	if (!BOOL_OK(m->scanned) || !BOOL_OK(m->stream) || !STR_OK(m->filename) || !STR_OK(m->party) ||
-	    !STR_OK(m->kind.name) ||
+	    !STR_OK(m->kind.name) || !STR_OK(m->kind.description) ||
 	    m->policy.kinds != NULL || m->policy.nkinds != 0 || m->kind.ntypes > KIND_TYPES_MAX)
 		return -1;
 	for (size_t i = 0; i < KIND_TYPES_MAX; i++)

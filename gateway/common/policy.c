@@ -15,6 +15,7 @@
 #include "common/config.h"
 #include "common/errbuf.h"
 #include "common/ini.h"
+#include "lib/utf8.h"
 
 #define POLICY_KINDS_MAX    256        /* [kind NAME] sections in a policy */
 #define ARCHIVE_DEPTH_MAX   16         /* nesting the inspector may recurse into */
@@ -52,7 +53,7 @@ static const struct pol_key pol_keys[] = {
 #define POL_NKEYS (sizeof(pol_keys) / sizeof(pol_keys[0]))
 
 struct kind_lines {
-	unsigned section, types, max_upload;
+	unsigned section, types, max_upload, description;
 };
 
 struct pol_state {
@@ -255,8 +256,30 @@ pol_on_key(struct ini_ctx *c, const char *key, const char *value)
 			st->cur->max_upload = v;
 			return 0;
 		}
-		ini_error(c, c->line, "key '%s': unknown key in [%s] (types, max_upload)", key,
-		    c->section);
+		if (strcmp(key, "description") == 0) {
+			size_t n = strlen(value);
+
+			if (kl->description != 0) {
+				ini_error(c, c->line, "key 'description': repeated (first at line %u)",
+				    kl->description);
+				return -1;
+			}
+			kl->description = c->line;
+			if (n == 0 || n >= sizeof(st->cur->description)) {
+				ini_error(c, c->line, "key 'description': 1 to %zu bytes",
+				    sizeof(st->cur->description) - 1);
+				return -1;
+			}
+			if (utf8_check(value, n, NULL) != UTF8_OK) {
+				ini_error(c, c->line, "key 'description': %s in the value",
+				    utf8_class_name(utf8_check(value, n, NULL)));
+				return -1;
+			}
+			memcpy(st->cur->description, value, n + 1);
+			return 0;
+		}
+		ini_error(c, c->line, "key '%s': unknown key in [%s] (types, max_upload, "
+		    "description)", key, c->section);
 		return -1;
 	}
 

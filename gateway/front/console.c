@@ -57,6 +57,8 @@ console_whoami(struct conn *c, const char *rest, const char *query)
 		json_object_set_new(o, "types", types);
 		json_object_set_new(o, "max_upload",
 		    json_integer((json_int_t)policy_max_upload(pol, k)));
+		if (k->description[0] != '\0')
+			json_object_set_new(o, "description", json_string(k->description));
 		json_array_append_new(kinds, o);
 	}
 	json_object_set_new(j, "kinds", kinds);

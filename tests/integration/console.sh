@@ -98,6 +98,8 @@ check "every control has a label" [ "$(pj $T/party.json '",".join(sorted(set(d.g
 check_eq "keyboard: Tab goes from the file to the kind, the reference and Send" \
 	"$(pj $T/party.json '" ".join(d.get("tab_order", []))')" "kind ref send"
 check_eq "keyboard: the arrows chose the kind" "$(pj $T/party.json 'd.get("kind")')" evidence
+check_eq "the kind's description is the policy's" "$(pj $T/party.json 'd.get("kind_desc")')" \
+	"$(sed -n '/^\[kind evidence\]/,/^\[/s/^description = //p' "$SRCDIR/policy/intake.policy")"
 check_eq "at 200 % zoom nothing is wider than the window" "$(pj $T/party.json 'd.get("overflow")')" 0
 progress=$(pj $T/party.json '" ".join(str(v) for v in d.get("progress", []))')
 echo "# progress values seen: $progress"

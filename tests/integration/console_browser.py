@@ -141,6 +141,7 @@ try:
                 break
             ActionChains(drv).send_keys(Keys.ARROW_DOWN).perform()
         out["kind"] = Select(drv.find_element(By.ID, "kind")).first_selected_option.get_attribute("value")
+        out["kind_desc"] = drv.find_element(By.ID, "kind-desc").text
         drv.find_element(By.ID, "ref").send_keys("EV-001" + Keys.ENTER)
         mid = False
         deadline = time.time() + UPLOAD_WAIT

@@ -840,6 +840,13 @@ START_TEST(policy_rejects_bad_kind_and_types)
 		{ "[kind a]\ntypes = a/b\ntypes = c/d\n", 3, "key 'types': repeated" },
 		{ "[kind a]\ntypes = a/b\nmagic = 1\n", 3, "key 'magic': unknown" },
 		{ "[limits]\nkinds = 1\n[kind a]\ntypes = a/b\n", 2, "key 'kinds': unknown" },
+		{ "[kind a]\ntypes = a/b\ndescription = x\ndescription = y\n", 4,
+		  "key 'description': repeated" },
+		{ "[kind a]\ntypes = a/b\ndescription = \xe2\x80\xae evil\n", 3,
+		  "key 'description':" },
+		{ "[kind a]\ntypes = a/b\ndescription = \xff\n", 3, "key 'description':" },
+		{ "[limits]\ndescription = x\n[kind a]\ntypes = a/b\n", 2,
+		  "key 'description': unknown" },
 	};
 	struct policy *p = NULL;
 	char err[CONFIG_ERR_MAX];
@@ -1402,7 +1409,12 @@ START_TEST(shipped_policy_loads)
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		ck_assert_msg(policy_kind(p, kinds[i]) != NULL, "no kind %s", kinds[i]);
 	ck_assert(p->max_upload == 4ull << 30);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		ck_assert_msg(policy_kind(p, kinds[i])->description[0] != '\0',
+		    "kind %s has no description", kinds[i]);
 	k = policy_kind(p, "evidence-bundle");
+	ck_assert_str_eq(k->description, "An archive of evidence after a Verification or Full "
+	    "User Security Assessment (zip, tar, 7z)");
 	ck_assert(kind_allows(k, "application/zip"));
 	ck_assert(kind_allows(k, "application/x-7z-compressed"));
 	ck_assert(!kind_allows(k, "application/pdf"));

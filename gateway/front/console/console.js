@@ -15,18 +15,6 @@
 const PAGE = 20;                        /* receipts per page */
 const SEEN_KEY = 'intake-console-checkpoint:';   /* localStorage, per log origin */
 
-/* Plain words for the default policy's kinds (DESIGN §4); other kinds show their types. */
-const KIND_WORDS = {
-	'evidence-bundle': 'An archive of evidence after a Verification or Full User Security Assessment (zip, tar, 7z)',
-	'evidence': 'One piece of additional evidence named in a Validation Workbook (PDF, Office document, PNG/JPEG, text, CSV)',
-	'validation-workbook': "The User CIO's Validation Workbook (.xlsx)",
-	'ssa-workbook': 'A Security Self-Assessment workbook (.xlsx)',
-	'remediation-plan': 'A remediation plan answering assessment findings (.xlsx, .docx or .pdf)',
-	'director-letter': 'The director-signed cover letter of a remediation plan (.pdf)',
-	'notification-agreement': 'A Letter of Intent or MoU for the duty to notify, SEC G3.17-G3.20 (.pdf or .docx)',
-	'shared-resource-return': 'The six-monthly Shared Resource return of SEC G5.27 (.csv or .xlsx)',
-};
-
 /* Plain words for findings, by code, then by the code's first word. */
 const FINDING_WORDS = {
 	'type-not-allowed': 'This kind of submission does not accept files of this type.',
@@ -176,7 +164,8 @@ function kindChanged()
 {
 	const k = (me.kinds || []).find((x) => x.kind === $('kind').value);
 
-	$('kind-desc').textContent = k ? (KIND_WORDS[k.kind] || 'Accepted types: ' +
+	/* the policy's own words for the kind (its description key), else its types */
+	$('kind-desc').textContent = k ? (k.description || 'Accepted types: ' +
 	    k.types.join(', ')) : '';
 }
 
@@ -273,7 +262,7 @@ function upload(ev)
 function initUpload()
 {
 	optionsOf($('kind'), (me.kinds || []).map((k) => [k.kind, k.kind + ': ' +
-	    (KIND_WORDS[k.kind] || k.types.join(', '))]));
+	    (k.description || k.types.join(', '))]));
 	$('kind').addEventListener('change', kindChanged);
 	kindChanged();
 	if (me.role === 'provider') {
