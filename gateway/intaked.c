@@ -240,7 +240,9 @@ front_main(const struct child *c)
 		fatalx("pipeline: %s", err);
 	if (notaryc_start(f->notary, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (front_confine(err, sizeof(err)) == -1)
+	if (d.cfg.scan_clamd[0] != '\0')
+		pipeline_set_scan(f->pipeline, d.cfg.scan_clamd, d.cfg.scan_timeout);
+	if (front_confine(d.cfg.scan_clamd[0] != '\0', err, sizeof(err)) == -1)
 		fatalx("cannot confine the front: %s", err);
 	if (front_start(f, c->listen, err, sizeof(err)) == -1)
 		fatalx("%s", err);

@@ -243,10 +243,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ "limits", "bytes_per_day", CT_SIZE64, CNUM(bytes_per_day), 0, 0, UINT64_MAX },
 	{ "log", "witness_quorum", CT_UINT, CNUM(witness_quorum), 0, 0, CONFIG_WITNESS_MAX },
 	{ "log", "witness_timeout", CT_UINT, CNUM(witness_timeout), 0, 1, TIMEOUT_MAX },
+	{ "scan", "clamd", CT_PATH, CF(scan_clamd), 0, 0, 0, 0 },
+	{ "scan", "timeout", CT_UINT, CNUM(scan_timeout), 0, 1, TIMEOUT_MAX },
 };
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
-static const char *const cfg_sections[] = { "server", "tls", "log", "policy", "limits" };
+static const char *const cfg_sections[] = { "server", "tls", "log", "policy", "limits", "scan" };
 #define CFG_NSECTIONS (sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
 struct cfg_state {
@@ -281,6 +283,7 @@ config_defaults(struct config *cfg)
 	cfg->uploads_per_minute = 6000;
 	cfg->bytes_per_day = (uint64_t)1 << 40;
 	cfg->witness_timeout = 10;
+	cfg->scan_timeout = 60;
 }
 
 /* "url" of a [witness NAME]: http://host:port[/prefix], plain HTTP (the
@@ -596,6 +599,13 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 		    cfg->witness_quorum, cfg->nwitnesses);
 		goto fail;
 	}
+	/* [scan] without a socket would scan nothing while it says it does */
+	for (j = 0; j < CFG_NSECTIONS; j++)
+		if (strcmp(cfg_sections[j], "scan") == 0 && st.section_line[j] != 0 &&
+		    cfg->scan_clamd[0] == '\0') {
+			ini_error(c, st.section_line[j], "key 'clamd': missing (required in [scan])");
+			goto fail;
+		}
 	ret = 0;
 fail:
 	free(c);

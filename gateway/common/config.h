@@ -98,6 +98,9 @@ struct config {
 	unsigned witness_timeout;     /* seconds an upload waits for the quorum, default 10 */
 	size_t   nwitnesses;
 	struct config_witness witnesses[CONFIG_WITNESS_MAX];
+	/* [scan] (issue 19): clamd's Unix socket, "" = no scanning */
+	char     scan_clamd[108];     /* sizeof(sun_path) */
+	unsigned scan_timeout;        /* seconds for one scan (VERSION and the file), default 60 */
 };
 
 struct kind {

@@ -107,7 +107,7 @@ valid_record(const void *p, size_t len)
 
 	return STR_OK(m->party) && STR_OK(m->cert_sha256) && STR_OK(m->kind) &&
 	    STR_OK(m->filename) && STR_OK(m->ref) && STR_OK(m->client_digest) &&
-	    STR_OK(m->agent) && m->has_plan <= 1 && m->has_sha256 <= 1 &&
+	    STR_OK(m->agent) && STR_OK(m->scan) && m->has_plan <= 1 && m->has_sha256 <= 1 &&
 	    valid_plain_name(m->quarantine, sizeof(m->quarantine)) == 0 ? 0 : -1;
 }
 

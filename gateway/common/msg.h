@@ -42,6 +42,7 @@
 #define MSG_TIME_MAX       32    /* ENTRY_TIME_MAX */
 #define MSG_QNAME_MAX      64    /* a quarantine file's name, "q-<32 hex>" */
 #define MSG_VKEY_MAX       512   /* a verifier key string */
+#define MSG_SCAN_MAX       128   /* CLAMD_VERSION_MAX: the scan line */
 
 enum msg_type {
 	MSG_INSPECT = 1, /* front → inspector, fd: the quarantined file, read-only */
@@ -149,6 +150,7 @@ struct msg_record {
 	uint32_t has_plan;                    /* 0 or 1 */
 	uint32_t has_sha256;                  /* 0: the front left the hash to the notary */
 	uint64_t prehash;                     /* the MSG_HASH_OPEN id of this file; 0 = none */
+	char     scan[MSG_SCAN_MAX];          /* clamd's VERSION answer; "" = not scanned */
 };
 
 /* MSG_HASH_OPEN, MSG_HASH_MORE, MSG_HASH_DROP: the header's id is the

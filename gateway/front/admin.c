@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "common/clamd.h"
 #include "common/log.h"
 #include "front/follow.h"
 #include "front/front.h"
@@ -83,6 +84,27 @@ admin_witnesses(struct evbuffer *b, struct front *f)
 	}
 }
 
+/* [scan] (issue 19): scans by result and their time; nothing without it. */
+static void
+admin_scans(struct evbuffer *b, const struct front *f)
+{
+	static const char *const results[] = { "clean", "found", "incomplete", "error" };
+	const struct pipeline_scans *s = pipeline_scans(f->pipeline);
+
+	_Static_assert(CLAMD_CLEAN == 0 && CLAMD_ERROR == 3, "results in enum order");
+
+	if (s == NULL)
+		return;
+	evbuffer_add_printf(b, "# HELP intake_scans_total Uploads scanned by clamd, by result "
+	    "(error: no verdict, answered 503).\n# TYPE intake_scans_total counter\n");
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
+		evbuffer_add_printf(b, "intake_scans_total{result=\"%s\"} %llu\n", results[i],
+		    (unsigned long long)atomic_load(&s->n[i]));
+	metrics_write_histogram(b, "intake_scan_duration_seconds",
+	    "Seconds clamd took per upload (VERSION and the scan; until the timeout).", "",
+	    &s->time, 1);
+}
+
 static void
 admin_metrics(struct evhttp_request *req, void *arg)
 {
@@ -128,6 +150,7 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	admin_metric(b, "intake_log_size", "gauge",
 	    "Entries in the transparency log (its tree size).", f->log_size);
 	admin_witnesses(b, f);
+	admin_scans(b, f);
 	metrics_write_uploads(b, &f->m_uploads);
 	metrics_write_histogram(b, "intake_inspection_duration_seconds",
 	    "Seconds an inspector process took per upload (or until it was stopped).", "",

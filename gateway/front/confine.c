@@ -18,10 +18,17 @@
  * handles. What a corrupted front would want and never needs is listed
  * explicitly with a kill: debugging or reading other processes, changing
  * credentials, namespaces or mounts, loading kernel code, BPF, keyrings.
- * connect(), bind() and listen() are refused, not killed: the front never
+ * connect() is refused, not killed, without [scan]: the front never
  * connects anywhere nor opens a listener (the parent does), but glibc's
- * name service may try nscd's socket. The log key is not readable by the front's user (the
- * notary reads it as root before it drops).
+ * name service may try nscd's socket. bind() and listen() are refused.
+ * With [scan] (issue 19) connect() is allowed: the pipeline's workers
+ * connect to clamd's Unix socket for each scan, anew, so that a clamd that
+ * restarted is reached again without restarting the front (a socket the
+ * parent passed once could not be reconnected). The scan lives in the
+ * front because the front holds the quarantine descriptor it hands to
+ * clamd (FILDES); the inspectors have no filesystem and no sockets, and
+ * the notary must not wait on a scanner. The log key is not readable by
+ * the front's user (the notary reads it as root before it drops).
  *
  * Fails closed: a filter that cannot be installed is an error the front
  * must not carry on from.
@@ -113,8 +120,10 @@ static const int confine_kill[] = {
 
 #define NELEM(v) (sizeof(v) / sizeof((v)[0]))
 
+static const int confine_connect[] = { SCMP_SYS(connect) };
+
 int
-front_confine(char *err, size_t errlen)
+front_confine(int clamd, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -128,6 +137,8 @@ front_confine(char *err, size_t errlen)
 	}
 	if (filter_rules(ctx, SCMP_ACT_ALLOW, confine_allow, NELEM(confine_allow), err,
 	    errlen) == -1 ||
+	    (clamd && filter_rules(ctx, SCMP_ACT_ALLOW, confine_connect, NELEM(confine_connect),
+	    err, errlen) == -1) ||
 	    filter_rules(ctx, SCMP_ACT_KILL_PROCESS, confine_kill, NELEM(confine_kill), err,
 	    errlen) == -1) {
 		seccomp_release(ctx);

@@ -314,7 +314,7 @@ conn_error(struct conn *c, int status, const char *msg, int close)
 }
 
 /* 429/503 with Retry-After, then close. */
-static void
+void
 conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after)
 {
 	json_t *j = json_pack("{s:s,s:I}", "error", msg, "retry_after", (json_int_t)retry_after);

@@ -147,6 +147,9 @@ int conn_refuse_retry(struct conn *c, int status, const char *msg, unsigned retr
 int conn_refuse(struct conn *c, int status, const char *msg);
 /* {"error": MSG} with STATUS; closes when CLOSE. */
 void conn_error(struct conn *c, int status, const char *msg, int close);
+/* {"error": MSG, "retry_after": N} with STATUS and Retry-After, then closes
+ * (the scanner down: 503). */
+void conn_error_retry(struct conn *c, int status, const char *msg, unsigned retry_after);
 /* A JSON answer; takes ownership of J. */
 void conn_json(struct conn *c, int status, json_t *j, int close);
 /* 202 with J (taken) and Location: /v1/receipts/INDEX: entry INDEX is

@@ -127,6 +127,7 @@ struct pipeline_job {
 	const struct kind   *kind;      /* in rt->policy */
 	int                  reject_early; /* front already decided: skip inspection (result filled) */
 	int                  inspected;  /* inspected as it arrived (follow.h): result filled */
+	int                  scan_down;  /* [scan]: clamd gave no verdict; not recorded (503) */
 	uint64_t             nul_at;    /* first NUL at or past TYPES_MAGIC_BYTES, UINT64_MAX none */
 	void               (*done)(struct pipeline_job *job, void *arg);
 	void                *arg;
@@ -144,13 +145,25 @@ unsigned pipeline_pending(struct pipeline *p);
 const struct histogram *pipeline_inspect_time(const struct pipeline *p);
 /* How P starts inspector processes (a follower starts its own). */
 const struct inspproc_conf *pipeline_inspconf(const struct pipeline *p);
+/* [scan]: scans by result (enum clamd_status) and their time, for /metrics. */
+struct pipeline_scans {
+	_Atomic uint64_t n[4];
+	struct histogram time;
+};
+/* Scans every upload with the clamd at CLAMD (a path that outlives P)
+ * within TIMEOUT seconds; call before the first job. Without it, nothing
+ * is scanned. */
+void pipeline_set_scan(struct pipeline *p, const char *clamd, unsigned timeout);
+/* NULL when nothing is scanned. */
+const struct pipeline_scans *pipeline_scans(const struct pipeline *p);
 void pipeline_free(struct pipeline *p);
 
 /* admin.c */
 int admin_start(struct front *f, int listener, char *err, size_t errlen);
 
 /* confine.c: the front's seccomp filter, on every thread; once, before the
- * first network byte. 0, or -1 with a reason in ERR: the front must exit. */
-int front_confine(char *err, size_t errlen);
+ * first network byte; CLAMD: connect() is allowed ([scan]). 0, or -1 with a
+ * reason in ERR: the front must exit. */
+int front_confine(int clamd, char *err, size_t errlen);
 
 #endif

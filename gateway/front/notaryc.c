@@ -242,6 +242,8 @@ notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd)
 	r.plan = job->plan;
 	r.has_plan = job->has_plan ? 1 : 0;
 	r.prehash = job->prehash;
+	_Static_assert(sizeof(r.scan) == sizeof(job->scan), "scan lines fit");
+	memcpy(r.scan, job->scan, sizeof(r.scan));
 	q = strrchr(job->quarantine, '/');
 	n = snprintf(r.quarantine, sizeof(r.quarantine), "%s", q != NULL ? q + 1 : job->quarantine);
 	if (n < 0 || (size_t)n >= sizeof(r.quarantine))

@@ -18,8 +18,19 @@
  * from the reader thread; completions are
  * queued under a mutex and handed to the loop with event_active(), so that
  * every connection is only ever touched by the loop thread.
+ *
+ * Scanning ([scan], issue 19): with a clamd socket configured, a worker
+ * first hands the quarantine fd to clamd (common/clamd.h; blocking, within
+ * [scan] timeout), then inspects. Streamed tars inspected as they arrived
+ * (follow.h) take a worker too, for the scan alone. A hit or a file clamd
+ * could not scan whole is a finding like any other (`malware`,
+ * `scan-incomplete`); clamd down, late or confused is no verdict at all:
+ * the job is not recorded (scan_down), its quarantine file is removed and
+ * the client is told 503. Each scan connects anew, so a clamd that comes
+ * back is used at once. Without [scan] none of this runs.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +41,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "common/clamd.h"
 #include "common/log.h"
 #include "front/front.h"
 #include "front/inspproc.h"
@@ -57,6 +69,9 @@ struct pipeline {
 	struct inspproc_conf inspconf;
 	struct inspproc     *insp;               /* one per worker, started before it */
 	struct histogram     inspect_time;       /* seconds per inspection (metrics.h) */
+	const char          *clamd;              /* [scan] clamd, NULL: no scanning */
+	unsigned             scan_timeout;
+	struct pipeline_scans scans;             /* by result, and their time */
 };
 
 /* What a worker hands pipeline_worker: the pipeline and its inspector. */
@@ -121,6 +136,67 @@ pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 	notaryc_submit(p->notary, &job->nj, job->fd);
 	close(job->fd);
 	job->fd = -1;
+}
+
+/* Whether JOB is scanned: an upload whose body is all there (not a fact,
+ * not one the front rejected unread). */
+static int
+pipeline_scans_job(const struct pipeline *p, const struct pipeline_job *job)
+{
+	return p->clamd != NULL && !job->reject_early && job->nj.fact[0] == '\0';
+}
+
+/* Scans JOB with clamd. 0: a verdict (findings added, scan line set);
+ * -1: no verdict, the job must not be recorded. */
+static int
+pipeline_scan(struct pipeline *p, struct pipeline_job *job)
+{
+	struct inspect_result *res = &job->nj.result;
+	struct clamd_verdict v;
+	struct timespec t0, t1;
+	enum clamd_status st;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	st = clamd_scan(p->clamd, job->fd, (unsigned long long)job->nj.size, p->scan_timeout, &v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe(&p->scans.time, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	atomic_fetch_add(&p->scans.n[st], 1);
+	if (st == CLAMD_ERROR) {
+		log_warnx("scan: clamd %s: %s: Party %s, %llu bytes answered 503", p->clamd, v.why,
+		    job->nj.party, (unsigned long long)job->nj.size);
+		return -1;
+	}
+	_Static_assert(sizeof(job->nj.scan) == sizeof(v.version), "scan lines fit");
+	memcpy(job->nj.scan, v.version, sizeof(job->nj.scan));
+	if (st == CLAMD_FOUND) {
+		inspect_finding(res, 1, "malware", "", "%s", v.signature);
+		log_info("scan: Party %s, kind %s: %s found", job->nj.party, job->nj.kind,
+		    v.signature);
+	} else if (st == CLAMD_INCOMPLETE)
+		inspect_finding(res, 1, "scan-incomplete", "",
+		    "clamd could not scan the whole file (%s)", v.signature);
+	return 0;
+}
+
+/* No verdict: the job goes back to the loop unrecorded (status -1), and
+ * its quarantine file goes. */
+static void
+pipeline_scan_down(struct pipeline *p, struct pipeline_job *job)
+{
+	close(job->fd);
+	job->fd = -1;
+	if (unlink(job->nj.quarantine) == -1)
+		log_warn("%s: unlink %s", __func__, job->nj.quarantine);
+	if (job->nj.prehash != 0) {
+		/* the notary hashed it as it came: that goes too */
+		notaryc_prehash_drop(p->notary, job->nj.prehash);
+		job->nj.prehash = 0;
+	}
+	job->scan_down = 1;
+	job->nj.status = -1;
+	job->nj.err = EAGAIN;
+	pipeline_notary_done(&job->nj, p);
 }
 
 /* Inspects JOB in IP's inspector; a failure of the inspector is this
@@ -193,14 +269,19 @@ pipeline_worker(void *arg)
 		p->running[slot] = job->reject_early ? NULL : job->nj.party;
 		pthread_mutex_unlock(&p->mtx);
 
-		if (!job->reject_early)
+		if (pipeline_scans_job(p, job) && pipeline_scan(p, job) == -1)
+			job->scan_down = 1;
+		else if (!job->reject_early && !job->inspected)
 			pipeline_inspect(p, ip, job);
 		pthread_mutex_lock(&p->mtx);
 		p->running[slot] = NULL;
 		/* a job held back for this Party may run now */
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->mtx);
-		pipeline_to_notary(p, job);
+		if (job->scan_down)
+			pipeline_scan_down(p, job);
+		else
+			pipeline_to_notary(p, job);
 		/* the next job finds a fresh inspector ready, if this one went */
 		if (ip->pid == -1 && inspproc_start(ip, err, sizeof(err)) == -1)
 			log_warnx("%s: %s", __func__, err);
@@ -300,7 +381,7 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 {
 	job->next = NULL;
 	p->pending++;
-	if (job->inspected) {
+	if (job->inspected && !pipeline_scans_job(p, job)) {
 		/* Inspected while it arrived: straight to the notary. */
 		pipeline_to_notary(p, job);
 		return;
@@ -320,6 +401,19 @@ const struct inspproc_conf *
 pipeline_inspconf(const struct pipeline *p)
 {
 	return &p->inspconf;
+}
+
+void
+pipeline_set_scan(struct pipeline *p, const char *clamd, unsigned timeout)
+{
+	p->clamd = clamd;
+	p->scan_timeout = timeout;
+}
+
+const struct pipeline_scans *
+pipeline_scans(const struct pipeline *p)
+{
+	return p->clamd != NULL ? &p->scans : NULL;
 }
 
 const struct histogram *

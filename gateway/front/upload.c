@@ -48,6 +48,7 @@
 #include "notary/store.h"
 
 #define UPLOAD_WRITEBACK (32u << 20)  /* start write-back of each 32 MiB received */
+#define UPLOAD_SCAN_RETRY 30          /* seconds a client waits when clamd is down (503) */
 
 /* Why a filename or a ref is refused, by the class lib/utf8.h gave. */
 static const char *const filename_why[] = {
@@ -546,6 +547,13 @@ upload_done(struct pipeline_job *job, void *arg)
 				conn_json(c, nj->result.accepted ? 201 : 422, j,
 				    !c->keepalive || c->up.too_large);
 		}
+	} else if (job->scan_down) {
+		/* [scan]: clamd gave no verdict; nothing recorded, the
+		 * quarantine file gone (pipeline.c); the client tries again */
+		f->n_failed++;
+		if (c->state != CONN_CLOSED)
+			conn_error_retry(c, 503, "the malware scanner is unavailable: nothing was "
+			    "recorded", UPLOAD_SCAN_RETRY);
 	} else {
 		f->n_failed++;
 		log_warnx("upload party=%s kind=%s size=%llu not recorded: %s",

@@ -1,17 +1,21 @@
 /*
- * intake/cmd_inspect.c: `intake inspect --policy P --kind K [--manifest] FILE`
- * (DESIGN §3): the daemon's inspection, offline.
+ * intake/cmd_inspect.c: `intake inspect --policy P --kind K
+ * [--clamd SOCKET] [--manifest] FILE` (DESIGN §3): the daemon's inspection,
+ * offline; with --clamd, its malware scan too, by the clamd listening on
+ * SOCKET (common/clamd.h, as [scan]).
  *
  * Loads the policy file P, takes its kind K, and runs the inspector on FILE
  * exactly as intaked does on an upload named like FILE's last component.
  * Prints, in the receipt's own words (DESIGN §6):
  *   type: <detected type>
+ *   scan: <clamd's VERSION answer>                (--clamd)
  *   verdict: accepted|rejected
  *   members: <count> <manifest sha256>          (archives)
  *   finding: <code> [<member>:] <detail>         (zero or more)
  * and, with --manifest, the member manifest after a "manifest:" line.
  * Exit status: 0 accepted, 1 rejected (or the file could not be inspected),
- * 2 usage or an unusable policy/kind. Runs as the user; FILE is hostile
+ * 2 usage or an unusable policy/kind, 3 clamd gave no verdict (where the
+ * daemon answers 503). Runs as the user; FILE is hostile
  * (opened O_NOFOLLOW, must be a regular file) and is never written.
  */
 #include <sys/stat.h>
@@ -25,12 +29,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clamd.h"
 #include "common/config.h"
 #include "inspect/inspect.h"
 #include "lib/util.h"
 #include "cmds.h"
 
-#define INSPECT_USAGE "usage: intake inspect --policy P --kind K [--manifest] FILE\n"
+#define INSPECT_USAGE "usage: intake inspect --policy P --kind K [--clamd SOCKET] [--manifest] FILE\n"
+#define INSPECT_SCAN_TIMEOUT 60   /* seconds, as [scan] timeout's default */
+#define CMD_NO_SCAN 3             /* clamd gave no verdict */
 
 int
 cmd_inspect(int argc, char **argv)
@@ -39,6 +46,7 @@ cmd_inspect(int argc, char **argv)
 		{ "policy",   required_argument, NULL, 'p' },
 		{ "kind",     required_argument, NULL, 'k' },
 		{ "manifest", no_argument,       NULL, 'm' },
+		{ "clamd",    required_argument, NULL, 'c' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -46,14 +54,15 @@ cmd_inspect(int argc, char **argv)
 	struct inspector *in = NULL;
 	struct policy *pol = NULL;
 	const struct kind *kind;
-	const char *polpath = NULL, *kindname = NULL, *path, *base;
+	const char *polpath = NULL, *kindname = NULL, *clamd = NULL, *path, *base;
+	struct clamd_verdict scan;
 	char err[CONFIG_ERR_MAX], hex[65];
 	struct stat st;
 	int c, fd = -1, manifest = 0, rc = CMD_FAIL;
 	size_t i;
 
 	memset(&res, 0, sizeof(res));
-	while ((c = getopt_long(argc, argv, "p:k:mh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:k:mc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			polpath = optarg;
@@ -63,6 +72,9 @@ cmd_inspect(int argc, char **argv)
 			break;
 		case 'm':
 			manifest = 1;
+			break;
+		case 'c':
+			clamd = optarg;
 			break;
 		case 'h':
 			fputs(INSPECT_USAGE, stdout);
@@ -103,6 +115,16 @@ cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "intake inspect: note: %s is over the kind's upload limit "
 		    "(%" PRIu64 " bytes); the daemon would refuse it unread\n", path,
 		    policy_max_upload(pol, kind));
+	if (clamd != NULL) {
+		/* first, as the daemon does: no verdict, no inspection */
+		if (clamd_scan(clamd, fd, (unsigned long long)st.st_size, INSPECT_SCAN_TIMEOUT,
+		    &scan) == CLAMD_ERROR) {
+			fprintf(stderr, "intake inspect: clamd %s gave no verdict: %s\n", clamd,
+			    scan.why);
+			rc = CMD_NO_SCAN;
+			goto fail;
+		}
+	}
 	if ((in = inspector_new()) == NULL) {
 		fprintf(stderr, "intake inspect: cannot start the inspector\n");
 		goto fail;
@@ -113,8 +135,15 @@ cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "intake inspect: %s could not be inspected\n", path);
 		goto fail;
 	}
+	if (clamd != NULL && scan.status == CLAMD_FOUND)
+		inspect_finding(&res, 1, "malware", "", "%s", scan.signature);
+	else if (clamd != NULL && scan.status == CLAMD_INCOMPLETE)
+		inspect_finding(&res, 1, "scan-incomplete", "",
+		    "clamd could not scan the whole file (%s)", scan.signature);
 
 	printf("type: %s\n", res.type);
+	if (clamd != NULL)
+		printf("scan: %s\n", scan.version);
 	printf("verdict: %s\n", res.accepted ? "accepted" : "rejected");
 	if (res.is_archive) {
 		util_hex(res.manifest_sha256, sizeof(res.manifest_sha256), hex);

@@ -23,7 +23,7 @@ struct intake_cmd {
 static const struct intake_cmd intake_cmds[] = {
 	{ "keygen", cmd_keygen, "ORIGIN -o KEYFILE | --cosigner NAME -o KEYFILE" },
 	{ "verify", cmd_verify, "--vkey VKEY [--witness WVKEY]... [--quorum N] RESPONSE [FILE]" },
-	{ "inspect", cmd_inspect, "--policy P --kind K FILE" },
+	{ "inspect", cmd_inspect, "--policy P --kind K [--clamd SOCKET] FILE" },
 	{ "audit", cmd_audit,
 	    "--vkey VKEY (--url URL --state FILE [--cacert F --cert F --key F]\n"
 	    "         [--witness WVKEY]... [--quorum N] | --data DIR)" },

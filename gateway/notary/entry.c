@@ -56,7 +56,7 @@ entry_check(const struct notary_job *job, const char **what)
 	} fields[] = {
 #define F(f) { #f, offsetof(struct notary_job, f), sizeof(((struct notary_job *)0)->f) }
 		F(party), F(agent), F(cert_sha256), F(kind), F(filename), F(ref),
-		F(client_digest), F(fact), F(fact_date), F(recorded_by),
+		F(client_digest), F(fact), F(fact_date), F(recorded_by), F(scan),
 #undef F
 	};
 	const struct inspect_result *r = &job->result;
@@ -226,6 +226,8 @@ entry_format(const char *origin, uint64_t index, const char *time,
 		ebuf_line(&b, "client-digest", job->client_digest,
 		    sizeof(job->client_digest));
 	ebuf_line(&b, "type", r->type, sizeof(r->type));
+	if (job->scan[0] != '\0')
+		ebuf_line(&b, "scan", job->scan, sizeof(job->scan));
 	ebuf_printf(&b, "verdict: %s\n", r->accepted ? "accepted" : "rejected");
 	if (r->is_archive) {
 		util_hex(r->manifest_sha256, sizeof(r->manifest_sha256), hex);

@@ -19,6 +19,7 @@
  *   sha256: <hex>
  *   client-digest: <claim>                     only when the client sent one
  *   type: <mime>
+ *   scan: <clamd's VERSION answer>             only when scanned ([scan], issue 19)
  *   verdict: accepted|rejected
  *   members: <count> <manifest sha256 hex>     archives only
  *   finding: <code> [<member>: ]<detail>       zero or more

@@ -23,6 +23,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/clamd.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/proc.h"
@@ -450,6 +451,9 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	memcpy(j->nj.agent, r->agent, sizeof(j->nj.agent));
 	j->nj.plan = r->plan;
 	j->nj.has_plan = r->has_plan != 0;
+	if (r->scan[0] != '\0' && !clamd_version_ok(r->scan))
+		monitor_breach(mon, "a scan line that is not a clamd VERSION answer");
+	memcpy(j->nj.scan, r->scan, sizeof(j->nj.scan));
 	memcpy(j->nj.sha256, h, sizeof(h));
 	j->nj.size = r->size;
 	j->nj.done = monitor_done;
@@ -533,6 +537,10 @@ monitor_loop(struct monitor *mon)
 				monitor_breach(mon, "a verdict without a record request");
 			if ((r = verdict_rx_take(&j->rx, &m)) == -1)
 				monitor_breach(mon, "a verdict that does not add up");
+			/* with [scan], nothing is accepted unscanned (issue 19) */
+			if (r == 1 && mon->cfg->scan_clamd[0] != '\0' &&
+			    j->nj.result.accepted && j->nj.scan[0] == '\0')
+				monitor_breach(mon, "an accepted upload that was not scanned");
 			if (r == 1 && j->fail != 0) {
 				(void)store_discard(notary_data(mon->notary), j->nj.quarantine);
 				j->nj.status = -1;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/clamd.h"
 #include "common/config.h"
 #include "inspect/findings.h"
 
@@ -49,6 +50,7 @@ struct notary_job {
 	char     fact[32];                 /* a fact (DESIGN §8) instead of an upload, "" = none */
 	char     fact_date[11];            /* its date, YYYY-MM-DD */
 	char     recorded_by[PARTY_ID_MAX];/* the SECAS identity that recorded it */
+	char     scan[CLAMD_VERSION_MAX];  /* clamd's VERSION answer when scanned, "" = not scanned */
 	struct inspect_result result;      /* in: the inspector's verdict (moved in, freed by notary_job_clear) */
 	/* extra finding lines the front adds (e.g. digest mismatch) go in result too */
 

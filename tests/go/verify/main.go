@@ -212,7 +212,7 @@ func parseEntry(text string) entry {
 		opt bool
 	}{{"origin", false}, {"index", false}, {"time", false}, {"party", false},
 		{"agent", true}, {"cert", false}, {"kind", false}, {"filename", false}, {"ref", true},
-		{"plan", true}, {"size", false}, {"sha256", false}, {"client-digest", true}, {"type", false}, {"verdict", false},
+		{"plan", true}, {"size", false}, {"sha256", false}, {"client-digest", true}, {"type", false}, {"scan", true}, {"verdict", false},
 		{"members", true}}
 	e := entry{fields: map[string]string{}}
 	li := 1
@@ -239,6 +239,10 @@ func parseEntry(text string) entry {
 	if a, ok := f["agent"]; ok && a == "" {
 		die("entry: empty agent")
 	}
+	// scan (issue 19): clamd's VERSION answer, printable ASCII, bounded
+	if s, ok := f["scan"]; ok && !scanLine.MatchString(s) {
+		die("entry: scan %q is not a ClamAV version line", s)
+	}
 	if !rfc3339.MatchString(f["time"]) {
 		die("entry: time %q is not RFC 3339 UTC", f["time"])
 	}
@@ -258,6 +262,8 @@ func parseEntry(text string) entry {
 	}
 	return e
 }
+
+var scanLine = regexp.MustCompile(`^ClamAV [\x20-\x7e]{1,120}$`)
 
 var isoDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
