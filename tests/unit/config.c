@@ -218,6 +218,57 @@ START_TEST(config_witness_quorum_over_witnesses_refused)
 }
 END_TEST
 
+/* ---- [scan] (issue 19) --------------------------------------------------- */
+
+START_TEST(config_scan_off_by_default_and_loads)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	char text[4096];
+
+	touch_inputs();
+	ck_assert_int_eq(config_load(put("c.conf", GOOD_CONF), &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.scan_clamd, "");
+	ck_assert_uint_eq(cfg.scan_timeout, 60);
+	snprintf(text, sizeof(text), "%s[scan]\nclamd = /run/clamav/clamd.ctl\ntimeout = 5\n",
+	    GOOD_CONF);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.scan_clamd, "/run/clamav/clamd.ctl");
+	ck_assert_uint_eq(cfg.scan_timeout, 5);
+}
+END_TEST
+
+START_TEST(config_scan_refuses_no_socket_long_path_bad_timeout)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	char text[4096], longp[200];
+	const char *f;
+
+	touch_inputs();
+	/* [scan] that names no clamd would say it scans and scan nothing */
+	snprintf(text, sizeof(text), "%s[scan]\ntimeout = 5\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 14,
+	    "key 'clamd': missing (required in [scan])");
+	/* longer than a Unix socket's sun_path */
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	snprintf(text, sizeof(text), "%s[scan]\nclamd = %s\n", GOOD_CONF, longp);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'clamd': path longer than 107 bytes");
+	snprintf(text, sizeof(text), "%s[scan]\nclamd = /s\ntimeout = 0\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16, "key 'timeout': must be 1-");
+	snprintf(text, sizeof(text), "%s[scan]\nclamd = /s\nicap = x\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16,
+	    "key 'icap': unknown key in [scan]");
+}
+END_TEST
+
 /* ---- the daemon configuration ------------------------------------------- */
 
 START_TEST(config_defaults_applied)
@@ -1600,6 +1651,8 @@ config_suite(void)
 	tcase_add_test(tc, shipped_parties_match_dev_certs);
 	tcase_add_test(tc, shipped_intaked_conf_loads);
 	tcase_add_test(tc, mkdev_idempotent_keys_private);
+	tcase_add_test(tc, config_scan_off_by_default_and_loads);
+	tcase_add_test(tc, config_scan_refuses_no_socket_long_path_bad_timeout);
 	tcase_add_test(tc, config_witnesses_default_to_none);
 	tcase_add_test(tc, config_witness_sections_load);
 	tcase_add_test(tc, config_witness_rejects_log_key_as_vkey);

@@ -88,6 +88,39 @@ START_TEST(entry_minimal_has_every_line_in_order)
 }
 END_TEST
 
+/* [scan] (issue 19): clamd's VERSION stands after type, rejections too; a
+ * scan line that would add a line to the signed text fails the entry. */
+START_TEST(entry_puts_scan_after_type)
+{
+	struct notary_job *j = job_new();
+	const char *what = NULL;
+
+	strcpy(j->scan, "ClamAV 1.4.6/27461/Tue Dec  3 09:38:00 2024");
+	j->result.accepted = 0;
+	add_finding(j, "malware", "", "Intake.Test.Marker.UNOFFICIAL");
+	assert_entry(j, 3,
+	    "intake-receipt/v1\n"
+	    "origin: " ORIGIN "\n"
+	    "index: 3\n"
+	    "time: " TIME "\n"
+	    "party: ALPHA\n"
+	    "cert: " CERT "\n"
+	    "kind: evidence\n"
+	    "filename: access policy.pdf\n"
+	    "size: 3\n"
+	    "sha256: " ABC "\n"
+	    "type: application/pdf\n"
+	    "scan: ClamAV 1.4.6/27461/Tue Dec  3 09:38:00 2024\n"
+	    "verdict: rejected\n"
+	    "finding: malware Intake.Test.Marker.UNOFFICIAL\n");
+	strcpy(j->scan, "ClamAV 1\nverdict: accepted");
+	ck_assert_ptr_null(entry_format(ORIGIN, 3, TIME, j, NULL));
+	ck_assert_int_eq(entry_check(j, &what), -1);
+	ck_assert_str_eq(what, "scan");
+	free(j);
+}
+END_TEST
+
 START_TEST(entry_full_has_ref_digest_members_and_findings)
 {
 	struct notary_job *j = job_new();
@@ -380,6 +413,7 @@ entry_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, entry_minimal_has_every_line_in_order);
+	tcase_add_test(tc, entry_puts_scan_after_type);
 	tcase_add_test(tc, entry_full_has_ref_digest_members_and_findings);
 	tcase_add_test(tc, entry_puts_agent_after_party_and_plan_after_ref);
 	tcase_add_test(tc, entry_refuses_an_agent_with_a_newline);

@@ -181,7 +181,11 @@ verdict(struct msg_verdict *v, uint64_t nfindings)
 
 /* NO_CLAIM is honest too: the front leaves the hash to the notary (a
  * pre-hashed upload), and the answer carries the notary's own. */
-enum lie { LIE_NONE, NO_CLAIM, LIE_SIZE, LIE_SHA256, LIE_KIND, LIE_PARTY, LIE_VERDICT, LIE_N };
+/* SCANNED is honest with [scan] configured: a clamd VERSION line comes
+ * with the record. With [scan], a scan line that is not one, or an
+ * accepted upload without one, is a lie (issue 19). */
+enum lie { LIE_NONE, NO_CLAIM, LIE_SIZE, LIE_SHA256, LIE_KIND, LIE_PARTY, LIE_VERDICT,
+	SCANNED, LIE_SCAN_LINE, LIE_UNSCANNED, LIE_N };
 
 static void
 run(enum lie lie)
@@ -190,11 +194,13 @@ run(enum lie lie)
 	struct msg_verdict v;
 	struct msg_finding f;
 	struct msg m;
-	int sock, fd, honest_run = lie == LIE_NONE || lie == NO_CLAIM;
+	int sock, fd, honest_run = lie == LIE_NONE || lie == NO_CLAIM || lie == SCANNED;
 	uint8_t want_sha[32];
 	pid_t pid;
 
 	util_sha256(CONTENT, strlen(CONTENT), want_sha);
+	if (lie == SCANNED || lie == LIE_SCAN_LINE || lie == LIE_UNSCANNED)
+		strcpy(cfg.scan_clamd, "/run/clamav/clamd.ctl");
 	pid = start(&sock);
 	fd = honest(&r, "q1");
 	switch (lie) {
@@ -203,6 +209,8 @@ run(enum lie lie)
 	case NO_CLAIM:    r.has_sha256 = 0; memset(r.sha256, 0xee, sizeof(r.sha256)); break;
 	case LIE_KIND:    strcpy(r.kind, "not-a-kind"); break;
 	case LIE_PARTY:   strcpy(r.party, "BETA"); break;
+	case SCANNED:     strcpy(r.scan, "ClamAV 1.4.6/27461/Tue Dec  3 09:38:00 2024"); break;
+	case LIE_SCAN_LINE: strcpy(r.scan, "ClamAV 1.4.6\tverdict: accepted"); break;
 	default:          break;
 	}
 	ck_assert_int_eq(msg_send(sock, MSG_RECORD, 7, &r, sizeof(r), fd), 0);
