@@ -30,8 +30,8 @@
  * back is used at once. Without [scan] none of this runs.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
