@@ -192,6 +192,8 @@ check "clean.pdf: the receipt verifies (Go x/mod)" goverify receipt "$VKEY" "$T/
 check "clean.pdf: its signed entry has the scan line of clamd's VERSION" scan_line "$T/clean.pdf.json"
 check "clean.pdf: the scan line is clamd's own VERSION answer" \
 	entry_has "$T/clean.pdf.json" "scan: $(clamd_cmd zVERSION)"
+check "clean.pdf: intake verify (our C library) accepts the receipt with its scan line" \
+	"$INTAKE" verify --vkey "$(cat "$VKEY")" "$T/clean.pdf.json" "$T/clean.pdf"
 
 put marked.txt evidence "$T/marked.txt" 422
 check "marked.txt: finding malware $SIG" entry_has "$T/marked.txt.json" "finding: malware $SIG"
