@@ -62,13 +62,17 @@ conn_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
+	case 204: return "No Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
@@ -76,6 +80,7 @@ conn_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
+	case 460: return "Checksum Mismatch";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	case 507: return "Insufficient Storage";
@@ -136,6 +141,9 @@ conn_reset_request(struct conn *c)
 	c->expect_continue = 0;
 	c->in_body = 0;
 	c->fact_len = 0;
+	memset(&c->treq, 0, sizeof(c->treq));
+	c->tus_method = 0;
+	c->tus_id[0] = '\0';
 	c->party = NULL;
 	c->refused = 0;
 	c->keepalive = 0;
@@ -216,6 +224,14 @@ conn_close(struct conn *c)
 	/* A draining daemon exits when the last connection with work is gone. */
 }
 
+void
+conn_drop(struct conn *c, const char *why)
+{
+	log_info("connection from %s party=%s closed: %s", c->peer,
+	    c->party_id[0] ? c->party_id : "-", why);
+	conn_close(c);
+}
+
 static void
 conn_linger_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -261,13 +277,20 @@ static void
 conn_head(struct conn *c, int status, const char *ctype, const char *extra, uint64_t len,
     int close)
 {
-	evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 %d %s\r\n"
-	    "Content-Length: %llu\r\n"
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	/* 204 carries no Content-Length (RFC 9110 8.6) */
+	if (status == 204)
+		evbuffer_add_printf(out, "HTTP/1.1 204 %s\r\n", conn_reason(status));
+	else
+		evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Length: %llu\r\n", status,
+		    conn_reason(status), (unsigned long long)len);
+	evbuffer_add_printf(out,
 	    "%s"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
 	    "%s%s"
-	    "\r\n", status, conn_reason(status), (unsigned long long)len,
+	    "\r\n",
 	    extra && strcasestr(extra, "cache-control:") ? "" : "Cache-Control: no-store\r\n",
 	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 	    extra ? extra : "", close ? "Connection: close\r\n" :
@@ -513,6 +536,8 @@ on_header_value(llhttp_t *p, const char *at, size_t len)
 
 	if (conn_header_budget(c, len) == -1)
 		return -1;
+	if (strcasecmp(c->hname, "upload-metadata") == 0)
+		tus_metadata(c, at, len);   /* longer than other values (tus.h) */
 	if (c->hvalue_len + len > HDR_VALUE_MAX) {
 		c->hvalue_long = 1;
 		len = HDR_VALUE_MAX - c->hvalue_len;
@@ -560,6 +585,9 @@ on_header_value_complete(llhttp_t *p)
 	} else if (strcasecmp(c->hname, "tus-resumable") == 0) {
 		c->tus = 1;
 	}
+	/* every header, those above too: the resumable protocol's (tus.h) */
+	if (tus_header(c, c->hname, c->hvalue, c->hvalue_long) == -1)
+		return -1;
 	c->hname_len = c->hvalue_len = 0;
 	c->hname[0] = c->hvalue[0] = '\0';
 	c->hvalue_long = 0;
@@ -644,7 +672,7 @@ on_headers_complete(llhttp_t *p)
 	struct conn *c = p->data;
 	const struct url_route *route;
 	char *path, *query;
-	int method = llhttp_get_method(p);
+	int method = llhttp_get_method(p), r;
 
 	c->keepalive = llhttp_should_keep_alive(p);
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
@@ -676,10 +704,10 @@ on_headers_complete(llhttp_t *p)
 		if (route->method != -1 && method != route->method)
 			return conn_refuse(c, 405, route->refuse);
 		c->route = route;
-		if (route->begin(c, method, path + url_route_len(route), query) == -1)
+		if ((r = route->begin(c, method, path + url_route_len(route), query)) == -1)
 			return -1;   /* begin answered */
-		if (!route->upload)
-			return 0;
+		if (!route->upload || r == 1)
+			return 0;   /* no body to receive as an upload */
 		c->in_body = 1;
 		if (conn_rate_start(c) == -1) {
 			upload_abort(c);
@@ -725,13 +753,17 @@ on_message_complete(llhttp_t *p)
 		evtimer_del(c->req_timer);
 	if (c->rate_timer)
 		evtimer_del(c->rate_timer);
-	if (c->route != NULL && c->route->finish != NULL) {
+	/* END decides whether FINISH hands the request on, or has answered */
+	if (c->route != NULL && c->route->end != NULL)
+		c->in_body = 0;   /* the body is in; END may answer and read on */
+	if (c->route != NULL && c->route->finish != NULL &&
+	    (c->route->end == NULL || c->route->end(c) == 1)) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
 		c->route->finish(c);
 		return HPE_PAUSED;
 	}
-	{
+	if (c->route == NULL || c->route->end == NULL) {
 		const char *path = c->url;
 		const char *query = c->url + strlen(c->url) + 1;
 
@@ -1173,7 +1205,8 @@ front_drain(struct front *f)
 	/* Idle connections go now; uploads in flight may finish. */
 	for (c = f->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_READING && !c->in_body)
+		/* a resumable upload's PATCH keeps what it has and is resumed later */
+		if (c->state == CONN_READING && (!c->in_body || c->up.tus))
 			conn_close(c);
 	}
 	f->grace = evtimer_new(f->base, front_grace_over, f);

@@ -191,8 +191,15 @@ upload_for_plan(struct conn *c, const char *query, const char **why, int *status
 	return 0;
 }
 
+/*
+ * What an upload claims before its body: kind, filename, ref, for and plan,
+ * from PATH ("{kind}/{filename}", percent-encoded) and QUERY (may be NULL).
+ * The PUT path and the creation of a resumable upload (tus.c) both decide
+ * here, so that one is refused exactly when the other is. Fills c->up's
+ * claims; 0, or -1 refused (answered).
+ */
 int
-upload_begin(struct conn *c, int method, const char *path, const char *query)
+upload_claims(struct conn *c, const char *path, const char *query)
 {
 	struct upload *u = &c->up;
 	const char *slash, *why;
@@ -201,9 +208,6 @@ upload_begin(struct conn *c, int method, const char *path, const char *query)
 	size_t klen;
 	int r, status;
 
-	(void)method;   /* PUT: the route says so */
-	u->nul_at = UINT64_MAX;
-	clock_gettime(CLOCK_MONOTONIC, &u->began);
 	if ((slash = strchr(path, '/')) == NULL)
 		return conn_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
 	klen = (size_t)(slash - path);
@@ -221,6 +225,19 @@ upload_begin(struct conn *c, int method, const char *path, const char *query)
 	}
 	if ((r = upload_for_plan(c, query ? query : "", &why, &status)) != 0)
 		return conn_refuse(c, status, why);
+	return 0;
+}
+
+int
+upload_begin(struct conn *c, int method, const char *path, const char *query)
+{
+	struct upload *u = &c->up;
+
+	(void)method;   /* PUT: the route says so */
+	u->nul_at = UINT64_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &u->began);
+	if (upload_claims(c, path, query) == -1)
+		return -1;
 	/* The digest claim is copied into the entry as it came: it must be
 	 * signable as it is, like the filename. */
 	if (u->digest_hdr[0] != '\0' &&
@@ -398,6 +415,10 @@ upload_abort(struct conn *c)
 {
 	struct upload *u = &c->up;
 
+	if (u->tus) {
+		tus_abort(c);   /* a resumable upload keeps what it has (tus.h) */
+		return;
+	}
 	if (u->prehash) {
 		notaryc_prehash_drop(c->front->notary, u->prehash);
 		u->prehash = 0;
