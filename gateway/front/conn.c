@@ -148,6 +148,7 @@ conn_reset_request(struct conn *c)
 	c->refused = 0;
 	c->keepalive = 0;
 	c->http10 = 0;
+	c->head = 0;
 	memset(&c->up, 0, sizeof(c->up));
 	c->up.fd = -1;
 	c->origin[0] = c->host[0] = c->ctype[0] = c->if_none_match[0] = '\0';
@@ -322,7 +323,7 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	/* A 304's Content-Length is the one the 200 would have had (RFC 9110
 	 * 8.6), and it has no body. */
 	conn_head(c, status, ctype, extra, status == 304 ? len : body ? len : 0, close);
-	if (body && len && status != 304)
+	if (body && len && status != 304 && !c->head)
 		evbuffer_add(bufferevent_get_output(c->bev), body, len);
 	if (close)
 		conn_linger(c);
@@ -372,9 +373,11 @@ conn_json(struct conn *c, int status, json_t *j, int close)
 void
 conn_json_held(struct conn *c, uint64_t index, json_t *j, int close)
 {
-	char hdr[64], *s;
+	char hdr[64 + sizeof(c->up.answer_hdr)], *s;
 
-	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n", (unsigned long long)index);
+	/* with the resumable protocol's lines when the upload came through it */
+	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n%s", (unsigned long long)index,
+	    c->up.answer_hdr);
 	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
 		json_decref(j);
 		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
@@ -676,6 +679,7 @@ on_headers_complete(llhttp_t *p)
 
 	c->keepalive = llhttp_should_keep_alive(p);
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
+	c->head = method == HTTP_HEAD;
 	/* Upgrade is ignored (RFC 9110 7.8 allows it): we speak HTTP/1.1 only.
 	 * llhttp reads this field right after this callback to decide whether
 	 * the bytes after the request are another protocol; cleared, they are

@@ -69,6 +69,7 @@ struct upload {
 	char            digest_hdr[HDR_VALUE_MAX + 1];   /* Content-Digest / Repr-Digest value */
 	struct timespec began;            /* CLOCK_MONOTONIC at the headers, for /metrics */
 	struct tus_upload *tus;           /* a resumable upload's PATCH writes (tus.h) */
+	char            answer_hdr[96];   /* extra header lines of the answer (tus.c) */
 };
 
 struct conn {
@@ -115,6 +116,7 @@ struct conn {
 	int                 pending;      /* a pipeline job refers to this conn */
 	int                 keepalive;    /* the request asked for it (HTTP/1.1 default) */
 	int                 http10;       /* an HTTP/1.0 request: keep-alive must be said */
+	int                 head;         /* a HEAD request: the answer has no body */
 	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
 	int                 over_limit;   /* over the Party's connection limit: 429 */
 	int                 out_paused;   /* parsing stopped until the answers queued drain */

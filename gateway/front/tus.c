@@ -1019,10 +1019,16 @@ tus_abort(struct conn *c)
 {
 	struct tus_upload *u = c->up.tus;
 
+	uint64_t written;
+
 	if (u == NULL)
 		return;
+	written = u->written;
 	/* A PATCH with a checksum is all or nothing (tus checksum extension). */
 	tus_patch_end(c, u, u->check == NULL);
+	log_info("resumable upload %s party=%s: a PATCH cut short after %llu bytes; "
+	    "stands at %llu of %llu", u->id, u->owner, (unsigned long long)written,
+	    (unsigned long long)u->offset, (unsigned long long)u->length);
 }
 
 /* PATCH /v1/uploads/<id>: headers. */
@@ -1213,6 +1219,9 @@ tus_complete(struct conn *c, struct tus_upload *u)
 	c->up.max = policy_max_upload(c->rt->policy, c->up.kind);
 	c->up.nul_at = u->nul_at;
 	c->up.began = began;
+	snprintf(c->up.answer_hdr, sizeof(c->up.answer_hdr),
+	    "Tus-Resumable: " TUS_VERSION "\r\nUpload-Offset: %llu\r\n",
+	    (unsigned long long)u->length);
 	log_info("resumable upload %s party=%s complete: %llu bytes", u->id, u->owner,
 	    (unsigned long long)u->length);
 	tus_forget(t, u, 1);   /* the .info; the .part is the quarantine's now */

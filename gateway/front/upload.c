@@ -492,6 +492,24 @@ upload_check_digest(struct upload *u, const uint8_t sha256[32],
 	}
 }
 
+/* 201 or 422 with the answer J (taken), and the resumable protocol's
+ * headers when the upload came through it. */
+static void
+upload_answer(struct conn *c, int status, json_t *j)
+{
+	char *s;
+
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
+		return;
+	}
+	json_decref(j);
+	conn_respond_hdr(c, status, "application/json", c->up.answer_hdr[0] ? c->up.answer_hdr :
+	    NULL, s, strlen(s), !c->keepalive || c->up.too_large);
+	free(s);
+}
+
 static void
 upload_done(struct pipeline_job *job, void *arg)
 {
@@ -564,8 +582,7 @@ upload_done(struct pipeline_job *job, void *arg)
 				conn_json_held(c, nj->index, j,   /* the witnesses are late */
 				    !c->keepalive || c->up.too_large);
 			else
-				conn_json(c, nj->result.accepted ? 201 : 422, j,
-				    !c->keepalive || c->up.too_large);
+				upload_answer(c, nj->result.accepted ? 201 : 422, j);
 		}
 	} else {
 		f->n_failed++;

@@ -48,7 +48,7 @@ patch() {
 }
 uploads_count() { find "$RUN/data/uploads" -type f | wc -l; }
 
-it_start_limits resumable resumable_per_party=4 resumable_bytes_party=200M
+it_start_limits resumable resumable_per_party=4 resumable_bytes_party=300M
 
 note "OPTIONS"
 s=$(tus alpha OPTIONS /v1/uploads)
@@ -208,13 +208,76 @@ s=$(patch alpha $UP 1048576 $T/k.2)
 check_eq "resumed after the crash: 201" "$s" 201
 check "Go verifies it against the whole file" goverify receipt $VKEY $T/b $T/k.txt
 
+note "tus-js-client (Node) as an independent client, interrupted and resumed"
+# tusjs_install: tus-js-client as tests/tus-js/package-lock.json pins it, once per build tree
+tusjs_install() {
+	local d=$BUILDDIR/tus-js src=$SRCDIR/tests/tus-js
+	if [ ! -d $d/node_modules/tus-js-client ] || ! cmp -s $src/package-lock.json $d/package-lock.json; then
+		rm -rf $d
+		mkdir -p $d
+		cp $src/package.json $src/package-lock.json $d/
+		(cd $d && timeout 180 npm ci --no-audit --no-fund --ignore-scripts) >$T/npm.log 2>&1 ||
+			{ tail -n 5 $T/npm.log; return 1; }
+	fi
+	cp $src/upload.js $d/
+}
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "#"
+	echo "# SKIPPED: tus-js-client: no node or npm here (scripts/deps installs nodejs and npm)"
+	echo "#"
+else
+	check "npm ci installs tus-js-client as package-lock.json pins it" tusjs_install
+	head -c $((5 * 1024 * 1024 + 1234)) $T/big.txt >$T/js.txt
+	log0=$(log_size)
+	timeout 150 node $BUILDDIR/tus-js/upload.js "https://127.0.0.1:$PORT/v1/uploads" "$PKI" alpha \
+		evidence $T/js.txt 1048576 >$T/r-js.json 2>$T/js.err
+	rc=$?
+	check_eq "tus-js-client uploads, is interrupted and resumes: exit 0 ($(tail -n 1 $T/js.err))" $rc 0
+	check "it was interrupted mid-way" grep -q "interrupted after 2 chunks" $T/js.err
+	check "Go verifies its receipt against the file" goverify receipt $VKEY $T/r-js.json $T/js.txt
+	check_eq "its receipt says accepted" "$(jget $T/r-js.json verdict)" accepted
+	check_eq "one entry logged for it" "$(log_size)" $((log0 + 1))
+fi
+
+note "intake upload of $BIG_MB MiB across a restart of intaked started while it runs"
+: >$T/huge.txt
+for ((i = 0; i < (BIG_MB + 29) / 30; i++)); do cat $T/big.txt >>$T/huge.txt; done
+truncate -s $((BIG_MB * 1024 * 1024)) $T/huge.txt
+"$INTAKE" upload --url "https://localhost:$PORT" --kind evidence --ref EV-BIG --chunk 16M \
+	--limit-rate 48M --retry-for 60 --cacert $PKI/ca.crt --cert $PKI/alpha.crt --key $PKI/alpha.key \
+	$T/huge.txt >$T/r-huge.json 2>$T/huge.err &
+upid=$!
+sleep 2
+check "intake upload is still running when the restart begins" kill -0 $upid
+it_restart
+for ((i = 0; i < 1200; i++)); do kill -0 $upid 2>/dev/null || break; sleep 0.1; done
+kill -0 $upid 2>/dev/null && kill $upid
+wait $upid
+rc=$?
+check_eq "intake upload finishes across the restart: exit 0 ($(tail -n 1 $T/huge.err))" $rc 0
+check "the restarted daemon resumed the partial upload" grep -q "resumable uploads: 1 resumed" "$RUN/daemon.log"
+check "Go verifies its receipt against the whole file" goverify receipt $VKEY $T/r-huge.json $T/huge.txt
+check "intake verify accepts it too (exit status as verify's)" "$INTAKE" verify --vkey $VKEY $T/r-huge.json $T/huge.txt
+check_eq "its ref" "$(jget $T/r-huge.json ref)" EV-BIG
+rm -f $T/huge.txt
+"$INTAKE" upload --url "https://localhost:$PORT" --kind nosuch --cacert $PKI/ca.crt \
+	--cert $PKI/alpha.crt --key $PKI/alpha.key $T/hello.txt >$T/r-no.json 2>$T/no.err
+check_eq "intake upload of an unknown kind: exit 1" $? 1
+check "with the server's reason on one line" bash -c "[ \$(wc -l <$T/no.err) = 1 ] && grep -q 'unknown submission kind' $T/no.err"
+"$INTAKE" upload --url "https://localhost:$PORT" --kind evidence --cacert $PKI/ca.crt \
+	--cert $PKI/alpha.crt --key $PKI/alpha.key $T/rand.bin >$T/r-rej.json 2>/dev/null
+check_eq "intake upload of a rejected file: exit 1" $? 1
+check "and the rejection's receipt on stdout" goverify receipt $VKEY $T/r-rej.json $T/rand.bin
+"$INTAKE" upload --kind evidence $T/hello.txt >/dev/null 2>&1
+check_eq "intake upload without --url: exit 2" $? 2
+
 note "quotas"
 for i in 1 2 3 4; do create alpha 10 "$(meta kind evidence filename q$i.txt)"; done
 create alpha 10 "$(meta kind evidence filename q5.txt)"; s=$S
 check_eq "a fifth partial upload (resumable_per_party = 4): 429" "$s" 429
 create beta 10 "$(meta kind evidence filename q1.txt)"; s=$S
 check_eq "another Party is not counted with it: 201" "$s" 201
-create beta $((200 * 1024 * 1024)) "$(meta kind evidence filename q2.txt)"; s=$S
+create beta $((300 * 1024 * 1024)) "$(meta kind evidence filename q2.txt)"; s=$S
 check_eq "past resumable_bytes_party: 507" "$s" 507
 it_stop
 
