@@ -10,7 +10,8 @@
  * waiting between attempts (1 s doubling to 30 s) for up to --retry-for
  * seconds (default 600) since the last progress. The answer of the last
  * PATCH (the PUT answer: verdict, receipt, proof) is printed on stdout, and
- * its sha256 must be the one of FILE, hashed here before sending.
+ * its sha256 must be the one of FILE, hashed here as its bytes are first
+ * read for sending (no read of its own).
  * Runs as the user; trusts nothing of the answers (sizes capped, numbers
  * strict). Why libcurl here: retries, proxies and TLS options as users
  * know them from curl, over a protocol whose requests are all one-shot.
@@ -55,6 +56,8 @@ struct up {
 	int         fd;
 	uint64_t    size;
 	uint64_t    rate;                   /* --limit-rate: bytes/s, 0 = none */
+	EVP_MD_CTX *sha256;                 /* the file's first HASHED bytes */
+	uint64_t    hashed;
 	/* the request in flight */
 	uint64_t    at, left;               /* file range being sent */
 	char       *body;                   /* the answer */
@@ -136,6 +139,14 @@ up_read(char *p, size_t sz, size_t n, void *arg)
 	while (r < 0 && errno == EINTR);
 	if (r <= 0)
 		return CURL_READFUNC_ABORT;
+	/* bytes read for the first time go into the file's hash; a part sent
+	 * again after a failure is not hashed twice */
+	if (u->at <= u->hashed && u->at + (uint64_t)r > u->hashed) {
+		size_t skip = (size_t)(u->hashed - u->at);
+
+		EVP_DigestUpdate(u->sha256, p + skip, (size_t)r - skip);
+		u->hashed = u->at + (uint64_t)r;
+	}
 	u->at += (uint64_t)r;
 	u->left -= (uint64_t)r;
 	return (size_t)r;
@@ -248,19 +259,30 @@ up_resolve(const char *url, const char *location, char *out, size_t outlen)
 	return (size_t)snprintf(out, outlen, "%.*s%s", (int)origin, url, location) < outlen ? 0 : -1;
 }
 
+/* The file's SHA-256: what up_read hashed, and the rest (a part the
+ * server had before we sent it, which only a file changed meanwhile or
+ * another client explains) read now. */
 static int
 up_hash_file(struct up *u, char hex[65])
 {
 	static unsigned char buf[CLI_HASH_CHUNK];
-	uint8_t h[32];
-	uint64_t total;
+	uint8_t h[EVP_MAX_MD_SIZE];
+	unsigned len;
 
-	if (lseek(u->fd, 0, SEEK_SET) == -1 || cli_hash_fd(u->fd, buf, h, &total) != 0)
-		return -1;
-	if (total != u->size) {
-		errno = EIO;   /* the file changed while it was read */
-		return -1;
+	while (u->hashed < u->size) {
+		size_t want = u->size - u->hashed < sizeof(buf) ? (size_t)(u->size - u->hashed) :
+		    sizeof(buf);
+		ssize_t r = pread(u->fd, buf, want, (off_t)u->hashed);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		EVP_DigestUpdate(u->sha256, buf, (size_t)r);
+		u->hashed += (uint64_t)r;
 	}
+	if (EVP_DigestFinal_ex(u->sha256, h, &len) != 1 || len != 32)
+		return -1;
 	util_hex(h, 32, hex);
 	return 0;
 }
@@ -387,8 +409,9 @@ cmd_upload(int argc, char **argv)
 		    UP_META_MAX);
 		goto out;
 	}
-	if (up_hash_file(&u, hex) == -1) {
-		cli_fail(cmd, "%s: cannot read: %s", path, strerror(errno));
+	if ((u.sha256 = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(u.sha256, EVP_sha256(), NULL) != 1) {
+		cli_fail(cmd, "cannot set up SHA-256");
 		goto out;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (u.curl = curl_easy_init()) == NULL ||
@@ -485,6 +508,12 @@ cmd_upload(int argc, char **argv)
 			json_t *j = json_loads(u.body, 0, NULL);
 			const char *sha = j ? json_string_value(json_object_get(j, "sha256")) : NULL;
 
+			if (up_hash_file(&u, hex) == -1) {
+				json_decref(j);
+				cli_fail(cmd, "%s: cannot read: %s", path, strerror(errno));
+				goto out;
+			}
+
 			if (u.body_big || sha == NULL || strcmp(sha, hex) != 0) {
 				json_decref(j);
 				cli_fail(cmd, "the answer's sha256 is not the file's (%s)", hex);
@@ -527,6 +556,7 @@ out:
 	if (u.curl)
 		curl_easy_cleanup(u.curl);
 	free(u.body);
+	EVP_MD_CTX_free(u.sha256);
 	if (u.fd != -1)
 		close(u.fd);
 	return rc;
