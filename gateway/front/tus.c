@@ -42,6 +42,7 @@
 #include "front/conn.h"
 #include "front/front.h"
 #include "front/limits.h"
+#include "front/notaryc.h"
 #include "front/spool.h"
 #include "front/tus.h"
 #include "inspect/types.h"
@@ -81,6 +82,7 @@ struct tus_upload {
 	int64_t     expires;
 	EVP_MD_CTX *sha256;               /* over the first OFFSET bytes */
 	struct conn *holder;              /* the connection whose PATCH writes */
+	uint64_t    prehash;              /* the notary hashes the file too (notaryc.h), 0 none */
 	/* the PATCH in progress */
 	int         fd;                   /* <id>.part, -1 between PATCHes */
 	uint64_t    written;
@@ -238,6 +240,8 @@ tus_forget(struct tus *t, struct tus_upload *u, int remove_files)
 			break;
 		}
 	if (remove_files) {
+		if (u->prehash)
+			notaryc_prehash_drop(t->f->notary, u->prehash);
 		if (tus_path(t, u->id, "part", path, sizeof(path)) == 0)
 			unlink(path);
 		if (tus_path(t, u->id, "info", path, sizeof(path)) == 0)
@@ -989,9 +993,12 @@ tus_patch_end(struct conn *c, struct tus_upload *u, int keep)
 		/* the expiry moves on with each PATCH that adds bytes */
 		u->expires = tus_now() + c->front->cfg->resumable_expiry;
 		if (fdatasync(u->fd) == 0 &&
-		    tus_persist(t, u, u->offset + u->written, u->nul_at) == 0)
+		    tus_persist(t, u, u->offset + u->written, u->nul_at) == 0) {
 			u->offset += u->written;
-		else {
+			/* the notary may read this far: it is durable and final */
+			if (u->prehash)
+				notaryc_prehash_more(t->f->notary, u->prehash, u->offset);
+		} else {
 			log_warn("resumable upload %s: cannot make %llu bytes durable", u->id,
 			    (unsigned long long)u->written);
 			keep = 0;
@@ -1067,6 +1074,20 @@ tus_patch_begin(struct conn *c, struct tus_upload *u)
 		EVP_MD_CTX_free(u->saved);
 		u->check = u->saved = NULL;
 		return tus_refuse(c, 500, u, NULL, "cannot open the upload");
+	}
+	if (u->prehash == 0 && u->length >= SPOOL_AFTER) {
+		/* A large upload: the notary hashes what each PATCH made durable
+		 * while the rest arrives (notary/prehash.h), so that the last
+		 * PATCH's answer waits only for its own bytes. Kept across
+		 * PATCHes; a new daemon starts a new one, from byte 0. */
+		int rfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (rfd != -1) {
+			u->prehash = notaryc_prehash_open(c->front->notary, rfd);
+			close(rfd);
+			if (u->prehash && u->offset)
+				notaryc_prehash_more(c->front->notary, u->prehash, u->offset);
+		}
 	}
 	u->written = 0;
 	u->werr = 0;
@@ -1218,6 +1239,8 @@ tus_complete(struct conn *c, struct tus_upload *u)
 	c->up.stored = c->up.received = u->length;
 	c->up.max = policy_max_upload(c->rt->policy, c->up.kind);
 	c->up.nul_at = u->nul_at;
+	c->up.prehash = u->prehash;
+	u->prehash = 0;
 	c->up.began = began;
 	snprintf(c->up.answer_hdr, sizeof(c->up.answer_hdr),
 	    "Tus-Resumable: " TUS_VERSION "\r\nUpload-Offset: %llu\r\n",
