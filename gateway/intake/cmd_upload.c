@@ -58,6 +58,7 @@ struct up {
 	uint64_t    rate;                   /* --limit-rate: bytes/s, 0 = none */
 	EVP_MD_CTX *sha256;                 /* the file's first HASHED bytes */
 	uint64_t    hashed;
+	char        hex[65];                /* its SHA-256, once all of it is hashed */
 	/* the request in flight */
 	uint64_t    at, left;               /* file range being sent */
 	char       *body;                   /* the answer */
@@ -269,6 +270,10 @@ up_hash_file(struct up *u, char hex[65])
 	uint8_t h[EVP_MAX_MD_SIZE];
 	unsigned len;
 
+	if (u->hex[0]) {
+		memcpy(hex, u->hex, sizeof(u->hex));
+		return 0;
+	}
 	while (u->hashed < u->size) {
 		size_t want = u->size - u->hashed < sizeof(buf) ? (size_t)(u->size - u->hashed) :
 		    sizeof(buf);
@@ -283,8 +288,86 @@ up_hash_file(struct up *u, char hex[65])
 	}
 	if (EVP_DigestFinal_ex(u->sha256, h, &len) != 1 || len != 32)
 		return -1;
-	util_hex(h, 32, hex);
+	util_hex(h, 32, u->hex);
+	memcpy(hex, u->hex, sizeof(u->hex));
 	return 0;
+}
+
+/*
+ * The upload is gone from the server after its last byte was sent: the
+ * daemon completed it and its answer was lost (the link, or a restart,
+ * between the record and the answer). Its receipt is then in the log:
+ * found among the Party's receipts of KIND since SINCE by the file's
+ * SHA-256, size and NAME, and fetched with a fresh proof, into u->body.
+ * Returns the receipt's verdict as an upload status (201 / 422), 0 when
+ * none is found.
+ */
+static long
+up_recover(struct up *u, const char *base, const char *kind, const char *name,
+    const char *since, const char *hex)
+{
+	char url[UP_URL_MAX], *k, *t;
+	long status, found = -1;
+	json_int_t after = -1;
+	int verdict = 0;
+
+	if ((k = curl_easy_escape(u->curl, kind, 0)) == NULL)
+		return 0;
+	if ((t = curl_easy_escape(u->curl, since, 0)) == NULL) {
+		curl_free(k);
+		return 0;
+	}
+	for (int page = 0; page < 1000; page++) {
+		json_t *j, *list, *e, *next;
+		size_t i;
+
+		int n;
+
+		if (after < 0)
+			n = snprintf(url, sizeof(url), "%s/v1/receipts?kind=%s&since=%s&limit=1000",
+			    base, k, t);
+		else
+			n = snprintf(url, sizeof(url),
+			    "%s/v1/receipts?kind=%s&since=%s&limit=1000&after=%lld", base, k, t,
+			    (long long)after);
+		if (n < 0 || (size_t)n >= sizeof(url) || up_request(u, "GET", url, NULL, 0, 0) != 200 || u->body_big ||
+		    (j = json_loads(u->body, 0, NULL)) == NULL)
+			break;
+		list = json_object_get(j, "receipts");
+		json_array_foreach(list, i, e) {
+			const char *sha = json_string_value(json_object_get(e, "sha256"));
+			const char *fn = json_string_value(json_object_get(e, "filename"));
+			json_int_t size = json_integer_value(json_object_get(e, "size"));
+
+			if (sha && fn && strcmp(sha, hex) == 0 && strcmp(fn, name) == 0 &&
+			    size == (json_int_t)u->size)
+				found = json_integer_value(json_object_get(e, "index"));
+		}
+		next = json_object_get(j, "next");
+		after = json_is_integer(next) ? json_integer_value(next) : -1;
+		json_decref(j);
+		if (after < 0)
+			break;
+	}
+	curl_free(k);
+	curl_free(t);
+	if (found < 0)
+		return 0;
+	if ((size_t)snprintf(url, sizeof(url), "%s/v1/receipts/%ld", base, found) >= sizeof(url) ||
+	    (status = up_request(u, "GET", url, NULL, 0, 0)) != 200 || u->body_big)
+		return 0;
+	{
+		json_t *j = json_loads(u->body, 0, NULL);
+		const char *v = j ? json_string_value(json_object_get(j, "verdict")) : NULL;
+
+		verdict = v && strcmp(v, "accepted") == 0 ? 201 : v && strcmp(v, "rejected") == 0 ?
+		    422 : 0;
+		json_decref(j);
+	}
+	if (verdict)
+		fprintf(stderr, "intake upload: the last answer was lost; receipt %ld is in the "
+		    "log and was fetched again\n", found);
+	return verdict;
 }
 
 static double
@@ -353,7 +436,10 @@ cmd_upload(int argc, char **argv)
 	unsigned backoff = 1;
 	double progress;
 	long status;
-	int c, rc = CMD_FAIL, have_offset = 1;
+	int c, rc = CMD_FAIL, have_offset = 1, sent_all = 0;
+	char base[UP_URL_MAX], since[32];
+	time_t started = time(NULL) - 86400;   /* the server's clock may be behind ours */
+	struct tm tm;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -414,6 +500,9 @@ cmd_upload(int argc, char **argv)
 		cli_fail(cmd, "cannot set up SHA-256");
 		goto out;
 	}
+	if (gmtime_r(&started, &tm) == NULL ||
+	    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(since, sizeof(since), "1970-01-01T00:00:00Z");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (u.curl = curl_easy_init()) == NULL ||
 	    (u.body = malloc(UP_BODY_MAX + 1)) == NULL) {
 		cli_fail(cmd, "cannot set up libcurl");
@@ -427,6 +516,7 @@ cmd_upload(int argc, char **argv)
 		if ((size_t)snprintf(coll, sizeof(coll), "%.*s/v1/uploads", (int)n, u.url) >=
 		    sizeof(coll))
 			goto usage;
+		snprintf(base, sizeof(base), "%.*s", (int)n, u.url);
 	}
 
 	/* creation, retried like the rest: nothing exists until its 201 */
@@ -473,8 +563,11 @@ cmd_upload(int argc, char **argv)
 			curl_slist_free_all(h);
 			h = NULL;
 			if (status == 404 || status == 410 || status == 403) {
-				cli_fail(cmd, "the upload is gone on the server (%ld); if its last part "
-				    "was sent, its receipt is in GET /v1/receipts", status);
+				if (sent_all && up_hash_file(&u, hex) == 0 &&
+				    (status = up_recover(&u, base, kind, name, since, hex)) != 0)
+					goto answer;
+				cli_fail(cmd, "the upload is gone on the server and no receipt of it "
+				    "was found");
 				goto out;
 			}
 			if (status != 200 || !u.has_offset || u.offset > u.size) {
@@ -499,14 +592,19 @@ cmd_upload(int argc, char **argv)
 		status = up_request(&u, "PATCH", upurl, h, off, len);
 		curl_slist_free_all(h);
 		h = NULL;
+		if (u.at == u.size)
+			sent_all = 1;   /* every byte went out: the upload may be complete */
 		if (status == 204 && u.has_offset && u.offset > off && u.offset <= u.size) {
 			progress = up_now();
 			backoff = 1;
 			continue;
 		}
 		if (status == 201 || status == 202 || status == 422) {
-			json_t *j = json_loads(u.body, 0, NULL);
-			const char *sha = j ? json_string_value(json_object_get(j, "sha256")) : NULL;
+			json_t *j;
+			const char *sha;
+answer:
+			j = json_loads(u.body, 0, NULL);
+			sha = j ? json_string_value(json_object_get(j, "sha256")) : NULL;
 
 			if (up_hash_file(&u, hex) == -1) {
 				json_decref(j);

@@ -260,6 +260,56 @@ check "Go verifies its receipt against the whole file" goverify receipt $VKEY $T
 check "intake verify accepts it too (exit status as verify's)" "$INTAKE" verify --vkey $VKEY $T/r-huge.json $T/huge.txt
 check_eq "its ref" "$(jget $T/r-huge.json ref)" EV-BIG
 rm -f $T/huge.txt
+note "intake upload whose last answer is lost finds its receipt in the log"
+# relay: a TCP relay to the daemon that cuts a connection which has carried more than
+# DROP_AFTER client bytes as soon as the server answers on it (the answer of the last PATCH)
+RPORT=$(freeport)
+$PY - "$RPORT" "$PORT" 2097152 <<-'PY' &
+	import socket, sys, threading
+	lport, dport, drop = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+	ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	ls.bind(("127.0.0.1", lport)); ls.listen(16); ls.settimeout(90)
+	def pair(c):
+	    s = socket.create_connection(("127.0.0.1", dport))
+	    sent = [0]
+	    def up():
+	        try:
+	            while (b := c.recv(65536)):
+	                sent[0] += len(b); s.sendall(b)
+	        except OSError: pass
+	        try: s.shutdown(socket.SHUT_WR)
+	        except OSError: pass
+	    def down():
+	        try:
+	            while (b := s.recv(65536)):
+	                if sent[0] > drop:
+	                    break
+	                c.sendall(b)
+	        except OSError: pass
+	        for x in (c, s):
+	            try: x.shutdown(socket.SHUT_RDWR)
+	            except OSError: pass
+	            x.close()
+	    threading.Thread(target=up, daemon=True).start()
+	    threading.Thread(target=down, daemon=True).start()
+	while True:
+	    try: c, _ = ls.accept()
+	    except OSError: break
+	    pair(c)
+	PY
+relay=$!
+for ((i = 0; i < 50; i++)); do $PY -c "import socket; socket.create_connection(('127.0.0.1', $RPORT)).close()" 2>/dev/null && break; sleep 0.1; done
+head -c $((3 * 1024 * 1024)) $T/big.txt >$T/lost.txt
+printf 'lost answer' | dd of=$T/lost.txt bs=1 conv=notrunc status=none
+"$INTAKE" upload --url "https://localhost:$RPORT" --kind evidence --chunk 8M --retry-for 20 \
+	--cacert $PKI/ca.crt --cert $PKI/alpha.crt --key $PKI/alpha.key $T/lost.txt >$T/r-lost.json 2>$T/lost.err
+rc=$?
+kill $relay 2>/dev/null
+wait $relay 2>/dev/null
+check_eq "intake upload exits 0 though the last answer was cut ($(tail -n 1 $T/lost.err))" $rc 0
+check "it says the answer was lost and the receipt fetched" grep -q "last answer was lost" $T/lost.err
+check "the fetched receipt verifies against the file (Go)" goverify receipt $VKEY $T/r-lost.json $T/lost.txt
+
 "$INTAKE" upload --url "https://localhost:$PORT" --kind nosuch --cacert $PKI/ca.crt \
 	--cert $PKI/alpha.crt --key $PKI/alpha.key $T/hello.txt >$T/r-no.json 2>$T/no.err
 check_eq "intake upload of an unknown kind: exit 1" $? 1
