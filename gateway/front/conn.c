@@ -290,12 +290,12 @@ conn_head(struct conn *c, int status, const char *ctype, const char *extra, uint
 	    "%s"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s%s"
+	    "%s%s%s"
 	    "\r\n",
 	    extra && strcasestr(extra, "cache-control:") ? "" : "Cache-Control: no-store\r\n",
 	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-	    extra ? extra : "", close ? "Connection: close\r\n" :
-	    c->http10 ? "Connection: keep-alive\r\n" : "");
+	    c->treq.answer ? "Tus-Resumable: " TUS_VERSION "\r\n" : "", extra ? extra : "",
+	    close ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "");
 }
 
 int

@@ -49,7 +49,6 @@
 #include "lib/util.h"
 #include "notary/store.h"
 
-#define TUS_VERSION       "1.0.0"
 #define TUS_EXTENSIONS    "creation,checksum,termination,expiration"
 #define TUS_DIR           "uploads"
 #define TUS_ID_BYTES      16          /* random bytes of an upload id */
@@ -287,8 +286,8 @@ tus_answer(struct conn *c, int status, const struct tus_upload *u, const char *e
 
 	if (u)
 		tus_expires_hdr(u, exp, sizeof(exp));
-	snprintf(hdr, sizeof(hdr), "Tus-Resumable: " TUS_VERSION "\r\n%s%s", exp,
-	    extra ? extra : "");
+	/* Tus-Resumable: conn_respond_hdr, on every answer of the route */
+	snprintf(hdr, sizeof(hdr), "%s%s", exp, extra ? extra : "");
 	if (msg) {
 		json_t *j = json_pack("{s:s}", "error", msg);
 
@@ -1110,6 +1109,7 @@ tus_begin(struct conn *c, int method, const char *rest, const char *query)
 	int collection = rest[0] == '\0';
 
 	(void)query;   /* the claims are in Upload-Metadata */
+	c->treq.answer = method != HTTP_OPTIONS;   /* tus 1.0.0: not on OPTIONS's */
 	if (method == HTTP_OPTIONS) {
 		c->tus_method = method;
 		return 1;
@@ -1242,8 +1242,7 @@ tus_complete(struct conn *c, struct tus_upload *u)
 	c->up.prehash = u->prehash;
 	u->prehash = 0;
 	c->up.began = began;
-	snprintf(c->up.answer_hdr, sizeof(c->up.answer_hdr),
-	    "Tus-Resumable: " TUS_VERSION "\r\nUpload-Offset: %llu\r\n",
+	snprintf(c->up.answer_hdr, sizeof(c->up.answer_hdr), "Upload-Offset: %llu\r\n",
 	    (unsigned long long)u->length);
 	log_info("resumable upload %s party=%s complete: %llu bytes", u->id, u->owner,
 	    (unsigned long long)u->length);

@@ -21,6 +21,7 @@
 struct front;
 struct conn;
 
+#define TUS_VERSION      "1.0.0"   /* the protocol version we speak */
 #define TUS_METADATA_MAX 1024      /* Upload-Metadata header, bytes */
 #define TUS_CHECKSUM_MAX 128       /* Upload-Checksum header, bytes */
 
@@ -36,6 +37,7 @@ struct tus_req {
 	char     meta[TUS_METADATA_MAX + 1];
 	size_t   meta_len;
 	int      has_meta, meta_long;
+	int      answer;               /* answers say Tus-Resumable (all but OPTIONS's) */
 };
 
 /* Loads the partial uploads left in DATA/uploads (each file cut back to

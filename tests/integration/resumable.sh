@@ -57,6 +57,7 @@ check_eq "Tus-Version" "$(hdr Tus-Version)" 1.0.0
 check_eq "Tus-Extension" "$(hdr Tus-Extension)" creation,checksum,termination,expiration
 check_eq "Tus-Max-Size is max_upload" "$(hdr Tus-Max-Size)" 4294967296
 check_eq "Tus-Checksum-Algorithm" "$(hdr Tus-Checksum-Algorithm)" sha256,sha1
+check_eq "no Tus-Resumable on OPTIONS (tus 1.0.0)" "$(hdr Tus-Resumable)" ""
 
 note "creation: claims refused as PUT refuses them, before anything is stored"
 echo hello >$T/hello.txt
@@ -74,6 +75,8 @@ while IFS='|' read -r what md putpath; do
 	create alpha 6 "$md"; st=$S
 	pst=$(iput alpha "${putpath%%/*}" "${putpath#*/}" $T/hello.txt $T/put.json)
 	check "creation refuses $what as PUT does ($st, PUT $pst)" bash -c "[ $st = $pst ] && [ $st -ge 400 ] && [ $st -lt 500 ]"
+	[ "$what" = "an unknown kind" ] && check_eq "Tus-Resumable on a refusal of the PUT path's checks" \
+		"$(tr -d '\r' <$T/h | awk -F': ' 'tolower($1) == "tus-resumable" {print $2}')" 1.0.0
 done <<-EOF2
 	an unknown kind|$(meta kind nosuch filename a.txt)|nosuch/a.txt
 	a filename with a slash|$(meta kind evidence filename x/y.txt)|evidence/x%2Fy.txt
@@ -132,6 +135,7 @@ check_eq "HEAD: Cache-Control" "$(hdr Cache-Control)" no-store
 check "HEAD: Upload-Expires" test -n "$(hdr Upload-Expires)"
 s=$(tus beta HEAD $UP "${TR[@]}")
 check_eq "another Party's HEAD: 404" "$s" 404
+check_eq "Tus-Resumable on the 404" "$(hdr Tus-Resumable)" 1.0.0
 s=$(patch beta $UP $half $T/big.2)
 check_eq "another Party's PATCH: 404" "$s" 404
 s=$(patch alpha $UP 0 $T/big.2)
