@@ -609,7 +609,7 @@ tus_header(struct conn *c, const char *name, const char *value, int value_long)
 			snprintf(r->checksum, sizeof(r->checksum), "%s", value);
 	} else if (strcasecmp(name, "upload-metadata") == 0) {
 		if (r->has_meta)
-			r->meta_long = 1;   /* twice: refused as malformed */
+			r->meta_twice = 1;   /* its values were run together: refused */
 		r->has_meta = 1;
 	}
 	return 0;
@@ -847,6 +847,8 @@ tus_create(struct conn *c)
 		return tus_refuse(c, 400, NULL, NULL, "Upload-Length: a decimal number is required");
 	if (!r->has_meta)
 		return tus_refuse(c, 400, NULL, NULL, "Upload-Metadata with kind and filename required");
+	if (r->meta_twice)
+		return tus_refuse(c, 400, NULL, NULL, "Upload-Metadata given twice");
 	if (r->meta_long)
 		return tus_refuse(c, 400, NULL, NULL, "Upload-Metadata longer than 1024 bytes");
 	if ((why = tus_parse_meta(r->meta, &m)) != NULL)

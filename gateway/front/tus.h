@@ -36,7 +36,7 @@ struct tus_req {
 	int      checksum_long;
 	char     meta[TUS_METADATA_MAX + 1];
 	size_t   meta_len;
-	int      has_meta, meta_long;
+	int      has_meta, meta_long, meta_twice;
 	int      answer;               /* answers say Tus-Resumable (all but OPTIONS's) */
 };
 

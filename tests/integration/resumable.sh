@@ -97,6 +97,8 @@ check_eq "a metadata key given twice: 400" "$s" 400
 long=$(head -c 900 /dev/zero | tr '\0' a)
 create alpha 6 "$(meta kind evidence filename a.txt x "$long")"; s=$S
 check_eq "Upload-Metadata over 1024 bytes: 400" "$s" 400
+s=$(tus alpha POST /v1/uploads "${TR[@]}" -H 'Upload-Length: 6' -H "Upload-Metadata: $(meta kind evidence)" -H "Upload-Metadata: $(meta filename a.txt)")
+check_eq "Upload-Metadata given twice: 400" "$s" 400
 create alpha 6 "$(meta kind evidence filename a.txt a 1 b 2 c 3 d 4 e 5 f 6 g 7 h 8 i 9 j 10 k 11 l 12 m 13 n 14 o 15)"; s=$S
 check_eq "more than 16 metadata keys: 400" "$s" 400
 create alpha 4294967297 "$(meta kind evidence filename a.txt)"; s=$S
