@@ -14,12 +14,17 @@
  * a crash, <id>.part is cut back to the recorded offset: at most the tail
  * of the PATCH in flight is lost.
  *
- * Hashing: the front hashes with OpenSSL's EVP (SHA-NI, GB/s). Its context
- * cannot be exported, so the state that lasts across PATCHes is the
- * in-memory context; after a restart of the daemon it is rebuilt once by
- * reading the recorded prefix of each partial upload (tus_init), at the
- * same speed. libsodium's exportable state would be portable C at a
- * fraction of that speed on every byte of every upload.
+ * Hashing: the entry's SHA-256 is the notary's, which never takes the
+ * front's word for it. For an upload of SPOOL_AFTER bytes or more, a
+ * pre-hash of the notary (notary/prehash.h) is opened at its first PATCH
+ * and told each offset a PATCH made durable, so the notary's hash goes on
+ * across PATCHes, reading each byte once from the page cache as it
+ * arrives, and the last PATCH's answer waits only for its own bytes. The
+ * front hashes nothing of the body itself (only an Upload-Checksum's
+ * digest of its one PATCH). Nothing is persisted for the hash: after a
+ * restart the notary's new pre-hash reads the recorded prefix once, in its
+ * own thread, while the upload goes on; a pre-hash evicted meanwhile (the
+ * notary keeps PREHASH_MAX) means the whole file is hashed at the end.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -58,7 +63,6 @@
 #define TUS_META_KEYS_MAX 16          /* Upload-Metadata pairs */
 #define TUS_UPLOADS_MAX   65536       /* partial uploads of all Parties */
 #define TUS_WRITEBACK     (32u << 20) /* start write-back of each 32 MiB */
-#define TUS_REHASH_BUF    (1u << 20)
 
 struct tus_slot {                     /* little-endian host layout, this host only */
 	uint64_t seq;
@@ -79,14 +83,12 @@ struct tus_upload {
 	char        plan[24];             /* "" or the decimal receipt index */
 	uint64_t    length, offset, nul_at, seq;
 	int64_t     expires;
-	EVP_MD_CTX *sha256;               /* over the first OFFSET bytes */
 	struct conn *holder;              /* the connection whose PATCH writes */
 	uint64_t    prehash;              /* the notary hashes the file too (notaryc.h), 0 none */
 	/* the PATCH in progress */
 	int         fd;                   /* <id>.part, -1 between PATCHes */
 	uint64_t    written;
 	uint64_t    nul_at0;
-	EVP_MD_CTX *saved;                /* SHA-256 as at OFFSET */
 	EVP_MD_CTX *check;                /* Upload-Checksum's algorithm, this PATCH */
 	uint8_t     want[64];
 	size_t      wantlen;
@@ -248,8 +250,6 @@ tus_forget(struct tus *t, struct tus_upload *u, int remove_files)
 	}
 	if (u->fd != -1)
 		close(u->fd);
-	EVP_MD_CTX_free(u->sha256);
-	EVP_MD_CTX_free(u->saved);
 	EVP_MD_CTX_free(u->check);
 	free(u);
 }
@@ -352,37 +352,6 @@ tus_number(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* SHA-256 of the first U->offset bytes of FD, into U->sha256. */
-static int
-tus_rehash(struct tus_upload *u, int fd)
-{
-	unsigned char *buf = malloc(TUS_REHASH_BUF);
-	uint64_t at = 0;
-
-	if (buf == NULL || (u->sha256 = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1)
-		goto fail;
-	while (at < u->offset) {
-		size_t want = u->offset - at < TUS_REHASH_BUF ? (size_t)(u->offset - at) :
-		    TUS_REHASH_BUF;
-		ssize_t r = pread(fd, buf, want, (off_t)at);
-
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			goto fail;
-		}
-		EVP_DigestUpdate(u->sha256, buf, (size_t)r);
-		at += (uint64_t)r;
-	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	free(buf);
-	return 0;
-fail:
-	free(buf);
-	return -1;
-}
-
 /* One <id>.info left by a previous run: 0 loaded, -1 removed. */
 static int
 tus_load_one(struct tus *t, const char *id)
@@ -436,7 +405,7 @@ tus_load_one(struct tus *t, const char *id)
 		goto bad;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < u->offset ||
 	    ((uint64_t)st.st_size > u->offset && (ftruncate(fd, (off_t)u->offset) == -1 ||
-	    fdatasync(fd) == -1)) || tus_rehash(u, fd) == -1) {
+	    fdatasync(fd) == -1))) {
 		close(fd);
 		goto bad;
 	}
@@ -880,11 +849,7 @@ tus_create(struct conn *c)
 	    c->front->cfg, r->length, &retry) == -1)
 		return conn_refuse_retry(c, 429, "upload rate or daily volume limit reached", retry);
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
-	    (u->sha256 = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1 ||
 	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		if (u)
-			EVP_MD_CTX_free(u->sha256);
 		free(u);
 		return tus_refuse(c, 500, NULL, NULL, "out of memory");
 	}
@@ -909,7 +874,6 @@ tus_create(struct conn *c)
 
 		log_warn("resumable upload %s", u->id);
 		unlink(part);
-		EVP_MD_CTX_free(u->sha256);
 		free(u);
 		return tus_refuse(c, e == ENOSPC || e == EDQUOT ? 507 : 500, NULL, NULL,
 		    "cannot store upload");
@@ -1007,16 +971,15 @@ tus_patch_end(struct conn *c, struct tus_upload *u, int keep)
 		}
 	}
 	if ((!keep || u->werr) && u->written > 0) {
+		/* beyond what the notary was told: nothing of it was read */
 		(void)ftruncate(u->fd, (off_t)u->offset);
-		EVP_MD_CTX_copy_ex(u->sha256, u->saved);
 		u->nul_at = u->nul_at0;
 	}
 	u->written = 0;
 	close(u->fd);
 	u->fd = -1;
-	EVP_MD_CTX_free(u->saved);
 	EVP_MD_CTX_free(u->check);
-	u->saved = u->check = NULL;
+	u->check = NULL;
 	u->holder = NULL;
 	c->up.tus = NULL;
 	return r;
@@ -1064,16 +1027,10 @@ tus_patch_begin(struct conn *c, struct tus_upload *u)
 	if (tus_checksum_start(c, u) == -1)
 		return -1;
 	if (tus_path(t, u->id, "part", path, sizeof(path)) == -1 ||
-	    (u->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    (u->saved = EVP_MD_CTX_new()) == NULL ||
-	    EVP_MD_CTX_copy_ex(u->saved, u->sha256) != 1) {
+	    (u->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		log_warn("resumable upload %s", u->id);
-		if (u->fd != -1)
-			close(u->fd);
-		u->fd = -1;
 		EVP_MD_CTX_free(u->check);
-		EVP_MD_CTX_free(u->saved);
-		u->check = u->saved = NULL;
+		u->check = NULL;
 		return tus_refuse(c, 500, u, NULL, "cannot open the upload");
 	}
 	if (u->prehash == 0 && u->length >= SPOOL_AFTER) {
@@ -1165,7 +1122,6 @@ tus_body(struct conn *c, const char *at, size_t len)
 		if (z != NULL)
 			u->nul_at = pos + (uint64_t)(z - at);
 	}
-	EVP_DigestUpdate(u->sha256, at, len);
 	if (u->check)
 		EVP_DigestUpdate(u->check, at, len);
 	while (n > 0) {
@@ -1236,8 +1192,7 @@ tus_complete(struct conn *c, struct tus_upload *u)
 	}
 	c->up.fd = fd;
 	snprintf(c->up.path, sizeof(c->up.path), "%s", q);
-	c->up.sha256 = u->sha256;
-	u->sha256 = NULL;
+	/* no hash of the front's: the notary's is the entry's (has_sha256 0) */
 	c->up.stored = c->up.received = u->length;
 	c->up.max = policy_max_upload(c->rt->policy, c->up.kind);
 	c->up.nul_at = u->nul_at;

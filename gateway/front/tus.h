@@ -41,8 +41,8 @@ struct tus_req {
 };
 
 /* Loads the partial uploads left in DATA/uploads (each file cut back to
- * its recorded offset, its SHA-256 computed again once) and starts the
- * expiry timer. Before the front is confined. 0, or -1 with ERR. */
+ * its recorded offset; the damaged, the expired and strays removed) and
+ * starts the expiry timer. Before the front is confined. 0, or -1 with ERR. */
 int tus_init(struct front *f, char *err, size_t errlen);
 void tus_free(struct front *f);
 

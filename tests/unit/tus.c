@@ -233,9 +233,6 @@ START_TEST(restart_cuts_the_tail_past_the_recorded_offset)
 {
 	char err[256];
 	struct tus_upload *u;
-	uint8_t want[32], got[32];
-	unsigned len;
-	char x[40];
 
 	make_upload(60, 40, time(NULL) + 3600);
 	ck_assert_int_eq(tus_init(&fr, err, sizeof(err)), 0);
@@ -243,12 +240,10 @@ START_TEST(restart_cuts_the_tail_past_the_recorded_offset)
 	ck_assert_uint_eq(u->offset, 40);
 	ck_assert_uint_eq(u->length, 100);
 	ck_assert_str_eq(u->owner, "ALPHA");
+	ck_assert_str_eq(u->kind, "evidence");
+	ck_assert_str_eq(u->filename, "a.txt");
+	ck_assert_uint_eq(u->seq, 2);
 	ck_assert_int_eq(part_size(), 40);
-	/* the hash carries on from the recorded prefix */
-	memset(x, 'x', sizeof(x));
-	util_sha256(x, sizeof(x), want);
-	EVP_DigestFinal_ex(u->sha256, got, &len);
-	ck_assert_mem_eq(got, want, 32);
 }
 END_TEST
 
