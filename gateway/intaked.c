@@ -58,6 +58,7 @@
 #include "common/sdnotify.h"
 #include "front/front.h"
 #include "front/notaryc.h"
+#include "front/tus.h"
 #include "inspect/serve.h"
 #include "notary/ledger.h"
 #include "notary/monitor.h"
@@ -242,6 +243,8 @@ front_main(const struct child *c)
 		fatalx("%s", err);
 	if (d.cfg.scan_clamd[0] != '\0')
 		pipeline_set_scan(f->pipeline, d.cfg.scan_clamd, d.cfg.scan_timeout);
+	if (tus_init(f, err, sizeof(err)) == -1)
+		fatalx("resumable uploads: %s", err);
 	if (front_confine(d.cfg.scan_clamd[0] != '\0', err, sizeof(err)) == -1)
 		fatalx("cannot confine the front: %s", err);
 	if (front_start(f, c->listen, err, sizeof(err)) == -1)
@@ -265,6 +268,7 @@ front_main(const struct child *c)
 
 	/* Drained: uploads in flight are answered; finish what is queued. */
 	front_free(f);
+	tus_free(f);
 	pipeline_free(f->pipeline);
 	notaryc_close(f->notary);
 	ledger_close(f->ledger);

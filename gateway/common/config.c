@@ -28,6 +28,7 @@
 #define TIMEOUT_MAX         604800     /* no timeout may exceed a week (seconds) */
 #define CONNECTIONS_MAX     1000000    /* max_connections sanity bound */
 #define BODY_RATE_MAX       (1u << 30) /* body_min_rate sanity bound (bytes/s) */
+#define RESUMABLE_EXPIRY_MAX (30u * 86400) /* resumable_expiry: a month at most */
 #define HEADER_COUNT_MAX    10000      /* max_header_count sanity bound */
 #define HEADER_SIZE_MIN     1024       /* max_header_size: a request line must fit */
 #define HEADER_SIZE_MAX     (16u << 20) /* max_header_size sanity bound */
@@ -241,6 +242,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "limits", "workers", CT_UINT, CNUM(workers), 0, 1, WORKERS_MAX },
 	{ "limits", "uploads_per_minute", CT_UINT, CNUM(uploads_per_minute), 0, 0, RATE_MAX },
 	{ "limits", "bytes_per_day", CT_SIZE64, CNUM(bytes_per_day), 0, 0, UINT64_MAX },
+	{ "limits", "resumable_expiry", CT_UINT, CNUM(resumable_expiry), 0, 1, RESUMABLE_EXPIRY_MAX },
+	{ "limits", "resumable_per_party", CT_UINT, CNUM(resumable_per_party), 0, 1, 4096 },
+	{ "limits", "resumable_bytes_party", CT_SIZE64, CNUM(resumable_bytes_party), 0, 1,
+	  UINT64_MAX / 2 },
 	{ "log", "witness_quorum", CT_UINT, CNUM(witness_quorum), 0, 0, CONFIG_WITNESS_MAX },
 	{ "log", "witness_timeout", CT_UINT, CNUM(witness_timeout), 0, 1, TIMEOUT_MAX },
 	{ "scan", "clamd", CT_PATH, CF(scan_clamd), 0, 0, 0, 0 },
@@ -282,6 +287,9 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->user, sizeof(cfg->user), "intaked");
 	cfg->uploads_per_minute = 6000;
 	cfg->bytes_per_day = (uint64_t)1 << 40;
+	cfg->resumable_expiry = 86400;
+	cfg->resumable_per_party = 16;
+	cfg->resumable_bytes_party = (uint64_t)16 << 30;
 	cfg->witness_timeout = 10;
 	cfg->scan_timeout = 60;
 }

@@ -93,6 +93,10 @@ struct config {
 	unsigned workers;             /* inspector processes, default 2 */
 	unsigned uploads_per_minute;  /* per Party, 0 = no limit, default 6000 (429 beyond) */
 	uint64_t bytes_per_day;       /* per Party per UTC day, 0 = no limit, default 1T */
+	/* resumable uploads (issue 20) */
+	unsigned resumable_expiry;    /* seconds a partial upload lives past its last PATCH, default 86400 */
+	unsigned resumable_per_party; /* partial uploads a Party may hold, default 16 */
+	uint64_t resumable_bytes_party; /* their Upload-Length sum, default 16G */
 	/* [log] witnesses (issue 16) */
 	unsigned witness_quorum;      /* cosignatures before a checkpoint is published, default 0 */
 	unsigned witness_timeout;     /* seconds an upload waits for the quorum, default 10 */

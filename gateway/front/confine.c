@@ -6,7 +6,9 @@
  * and its worker threads, on every thread at once (TSYNC), before any
  * network byte is read. An allowlist of what the front does: files
  * (quarantine, spools, the read-only ledger, reloads of policy, parties
- * and TLS files), memory, threads, its sockets (accept on the listeners
+ * and TLS files; resumable uploads in DATA/uploads: pwrite, fdatasync,
+ * ftruncate back to a recorded offset, renameat2 into the quarantine,
+ * unlink on expiry), memory, threads, its sockets (accept on the listeners
  * the parent opened, the messages to the notary and the inspectors, their
  * socketpairs, a follower's pipe), starting an inspector
  * (clone, execve of its own image, wait) and ending one (kill).

@@ -62,13 +62,17 @@ conn_reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
+	case 204: return "No Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
@@ -76,6 +80,7 @@ conn_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
+	case 460: return "Checksum Mismatch";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	case 507: return "Insufficient Storage";
@@ -136,10 +141,14 @@ conn_reset_request(struct conn *c)
 	c->expect_continue = 0;
 	c->in_body = 0;
 	c->fact_len = 0;
+	memset(&c->treq, 0, sizeof(c->treq));
+	c->tus_method = 0;
+	c->tus_id[0] = '\0';
 	c->party = NULL;
 	c->refused = 0;
 	c->keepalive = 0;
 	c->http10 = 0;
+	c->head = 0;
 	memset(&c->up, 0, sizeof(c->up));
 	c->up.fd = -1;
 	c->origin[0] = c->host[0] = c->ctype[0] = c->if_none_match[0] = '\0';
@@ -216,6 +225,14 @@ conn_close(struct conn *c)
 	/* A draining daemon exits when the last connection with work is gone. */
 }
 
+void
+conn_drop(struct conn *c, const char *why)
+{
+	log_info("connection from %s party=%s closed: %s", c->peer,
+	    c->party_id[0] ? c->party_id : "-", why);
+	conn_close(c);
+}
+
 static void
 conn_linger_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -261,17 +278,24 @@ static void
 conn_head(struct conn *c, int status, const char *ctype, const char *extra, uint64_t len,
     int close)
 {
-	evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 %d %s\r\n"
-	    "Content-Length: %llu\r\n"
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	/* 204 carries no Content-Length (RFC 9110 8.6) */
+	if (status == 204)
+		evbuffer_add_printf(out, "HTTP/1.1 204 %s\r\n", conn_reason(status));
+	else
+		evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Length: %llu\r\n", status,
+		    conn_reason(status), (unsigned long long)len);
+	evbuffer_add_printf(out,
 	    "%s"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s%s"
-	    "\r\n", status, conn_reason(status), (unsigned long long)len,
+	    "%s%s%s"
+	    "\r\n",
 	    extra && strcasestr(extra, "cache-control:") ? "" : "Cache-Control: no-store\r\n",
 	    ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
-	    extra ? extra : "", close ? "Connection: close\r\n" :
-	    c->http10 ? "Connection: keep-alive\r\n" : "");
+	    c->treq.answer ? "Tus-Resumable: " TUS_VERSION "\r\n" : "", extra ? extra : "",
+	    close ? "Connection: close\r\n" : c->http10 ? "Connection: keep-alive\r\n" : "");
 }
 
 int
@@ -299,7 +323,7 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	/* A 304's Content-Length is the one the 200 would have had (RFC 9110
 	 * 8.6), and it has no body. */
 	conn_head(c, status, ctype, extra, status == 304 ? len : body ? len : 0, close);
-	if (body && len && status != 304)
+	if (body && len && status != 304 && !c->head)
 		evbuffer_add(bufferevent_get_output(c->bev), body, len);
 	if (close)
 		conn_linger(c);
@@ -349,9 +373,11 @@ conn_json(struct conn *c, int status, json_t *j, int close)
 void
 conn_json_held(struct conn *c, uint64_t index, json_t *j, int close)
 {
-	char hdr[64], *s;
+	char hdr[64 + sizeof(c->up.answer_hdr)], *s;
 
-	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n", (unsigned long long)index);
+	/* with the resumable protocol's lines when the upload came through it */
+	snprintf(hdr, sizeof(hdr), "Location: /v1/receipts/%llu\r\n%s", (unsigned long long)index,
+	    c->up.answer_hdr);
 	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
 		json_decref(j);
 		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
@@ -513,6 +539,8 @@ on_header_value(llhttp_t *p, const char *at, size_t len)
 
 	if (conn_header_budget(c, len) == -1)
 		return -1;
+	if (strcasecmp(c->hname, "upload-metadata") == 0)
+		tus_metadata(c, at, len);   /* longer than other values (tus.h) */
 	if (c->hvalue_len + len > HDR_VALUE_MAX) {
 		c->hvalue_long = 1;
 		len = HDR_VALUE_MAX - c->hvalue_len;
@@ -560,6 +588,9 @@ on_header_value_complete(llhttp_t *p)
 	} else if (strcasecmp(c->hname, "tus-resumable") == 0) {
 		c->tus = 1;
 	}
+	/* every header, those above too: the resumable protocol's (tus.h) */
+	if (tus_header(c, c->hname, c->hvalue, c->hvalue_long) == -1)
+		return -1;
 	c->hname_len = c->hvalue_len = 0;
 	c->hname[0] = c->hvalue[0] = '\0';
 	c->hvalue_long = 0;
@@ -644,10 +675,11 @@ on_headers_complete(llhttp_t *p)
 	struct conn *c = p->data;
 	const struct url_route *route;
 	char *path, *query;
-	int method = llhttp_get_method(p);
+	int method = llhttp_get_method(p), r;
 
 	c->keepalive = llhttp_should_keep_alive(p);
 	c->http10 = p->http_major == 1 && p->http_minor == 0;
+	c->head = method == HTTP_HEAD;
 	/* Upgrade is ignored (RFC 9110 7.8 allows it): we speak HTTP/1.1 only.
 	 * llhttp reads this field right after this callback to decide whether
 	 * the bytes after the request are another protocol; cleared, they are
@@ -676,10 +708,10 @@ on_headers_complete(llhttp_t *p)
 		if (route->method != -1 && method != route->method)
 			return conn_refuse(c, 405, route->refuse);
 		c->route = route;
-		if (route->begin(c, method, path + url_route_len(route), query) == -1)
+		if ((r = route->begin(c, method, path + url_route_len(route), query)) == -1)
 			return -1;   /* begin answered */
-		if (!route->upload)
-			return 0;
+		if (!route->upload || r == 1)
+			return 0;   /* no body to receive as an upload */
 		c->in_body = 1;
 		if (conn_rate_start(c) == -1) {
 			upload_abort(c);
@@ -725,13 +757,17 @@ on_message_complete(llhttp_t *p)
 		evtimer_del(c->req_timer);
 	if (c->rate_timer)
 		evtimer_del(c->rate_timer);
-	if (c->route != NULL && c->route->finish != NULL) {
+	/* END decides whether FINISH hands the request on, or has answered */
+	if (c->route != NULL && c->route->end != NULL)
+		c->in_body = 0;   /* the body is in; END may answer and read on */
+	if (c->route != NULL && c->route->finish != NULL &&
+	    (c->route->end == NULL || c->route->end(c) == 1)) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
 		c->route->finish(c);
 		return HPE_PAUSED;
 	}
-	{
+	if (c->route == NULL || c->route->end == NULL) {
 		const char *path = c->url;
 		const char *query = c->url + strlen(c->url) + 1;
 
@@ -1173,7 +1209,8 @@ front_drain(struct front *f)
 	/* Idle connections go now; uploads in flight may finish. */
 	for (c = f->conns; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_READING && !c->in_body)
+		/* a resumable upload's PATCH keeps what it has and is resumed later */
+		if (c->state == CONN_READING && (!c->in_body || c->up.tus))
 			conn_close(c);
 	}
 	f->grace = evtimer_new(f->base, front_grace_over, f);

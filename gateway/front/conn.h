@@ -22,6 +22,7 @@
 #include <llhttp.h>
 
 #include "front/front.h"
+#include "front/tus.h"
 #include "front/url.h"
 
 #define URL_MAX          4096   /* request target, bytes */
@@ -67,6 +68,8 @@ struct upload {
 	int             has_plan;
 	char            digest_hdr[HDR_VALUE_MAX + 1];   /* Content-Digest / Repr-Digest value */
 	struct timespec began;            /* CLOCK_MONOTONIC at the headers, for /metrics */
+	struct tus_upload *tus;           /* a resumable upload's PATCH writes (tus.h) */
+	char            answer_hdr[96];   /* extra header lines of the answer (tus.c) */
 };
 
 struct conn {
@@ -106,10 +109,14 @@ struct conn {
 	char                fact_party[PARTY_ID_MAX]; /* POST /v1/parties/{ID}/facts */
 	char                fact_body[FACT_BODY_MAX];
 	size_t              fact_len;
+	struct tus_req      treq;         /* /v1/uploads: its headers (tus.h) */
+	int                 tus_method;
+	char                tus_id[40];
 	int                 refused;      /* an answer was queued from a callback */
 	int                 pending;      /* a pipeline job refers to this conn */
 	int                 keepalive;    /* the request asked for it (HTTP/1.1 default) */
 	int                 http10;       /* an HTTP/1.0 request: keep-alive must be said */
+	int                 head;         /* a HEAD request: the answer has no body */
 	struct party_usage *usage;        /* the Party's counters (limits.h), NULL if not counted */
 	int                 over_limit;   /* over the Party's connection limit: 429 */
 	int                 out_paused;   /* parsing stopped until the answers queued drain */
@@ -163,11 +170,16 @@ void conn_resume(struct conn *c);
 void conn_read_more(struct conn *c);
 /* The body about to arrive is large (>= SPOOL_AFTER): bigger reads. */
 void conn_large_body(struct conn *c);
+/* Closes another connection at once (its upload aborted), saying WHY in the log. */
+void conn_drop(struct conn *c, const char *why);
 /* Frees a connection whose socket is gone and which no job refers to. */
 void conn_release(struct conn *c);
 
 /* upload.c: the upload a connection receives (its route: url.h).
  * upload_abort drops what it holds (quarantine file, spool, follower). */
+/* The claims of an upload, "{kind}/{filename}" and ?ref, plan, for, checked
+ * as the PUT path checks them (tus.c creates with it too); 0 or -1 refused. */
+int upload_claims(struct conn *c, const char *path, const char *query);
 void upload_abort(struct conn *c);
 /* Filename validation (exported for unit tests): percent-decodes IN (LEN
  * bytes) into OUT (OUTLEN); 0 if it is a valid upload filename, -1 with a

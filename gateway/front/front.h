@@ -16,7 +16,8 @@
  *
  * Modules: tls.c (TLS context), accept.c (acceptor thread: accept and
  * TLS handshake), conn.c (connections, HTTP framing, responses), url.c
- * (the routes), upload.c (PUT /v1/submissions), facts.c (POST
+ * (the routes), upload.c (PUT /v1/submissions), tus.c (resumable uploads,
+ * /v1/uploads), facts.c (POST
  * /v1/parties/{ID}/facts), api.c (GET API), notaryc.c (the notary's
  * client), pipeline.c
  * (inspector processes, front/inspproc.c, and completion), admin.c (/healthz, /metrics on
@@ -68,6 +69,7 @@ struct notaryc;
 struct inspproc_conf;
 struct conn;
 struct acceptor;
+struct tus;
 
 /* The loop thread owns everything here except what is marked: the
  * acceptor thread reads cfg, takes rt under rt_mtx, and counts. */
@@ -82,6 +84,7 @@ struct front {
 	struct acceptor      *acceptor;  /* accept.c */
 	struct evhttp        *admin;
 	struct limits        *limits;    /* per-Party counters (limits.c) */
+	struct tus           *tus;       /* partial resumable uploads (tus.h) */
 	struct conn          *conns;     /* list of connections past the handshake */
 	atomic_uint           nconns;    /* connections past the handshake (max_connections) */
 	atomic_uint           nhandshakes; /* handshakes in progress (accept.c) */

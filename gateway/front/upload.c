@@ -192,8 +192,15 @@ upload_for_plan(struct conn *c, const char *query, const char **why, int *status
 	return 0;
 }
 
+/*
+ * What an upload claims before its body: kind, filename, ref, for and plan,
+ * from PATH ("{kind}/{filename}", percent-encoded) and QUERY (may be NULL).
+ * The PUT path and the creation of a resumable upload (tus.c) both decide
+ * here, so that one is refused exactly when the other is. Fills c->up's
+ * claims; 0, or -1 refused (answered).
+ */
 int
-upload_begin(struct conn *c, int method, const char *path, const char *query)
+upload_claims(struct conn *c, const char *path, const char *query)
 {
 	struct upload *u = &c->up;
 	const char *slash, *why;
@@ -202,9 +209,6 @@ upload_begin(struct conn *c, int method, const char *path, const char *query)
 	size_t klen;
 	int r, status;
 
-	(void)method;   /* PUT: the route says so */
-	u->nul_at = UINT64_MAX;
-	clock_gettime(CLOCK_MONOTONIC, &u->began);
 	if ((slash = strchr(path, '/')) == NULL)
 		return conn_refuse(c, 404, "use /v1/submissions/{kind}/{filename}");
 	klen = (size_t)(slash - path);
@@ -222,6 +226,19 @@ upload_begin(struct conn *c, int method, const char *path, const char *query)
 	}
 	if ((r = upload_for_plan(c, query ? query : "", &why, &status)) != 0)
 		return conn_refuse(c, status, why);
+	return 0;
+}
+
+int
+upload_begin(struct conn *c, int method, const char *path, const char *query)
+{
+	struct upload *u = &c->up;
+
+	(void)method;   /* PUT: the route says so */
+	u->nul_at = UINT64_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &u->began);
+	if (upload_claims(c, path, query) == -1)
+		return -1;
 	/* The digest claim is copied into the entry as it came: it must be
 	 * signable as it is, like the filename. */
 	if (u->digest_hdr[0] != '\0' &&
@@ -399,6 +416,10 @@ upload_abort(struct conn *c)
 {
 	struct upload *u = &c->up;
 
+	if (u->tus) {
+		tus_abort(c);   /* a resumable upload keeps what it has (tus.h) */
+		return;
+	}
 	if (u->prehash) {
 		notaryc_prehash_drop(c->front->notary, u->prehash);
 		u->prehash = 0;
@@ -470,6 +491,24 @@ upload_check_digest(struct upload *u, const uint8_t sha256[32],
 			break;
 		}
 	}
+}
+
+/* 201 or 422 with the answer J (taken), and the resumable protocol's
+ * headers when the upload came through it. */
+static void
+upload_answer(struct conn *c, int status, json_t *j)
+{
+	char *s;
+
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		conn_respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 1);
+		return;
+	}
+	json_decref(j);
+	conn_respond_hdr(c, status, "application/json", c->up.answer_hdr[0] ? c->up.answer_hdr :
+	    NULL, s, strlen(s), !c->keepalive || c->up.too_large);
+	free(s);
 }
 
 static void
@@ -544,8 +583,7 @@ upload_done(struct pipeline_job *job, void *arg)
 				conn_json_held(c, nj->index, j,   /* the witnesses are late */
 				    !c->keepalive || c->up.too_large);
 			else
-				conn_json(c, nj->result.accepted ? 201 : 422, j,
-				    !c->keepalive || c->up.too_large);
+				upload_answer(c, nj->result.accepted ? 201 : 422, j);
 		}
 	} else if (job->scan_down) {
 		/* [scan]: clamd gave no verdict; nothing recorded, the

@@ -5,25 +5,29 @@
 
 #include <llhttp.h>
 
+#include "front/tus.h"
 #include "front/url.h"
 #include "lib/util.h"
 
 static const struct url_route routes[] = {
 	{ "/v1/submissions/", HTTP_PUT, "use PUT to upload", 1,
-	    upload_begin, upload_body, upload_finish, NULL },
-	{ "/v1/parties/", -1, NULL, 0, fact_begin, fact_body, fact_finish, NULL },
-	{ "/v1/log/checkpoint", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_checkpoint },
-	{ "/v1/log/consistency", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_consistency },
-	{ "/v1/log/tile/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_tile },
-	{ "/v1/receipts", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_receipts },
-	{ "/v1/receipts/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_receipt },
-	{ "/v1/workbooks/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_links },
-	{ "/v1/obligations", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_obligations },
-	{ "/v1/whoami", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_whoami },
-	{ "/", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
-	{ "/console.css", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
-	{ "/console.js", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
-	{ "/favicon.svg", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file },
+	    upload_begin, upload_body, upload_finish, NULL, NULL },
+	{ "/v1/parties/", -1, NULL, 0, fact_begin, fact_body, fact_finish, NULL, NULL },
+	/* tus.c decides the methods; a completed upload goes on as a PUT's */
+	{ "/v1/uploads", -1, NULL, 1, tus_begin, tus_body, upload_finish, NULL, tus_end },
+	{ "/v1/uploads/", -1, NULL, 1, tus_begin, tus_body, upload_finish, NULL, tus_end },
+	{ "/v1/log/checkpoint", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_checkpoint, NULL },
+	{ "/v1/log/consistency", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_consistency, NULL },
+	{ "/v1/log/tile/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_tile, NULL },
+	{ "/v1/receipts", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_receipts, NULL },
+	{ "/v1/receipts/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_receipt, NULL },
+	{ "/v1/workbooks/", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_links, NULL },
+	{ "/v1/obligations", HTTP_GET, NULL, 0, NULL, NULL, NULL, api_obligations, NULL },
+	{ "/v1/whoami", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_whoami, NULL },
+	{ "/", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file, NULL },
+	{ "/console.css", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file, NULL },
+	{ "/console.js", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file, NULL },
+	{ "/favicon.svg", HTTP_GET, NULL, 0, NULL, NULL, NULL, console_file, NULL },
 };
 
 const struct url_route *

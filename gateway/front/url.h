@@ -8,6 +8,8 @@
  *
  *   PUT  /v1/submissions/{kind}/{filename}[?ref=]   upload.c (405 otherwise)
  *   *    /v1/parties/{ID}/facts                     facts.c (decides its 404, 405)
+ *   OPTIONS, POST /v1/uploads; HEAD, PATCH, DELETE /v1/uploads/{id}
+ *                                                   tus.c (resumable uploads)
  *   GET  /v1/log/checkpoint, /v1/log/consistency, /v1/log/tile/…,
  *        /v1/receipts, /v1/receipts/{index}, /v1/workbooks/{index}/links,
  *        /v1/obligations                            api.c
@@ -28,7 +30,8 @@ struct url_route {
 	const char *path;     /* the path; a prefix when it ends in '/' ("/" itself is exact) */
 	/* A request with a body, decided before the body arrives: BEGIN gets
 	 * the path after PATH and the query (NULL when none), answers and
-	 * returns -1 to refuse; BODY takes the body's bytes; FINISH hands the
+	 * returns -1 to refuse, or 1 when this request has no body to take as
+	 * an upload after all; BODY takes the body's bytes; FINISH hands the
 	 * request on and answers later (the connection waits). */
 	int         method;   /* the one method BEGIN takes (else 405 REFUSE); -1: BEGIN checks */
 	const char *refuse;
@@ -38,6 +41,9 @@ struct url_route {
 	void      (*finish)(struct conn *c);
 	/* A GET: answers at once; the path after PATH and the query ("" when none). */
 	void      (*get)(struct conn *c, const char *rest, const char *query);
+	/* At the end of a request, before FINISH: 1 hands it on to FINISH, 0
+	 * means END has answered and the connection reads on (NULL: FINISH). */
+	int       (*end)(struct conn *c);
 };
 
 /* The route of PATH (without its query), NULL when none has it. */

@@ -22,5 +22,6 @@ int cmd_audit(int argc, char **argv);   /* audit --vkey VKEY (--url URL --state 
 int cmd_witness(int argc, char **argv); /* witness --key K --log VKEY... --state F --listen ADDR */
 int cmd_obligations(int argc, char **argv); /* obligations --url URL [--party ID] [--csv] */
 int cmd_links(int argc, char **argv);   /* links --url URL --index N [--csv] */
+int cmd_upload(int argc, char **argv);  /* upload --url URL --kind K [...] FILE (resumable) */
 
 #endif

@@ -31,6 +31,9 @@ static const struct intake_cmd intake_cmds[] = {
 	    "--key KEYFILE --log VKEY [--log VKEY]... --state FILE --listen ADDR" },
 	{ "obligations", cmd_obligations, "--url URL [--party ID] [--csv] [--cacert F --cert F --key F]" },
 	{ "links", cmd_links, "--url URL --index N [--csv] [--cacert F --cert F --key F]" },
+	{ "upload", cmd_upload,
+	    "--url URL --kind K [--ref R] [--plan N] [--for ID] [--name NAME]\n"
+	    "         [--chunk SIZE] [--retry-for SECONDS] [--cacert F --cert F --key F] FILE" },
 };
 
 static void
