@@ -384,7 +384,8 @@ parent_run(void)
 {
 	sigset_t set;
 	siginfo_t si;
-	int status, st, alive = PROC_MAX, stopping = 0, failed = 0;
+	int status, st, alive = PROC_MAX, stopping = 0, failed = 0, nended;
+	struct { const char *name; pid_t pid; int status; } ended[PROC_MAX];
 	const char *name;
 	pid_t pid;
 
@@ -423,6 +424,10 @@ parent_run(void)
 			stopping = 1;
 			break;
 		case SIGCHLD:
+			/* Every child that ended, then the cause first: one a signal
+			 * ended, then one that failed, before one that ended cleanly
+			 * because its peer went (the notary at the front's end). */
+			nended = 0;
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 				if ((name = parent_name(pid)) == NULL)
 					continue;
@@ -430,23 +435,39 @@ parent_run(void)
 					if (procs[i].pid == pid)
 						procs[i].pid = -1;
 				alive--;
-				st = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-				if (st == 0 && stopping)
-					continue;
-				if (!failed) {
-					if (WIFSIGNALED(status))
-						log_warnx("%s (%d) ended by signal %d: stopping the "
-						    "daemon", name, (int)pid, WTERMSIG(status));
-					else
-						log_warnx("%s (%d) exited with status %d: stopping "
-						    "the daemon", name, (int)pid, st);
+				if (nended < PROC_MAX) {
+					ended[nended].name = name;
+					ended[nended].pid = pid;
+					ended[nended].status = status;
+					nended++;
 				}
-				failed = 1;
-				/* the front drains at SIGTERM; the notary ends at the
-				 * front's end of their socket */
-				if (procs[PROC_FRONT].pid != -1)
-					kill(procs[PROC_FRONT].pid, SIGTERM);
-				stopping = 1;
+			}
+			for (int rank = 2; rank >= 0; rank--) {
+				for (int i = 0; i < nended; i++) {
+					status = ended[i].status;
+					st = WIFEXITED(status) ? WEXITSTATUS(status) :
+					    128 + WTERMSIG(status);
+					if ((WIFSIGNALED(status) ? 2 : st != 0 ? 1 : 0) != rank)
+						continue;
+					if (st == 0 && stopping)
+						continue;
+					if (!failed) {
+						if (WIFSIGNALED(status))
+							log_warnx("%s (%d) ended by signal %d: stopping "
+							    "the daemon", ended[i].name, (int)ended[i].pid,
+							    WTERMSIG(status));
+						else
+							log_warnx("%s (%d) exited with status %d: "
+							    "stopping the daemon", ended[i].name,
+							    (int)ended[i].pid, st);
+					}
+					failed = 1;
+					/* the front drains at SIGTERM; the notary ends at
+					 * the front's end of their socket */
+					if (procs[PROC_FRONT].pid != -1)
+						kill(procs[PROC_FRONT].pid, SIGTERM);
+					stopping = 1;
+				}
 			}
 			break;
 		}
