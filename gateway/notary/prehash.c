@@ -2,16 +2,19 @@
  * notary/prehash.c: SHA-256 of large uploads while they arrive (see
  * prehash.h).
  *
- * One thread reads every open pre-hash in turn, PREHASH_CHUNK at a time, up
- * to what the front says is written. It reads with O_DIRECT where the file
+ * Two threads: the reader reads every open pre-hash in turn, PREHASH_CHUNK
+ * at a time into one of PREHASH_NBUF buffers, up to what the front says is
+ * written; the hasher hashes the filled buffers in the order they were
+ * read, so that the next read waits on the device while this one is hashed.
+ * The reader reads with O_DIRECT where the file
  * system allows: the front writes most of these files with O_DIRECT too,
  * and reading them back through the page cache cost this VM 0.5-2 s of CPU
  * per GiB (page allocation and copies) against 0.1 s direct. Reads start
  * at aligned offsets and ask for aligned lengths; only the bytes up to
  * where the front said it wrote are hashed. Without O_DIRECT (tmpfs), reads
  * are buffered and what was read is dropped from the page cache. A slot
- * the thread is reading is `busy`: finish waits for it, drop leaves it to
- * the thread (`gone`).
+ * with buffers in flight is `busy` (their count): finish waits for them,
+ * drop leaves the slot to whichever thread ends the last one (`gone`).
  */
 #include <sys/stat.h>
 
@@ -31,23 +34,39 @@ struct prehash_slot {
 	uint64_t    token;       /* 0: free */
 	int         fd;
 	uint64_t    upto;        /* bytes the front says are written */
+	uint64_t    rdone;       /* bytes read (hashed, or in a buffer to hash) */
 	uint64_t    done;        /* bytes hashed */
 	EVP_MD_CTX *ctx;
-	int         busy;        /* the thread reads it, without the lock */
-	int         gone;        /* dropped while busy: the thread frees it */
+	int         busy;        /* buffers of it being read or hashed, without the lock */
+	int         taking;      /* prehash_finish waits for it: read no more */
+	int         gone;        /* dropped while busy: the last buffer's thread frees it */
 	int         err;         /* a read came short of UPTO: the front lied */
 	int         direct;      /* FD has O_DIRECT */
 };
 
+enum { BUF_FREE, BUF_READING, BUF_FILLED, BUF_HASHING };
+
+/* A buffer between the reader and the hasher. */
+struct prehash_buf {
+	uint8_t             *p;       /* PREHASH_CHUNK + PREHASH_ALIGN, aligned */
+	int                  state;
+	struct prehash_slot *s;
+	size_t               skip, len;   /* the bytes to hash: p[skip .. skip + len) */
+	uint64_t             seq;     /* read order: hashed in it */
+};
+
 struct prehash {
 	pthread_mutex_t     mtx;
-	pthread_cond_t      work;     /* the thread waits for bytes to hash */
+	pthread_cond_t      work;     /* the reader waits for bytes to read and a buffer */
+	pthread_cond_t      filled;   /* the hasher waits for a filled buffer */
 	pthread_cond_t      idle;     /* finish waits for a busy slot */
 	struct prehash_slot slot[PREHASH_MAX];
+	struct prehash_buf  buf[PREHASH_NBUF];
+	uint64_t            seq;
 	uint64_t            last;     /* the highest token opened */
 	int                 stop;
-	pthread_t           thread;
-	uint8_t            *buf;      /* the thread's */
+	pthread_t           reader, hasher;
+	int                 nthreads;
 	uint8_t            *fbuf;     /* prehash_finish's (one caller: the monitor) */
 };
 
@@ -82,55 +101,85 @@ prehash_buffered(struct prehash_slot *s)
 	(void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
 
-/* Hashes [S->done, S->done + LEN) of S's file (LEN <= PREHASH_CHUNK) with
- * BUF (PREHASH_CHUNK + PREHASH_ALIGN bytes, aligned); bytes hashed (fewer
- * at the end of the file), or -1. */
+/* Reads [AT, AT + LEN) of S's file (LEN <= PREHASH_CHUNK) into BUF
+ * (PREHASH_CHUNK + PREHASH_ALIGN bytes, aligned): the bytes start at
+ * BUF + *SKIP. Returns how many (fewer at the end of the file), or -1. */
 static ssize_t
-prehash_read(struct prehash_slot *s, uint8_t *buf, size_t len)
+prehash_fetch(struct prehash_slot *s, uint64_t at, uint8_t *buf, size_t len, size_t *skip_out)
 {
-	uint64_t at = s->done;
+	uint64_t from = at;
 	size_t skip = 0, want = len;
 	ssize_t r;
 
 	if (s->direct) {
-		skip = (size_t)(at % PREHASH_ALIGN);
-		at -= skip;
+		skip = (size_t)(from % PREHASH_ALIGN);
+		from -= skip;
 		want = (skip + len + PREHASH_ALIGN - 1) / PREHASH_ALIGN * PREHASH_ALIGN;
 	}
-	while ((r = pread(s->fd, buf, want, (off_t)at)) == -1 && errno == EINTR)
+	while ((r = pread(s->fd, buf, want, (off_t)from)) == -1 && errno == EINTR)
 		;
 	if (r == -1 && errno == EINVAL && s->direct) {
 		prehash_buffered(s);
-		return prehash_read(s, buf, len);
+		return prehash_fetch(s, at, buf, len, skip_out);
 	}
 	if (r <= (ssize_t)skip)
 		return -1;
 	r -= (ssize_t)skip;
 	if ((size_t)r > len)
 		r = (ssize_t)len;
-	if (EVP_DigestUpdate(s->ctx, buf + skip, (size_t)r) != 1)
-		return -1;
 	if (!s->direct)
-		(void)posix_fadvise(s->fd, (off_t)s->done, r, POSIX_FADV_DONTNEED);
+		(void)posix_fadvise(s->fd, (off_t)at, r, POSIX_FADV_DONTNEED);
+	*skip_out = skip;
 	return r;
 }
 
+/* Hashes [S->done, S->done + LEN) of S's file with BUF, in the caller's
+ * thread (prehash_finish); bytes hashed, or -1. */
+static ssize_t
+prehash_read(struct prehash_slot *s, uint8_t *buf, size_t len)
+{
+	size_t skip;
+	ssize_t r;
+
+	if ((r = prehash_fetch(s, s->done, buf, len, &skip)) == -1 ||
+	    EVP_DigestUpdate(s->ctx, buf + skip, (size_t)r) != 1)
+		return -1;
+	return r;
+}
+
+/* A buffer of S is done with (lock held): S is freed when it was dropped
+ * and this was its last. */
+static void
+prehash_unbusy(struct prehash *ph, struct prehash_slot *s)
+{
+	if (--s->busy == 0 && s->gone)
+		prehash_clear(s);
+	pthread_cond_broadcast(&ph->idle);
+	pthread_cond_signal(&ph->work);
+}
+
 static void *
-prehash_main(void *arg)
+prehash_read_main(void *arg)
 {
 	struct prehash *ph = arg;
 	struct prehash_slot *s;
-	size_t i, next = 0;
+	struct prehash_buf *b;
+	size_t i, next = 0, len, skip = 0;
+	uint64_t at;
 	ssize_t r;
 
 	pthread_setname_np(pthread_self(), "intaked-prehash");
 	pthread_mutex_lock(&ph->mtx);
 	while (!ph->stop) {
-		/* the next slot with bytes to hash, round robin */
-		for (s = NULL, i = 0; i < PREHASH_MAX && s == NULL; i++) {
+		for (b = NULL, i = 0; i < PREHASH_NBUF && b == NULL; i++)
+			if (ph->buf[i].state == BUF_FREE)
+				b = &ph->buf[i];
+		/* the next slot with bytes to read, round robin */
+		for (s = NULL, i = 0; b != NULL && i < PREHASH_MAX && s == NULL; i++) {
 			struct prehash_slot *c = &ph->slot[(next + i) % PREHASH_MAX];
 
-			if (c->token != 0 && !c->gone && !c->err && c->done < c->upto)
+			if (c->token != 0 && !c->gone && !c->err && !c->taking &&
+			    c->rdone < c->upto)
 				s = c;
 		}
 		if (s == NULL) {
@@ -138,20 +187,60 @@ prehash_main(void *arg)
 			continue;
 		}
 		next = (size_t)(s - ph->slot) + 1;
-		s->busy = 1;
-		size_t len = s->upto - s->done < PREHASH_CHUNK ? (size_t)(s->upto - s->done) :
-		    PREHASH_CHUNK;
+		s->busy++;
+		b->state = BUF_READING;
+		b->s = s;
+		at = s->rdone;
+		len = s->upto - at < PREHASH_CHUNK ? (size_t)(s->upto - at) : PREHASH_CHUNK;
 		pthread_mutex_unlock(&ph->mtx);
-		r = prehash_read(s, ph->buf, len);
+		r = prehash_fetch(s, at, b->p, len, &skip);
 		pthread_mutex_lock(&ph->mtx);
-		s->busy = 0;
-		if (r == -1)
+		if (r == -1) {
 			s->err = 1;
+			b->state = BUF_FREE;
+			prehash_unbusy(ph, s);
+			continue;
+		}
+		s->rdone = at + (uint64_t)r;
+		b->skip = skip;
+		b->len = (size_t)r;
+		b->seq = ++ph->seq;
+		b->state = BUF_FILLED;
+		pthread_cond_signal(&ph->filled);
+	}
+	pthread_mutex_unlock(&ph->mtx);
+	return NULL;
+}
+
+static void *
+prehash_hash_main(void *arg)
+{
+	struct prehash *ph = arg;
+	struct prehash_buf *b;
+	size_t i;
+	int ok;
+
+	pthread_setname_np(pthread_self(), "intaked-prehash");
+	pthread_mutex_lock(&ph->mtx);
+	while (!ph->stop) {
+		/* the buffer read first */
+		for (b = NULL, i = 0; i < PREHASH_NBUF; i++)
+			if (ph->buf[i].state == BUF_FILLED && (b == NULL || ph->buf[i].seq < b->seq))
+				b = &ph->buf[i];
+		if (b == NULL) {
+			pthread_cond_wait(&ph->filled, &ph->mtx);
+			continue;
+		}
+		b->state = BUF_HASHING;
+		pthread_mutex_unlock(&ph->mtx);
+		ok = EVP_DigestUpdate(b->s->ctx, b->p + b->skip, b->len) == 1;
+		pthread_mutex_lock(&ph->mtx);
+		if (ok)
+			b->s->done += b->len;
 		else
-			s->done += (uint64_t)r;
-		if (s->gone)
-			prehash_clear(s);
-		pthread_cond_broadcast(&ph->idle);
+			b->s->err = 1;
+		b->state = BUF_FREE;
+		prehash_unbusy(ph, b->s);
 	}
 	pthread_mutex_unlock(&ph->mtx);
 	return NULL;
@@ -166,21 +255,29 @@ prehash_new(void)
 		return NULL;
 	for (size_t i = 0; i < PREHASH_MAX; i++)
 		ph->slot[i].fd = -1;
-	if (posix_memalign((void **)&ph->buf, PREHASH_ALIGN, PREHASH_CHUNK + PREHASH_ALIGN) != 0 ||
-	    posix_memalign((void **)&ph->fbuf, PREHASH_ALIGN, PREHASH_CHUNK + PREHASH_ALIGN) != 0)
+	for (size_t i = 0; i < PREHASH_NBUF; i++)
+		if (posix_memalign((void **)&ph->buf[i].p, PREHASH_ALIGN,
+		    PREHASH_CHUNK + PREHASH_ALIGN) != 0)
+			goto fail;
+	if (posix_memalign((void **)&ph->fbuf, PREHASH_ALIGN, PREHASH_CHUNK + PREHASH_ALIGN) != 0)
 		goto fail;
 	pthread_mutex_init(&ph->mtx, NULL);
 	pthread_cond_init(&ph->work, NULL);
+	pthread_cond_init(&ph->filled, NULL);
 	pthread_cond_init(&ph->idle, NULL);
-	if (pthread_create(&ph->thread, NULL, prehash_main, ph) != 0) {
-		pthread_mutex_destroy(&ph->mtx);
-		pthread_cond_destroy(&ph->work);
-		pthread_cond_destroy(&ph->idle);
-		goto fail;
-	}
+	if (pthread_create(&ph->reader, NULL, prehash_read_main, ph) != 0)
+		goto fail_threads;
+	ph->nthreads = 1;
+	if (pthread_create(&ph->hasher, NULL, prehash_hash_main, ph) != 0)
+		goto fail_threads;
+	ph->nthreads = 2;
 	return ph;
+fail_threads:
+	prehash_free(ph);
+	return NULL;
 fail:
-	free(ph->buf);
+	for (size_t i = 0; i < PREHASH_NBUF; i++)
+		free(ph->buf[i].p);
 	free(ph->fbuf);
 	free(ph);
 	return NULL;
@@ -277,6 +374,7 @@ prehash_finish(struct prehash *ph, uint64_t token, int fd, uint64_t size, uint8_
 		pthread_mutex_unlock(&ph->mtx);
 		return 1;
 	}
+	s->taking = 1;                /* the reader reads no more of it */
 	while (s->busy)
 		pthread_cond_wait(&ph->idle, &ph->mtx);
 	mine = *s;                   /* the slot is ours now, read without the lock */
@@ -315,16 +413,22 @@ prehash_free(struct prehash *ph)
 		return;
 	pthread_mutex_lock(&ph->mtx);
 	ph->stop = 1;
-	pthread_cond_signal(&ph->work);
+	pthread_cond_broadcast(&ph->work);
+	pthread_cond_broadcast(&ph->filled);
 	pthread_mutex_unlock(&ph->mtx);
-	pthread_join(ph->thread, NULL);
+	if (ph->nthreads > 0)
+		pthread_join(ph->reader, NULL);
+	if (ph->nthreads > 1)
+		pthread_join(ph->hasher, NULL);
 	for (size_t i = 0; i < PREHASH_MAX; i++)
 		if (ph->slot[i].token != 0)
 			prehash_clear(&ph->slot[i]);
 	pthread_mutex_destroy(&ph->mtx);
 	pthread_cond_destroy(&ph->work);
+	pthread_cond_destroy(&ph->filled);
 	pthread_cond_destroy(&ph->idle);
-	free(ph->buf);
+	for (size_t i = 0; i < PREHASH_NBUF; i++)
+		free(ph->buf[i].p);
 	free(ph->fbuf);
 	free(ph);
 }

@@ -32,6 +32,7 @@
 #define PREHASH_MAX   8                  /* pre-hashes at once (the front spools 4) */
 #define PREHASH_CHUNK (2u << 20)         /* bytes read at a time */
 #define PREHASH_ALIGN 4096               /* O_DIRECT alignment of buffers, offsets, lengths */
+#define PREHASH_NBUF  2                  /* buffers between the reader and the hasher */
 
 struct prehash;
 
