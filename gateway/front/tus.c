@@ -972,7 +972,10 @@ tus_patch_end(struct conn *c, struct tus_upload *u, int keep)
 	}
 	if ((!keep || u->werr) && u->written > 0) {
 		/* beyond what the notary was told: nothing of it was read */
-		(void)ftruncate(u->fd, (off_t)u->offset);
+		if (ftruncate(u->fd, (off_t)u->offset) == -1)
+			/* a restart cuts it back to the recorded offset */
+			log_warn("resumable upload: cut back to %llu bytes",
+			    (unsigned long long)u->offset);
 		u->nul_at = u->nul_at0;
 	}
 	u->written = 0;
