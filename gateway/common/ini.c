@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/errbuf.h"
 #include "common/ini.h"
+#include "lib/utf8.h"
 
 
 void
@@ -274,6 +275,17 @@ ini_copy_str(char *dst, size_t dstlen, const char *src)
 		return -1;
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+int
+ini_utf8_value(struct ini_ctx *c, const char *key, const char *value)
+{
+	enum utf8_class cl = utf8_check(value, strlen(value), NULL);
+
+	if (cl == UTF8_OK)
+		return 0;
+	ini_error(c, c->line, "key '%s': %s in the value", key, utf8_class_name(cl));
+	return -1;
 }
 
 const char *

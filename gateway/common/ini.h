@@ -49,6 +49,9 @@ int ini_run(struct ini_ctx *c);
 const char *ini_section_arg(const char *name, const char *word);
 /* Copies SRC into DST (DSTLEN bytes). 0, or -1 if it does not fit. */
 int ini_copy_str(char *dst, size_t dstlen, const char *src);
+/* 0 when KEY's VALUE is strict UTF-8 with no character lib/utf8.h refuses;
+ * else -1 with "key 'KEY': <class> in the value" recorded. */
+int ini_utf8_value(struct ini_ctx *c, const char *key, const char *value);
 /* A plain decimal count (no sign, no suffix). 0/-1. */
 int config_parse_count(const char *s, uint64_t *out);
 

@@ -19,7 +19,6 @@
 #include "common/config.h"
 #include "common/errbuf.h"
 #include "common/ini.h"
-#include "lib/utf8.h"
 
 #define PARTIES_MAX         100000     /* [party ID] sections in a parties file */
 
@@ -150,11 +149,8 @@ party_set_match(struct ini_ctx *c, struct party *pt, const char *value)
 		ini_error(c, c->line, "key 'match': longer than %zu bytes", sizeof(pt->match) - 1);
 		return -1;
 	}
-	if (utf8_check(value, n, NULL) != UTF8_OK) {
-		ini_error(c, c->line, "key 'match': %s in the value",
-		    utf8_class_name(utf8_check(value, n, NULL)));
+	if (ini_utf8_value(c, "match", value) == -1)
 		return -1;
-	}
 	memcpy(pt->match, value, n + 1);
 	if (strncasecmp(value, "sha256:", 7) == 0) {
 		if (n != 7 + 64 || strspn(value + 7, "0123456789abcdefABCDEF") != 64) {

@@ -15,7 +15,6 @@
 #include "common/config.h"
 #include "common/errbuf.h"
 #include "common/ini.h"
-#include "lib/utf8.h"
 
 #define POLICY_KINDS_MAX    256        /* [kind NAME] sections in a policy */
 #define ARCHIVE_DEPTH_MAX   16         /* nesting the inspector may recurse into */
@@ -220,68 +219,60 @@ kind_parse_types(struct ini_ctx *c, struct kind *k, const char *value)
 	return 0;
 }
 
+/* A key of a [kind NAME] section. */
+static int
+pol_on_kind_key(struct ini_ctx *c, struct pol_state *st, const char *key, const char *value)
+{
+	struct kind_lines *kl = &st->lines[st->cur - st->p->kinds];
+	struct kind *k = st->cur;
+	unsigned *seen;
+	uint64_t v;
+
+	if (strcmp(key, "types") == 0)
+		seen = &kl->types;
+	else if (strcmp(key, "max_upload") == 0)
+		seen = &kl->max_upload;
+	else if (strcmp(key, "description") == 0)
+		seen = &kl->description;
+	else {
+		ini_error(c, c->line, "key '%s': unknown key in [%s] (types, max_upload, "
+		    "description)", key, c->section);
+		return -1;
+	}
+	if (*seen != 0) {
+		ini_error(c, c->line, "key '%s': repeated (first at line %u)", key, *seen);
+		return -1;
+	}
+	*seen = c->line;
+	if (seen == &kl->types)
+		return kind_parse_types(c, k, value);
+	if (seen == &kl->max_upload) {
+		if (config_parse_size(value, &v) == -1 || v == 0) {
+			ini_error(c, c->line, "key 'max_upload': not a size above 0 "
+			    "(N, NK, NM, NG, NT)");
+			return -1;
+		}
+		k->max_upload = v;
+		return 0;
+	}
+	if (value[0] == '\0' || ini_copy_str(k->description, sizeof(k->description), value) == -1) {
+		ini_error(c, c->line, "key 'description': 1 to %zu bytes", sizeof(k->description) - 1);
+		return -1;
+	}
+	return ini_utf8_value(c, key, value);
+}
+
 static int
 pol_on_key(struct ini_ctx *c, const char *key, const char *value)
 {
 	struct pol_state *st = c->arg;
-	struct kind_lines *kl;
 	const struct pol_key *k = NULL;
 	char *base = (char *)st->p;
 	uint64_t v;
 	size_t i;
 
-	if (st->cur != NULL) {
-		kl = &st->lines[st->cur - st->p->kinds];
-		if (strcmp(key, "types") == 0) {
-			if (kl->types != 0) {
-				ini_error(c, c->line, "key 'types': repeated (first at line %u)",
-				    kl->types);
-				return -1;
-			}
-			kl->types = c->line;
-			return kind_parse_types(c, st->cur, value);
-		}
-		if (strcmp(key, "max_upload") == 0) {
-			if (kl->max_upload != 0) {
-				ini_error(c, c->line, "key 'max_upload': repeated (first at line %u)",
-				    kl->max_upload);
-				return -1;
-			}
-			kl->max_upload = c->line;
-			if (config_parse_size(value, &v) == -1 || v == 0) {
-				ini_error(c, c->line, "key 'max_upload': not a size above 0 "
-				    "(N, NK, NM, NG, NT)");
-				return -1;
-			}
-			st->cur->max_upload = v;
-			return 0;
-		}
-		if (strcmp(key, "description") == 0) {
-			size_t n = strlen(value);
-
-			if (kl->description != 0) {
-				ini_error(c, c->line, "key 'description': repeated (first at line %u)",
-				    kl->description);
-				return -1;
-			}
-			kl->description = c->line;
-			if (n == 0 || n >= sizeof(st->cur->description)) {
-				ini_error(c, c->line, "key 'description': 1 to %zu bytes",
-				    sizeof(st->cur->description) - 1);
-				return -1;
-			}
-			if (utf8_check(value, n, NULL) != UTF8_OK) {
-				ini_error(c, c->line, "key 'description': %s in the value",
-				    utf8_class_name(utf8_check(value, n, NULL)));
-				return -1;
-			}
-			memcpy(st->cur->description, value, n + 1);
-			return 0;
-		}
-		ini_error(c, c->line, "key '%s': unknown key in [%s] (types, max_upload, "
-		    "description)", key, c->section);
-		return -1;
-	}
+	if (st->cur != NULL)
+		return pol_on_kind_key(c, st, key, value);
 
 	for (i = 0; i < POL_NKEYS; i++)
 		if (strcmp(pol_keys[i].key, key) == 0) {
