@@ -239,8 +239,8 @@ bad:
 	return -1;
 }
 
-/* A new STORE_TMP_PREFIX<random> file in the directory DIRFD_, mode 0444,
- * open for writing; its name into NAME. fd, or -1. */
+/* A new STORE_TMP_PREFIX<random> file in the directory DIRFD_ (mode 0444
+ * less the umask), open for writing; its name into NAME. fd, or -1. */
 static int
 store_open_tmp(int dirfd_, char *name, size_t namelen)
 {
@@ -356,7 +356,10 @@ store_copy_in(const char *qpath, const char *dir, const char *dst, uint64_t size
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    (out = store_open_tmp(dfd, tmp, sizeof(tmp))) == -1)
 		goto fail;
-	if (store_copy_fd(in, out, size) == -1 || fsync(out) == -1)
+	/* the mode of every blob, whatever the process's umask (open's is
+	 * masked by it) */
+	if (fchmod(out, STORE_BLOB_MODE) == -1 || store_copy_fd(in, out, size) == -1 ||
+	    fsync(out) == -1)
 		goto fail_tmp;
 	if (close(out) == -1) {
 		out = -1;

@@ -1236,6 +1236,7 @@ promote_across(int shared)
 	size_t len = (1u << 20) * 3 + 12345;       /* several copy buffers */
 	uint8_t sha[32];
 	struct stat qs, ss;
+	mode_t mask;
 	int fd;
 
 	if (other_filesystem(store, sizeof(store), "64m") == -1) {
@@ -1256,7 +1257,9 @@ promote_across(int shared)
 	len--;
 	util_sha256(content, len, sha);
 	quarantined(content, q, sizeof(q));
+	mask = umask(077);                                  /* the daemon's (systemd UMask=) */
 	ck_assert_int_eq(store_commit(&st, q, sha, len), 0);
+	umask(mask);
 	ck_assert_int_eq(access(q, F_OK), -1);              /* the quarantine copy is gone */
 	st_blob_path(sha, path, sizeof(path));
 	fd = open(path, O_RDONLY);
