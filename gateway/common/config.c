@@ -580,6 +580,7 @@ cfg_store(struct config *cfg, int given, const char **why)
 		*why = "empty";
 		return -1;
 	}
+	cfg->store[plen] = '\0';	/* "dir/" is "dir": blob paths without "//" */
 	if (plen == dlen && strncmp(cfg->store, cfg->data, dlen) == 0) {
 		*why = "the data directory itself (the store is a directory of its own)";
 		return -1;

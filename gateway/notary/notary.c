@@ -248,6 +248,8 @@ notary_recover(struct notary *n, char *err, size_t errlen)
 	if (sw.strange > 0)
 		log_warnx("recovery: %u unexpected files in the store left alone", sw.strange);
 	log_info("log %s: %" PRIu64 " entries", n->origin, n->size);
+	if (n->store.shared)
+		log_info("store %s, shared with other nodes", n->store.dir);
 	ret = 0;
 out:
 	intake_verifier_free(v);
@@ -259,8 +261,20 @@ out:
 static int
 notary_store_init(struct notary *n, char *err, size_t errlen)
 {
-	if ((n->store.shared && notary_mkdirs(n->store.dir) == -1) ||
-	    store_init(&n->store) == -1) {
+	char parent[PATH_MAX];
+	char *slash;
+
+	/* the parents here, the store itself by store_init (which syncs its
+	 * parent's entry for it) */
+	memcpy(parent, n->store.dir, sizeof(parent));
+	if (n->store.shared && (slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (notary_mkdirs(parent) == -1) {
+			errset(err, errlen, "store %s: %s", n->store.dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (store_init(&n->store) == -1) {
 		errset(err, errlen, "store %s or quarantine %s: %s", n->store.dir,
 		    n->store.quarantine, strerror(errno));
 		return -1;

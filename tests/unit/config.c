@@ -683,6 +683,9 @@ START_TEST(config_store_section)
 	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_str_eq(cfg.store, "/srv/intake/store");
 	ck_assert_int_eq(cfg.store_shared, 1);
+	f = put("c.conf", GOOD_CONF "[store]\npath = /srv/intake/store//\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.store, "/srv/intake/store");
 	/* <data>/store written out is the same directory, taken as shared */
 	f = put("c.conf", GOOD_CONF "[store]\npath = @/var/store\n");
 	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
