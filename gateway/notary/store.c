@@ -450,10 +450,13 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
 			/* Same name, same size: the same content, kept once. In
 			 * a shared store it is touched first, so that a sweep
-			 * sees it young; gone meanwhile (a sweep took it as an
-			 * orphan), this upload's copy takes its place. */
+			 * sees it young (gone meanwhile, a sweep took it as an
+			 * orphan: this upload's copy takes its place), and its
+			 * directory is synced: the node that renamed it there
+			 * may not have synced it yet, and the caller commits an
+			 * entry naming it without a sync of its own. */
 			if (!s->shared || utimensat(AT_FDCWD, dst, NULL, AT_SYMLINK_NOFOLLOW) == 0) {
-				if (unlink(qpath) == -1)
+				if ((s->shared && store_fsync_dir(dir) == -1) || unlink(qpath) == -1)
 					goto fail;
 				return 1;
 			}

@@ -31,7 +31,8 @@
  *     the graced sweep removes it once it is an orphan past the grace period;
  *   - a file is fsynced before it is renamed into place, so that a name
  *     another node can see (and rely on without a sync of its own) only ever
- *     holds durable bytes.
+ *     holds durable bytes, and a blob found already there has its directory
+ *     synced before the entry naming it commits.
  * A store that is the node's own (no [store] path) keeps the rules of one
  * node: nobody else writes it, recovery runs before any promotion, so the
  * sweep removes every orphan and temporary file at once and a failed
