@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -937,6 +938,11 @@ other_filesystem(char *store, size_t len, const char *size)
 	snprintf(mnt, sizeof(mnt), "%s/other", dir);
 	ck_assert_int_eq(mkdir(mnt, 0700), 0);
 	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	/* in a mount namespace of this test's own process (Check forks one
+	 * per test), so that a failed test that skips its teardown leaves no
+	 * mount behind: the namespace goes with the process */
+	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		fprintf(stderr, "# cannot make the test's mounts private: %s\n", strerror(errno));
 	if (mount("tmpfs", mnt, "tmpfs", 0, opts) == 0) {
 		snprintf(store, len, "%s/store", mnt);
 		return 0;
