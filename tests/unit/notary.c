@@ -943,6 +943,21 @@ other_filesystem(char *store, size_t len, const char *size)
 	 * mount behind: the namespace goes with the process */
 	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		fprintf(stderr, "# cannot make the test's mounts private: %s\n", strerror(errno));
+	if (strcmp(size, "bind") == 0) {
+		/* the data's own filesystem mounted a second time: rename()
+		 * across the two mounts is EXDEV though st_dev is the same, and
+		 * copy_file_range works (one superblock) */
+		char src[PATH_MAX];
+
+		snprintf(src, sizeof(src), "%s/bindsrc", dir);
+		ck_assert_int_eq(mkdir(src, 0700), 0);
+		if (mount(src, mnt, NULL, MS_BIND, NULL) == 0) {
+			snprintf(store, len, "%s/store", mnt);
+			return 0;
+		}
+		mnt[0] = '\0';
+		return -1;
+	}
 	if (mount("tmpfs", mnt, "tmpfs", 0, opts) == 0) {
 		snprintf(store, len, "%s/store", mnt);
 		return 0;
@@ -1236,7 +1251,7 @@ END_TEST
 /* The quarantine on one filesystem, the store on another (rename: EXDEV):
  * the blob is copied into a .tmp- file, fsynced and renamed into place. */
 static void
-promote_across(int shared)
+promote_across(int shared, const char *how)
 {
 	char store[PATH_MAX], q[PATH_MAX], path[PATH_MAX], *content, *back;
 	size_t len = (1u << 20) * 3 + 12345;       /* several copy buffers */
@@ -1245,16 +1260,21 @@ promote_across(int shared)
 	mode_t mask;
 	int fd;
 
-	if (other_filesystem(store, sizeof(store), "64m") == -1) {
-		fprintf(stderr, "# SKIPPED %s: no second filesystem (no tmpfs mount, /dev/shm "
-		    "on the same one)\n", __func__);
+	if (other_filesystem(store, sizeof(store), how) == -1) {
+		fprintf(stderr, "# SKIPPED %s (%s): no second filesystem or mount (mount refused, "
+		    "/dev/shm on the same filesystem)\n", __func__, how);
 		return;
 	}
 	ck_assert_int_eq(store_setup(&st, cfg.data, store, shared), 0);
 	ck_assert_int_eq(store_init(&st), 0);
 	ck_assert_int_eq(stat(st.quarantine, &qs), 0);
 	ck_assert_int_eq(stat(st.dir, &ss), 0);
-	ck_assert_msg(qs.st_dev != ss.st_dev, "%s and %s on one filesystem", st.quarantine, st.dir);
+	if (strcmp(how, "bind") == 0)
+		ck_assert_msg(qs.st_dev == ss.st_dev, "%s and %s not one filesystem", st.quarantine,
+		    st.dir);
+	else
+		ck_assert_msg(qs.st_dev != ss.st_dev, "%s and %s on one filesystem", st.quarantine,
+		    st.dir);
 	content = malloc(len);
 	back = malloc(len + 1);
 	for (size_t i = 0; i < len; i++)
@@ -1314,13 +1334,24 @@ promote_across(int shared)
 
 START_TEST(store_promotes_across_filesystems)
 {
-	promote_across(0);
+	promote_across(0, "64m");
 }
 END_TEST
 
 START_TEST(store_promotes_across_filesystems_into_shared_store)
 {
-	promote_across(1);
+	promote_across(1, "64m");
+}
+END_TEST
+
+/* Two mounts of one filesystem: rename is EXDEV all the same (st_dev does
+ * not tell), and the copy goes through copy_file_range. */
+START_TEST(store_promotes_across_mounts_of_one_filesystem)
+{
+	promote_across(0, "bind");
+	store_teardown();
+	store_fixture();
+	promote_across(1, "bind");
 }
 END_TEST
 
@@ -1390,6 +1421,7 @@ notary_suite(void)
 	tcase_add_test(tc, store_shared_duplicate_is_touched_and_never_removed);
 	tcase_add_test(tc, store_promotes_across_filesystems);
 	tcase_add_test(tc, store_promotes_across_filesystems_into_shared_store);
+	tcase_add_test(tc, store_promotes_across_mounts_of_one_filesystem);
 	tcase_add_test(tc, store_failed_copy_leaves_nothing);
 	suite_add_tcase(s, tc);
 	return s;
