@@ -248,12 +248,14 @@ static const struct cfg_key cfg_keys[] = {
 	  UINT64_MAX / 2 },
 	{ "log", "witness_quorum", CT_UINT, CNUM(witness_quorum), 0, 0, CONFIG_WITNESS_MAX },
 	{ "log", "witness_timeout", CT_UINT, CNUM(witness_timeout), 0, 1, TIMEOUT_MAX },
+	{ "store", "path", CT_PATH, CF(store), 0, 0, 0, 0 },
 	{ "scan", "clamd", CT_PATH, CF(scan_clamd), 0, 0, 0, 0 },
 	{ "scan", "timeout", CT_UINT, CNUM(scan_timeout), 0, 1, TIMEOUT_MAX },
 };
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
-static const char *const cfg_sections[] = { "server", "tls", "log", "policy", "limits", "scan" };
+static const char *const cfg_sections[] = { "server", "tls", "log", "policy", "limits", "scan",
+	"store" };
 #define CFG_NSECTIONS (sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
 struct cfg_state {
@@ -524,11 +526,82 @@ cfg_on_key(struct ini_ctx *c, const char *key, const char *value)
 	return 0;
 }
 
+/* The line KEY of SECTION was set on, 0 if it was not. */
+static unsigned
+cfg_key_line(const struct cfg_state *st, const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (strcmp(cfg_keys[i].section, section) == 0 && strcmp(cfg_keys[i].key, key) == 0)
+			return st->key_line[i];
+	return 0;
+}
+
+/* Whether PATH (without trailing '/') is DIR or below it. */
+static int
+cfg_path_within(const char *path, size_t plen, const char *dir, size_t dlen)
+{
+	return plen >= dlen && strncmp(path, dir, dlen) == 0 &&
+	    (plen == dlen || path[dlen] == '/');
+}
+
+/*
+ * [store] path, or its default <data>/store. A store of its own must not be
+ * the data directory, nor within the node's quarantine or partial uploads,
+ * which recovery and expiry empty (compared as written: the directories
+ * need not exist yet). 0, or -1 with the reason in *WHY.
+ */
+static int
+cfg_store(struct config *cfg, int given, const char **why)
+{
+	static const char *const mine[] = { "quarantine", "uploads" };
+	char sub[sizeof(cfg->data) + 16];
+	size_t plen, dlen, i;
+	int n;
+
+	if (!given) {
+		n = snprintf(cfg->store, sizeof(cfg->store), "%s/store", cfg->data);
+		if (n < 0 || (size_t)n >= sizeof(cfg->store)) {
+			*why = "too long to hold the store (<data>/store)";
+			return -1;
+		}
+		cfg->store_shared = 0;
+		return 0;
+	}
+	cfg->store_shared = 1;
+	plen = strlen(cfg->store);
+	while (plen > 1 && cfg->store[plen - 1] == '/')
+		plen--;
+	dlen = strlen(cfg->data);
+	while (dlen > 1 && cfg->data[dlen - 1] == '/')
+		dlen--;
+	if (plen == 0) {
+		*why = "empty";
+		return -1;
+	}
+	cfg->store[plen] = '\0';	/* "dir/" is "dir": blob paths without "//" */
+	if (plen == dlen && strncmp(cfg->store, cfg->data, dlen) == 0) {
+		*why = "the data directory itself (the store is a directory of its own)";
+		return -1;
+	}
+	for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+		n = snprintf(sub, sizeof(sub), "%.*s/%s", (int)dlen, cfg->data, mine[i]);
+		if (n > 0 && (size_t)n < sizeof(sub) &&
+		    cfg_path_within(cfg->store, plen, sub, (size_t)n)) {
+			*why = "within the data directory's quarantine or partial uploads";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 {
 	struct cfg_state st;
 	struct ini_ctx *c;
+	const char *why;
 	size_t i, j;
 	unsigned line;
 	int ret = -1;
@@ -605,6 +678,14 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 				line = st.key_line[i];
 		ini_error(c, line, "key 'witness_quorum': %u, but only %zu [witness] sections",
 		    cfg->witness_quorum, cfg->nwitnesses);
+		goto fail;
+	}
+	line = cfg_key_line(&st, "store", "path");
+	if (cfg_store(cfg, line != 0, &why) == -1) {
+		if (line != 0)
+			ini_error(c, line, "key 'path': %s", why);
+		else
+			ini_error(c, cfg_key_line(&st, "server", "data"), "key 'data': %s", why);
 		goto fail;
 	}
 	/* [scan] without a socket would scan nothing while it says it does */

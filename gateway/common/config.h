@@ -68,7 +68,11 @@ struct config {
 	char     listen_port[16];
 	char     admin_host[256];
 	char     admin_port[16];      /* admin_host[0] == 0: no admin listener */
-	char     data[4096];
+	char     data[4096];          /* per node: ledger (for now), quarantine, partial uploads */
+	/* [store] path: the content store, default <data>/store; given, the
+	 * store is taken as shared with other nodes (notary/store.h) */
+	char     store[4096];
+	int      store_shared;        /* [store] path was given */
 	char     user[USER_NAME_MAX]; /* the children's user when started as root, default intaked */
 	char     tls_certificate[4096];
 	char     tls_key[4096];

@@ -8,8 +8,10 @@
  * uploads have a stored file (a rejected one is discarded), so theirs are
  * 404 too.
  *
- * The front reads the blob itself, read-only: the store is the notary's to
- * write (DESIGN §2), and the front already reads the ledger the same way.
+ * The front reads the blob itself, read-only, from the configured store
+ * ([store] path, default DATA/store; shared by the nodes when given): the
+ * store is the notary's to write (DESIGN §2), and the front already reads
+ * the ledger the same way.
  * The path comes from the entry's SHA-256, never from a client's string;
  * the open is O_NOFOLLOW, the file must be regular and of the entry's size.
  * The body goes out as the client reads it: DOWNLOAD_CHUNK bytes are read
@@ -188,7 +190,7 @@ download_start(struct conn *c, const char *arg)
 		conn_error(c, 404, "no such receipt", 0);
 		return;
 	}
-	if (store_path(c->front->cfg->data, e.sha256, path, sizeof(path)) == -1 ||
+	if (store_blob_path(c->front->cfg->store, e.sha256, path, sizeof(path)) == -1 ||
 	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != e.size) {
 		log_warnx("%s: receipt %llu: its stored file is missing or not its size",

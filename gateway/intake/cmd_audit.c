@@ -11,12 +11,13 @@
  *   equal sizes and otherwise a consistency proof from the log that verifies
  *   (fork). Then FILE is replaced atomically (temp file, fsync, rename,
  *   directory fsync). One line on stdout on success, one on stderr otherwise.
- * Offline: intake audit --vkey VKEY --data DIR
+ * Offline: intake audit --vkey VKEY --data DIR [--store STORE]
  *   opens DIR/ledger.db read-only, re-verifies the whole stored tree against
  *   the last signed checkpoint (ledger_verify), then checks every entry by
  *   index: its receipt's signature, that the row is the signed entry, its leaf
  *   hash, and for accepted uploads the stored file's size and SHA-256
- *   (store_path). Every discrepancy is printed on stdout, by index.
+ *   (store_blob_path in STORE: the daemon's [store] path, default DIR/store).
+ *   Every discrepancy is printed on stdout, by index.
  * Runs as the user; trusts only VKEY (and --cacert for the transport): the
  * server, the state file and the data directory are all evidence to check.
  * Exit status: 0 all held, 1 a refusal or a discrepancy, 2 usage.
@@ -47,7 +48,7 @@
 #define AUDIT_USAGE \
 	"usage: intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]\n" \
 	"                    [--witness WVKEY]... [--quorum N]\n" \
-	"       intake audit --vkey VKEY --data DIR\n"
+	"       intake audit --vkey VKEY --data DIR [--store STORE]\n"
 #define AUDIT_ERR_MAX       512       /* one reason line */
 #define AUDIT_ERRBODY_MAX   (64u << 10) /* an error answer we only quote from */
 /* A consistency proof: at most INTAKE_PROOF_MAX lines of 44 base64 + "\n". */
@@ -254,6 +255,7 @@ out:
 /* Offline audit state: what we count and how many problems we saw. */
 struct audit_data {
 	const char *dir;
+	char store[PATH_MAX];     /* the blobs: --store, default DIR/store */
 	const struct intake_verifier *v;
 	const char *origin;       /* of the last checkpoint, "" if none */
 	uint64_t cpsize;          /* size of the last checkpoint */
@@ -290,7 +292,7 @@ audit_u64(const char *s, uint64_t *out)
 }
 
 /*
- * The stored file of an accepted entry: DIR/store/../SHA256, a regular file
+ * The stored file of an accepted entry: STORE/../SHA256, a regular file
  * of SIZE bytes whose SHA-256 is SHA256. Reports what is wrong.
  */
 static void
@@ -303,7 +305,7 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 	uint64_t total = 0;
 	int fd = -1;
 
-	if (store_path(d->dir, sha, path, sizeof(path)) == -1) {
+	if (store_blob_path(d->store, sha, path, sizeof(path)) == -1) {
 		audit_report(d, index, "stored file path too long");
 		return;
 	}
@@ -440,7 +442,7 @@ out:
 }
 
 static int
-audit_data(const struct intake_verifier *v, const char *dir)
+audit_data(const struct intake_verifier *v, const char *dir, const char *store)
 {
 	struct audit_data d;
 	struct intake_checkpoint cp;
@@ -452,6 +454,11 @@ audit_data(const struct intake_verifier *v, const char *dir)
 
 	memset(&d, 0, sizeof(d));
 	d.dir = dir;
+	if (snprintf(d.store, sizeof(d.store), "%s%s", store != NULL ? store : dir,
+	    store != NULL ? "" : "/" STORE_DIR) >= (int)sizeof(d.store)) {
+		rc = cli_fail("audit", "--store: path too long");
+		goto out;
+	}
 	d.v = v;
 	d.origin = "";
 	if ((d.buf = malloc(CLI_HASH_CHUNK)) == NULL) {
@@ -530,6 +537,7 @@ cmd_audit(int argc, char **argv)
 		{ "url",    required_argument, NULL, 'u' },
 		{ "state",  required_argument, NULL, 's' },
 		{ "data",   required_argument, NULL, 'd' },
+		{ "store",  required_argument, NULL, 'S' },
 		{ "cacert", required_argument, NULL, 'C' },
 		{ "cert",   required_argument, NULL, 'c' },
 		{ "key",    required_argument, NULL, 'K' },
@@ -540,7 +548,7 @@ cmd_audit(int argc, char **argv)
 	};
 	struct intake_verifier *v = NULL;
 	struct cli_witnesses ws = { .n = 0, .quorum = -1 };
-	const char *vkeyarg = NULL, *url = NULL, *state = NULL, *data = NULL;
+	const char *vkeyarg = NULL, *url = NULL, *state = NULL, *data = NULL, *store = NULL;
 	const char *cacert = NULL, *cert = NULL, *key = NULL;
 	int c, rc, quorum_given = 0;
 
@@ -550,6 +558,7 @@ cmd_audit(int argc, char **argv)
 		case 'u': url = optarg; break;
 		case 's': state = optarg; break;
 		case 'd': data = optarg; break;
+		case 'S': store = optarg; break;
 		case 'C': cacert = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'K': key = optarg; break;
@@ -584,6 +593,7 @@ cmd_audit(int argc, char **argv)
 	    (data != NULL) == (url != NULL || state != NULL) ||
 	    (data == NULL && (url == NULL || state == NULL)) ||
 	    (data != NULL && (cacert != NULL || cert != NULL || key != NULL)) ||
+	    (store != NULL && (data == NULL || store[0] == '\0')) ||
 	    (key != NULL && cert == NULL)) {
 		fputs(AUDIT_USAGE, stderr);
 		rc = CMD_USAGE;
@@ -594,7 +604,7 @@ cmd_audit(int argc, char **argv)
 		goto out;
 	}
 	if (data != NULL)
-		rc = audit_data(v, data);
+		rc = audit_data(v, data, store);
 	else
 		rc = audit_url(v, &ws, url, state, cacert, cert, key);
 out:

@@ -26,7 +26,7 @@ static const struct intake_cmd intake_cmds[] = {
 	{ "inspect", cmd_inspect, "--policy P --kind K [--clamd SOCKET] FILE" },
 	{ "audit", cmd_audit,
 	    "--vkey VKEY (--url URL --state FILE [--cacert F --cert F --key F]\n"
-	    "         [--witness WVKEY]... [--quorum N] | --data DIR)" },
+	    "         [--witness WVKEY]... [--quorum N] | --data DIR [--store DIR])" },
 	{ "witness", cmd_witness,
 	    "--key KEYFILE --log VKEY [--log VKEY]... --state FILE --listen ADDR" },
 	{ "obligations", cmd_obligations, "--url URL [--party ID] [--csv] [--cacert F --cert F --key F]" },

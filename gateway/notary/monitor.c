@@ -101,6 +101,10 @@ monitor_chown_one(const char *path, const struct stat *st, int flag, struct FTW 
 		return 0;
 	if (flag == FTW_SL || flag == FTW_NS)
 		return 0;
+	/* already the user's: nothing to do (and nothing root may be refused,
+	 * as on a network filesystem that maps root to nobody) */
+	if (st->st_uid == chown_uid && st->st_gid == chown_gid)
+		return 0;
 	if (lchown(path, chown_uid, chown_gid) == -1) {
 		log_warn("%s: chown %s", __func__, path);
 		return -1;
@@ -109,7 +113,8 @@ monitor_chown_one(const char *path, const struct stat *st, int flag, struct FTW 
 }
 
 /* As root: gives the data directory tree to U, so that the notary still
- * writes it after its drop (and the front its quarantine). */
+ * writes it after its drop (and the front its quarantine), and the store
+ * when it is a directory of its own ([store] path) on the same rule. */
 static int
 monitor_chown_data(const struct config *cfg, const struct proc_user *u)
 {
@@ -125,7 +130,11 @@ monitor_chown_data(const struct config *cfg, const struct proc_user *u)
 		chown_key_dev = st.st_dev;
 		chown_key_ino = st.st_ino;
 	}
-	return nftw(cfg->data, monitor_chown_one, 16, FTW_PHYS) == 0 ? 0 : -1;
+	if (nftw(cfg->data, monitor_chown_one, 16, FTW_PHYS) != 0)
+		return -1;
+	if (cfg->store_shared && nftw(cfg->store, monitor_chown_one, 16, FTW_PHYS) != 0)
+		return -1;
+	return 0;
 }
 
 /* Loads the policy and the parties as a new generation. 0/-1 (logged). */
@@ -542,7 +551,7 @@ monitor_loop(struct monitor *mon)
 			    j->nj.result.accepted && j->nj.scan[0] == '\0')
 				monitor_breach(mon, "an accepted upload that was not scanned");
 			if (r == 1 && j->fail != 0) {
-				(void)store_discard(notary_data(mon->notary), j->nj.quarantine);
+				(void)store_discard(notary_store(mon->notary), j->nj.quarantine);
 				j->nj.status = -1;
 				j->nj.err = j->fail;
 				monitor_answer(&j->nj, mon);
@@ -574,7 +583,7 @@ monitor_loop(struct monitor *mon)
 	}
 	if (j != NULL) {
 		/* the front went away mid-request: nothing of it is recorded */
-		(void)store_discard(notary_data(mon->notary), j->nj.quarantine);
+		(void)store_discard(notary_store(mon->notary), j->nj.quarantine);
 		notary_job_clear(&j->nj);
 		free(j);
 	}
@@ -612,8 +621,8 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		_exit(1);
 	}
 	if (monitor_chown_data(cfg, u) == -1) {
-		log_warnx("notary: cannot give the data directory %s to user %s", cfg->data,
-		    u->name);
+		log_warnx("notary: cannot give the data directory %s or the store %s to user %s",
+		    cfg->data, cfg->store, u->name);
 		_exit(1);
 	}
 	if (proc_drop(u, NOTARY_COMM, &lim, err, sizeof(err)) == -1) {

@@ -3,12 +3,15 @@
  *
  * Life of a batch (all of it in the notary thread):
  *   1. take every queued job (at most NOTARY_BATCH_MAX);
- *   2. promote accepted blobs to the store (rename), delete rejected ones,
- *      then one syncfs makes every blob, rename and directory durable;
+ *   2. promote accepted blobs to the store (rename, or a copy when the store
+ *      is on another filesystem), delete rejected ones, then one syncfs of
+ *      the store's filesystem makes every blob, rename and directory durable;
  *   3. in one write transaction: format, sign and append each entry, sign a
  *      checkpoint for the new size, build each job's inclusion proof;
- *   4. COMMIT; on failure roll back and fail every job of the batch, and
- *      remove the blobs this batch promoted that no committed entry names;
+ *   4. COMMIT; on failure roll back and fail every job of the batch, and,
+ *      when the store is the node's own, remove the blobs this batch
+ *      promoted that no committed entry names (a shared store keeps them
+ *      for its graced start-up sweep: notary.h);
  *   5. call each job's done().
  * The key is read once at open and lives only in the signer (wiped on close).
  */
@@ -42,6 +45,7 @@
 
 struct notary {
 	char                     data[PATH_MAX];
+	struct store             store;       /* the blobs, and this node's quarantine */
 	char                     origin[INTAKE_ORIGIN_MAX + 1];
 	struct intake_signer    *signer;
 	char                    *vkey;
@@ -199,10 +203,14 @@ notary_recover(struct notary *n, char *err, size_t errlen)
 {
 	struct intake_verifier *v = NULL;
 	char why[512];
-	unsigned quarantined, removed, strange;
+	struct store_sweep_stats sw;
+	unsigned quarantined;
 	int r, ret = -1;
 
-	if (store_empty_quarantine(n->data, &quarantined) == -1) {
+	/* this node's own quarantine only: another node's is in its own data
+	 * directory, and partial resumable uploads (DATA/uploads) are the
+	 * front's, which keeps them until they expire */
+	if (store_empty_quarantine(&n->store, &quarantined) == -1) {
 		errset(err, errlen, "cannot empty the quarantine: %s", strerror(errno));
 		goto out;
 	}
@@ -223,21 +231,55 @@ notary_recover(struct notary *n, char *err, size_t errlen)
 		}
 		n->size = 0;
 	}
-	/* Only once the ledger is known good may it decide what to delete. */
-	if (store_sweep(n->data, notary_keep_blob, n, &removed, &strange) == -1) {
-		errset(err, errlen, "cannot sweep the store: %s", strerror(errno));
+	/* Only once the ledger is known good may it decide what to delete;
+	 * in a shared store, not what is younger than the grace period
+	 * (store.h: another node may be about to commit its entry). */
+	if (store_sweep(&n->store, notary_keep_blob, n, &sw) == -1) {
+		errset(err, errlen, "cannot sweep the store %s: %s", n->store.dir,
+		    strerror(errno));
 		goto out;
 	}
-	if (quarantined > 0 || removed > 0)
-		log_info("recovery: %u quarantined files and %u orphan blobs removed",
-		    quarantined, removed);
-	if (strange > 0)
-		log_warnx("recovery: %u unexpected files in the store left alone", strange);
+	if (quarantined > 0 || sw.removed > 0 || sw.temps > 0)
+		log_info("recovery: %u quarantined files, %u orphan blobs and %u temporary "
+		    "files removed", quarantined, sw.removed, sw.temps);
+	if (sw.young > 0)
+		log_info("recovery: %u unreferenced blobs or temporary files younger than "
+		    "%d s left in the shared store", sw.young, STORE_SWEEP_GRACE);
+	if (sw.strange > 0)
+		log_warnx("recovery: %u unexpected files in the store left alone", sw.strange);
 	log_info("log %s: %" PRIu64 " entries", n->origin, n->size);
+	if (n->store.shared)
+		log_info("store %s, shared with other nodes", n->store.dir);
 	ret = 0;
 out:
 	intake_verifier_free(v);
 	return ret;
+}
+
+/* The store (with its parents when it is [store] path: it may be a
+ * directory of its own anywhere) and the quarantine. 0, or -1 with ERR. */
+static int
+notary_store_init(struct notary *n, char *err, size_t errlen)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	/* the parents here, the store itself by store_init (which syncs its
+	 * parent's entry for it) */
+	memcpy(parent, n->store.dir, sizeof(parent));
+	if (n->store.shared && (slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (notary_mkdirs(parent) == -1) {
+			errset(err, errlen, "store %s: %s", n->store.dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (store_init(&n->store) == -1) {
+		errset(err, errlen, "store %s or quarantine %s: %s", n->store.dir,
+		    n->store.quarantine, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 struct notary *
@@ -258,16 +300,23 @@ notary_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	strcpy(n->data, cfg->data);
 	strcpy(n->origin, cfg->log_origin);
+	if (store_setup(&n->store, cfg->data, cfg->store[0] != '\0' ? cfg->store : NULL,
+	    cfg->store_shared) == -1) {
+		errset(err, errlen, "data directory or store path too long");
+		goto fail;
+	}
 	if ((n->signer = notary_load_key(cfg->log_key, n->origin, err, errlen)) == NULL)
 		goto fail;
 	if ((n->vkey = intake_signer_vkey(n->signer)) == NULL) {
 		errset(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (notary_mkdirs(n->data) == -1 || store_init(n->data) == -1) {
+	if (notary_mkdirs(n->data) == -1) {
 		errset(err, errlen, "data directory %s: %s", n->data, strerror(errno));
 		goto fail;
 	}
+	if (notary_store_init(n, err, errlen) == -1)
+		goto fail;
 	return n;
 fail:
 	notary_close(n);
@@ -321,7 +370,7 @@ notary_submit(struct notary *n, struct notary_job *job)
 		job->status = -1;
 		job->err = ESHUTDOWN;
 		if (job->quarantine[0] != '\0')
-			(void)store_discard(n->data, job->quarantine);
+			(void)store_discard(&n->store, job->quarantine);
 		job->done(job, job->arg);
 		return;
 	}
@@ -350,6 +399,12 @@ const char *
 notary_data(const struct notary *n)
 {
 	return n->data;
+}
+
+const struct store *
+notary_store(const struct notary *n)
+{
+	return &n->store;
 }
 
 void
@@ -403,7 +458,7 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 			log_warnx("%s: party %s: %s cannot be signed as it is; not recorded",
 			    __func__, j->party, what);
 			j->err = EINVAL;
-			if (j->quarantine[0] != '\0' && store_discard(n->data, j->quarantine) == -1)
+			if (j->quarantine[0] != '\0' && store_discard(&n->store, j->quarantine) == -1)
 				log_warn("%s: cannot remove a refused upload", __func__);
 			continue;
 		}
@@ -413,13 +468,13 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 		}
 		if (!j->result.accepted) {
 			if (j->quarantine[0] != '\0' &&
-			    store_discard(n->data, j->quarantine) == -1)
+			    store_discard(&n->store, j->quarantine) == -1)
 				log_warn("%s: cannot remove a rejected upload", __func__);
 			it[i].recorded = 1;
 			continue;
 		}
 		it[i].promoted = 1;	/* even a failed commit may have renamed it */
-		r = store_promote(n->data, j->quarantine, j->sha256, j->size, dir, sizeof(dir));
+		r = store_promote(&n->store, j->quarantine, j->sha256, j->size, dir, sizeof(dir));
 		if (r == -1) {
 			j->err = errno != 0 ? errno : EIO;
 			log_warn("%s: party %s: cannot store the upload", __func__, j->party);
@@ -436,7 +491,7 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 	}
 	/* One barrier for the whole batch: every blob's data, its rename and
 	 * its directory are durable before the ledger commits. */
-	if (promoted > 0 && store_sync(n->data) == -1) {
+	if (promoted > 0 && store_sync(&n->store) == -1) {
 		int e = errno != 0 ? errno : EIO;
 
 		log_warn("%s: syncfs", __func__);
@@ -561,7 +616,13 @@ fail:
 	return -1;
 }
 
-/* Phase 4: blobs of failed jobs that no committed entry names. */
+/*
+ * Phase 4: blobs of failed jobs that no committed entry names. Not in a
+ * shared store: another node may have promoted (or found) the same content
+ * for an entry it commits a moment later, and a blob removed under it would
+ * be an accepted entry without its file. There the blob stays, an orphan
+ * that a start-up sweep removes once it is older than STORE_SWEEP_GRACE.
+ */
 static void
 notary_unpromote(struct notary *n, struct notary_item *it, size_t count)
 {
@@ -569,12 +630,14 @@ notary_unpromote(struct notary *n, struct notary_item *it, size_t count)
 	size_t i;
 	int r;
 
+	if (n->store.shared)
+		return;
 	for (i = 0; i < count; i++) {
 		j = it[i].job;
 		if (!it[i].promoted || j->status == 0)
 			continue;
 		r = ledger_blob_referenced(n->ledger, j->sha256);
-		if (r == 0 && store_remove(n->data, j->sha256) == -1)
+		if (r == 0 && store_remove(&n->store, j->sha256) == -1)
 			log_warn("%s: cannot remove an unrecorded blob", __func__);
 		if (r == -1)
 			log_warnx("%s: cannot tell whether a blob is recorded; left for "

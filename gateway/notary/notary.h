@@ -14,7 +14,14 @@
  * Nothing is answered before it is on disk (DESIGN §6).
  *
  * A job that cannot be recorded (disk full, I/O error) comes back with
- * status -1 and err set; nothing of it is kept. A failure that could leave
+ * status -1 and err set; nothing of it is kept in the ledger. Its blob, if
+ * the batch had promoted it, is removed at once when the store is the
+ * node's own (DATA/store, no [store] path). When [store] path is given the
+ * store is taken as shared with other nodes, and a failed commit never
+ * removes a blob: another node may have promoted (or found) the same
+ * content, same SHA-256, for an entry it is about to commit. Such a blob
+ * is an orphan until a start-up sweep finds it older than
+ * STORE_SWEEP_GRACE (store.h) and unreferenced. A failure that could leave
  * the ledger inconsistent with what was answered is fatal.
  */
 #ifndef INTAKE_NOTARY_H
@@ -72,13 +79,14 @@ struct notary_job {
 struct notary;
 
 /* Opens the ledger under CFG->data, loads the log key, runs start-up
- * recovery (empty the quarantine, drop store blobs no entry names, check the
- * last checkpoint against the entries), and starts the notary thread.
+ * recovery (empty this node's quarantine, check the last checkpoint against
+ * the entries, drop store blobs no entry names: in a shared store only
+ * those older than STORE_SWEEP_GRACE), and starts the notary thread.
  * NULL with a reason in ERR on failure. */
 struct notary *notary_open(const struct config *cfg, char *err, size_t errlen);
 /* notary_open in two steps, so that a process can give up its privileges
  * in between: notary_new loads the log key and creates the data directory,
- * its store and quarantine (what may need root); notary_start opens the
+ * the store and the quarantine (what may need root); notary_start opens the
  * ledger, recovers and starts the thread (what the data directory's owner
  * does). On notary_start's failure the caller notary_closes. */
 struct notary *notary_new(const struct config *cfg, char *err, size_t errlen);
@@ -95,6 +103,9 @@ const char *notary_vkey(const struct notary *n);
 uint64_t notary_size(const struct notary *n);
 /* The data directory. */
 const char *notary_data(const struct notary *n);
+/* The store and this node's quarantine. */
+struct store;
+const struct store *notary_store(const struct notary *n);
 /* Frees what the job owns (entry, receipt, proof, inspect result). */
 void notary_job_clear(struct notary_job *job);
 

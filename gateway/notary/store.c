@@ -1,9 +1,13 @@
 /*
  * notary/store.c: the content-addressed store and the quarantine (store.h).
  *
- * Every path is built with snprintf and checked for truncation; every open
- * uses O_NOFOLLOW|O_CLOEXEC; directories are walked through openat() so that
- * a name read from a directory is never joined into a longer path.
+ * Runs in the notary (promotion, removal, recovery), the front (new
+ * quarantine files) and the CLI (blob paths). Every path is built with
+ * snprintf and checked for truncation; every open uses O_NOFOLLOW|O_CLOEXEC;
+ * directories are walked through openat() so that a name read from a
+ * directory is never joined into a longer path. A cross-filesystem copy
+ * uses copy_file_range (server-side on NFS 4.2 and CephFS), and read/write
+ * where the kernel cannot.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -14,7 +18,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -23,6 +29,9 @@
 
 #define QUARANTINE_RANDOM   16  /* random bytes in a quarantine file name */
 #define QUARANTINE_TRIES    8   /* attempts before giving up on name clashes */
+#define STORE_TMP_RANDOM    16  /* random bytes in a .tmp- name: no clash between nodes */
+#define STORE_COPY_BUF      (256u << 10)  /* read/write copy buffer, when copy_file_range cannot */
+#define STORE_COPY_CHUNK    (64u << 20)   /* bytes asked of one copy_file_range call */
 
 static int	store_fsync_dir(const char *path);
 static int	store_mkdir(const char *path, int *created);
@@ -97,38 +106,71 @@ store_is_hex(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
-int
-store_init(const char *data)
+/* The directory part of PATH into OUT ("." for a bare name). */
+static int
+store_parent(const char *path, char *out, size_t outlen)
 {
-	char path[PATH_MAX];
-	int created, any = 0;
+	const char *slash = strrchr(path, '/');
+	size_t n;
 
-	if (snprintf(path, sizeof(path), "%s/%s", data, STORE_DIR) >= (int)sizeof(path))
-		goto toolong;
-	if (store_mkdir(path, &created) == -1)
+	if (slash == NULL)
+		return snprintf(out, outlen, ".") < (int)outlen ? 0 : -1;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= outlen) {
+		errno = ENAMETOOLONG;
 		return -1;
-	any |= created;
-	if (store_quarantine_dir(data, path, sizeof(path)) == -1)
-		return -1;
-	if (store_mkdir(path, &created) == -1)
-		return -1;
-	any |= created;
-	if (any && store_fsync_dir(data) == -1)
-		return -1;
+	}
+	memcpy(out, path, n);
+	out[n] = '\0';
 	return 0;
-toolong:
-	errno = ENAMETOOLONG;
-	return -1;
 }
 
 int
-store_path(const char *data, const uint8_t sha256[32], char *out, size_t outlen)
+store_setup(struct store *s, const char *data, const char *dir, int shared)
+{
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	if (dir != NULL && dir[0] != '\0')
+		n = snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	else
+		n = snprintf(s->dir, sizeof(s->dir), "%s/%s", data, STORE_DIR);
+	if (n < 0 || (size_t)n >= sizeof(s->dir) ||
+	    store_quarantine_dir(data, s->quarantine, sizeof(s->quarantine)) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	s->shared = shared != 0;
+	return 0;
+}
+
+int
+store_init(const struct store *s)
+{
+	char parent[PATH_MAX];
+	int created;
+
+	if (store_mkdir(s->dir, &created) == -1)
+		return -1;
+	if (created && (store_parent(s->dir, parent, sizeof(parent)) == -1 ||
+	    store_fsync_dir(parent) == -1))
+		return -1;
+	if (store_mkdir(s->quarantine, &created) == -1)
+		return -1;
+	if (created && (store_parent(s->quarantine, parent, sizeof(parent)) == -1 ||
+	    store_fsync_dir(parent) == -1))
+		return -1;
+	return 0;
+}
+
+int
+store_blob_path(const char *dir, const uint8_t sha256[32], char *out, size_t outlen)
 {
 	char hex[65];
 	int n;
 
 	util_hex(sha256, 32, hex);
-	n = snprintf(out, outlen, "%s/%s/%.2s/%s", data, STORE_DIR, hex, hex);
+	n = snprintf(out, outlen, "%s/%.2s/%s", dir, hex, hex);
 	if (n < 0 || (size_t)n >= outlen) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -177,18 +219,15 @@ store_open_quarantine(const char *data, char *path, size_t pathlen)
 	return -1;
 }
 
-/* QPATH must be DATA/quarantine/<one plain name>. */
+/* QPATH must be S->quarantine/<one plain name>. */
 static int
-store_check_qpath(const char *data, const char *qpath)
+store_check_qpath(const struct store *s, const char *qpath)
 {
-	char qdir[PATH_MAX];
 	const char *name;
 	size_t n;
 
-	if (store_quarantine_dir(data, qdir, sizeof(qdir)) == -1)
-		return -1;
-	n = strlen(qdir);
-	if (strncmp(qpath, qdir, n) != 0 || qpath[n] != '/')
+	n = strlen(s->quarantine);
+	if (strncmp(qpath, s->quarantine, n) != 0 || qpath[n] != '/')
 		goto bad;
 	name = qpath + n + 1;
 	if (*name == '\0' || strchr(name, '/') != NULL ||
@@ -200,68 +239,262 @@ bad:
 	return -1;
 }
 
+/* A new STORE_TMP_PREFIX<random> file in the directory DIRFD_ (mode 0444
+ * less the umask), open for writing; its name into NAME. fd, or -1. */
+static int
+store_open_tmp(int dirfd_, char *name, size_t namelen)
+{
+	uint8_t rnd[STORE_TMP_RANDOM];
+	char hex[2 * STORE_TMP_RANDOM + 1];
+	int fd, n, tries;
+
+	for (tries = 0; tries < QUARANTINE_TRIES; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -1;
+		util_hex(rnd, sizeof(rnd), hex);
+		n = snprintf(name, namelen, "%s%s", STORE_TMP_PREFIX, hex);
+		if (n < 0 || (size_t)n >= namelen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(dirfd_, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+		    STORE_BLOB_MODE);
+		if (fd != -1)
+			return fd;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/* Copies SIZE bytes of IN to OUT from their starts: copy_file_range (the
+ * kernel, or the file server, moves the bytes), read/write where it cannot
+ * (other filesystems, older kernels). A source shorter than SIZE is EIO. */
+static int
+store_copy_fd(int in, int out, uint64_t size)
+{
+	off_t off, ioff = 0, ooff = 0;
+	char *buf = NULL;
+	ssize_t r, w;
+	size_t want;
+
+	while ((uint64_t)ooff < size) {
+		want = size - (uint64_t)ooff > STORE_COPY_CHUNK ? STORE_COPY_CHUNK :
+		    (size_t)(size - (uint64_t)ooff);
+		r = copy_file_range(in, &ioff, out, &ooff, want, 0);
+		if (r > 0)
+			continue;
+		if (r == 0) {
+			errno = EIO;   /* the file is shorter than it was said to be */
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+		    errno != EINVAL && errno != EPERM)
+			return -1;
+		break;	/* not across these filesystems: read and write the rest */
+	}
+	if ((uint64_t)ooff >= size)
+		return 0;
+	if ((buf = malloc(STORE_COPY_BUF)) == NULL)
+		return -1;
+	off = ooff;
+	while ((uint64_t)off < size) {
+		want = size - (uint64_t)off > STORE_COPY_BUF ? STORE_COPY_BUF :
+		    (size_t)(size - (uint64_t)off);
+		r = pread(in, buf, want, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			goto fail;
+		}
+		for (w = 0; w < r; ) {
+			ssize_t n = pwrite(out, buf + w, (size_t)(r - w), off + w);
+
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n == 0)
+					errno = EIO;
+				goto fail;
+			}
+			w += n;
+		}
+		off += r;
+	}
+	free(buf);
+	return 0;
+fail:
+	free(buf);
+	return -1;
+}
+
+/*
+ * The quarantine file QPATH (SIZE bytes) into DST of the store, on another
+ * filesystem: copied into a .tmp- file of DST's directory DIR, fsynced,
+ * renamed into place. The temporary file is removed on failure (a crash
+ * leaves it to the graced sweep). QPATH is left to the caller.
+ */
+static int
+store_copy_in(const char *qpath, const char *dir, const char *dst, uint64_t size)
+{
+	char tmp[sizeof(STORE_TMP_PREFIX) + 2 * STORE_TMP_RANDOM];
+	struct stat st;
+	int in = -1, out = -1, dfd = -1, saved;
+
+	if ((in = open(qpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(in, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (out = store_open_tmp(dfd, tmp, sizeof(tmp))) == -1)
+		goto fail;
+	/* the mode of every blob, whatever the process's umask (open's is
+	 * masked by it) */
+	if (fchmod(out, STORE_BLOB_MODE) == -1 || store_copy_fd(in, out, size) == -1 ||
+	    fsync(out) == -1)
+		goto fail_tmp;
+	if (close(out) == -1) {
+		out = -1;
+		goto fail_tmp;
+	}
+	out = -1;
+	if (renameat(dfd, tmp, AT_FDCWD, dst) == -1)
+		goto fail_tmp;
+	close(dfd);
+	close(in);
+	return 0;
+fail_tmp:
+	saved = errno;
+	if (unlinkat(dfd, tmp, 0) == -1)
+		log_warn("%s: cannot remove %s/%s", __func__, dir, tmp);
+	errno = saved;
+fail:
+	saved = errno;
+	if (out != -1)
+		close(out);
+	if (dfd != -1)
+		close(dfd);
+	close(in);
+	errno = saved;
+	return -1;
+}
+
+/* A shared store's rename: the file's bytes durable and its mtime now
+ * before its name appears to other nodes (store.h). */
+static int
+store_prepare_shared(const char *qpath)
+{
+	int fd, saved;
+
+	if ((fd = open(qpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (futimens(fd, NULL) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /*
  * store_promote: everything of store_commit but making it durable: the
- * file is not fsynced and its directory not synced here, so that a batch
- * can make all its blobs durable with one store_sync (syncfs) after all its
- * renames, instead of two fsyncs per upload. Its mode is changed only when
- * it is not 0444 yet. The directory renamed into is written to DIROUT.
+ * file is not fsynced and its directory not synced here (unless it is
+ * copied, or the store shared), so that a batch can make all its blobs
+ * durable with one store_sync (syncfs) after all its renames, instead of
+ * two fsyncs per upload. Its mode is changed only when it is not 0444 yet.
+ * The directory renamed into is written to DIROUT.
  */
 int
-store_promote(const char *data, const char *qpath, const uint8_t sha256[32],
+store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32],
     uint64_t size, char *dirout, size_t dirlen)
 {
-	char dst[PATH_MAX], dir[PATH_MAX], top[PATH_MAX];
-	struct stat st;
-	char *slash;
-	int created, saved, ret = 0;
+	char dst[PATH_MAX], dir[PATH_MAX];
+	struct stat st, qst;
+	int created, saved, copy = 0;
 
-	if (store_check_qpath(data, qpath) == -1)
+	if (store_check_qpath(s, qpath) == -1)
 		return -1;	/* not ours to unlink */
 	/* lstat, not open: the quarantine is the daemon's own directory
 	 * (0700), and a symbolic link there is refused, not followed. */
-	if (lstat(qpath, &st) == -1)
+	if (lstat(qpath, &qst) == -1)
 		goto fail;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
-		errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;   /* as open(O_NOFOLLOW) */
+	if (!S_ISREG(qst.st_mode) || (uint64_t)qst.st_size != size) {
+		errno = S_ISLNK(qst.st_mode) ? ELOOP : EINVAL;   /* as open(O_NOFOLLOW) */
 		goto fail;
 	}
-	if ((st.st_mode & 07777) != STORE_BLOB_MODE && chmod(qpath, STORE_BLOB_MODE) == -1)
+	if ((qst.st_mode & 07777) != STORE_BLOB_MODE && chmod(qpath, STORE_BLOB_MODE) == -1)
 		goto fail;
 
-	if (store_path(data, sha256, dst, sizeof(dst)) == -1)
+	if (store_blob_path(s->dir, sha256, dst, sizeof(dst)) == -1 ||
+	    store_parent(dst, dir, sizeof(dir)) == -1)
 		goto fail;
-	memcpy(dir, dst, sizeof(dir));
-	slash = strrchr(dir, '/');
-	*slash = '\0';
 	if (strlen(dir) >= dirlen) {
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
 	if (store_mkdir(dir, &created) == -1)
 		goto fail;
-	if (created) {
-		memcpy(top, dir, sizeof(top));
-		*strrchr(top, '/') = '\0';
-		if (store_fsync_dir(top) == -1)
-			goto fail;
-	}
+	if (created && store_fsync_dir(s->dir) == -1)
+		goto fail;
 	if (lstat(dst, &st) == 0) {
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
-			/* Same name, same size: the same content, kept once. */
-			if (unlink(qpath) == -1)
+			/* Same name, same size: the same content, kept once. In
+			 * a shared store it is touched first, so that a sweep
+			 * sees it young (gone meanwhile, a sweep took it as an
+			 * orphan: this upload's copy takes its place), and its
+			 * directory is synced: the node that renamed it there
+			 * may not have synced it yet, and the caller commits an
+			 * entry naming it without a sync of its own. */
+			if (!s->shared || utimensat(AT_FDCWD, dst, NULL, AT_SYMLINK_NOFOLLOW) == 0) {
+				if ((s->shared && store_fsync_dir(dir) == -1) || unlink(qpath) == -1)
+					goto fail;
+				return 1;
+			}
+			if (errno != ENOENT)
 				goto fail;
-			return 1;
+		} else {
+			/* A damaged blob (wrong size or type): replaced below. */
+			log_warnx("%s: replacing damaged blob %s", __func__, dst);
 		}
-		/* A damaged blob (wrong size or type): replaced below. */
-		log_warnx("%s: replacing damaged blob %s", __func__, dst);
-		ret = 0;
 	} else if (errno != ENOENT)
 		goto fail;
-	if (rename(qpath, dst) == -1)
-		goto fail;
+	/* A shared store on another filesystem is copied into without the
+	 * quarantine file's fsync (its copy is fsynced); EXDEV is the final
+	 * word all the same (two mounts of one filesystem share st_dev). */
+	if (s->shared) {
+		if (stat(dir, &st) == -1)
+			goto fail;
+		copy = st.st_dev != qst.st_dev;
+	}
+	if (!copy) {
+		if (s->shared && store_prepare_shared(qpath) == -1)
+			goto fail;
+		if (rename(qpath, dst) == -1) {
+			if (errno != EXDEV)
+				goto fail;
+			copy = 1;
+		}
+	}
+	if (copy) {
+		/* The quarantine is on another filesystem than the store. */
+		if (store_copy_in(qpath, dir, dst, size) == -1)
+			goto fail;
+		if (unlink(qpath) == -1)
+			log_warn("%s: stored, but cannot remove %s (left to recovery)", __func__,
+			    qpath);
+	}
 	memcpy(dirout, dir, strlen(dir) + 1);
-	return ret;
+	return 0;
 fail:
 	saved = errno;
 	(void)unlink(qpath);
@@ -270,11 +503,11 @@ fail:
 }
 
 int
-store_sync(const char *data)
+store_sync(const struct store *s)
 {
 	int fd, r, saved;
 
-	if ((fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	r = syncfs(fd);
 	saved = errno;
@@ -284,16 +517,16 @@ store_sync(const char *data)
 }
 
 int
-store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
+store_commit(const struct store *s, const char *qpath, const uint8_t sha256[32],
     uint64_t size)
 {
 	char dir[PATH_MAX], dst[PATH_MAX];
 	int fd, r;
 
-	if ((r = store_promote(data, qpath, sha256, size, dir, sizeof(dir))) != 0)
+	if ((r = store_promote(s, qpath, sha256, size, dir, sizeof(dir))) != 0)
 		return r;
 	/* One blob: fsync it and its directory (no syncfs for one file). */
-	if (store_path(data, sha256, dst, sizeof(dst)) == -1 ||
+	if (store_blob_path(s->dir, sha256, dst, sizeof(dst)) == -1 ||
 	    (fd = open(dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
 	r = fsync(fd);
@@ -304,9 +537,9 @@ store_commit(const char *data, const char *qpath, const uint8_t sha256[32],
 }
 
 int
-store_discard(const char *data, const char *qpath)
+store_discard(const struct store *s, const char *qpath)
 {
-	if (store_check_qpath(data, qpath) == -1)
+	if (store_check_qpath(s, qpath) == -1)
 		return -1;
 	if (unlink(qpath) == -1 && errno != ENOENT)
 		return -1;
@@ -314,12 +547,16 @@ store_discard(const char *data, const char *qpath)
 }
 
 int
-store_remove(const char *data, const uint8_t sha256[32])
+store_remove(const struct store *s, const uint8_t sha256[32])
 {
 	char path[PATH_MAX];
 	char *slash;
 
-	if (store_path(data, sha256, path, sizeof(path)) == -1)
+	if (s->shared) {
+		errno = EPERM;	/* another node's entry may name it (store.h) */
+		return -1;
+	}
+	if (store_blob_path(s->dir, sha256, path, sizeof(path)) == -1)
 		return -1;
 	if (unlink(path) == -1) {
 		if (errno == ENOENT)
@@ -332,9 +569,8 @@ store_remove(const char *data, const uint8_t sha256[32])
 }
 
 int
-store_empty_quarantine(const char *data, unsigned *removed)
+store_empty_quarantine(const struct store *s, unsigned *removed)
 {
-	char qdir[PATH_MAX];
 	struct dirent *de;
 	DIR *d = NULL;
 	int fd, saved;
@@ -342,9 +578,7 @@ store_empty_quarantine(const char *data, unsigned *removed)
 
 	if (removed != NULL)
 		*removed = 0;
-	if (store_quarantine_dir(data, qdir, sizeof(qdir)) == -1)
-		return -1;
-	if ((fd = open(qdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fd = open(s->quarantine, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    (d = store_fdopendir(fd)) == NULL)
 		return -1;
 	errno = 0;
@@ -373,11 +607,65 @@ fail:
 	return -1;
 }
 
-/* One fan-out directory DIRFD named PREFIX (2 hex digits). */
+/* The name NAME of DIRFD_ is younger than the grace period (by mtime; one
+ * from the future, a clock ahead of ours, is young too). 1 young, 0 old,
+ * -1 with errno (ENOENT: gone meanwhile). */
 static int
-store_sweep_dir(int dirfd_, const char *prefix,
+store_young(int dirfd_, const char *name, time_t now)
+{
+	struct stat st;
+
+	if (fstatat(dirfd_, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	return st.st_mtime > now - STORE_SWEEP_GRACE;
+}
+
+/*
+ * An orphan blob NAME of a shared store's directory DIRFD_: removed when
+ * it is older than the grace period. It is first renamed to a .tmp- name,
+ * then its age is read again: a promotion that found it and touched it
+ * (store_promote) did so either before the rename, and the second look
+ * sees it young and puts it back, or after it, and found no file, and
+ * stored its own copy. 1 removed, 0 left (young), 2 gone meanwhile (another
+ * node's sweep), -1 error.
+ */
+static int
+store_sweep_orphan(int dirfd_, const char *name, time_t now)
+{
+	char tomb[sizeof(STORE_TMP_PREFIX) + 2 * STORE_TMP_RANDOM];
+	uint8_t rnd[STORE_TMP_RANDOM];
+	char hex[2 * STORE_TMP_RANDOM + 1];
+	int r;
+
+	if ((r = store_young(dirfd_, name, now)) == 1)
+		return 0;
+	if (r == -1)
+		return errno == ENOENT ? 2 : -1;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -1;
+	util_hex(rnd, sizeof(rnd), hex);
+	snprintf(tomb, sizeof(tomb), "%s%s", STORE_TMP_PREFIX, hex);
+	if (renameat(dirfd_, name, dirfd_, tomb) == -1)
+		return errno == ENOENT ? 2 : -1;   /* another node's sweep took it */
+	if ((r = store_young(dirfd_, tomb, now)) == -1)
+		return errno == ENOENT ? 2 : -1;
+	if (r == 1) {
+		/* touched by a promotion meanwhile: back (the same bytes as any
+		 * copy stored under that name since) */
+		if (renameat(dirfd_, tomb, dirfd_, name) == -1)
+			return -1;
+		return 0;
+	}
+	if (unlinkat(dirfd_, tomb, 0) == -1)
+		return errno == ENOENT ? 2 : -1;
+	return 1;
+}
+
+/* One fan-out directory DIRFD_ named PREFIX (2 hex digits). */
+static int
+store_sweep_dir(const struct store *s, int dirfd_, const char *prefix, time_t now,
     int (*keep)(const uint8_t sha256[32], void *arg), void *arg,
-    unsigned *removed, unsigned *strange)
+    struct store_sweep_stats *stats)
 {
 	struct dirent *de;
 	uint8_t sha[32];
@@ -390,9 +678,25 @@ store_sweep_dir(int dirfd_, const char *prefix,
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (strncmp(de->d_name, STORE_TMP_PREFIX, sizeof(STORE_TMP_PREFIX) - 1) == 0) {
+			/* a copy in progress (or a sweep's), or one a crash left */
+			r = s->shared ? store_young(dirfd(d), de->d_name, now) : 0;
+			if (r == 1)
+				stats->young++;
+			else if (r == 0) {
+				if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
+					stats->temps++;
+					any = 1;
+				} else if (errno != ENOENT)
+					goto fail;
+			} else if (errno != ENOENT)
+				goto fail;
+			errno = 0;
+			continue;
+		}
 		if (!store_is_hex(de->d_name, 64) || strncmp(de->d_name, prefix, 2) != 0 ||
 		    util_unhex(de->d_name, 64, sha, sizeof(sha)) == -1) {
-			(*strange)++;
+			stats->strange++;
 			errno = 0;
 			continue;
 		}
@@ -400,11 +704,19 @@ store_sweep_dir(int dirfd_, const char *prefix,
 			errno = EIO;
 			goto fail;
 		}
-		if (r == 0) {
+		if (r == 0 && !s->shared) {
 			if (unlinkat(dirfd(d), de->d_name, 0) == -1)
 				goto fail;
-			(*removed)++;
+			stats->removed++;
 			any = 1;
+		} else if (r == 0) {
+			if ((r = store_sweep_orphan(dirfd(d), de->d_name, now)) == -1)
+				goto fail;
+			if (r == 1) {
+				stats->removed++;
+				any = 1;
+			} else if (r == 0)
+				stats->young++;
 		}
 		errno = 0;
 	}
@@ -422,21 +734,16 @@ fail:
 }
 
 int
-store_sweep(const char *data, int (*keep)(const uint8_t sha256[32], void *arg),
-    void *arg, unsigned *removed, unsigned *strange)
+store_sweep(const struct store *s, int (*keep)(const uint8_t sha256[32], void *arg),
+    void *arg, struct store_sweep_stats *stats)
 {
-	char top[PATH_MAX];
 	struct dirent *de;
 	DIR *d = NULL;
 	int fd, sub, saved;
+	time_t now = time(NULL);
 
-	*removed = 0;
-	*strange = 0;
-	if (snprintf(top, sizeof(top), "%s/%s", data, STORE_DIR) >= (int)sizeof(top)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	memset(stats, 0, sizeof(*stats));
+	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    (d = store_fdopendir(fd)) == NULL)
 		return -1;
 	errno = 0;
@@ -444,7 +751,7 @@ store_sweep(const char *data, int (*keep)(const uint8_t sha256[32], void *arg),
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (!store_is_hex(de->d_name, 2)) {
-			(*strange)++;
+			stats->strange++;
 			errno = 0;
 			continue;
 		}
@@ -452,13 +759,13 @@ store_sweep(const char *data, int (*keep)(const uint8_t sha256[32], void *arg),
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub == -1) {
 			if (errno == ENOTDIR || errno == ELOOP) {
-				(*strange)++;
+				stats->strange++;
 				errno = 0;
 				continue;
 			}
 			goto fail;
 		}
-		if (store_sweep_dir(sub, de->d_name, keep, arg, removed, strange) == -1)
+		if (store_sweep_dir(s, sub, de->d_name, now, keep, arg, stats) == -1)
 			goto fail;
 		errno = 0;
 	}

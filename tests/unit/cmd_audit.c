@@ -216,7 +216,7 @@ START_TEST(data_audit_of_empty_ledger_passes)
 	ck_assert_ptr_nonnull(v = intake_verifier_new(vkey));
 	ck_assert_ptr_nonnull(l = ledger_open(tmpdir, 1, err, sizeof(err)));
 	ledger_close(l);
-	ck_assert_int_eq(audit_data(v, tmpdir), CMD_OK);
+	ck_assert_int_eq(audit_data(v, tmpdir, NULL), CMD_OK);
 	intake_verifier_free(v);
 	intake_freezero(skey, strlen(skey));
 	free(vkey);
@@ -230,7 +230,7 @@ START_TEST(data_audit_without_ledger_fails)
 
 	ck_assert_int_eq(intake_keygen("audit.test/log", &skey, &vkey), 0);
 	ck_assert_ptr_nonnull(v = intake_verifier_new(vkey));
-	ck_assert_int_eq(audit_data(v, tmpdir), CMD_FAIL);
+	ck_assert_int_eq(audit_data(v, tmpdir, NULL), CMD_FAIL);
 	intake_verifier_free(v);
 	intake_freezero(skey, strlen(skey));
 	free(vkey);
@@ -239,7 +239,7 @@ END_TEST
 
 START_TEST(command_line_needs_exactly_one_mode)
 {
-	static const char *bad[][8] = {
+	static const char *bad[][10] = {
 		{ "audit", "--url", "https://x", "--state", "s", NULL },
 		{ "audit", "--vkey", "k", NULL },
 		{ "audit", "--vkey", "k", "--url", "https://x", NULL },
@@ -247,6 +247,10 @@ START_TEST(command_line_needs_exactly_one_mode)
 		{ "audit", "--vkey", "k", "--data", "d", "--url", "https://x", NULL },
 		{ "audit", "--vkey", "k", "--data", "d", "--cacert", "c", NULL },
 		{ "audit", "--vkey", "k", "--data", "d", "extra", NULL },
+		/* --store names where --data's blobs are: never alone, never empty */
+		{ "audit", "--vkey", "k", "--store", "s", NULL },
+		{ "audit", "--vkey", "k", "--url", "https://x", "--state", "s", "--store", "s", NULL },
+		{ "audit", "--vkey", "k", "--data", "d", "--store", "", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

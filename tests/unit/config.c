@@ -664,6 +664,96 @@ START_TEST(config_rejects_bad_syntax)
 }
 END_TEST
 
+/* [store] path: default <data>/store (not shared); given, shared. */
+START_TEST(config_store_section)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "", want[512], line[5000];
+	const char *f;
+	size_t n;
+
+	touch_inputs();
+	f = put("c.conf", GOOD_CONF);
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(want, sizeof(want), "%s/var/store", tmp);
+	ck_assert_str_eq(cfg.store, want);
+	ck_assert_int_eq(cfg.store_shared, 0);
+
+	f = put("c.conf", GOOD_CONF "[store]\npath = /srv/intake/store ; on NFS\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.store, "/srv/intake/store");
+	ck_assert_int_eq(cfg.store_shared, 1);
+	f = put("c.conf", GOOD_CONF "[store]\npath = /srv/intake/store//\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.store, "/srv/intake/store");
+	/* <data>/store written out is the same directory, taken as shared */
+	f = put("c.conf", GOOD_CONF "[store]\npath = @/var/store\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.store, want);
+	ck_assert_int_eq(cfg.store_shared, 1);
+	/* [store] without a path: the default */
+	f = put("c.conf", GOOD_CONF "[store]\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(cfg.store, want);
+	ck_assert_int_eq(cfg.store_shared, 0);
+
+	/* what recovery or expiry would empty, or the data directory itself */
+	f = put("c.conf", GOOD_CONF "[store]\npath = @/var\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'path': the data directory itself");
+	f = put("c.conf", GOOD_CONF "[store]\npath = @/var/\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'path': the data directory itself");
+	f = put("c.conf", GOOD_CONF "[store]\npath = @/var/quarantine\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'path': within the data directory's quarantine");
+	f = put("c.conf", GOOD_CONF "[store]\npath = @/var/uploads/blobs\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'path': within the data directory's quarantine");
+	/* a sibling whose name merely begins the same is fine */
+	f = put("c.conf", GOOD_CONF "[store]\npath = @/var/quarantine-store\n");
+	ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	/* empty, unknown keys, repeats */
+	f = put("c.conf", GOOD_CONF "[store]\npath =\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15, "key 'path': empty");
+	f = put("c.conf", GOOD_CONF "[store]\npath = /a\nshared = yes\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16,
+	    "key 'shared': unknown key in [store]");
+	f = put("c.conf", GOOD_CONF "[store]\npath = /a\npath = /b\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16,
+	    "key 'path': repeated (first at line 15)");
+	f = put("c.conf", GOOD_CONF "[store]\n[store]\n");
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "section 'store': repeated (first at line 14)");
+	/* a path longer than a path may be */
+	memcpy(line, "path = /", 8);
+	memset(line + 8, 'a', 4100);
+	line[4108] = '\0';
+	n = strlen(GOOD_CONF "[store]\n");
+	snprintf(want, sizeof(want), "%s", GOOD_CONF "[store]\n");
+	ck_assert_uint_lt(n, sizeof(want));
+	{
+		static char text[20000];
+
+		snprintf(text, sizeof(text), "%s%s\n", want, line);
+		f = put("c.conf", text);
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+		    "key 'path': path longer than");
+		/* a data directory that leaves no room for <data>/store */
+		memcpy(line, "data = /", 8);
+		memset(line + 8, 'b', 4092);      /* 4093 bytes: fits, "/store" does not */
+		line[4100] = '\0';
+		f = put("c.conf", conf_with(3, line));
+		expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 3,
+		    "key 'data': too long to hold the store");
+		/* which a [store] path of its own makes fine */
+		snprintf(text, sizeof(text), "%s[store]\npath = /srv/store\n", conf_with(3, line));
+		f = put("c.conf", text);
+		ck_assert_msg(config_load(f, &cfg, err, sizeof(err)) == 0, "%s", err);
+	}
+}
+END_TEST
+
 START_TEST(config_rejects_nul_byte)
 {
 	struct config cfg;
@@ -1552,6 +1642,8 @@ START_TEST(shipped_intaked_conf_loads)
 	ck_assert_str_eq(cfg.log_key, "var/log.key");
 	ck_assert_str_eq(cfg.policy_file, "policy/intake.policy");
 	ck_assert_str_eq(cfg.parties_file, "policy/parties.conf");
+	ck_assert_str_eq(cfg.store, "var/store");   /* no [store]: the data directory's */
+	ck_assert_int_eq(cfg.store_shared, 0);
 
 	/* without the dev PKI, -t names the missing certificate */
 	snprintf(cmd, sizeof(cmd), "rm '%s/certs/dev'", dir);
@@ -1613,6 +1705,7 @@ config_suite(void)
 	tcase_add_test(tc, config_rejects_repeats);
 	tcase_add_test(tc, config_rejects_bad_syntax);
 	tcase_add_test(tc, config_rejects_nul_byte);
+	tcase_add_test(tc, config_store_section);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("size");

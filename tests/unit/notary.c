@@ -7,6 +7,7 @@
  * a batch whose commit fails (file size limit) leaving no trace, and the
  * notary's own check of a director letter's ?plan= against the ledger.
  */
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,6 +96,8 @@ teardown(void)
 	free(vkey);
 	vkey = NULL;
 }
+
+static void	age(const char *path, time_t ago);
 
 static struct notary *
 open_notary(void)
@@ -210,10 +214,17 @@ assert_verifies(const struct notary_job *j)
 	intake_verifier_free(v);
 }
 
+/* The store the notary uses: [store] path, or DATA/store. */
 static void
 blob_path(const uint8_t sha[32], char *path, size_t len)
 {
-	ck_assert_int_eq(store_path(cfg.data, sha, path, len), 0);
+	char d[PATH_MAX + 8];
+
+	if (cfg.store[0] != '\0')
+		snprintf(d, sizeof(d), "%s", cfg.store);
+	else
+		snprintf(d, sizeof(d), "%s/%s", cfg.data, STORE_DIR);
+	ck_assert_int_eq(store_blob_path(d, sha, path, len), 0);
 }
 
 static int
@@ -661,6 +672,78 @@ START_TEST(notary_failed_commit_leaves_no_trace)
 }
 END_TEST
 
+/*
+ * A store shared with other nodes ([store] path): a failed commit leaves its
+ * blob (another node may have promoted the same content for its entry), the
+ * start-up sweep leaves it while it is young and removes it once it is past
+ * the grace period; a referenced blob stays whatever its age. Recovery
+ * empties this node's quarantine only, never another node's.
+ */
+START_TEST(notary_shared_store_keeps_blob_of_failed_commit_until_old)
+{
+	struct notary *n;
+	struct notary_job *first, *a;
+	struct waiter *w = waiter_new();
+	struct rlimit old, tiny;
+	char path[PATH_MAX], fpath[PATH_MAX], other[PATH_MAX], oq[PATH_MAX + 16];
+	int fd;
+
+	snprintf(cfg.store, sizeof(cfg.store), "%s/shared/store", dir);
+	cfg.store_shared = 1;
+	/* another node's data directory beside ours, an upload in its quarantine */
+	snprintf(other, sizeof(other), "%s/var/node2", dir);
+	n = open_notary();
+	ck_assert_int_eq(mkdir(other, 0700), 0);
+	ck_assert_int_lt(snprintf(oq, sizeof(oq), "%s/quarantine", other), (int)sizeof(oq));
+	ck_assert_int_eq(mkdir(oq, 0700), 0);
+	ck_assert_int_lt(snprintf(oq, sizeof(oq), "%s/quarantine/q-theirs", other),
+	    (int)sizeof(oq));
+	fd = open(oq, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+
+	first = record(n, "committed before", 1);
+	ck_assert_int_eq(first->status, 0);
+	blob_path(first->sha256, fpath, sizeof(fpath));
+	ck_assert_int_eq(strncmp(fpath, cfg.store, strlen(cfg.store)), 0);
+	ck_assert_int_eq(access(fpath, R_OK), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	tiny = old;
+	tiny.rlim_cur = 1;
+	a = make_job("promoted, never committed", 1, w);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+	notary_submit(n, a);
+	wait_for(w, 1);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(a->status, -1);
+	ck_assert_ptr_null(a->receipt);
+	/* not removed: it may be another node's entry's in a moment */
+	blob_path(a->sha256, path, sizeof(path));
+	ck_assert_int_eq(access(path, F_OK), 0);
+	notary_close(n);
+
+	/* a restart within the grace period leaves it */
+	n = open_notary();
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(access(oq, F_OK), 0);
+	notary_close(n);
+	/* past the grace period and still unreferenced: removed; the committed
+	 * one stays, however old */
+	age(path, STORE_SWEEP_GRACE + 5);
+	age(fpath, 10 * STORE_SWEEP_GRACE);
+	n = open_notary();
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(access(fpath, R_OK), 0);
+	ck_assert_int_eq(access(oq, F_OK), 0);
+	ck_assert_int_eq(quarantine_count(), 0);
+	notary_close(n);
+	free_job(a);
+	free_job(first);
+	free(w);
+}
+END_TEST
+
 START_TEST(notary_receipt_carries_ref_digest_and_members)
 {
 	struct notary *n = open_notary();
@@ -747,12 +830,26 @@ END_TEST
 
 /* The store on its own (store.c), without a notary. */
 
+static struct store st;        /* DATA/store and DATA/quarantine, of one node */
+static char mnt[PATH_MAX];     /* a tmpfs this test mounted, "" if none */
+
 static void
-store_setup(void)
+store_fixture(void)
 {
 	setup();
 	snprintf(cfg.data, sizeof(cfg.data), "%s/data", dir);
 	ck_assert_int_eq(mkdir(cfg.data, 0700), 0);
+	ck_assert_int_eq(store_setup(&st, cfg.data, NULL, 0), 0);
+	mnt[0] = '\0';
+}
+
+static void
+store_teardown(void)
+{
+	if (mnt[0] != '\0')
+		ck_assert_msg(umount2(mnt, MNT_DETACH) == 0, "umount %s: %s", mnt, strerror(errno));
+	mnt[0] = '\0';
+	teardown();
 }
 
 static int
@@ -766,30 +863,175 @@ quarantined(const char *content, char *path, size_t len)
 	return 0;
 }
 
+static void
+st_blob_path(const uint8_t sha[32], char *path, size_t len)
+{
+	ck_assert_int_eq(store_blob_path(st.dir, sha, path, len), 0);
+}
+
+/* Sets PATH's mtime (and atime) to AGO seconds before now. */
+static void
+age(const char *path, time_t ago)
+{
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= ago;
+	ts[1] = ts[0];
+	ck_assert_msg(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == 0, "utimensat %s: %s",
+	    path, strerror(errno));
+}
+
+static time_t
+mtime_of(const char *path)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(lstat(path, &sb), 0);
+	return sb.st_mtime;
+}
+
+/* Makes a file NAME in the store's fan-out directory of SHA (or PREFIX when
+ * SHA is NULL) holding CONTENT; its path into PATH. */
+static void
+plant(const char *prefix, const char *name, const char *content, char *path, size_t len)
+{
+	char d[PATH_MAX + 8];
+	int fd;
+
+	snprintf(d, sizeof(d), "%s/%s", st.dir, prefix);
+	ck_assert(mkdir(d, 0700) == 0 || errno == EEXIST);
+	ck_assert_int_lt(snprintf(path, len, "%s/%s", d, name), (int)len);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0444);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+}
+
+/* Files whose name starts with .tmp- below the store. */
+static int
+temp_files(void)
+{
+	char cmd[PATH_MAX + 64];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '.tmp-*' | wc -l", st.dir);
+	p = popen(cmd, "r");
+	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/*
+ * A store directory on another filesystem than the quarantine into STORE:
+ * a tmpfs of SIZE mounted here (the tests run as root), else /dev/shm when
+ * /tmp is not on its filesystem. 0, or -1 when neither is possible (the
+ * caller says it skipped).
+ */
+static int
+other_filesystem(char *store, size_t len, const char *size)
+{
+	struct stat a, b;
+	char opts[64];
+
+	snprintf(mnt, sizeof(mnt), "%s/other", dir);
+	ck_assert_int_eq(mkdir(mnt, 0700), 0);
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	/* in a mount namespace of this test's own process (Check forks one
+	 * per test), so that a failed test that skips its teardown leaves no
+	 * mount behind: the namespace goes with the process */
+	if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		fprintf(stderr, "# cannot make the test's mounts private: %s\n", strerror(errno));
+	if (strcmp(size, "bind") == 0) {
+		/* the data's own filesystem mounted a second time: rename()
+		 * across the two mounts is EXDEV though st_dev is the same, and
+		 * copy_file_range works (one superblock) */
+		char src[PATH_MAX];
+
+		snprintf(src, sizeof(src), "%s/bindsrc", dir);
+		ck_assert_int_eq(mkdir(src, 0700), 0);
+		if (mount(src, mnt, NULL, MS_BIND, NULL) == 0) {
+			snprintf(store, len, "%s/store", mnt);
+			return 0;
+		}
+		mnt[0] = '\0';
+		return -1;
+	}
+	if (mount("tmpfs", mnt, "tmpfs", 0, opts) == 0) {
+		snprintf(store, len, "%s/store", mnt);
+		return 0;
+	}
+	fprintf(stderr, "# cannot mount a tmpfs (%s); trying /dev/shm\n", strerror(errno));
+	mnt[0] = '\0';
+	if (size[0] != '\0' && strcmp(size, "64m") != 0)
+		return -1;      /* a size of its own: only a mount of ours has one */
+	if (stat("/dev/shm", &a) == -1 || stat(cfg.data, &b) == -1 || a.st_dev == b.st_dev)
+		return -1;
+	snprintf(store, len, "/dev/shm/notary-test-store-%ld", (long)getpid());
+	return 0;
+}
+
 START_TEST(store_quarantine_files_are_private_and_unique)
 {
 	char a[PATH_MAX], b[PATH_MAX], qdir[PATH_MAX];
-	struct stat st;
+	struct stat sb;
 	int fa, fb;
 
-	ck_assert_int_eq(store_init(cfg.data), 0);
-	ck_assert_int_eq(store_init(cfg.data), 0);     /* idempotent */
+	ck_assert_int_eq(store_init(&st), 0);
+	ck_assert_int_eq(store_init(&st), 0);     /* idempotent */
 	fa = store_open_quarantine(cfg.data, a, sizeof(a));
 	fb = store_open_quarantine(cfg.data, b, sizeof(b));
 	ck_assert_int_ne(fa, -1);
 	ck_assert_int_ne(fb, -1);
 	ck_assert_str_ne(a, b);
 	ck_assert_int_eq(store_quarantine_dir(cfg.data, qdir, sizeof(qdir)), 0);
+	ck_assert_str_eq(qdir, st.quarantine);
 	ck_assert_int_eq(strncmp(a, qdir, strlen(qdir)), 0);
-	ck_assert_int_eq(fstat(fa, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(fstat(fa, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_int_eq(fcntl(fa, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-	ck_assert_int_eq(stat(qdir, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(stat(qdir, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0700);
 	close(fa);
 	close(fb);
 	/* a path too long for the buffer is refused, not truncated */
 	ck_assert_int_eq(store_open_quarantine(cfg.data, a, 10), -1);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(store_default_layout_is_data_store)
+{
+	struct store s;
+	char want[PATH_MAX + 128], path[PATH_MAX];
+	uint8_t sha[32];
+	struct stat sb;
+
+	/* no [store] path: DATA/store, byte for byte the layout of old */
+	ck_assert_int_eq(store_setup(&s, cfg.data, NULL, 0), 0);
+	snprintf(want, sizeof(want), "%s/store", cfg.data);
+	ck_assert_str_eq(s.dir, want);
+	ck_assert_int_eq(s.shared, 0);
+	ck_assert_int_eq(store_setup(&s, cfg.data, "", 0), 0);
+	ck_assert_str_eq(s.dir, want);
+	util_sha256("x", 1, sha);
+	ck_assert_int_eq(store_blob_path(s.dir, sha, path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "%s/store/2d/"
+	    "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", cfg.data);
+	ck_assert_str_eq(path, want);
+	/* a store of its own, with its parents made by the notary */
+	snprintf(want, sizeof(want), "%s/shared", dir);
+	ck_assert_int_eq(store_setup(&s, cfg.data, want, 1), 0);
+	ck_assert_str_eq(s.dir, want);
+	ck_assert_int_eq(s.shared, 1);
+	ck_assert_int_eq(store_init(&s), 0);
+	ck_assert_int_eq(stat(want, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+	/* too long for a path: refused, not cut */
+	memset(want, 'a', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	ck_assert_int_eq(store_setup(&s, cfg.data, want, 1), -1);
 	ck_assert_int_eq(errno, ENAMETOOLONG);
 }
 END_TEST
@@ -800,35 +1042,35 @@ START_TEST(store_commit_replaces_damaged_blob)
 	uint8_t sha[32];
 	int fd;
 
-	ck_assert_int_eq(store_init(cfg.data), 0);
+	ck_assert_int_eq(store_init(&st), 0);
 	util_sha256("good content", 12, sha);
 	quarantined("good content", q, sizeof(q));
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 12), 0);
+	ck_assert_int_eq(store_commit(&st, q, sha, 12), 0);
 	/* truncate the stored blob behind the store's back */
-	blob_path(sha, path, sizeof(path));
+	st_blob_path(sha, path, sizeof(path));
 	chmod(path, 0600);
 	ck_assert_int_eq(truncate(path, 4), 0);
 	quarantined("good content", q, sizeof(q));
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 12), 0);
+	ck_assert_int_eq(store_commit(&st, q, sha, 12), 0);
 	fd = open(path, O_RDONLY);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 12);
 	close(fd);
 	ck_assert_int_eq(memcmp(buf, "good content", 12), 0);
 	/* the same content again: kept once, the copy dropped */
 	quarantined("good content", q, sizeof(q));
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 12), 1);
+	ck_assert_int_eq(store_commit(&st, q, sha, 12), 1);
 	ck_assert_int_eq(access(q, F_OK), -1);
 }
 END_TEST
 
 START_TEST(store_commit_refuses_symlink_and_foreign_paths)
 {
-	char q[PATH_MAX + 32], qdir[PATH_MAX], target[PATH_MAX], path[PATH_MAX];
+	char q[PATH_MAX + 32], target[PATH_MAX], path[PATH_MAX];
+	const char *qdir = st.quarantine;
 	uint8_t sha[32];
 	int fd;
 
-	ck_assert_int_eq(store_init(cfg.data), 0);
-	ck_assert_int_eq(store_quarantine_dir(cfg.data, qdir, sizeof(qdir)), 0);
+	ck_assert_int_eq(store_init(&st), 0);
 	snprintf(target, sizeof(target), "%s/secret", dir);
 	fd = open(target, O_WRONLY | O_CREAT, 0600);
 	ck_assert_int_eq(write(fd, "secret", 6), 6);
@@ -837,26 +1079,26 @@ START_TEST(store_commit_refuses_symlink_and_foreign_paths)
 	/* a symlink planted in the quarantine */
 	snprintf(q, sizeof(q), "%s/q-link", qdir);
 	ck_assert_int_eq(symlink(target, q), 0);
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 6), -1);
+	ck_assert_int_eq(store_commit(&st, q, sha, 6), -1);
 	ck_assert_int_eq(errno, ELOOP);
-	blob_path(sha, path, sizeof(path));
+	st_blob_path(sha, path, sizeof(path));
 	ck_assert_int_eq(access(path, F_OK), -1);
 	ck_assert_int_eq(access(target, F_OK), 0);
 	/* paths that leave the quarantine */
 	snprintf(q, sizeof(q), "%s/../secret", qdir);
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 6), -1);
+	ck_assert_int_eq(store_commit(&st, q, sha, 6), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	snprintf(q, sizeof(q), "%s/..", qdir);
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 6), -1);
+	ck_assert_int_eq(store_commit(&st, q, sha, 6), -1);
 	snprintf(q, sizeof(q), "%s", target);
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 6), -1);
+	ck_assert_int_eq(store_commit(&st, q, sha, 6), -1);
 	ck_assert_int_eq(access(target, F_OK), 0);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	/* discarding is held to the same rule */
-	ck_assert_int_eq(store_discard(cfg.data, target), -1);
+	ck_assert_int_eq(store_discard(&st, target), -1);
 	ck_assert_int_eq(access(target, F_OK), 0);
 	snprintf(q, sizeof(q), "%s/q-gone", qdir);
-	ck_assert_int_eq(store_discard(cfg.data, q), 0);
+	ck_assert_int_eq(store_discard(&st, q), 0);
 }
 END_TEST
 
@@ -871,27 +1113,274 @@ keep_none(const uint8_t sha[32], void *arg)
 START_TEST(store_sweep_removes_only_blob_names)
 {
 	char q[PATH_MAX], path[PATH_MAX], odd[PATH_MAX + 64];
+	struct store_sweep_stats sw;
 	uint8_t sha[32];
-	unsigned removed, strange;
 	int calls = 0, fd;
 
-	ck_assert_int_eq(store_init(cfg.data), 0);
+	ck_assert_int_eq(store_init(&st), 0);
 	util_sha256("x", 1, sha);
 	quarantined("x", q, sizeof(q));
-	ck_assert_int_eq(store_commit(cfg.data, q, sha, 1), 0);
-	blob_path(sha, path, sizeof(path));
+	ck_assert_int_eq(store_commit(&st, q, sha, 1), 0);
+	st_blob_path(sha, path, sizeof(path));
 	/* a blob name in the wrong fan-out directory */
-	snprintf(odd, sizeof(odd), "%s/store/00", cfg.data);
+	snprintf(odd, sizeof(odd), "%s/00", st.dir);
 	ck_assert_int_eq(mkdir(odd, 0700), 0);
-	snprintf(odd, sizeof(odd), "%s/store/00/%s", cfg.data, strrchr(path, '/') + 1);
+	snprintf(odd, sizeof(odd), "%s/00/%s", st.dir, strrchr(path, '/') + 1);
 	fd = open(odd, O_WRONLY | O_CREAT, 0600);
 	close(fd);
-	ck_assert_int_eq(store_sweep(cfg.data, keep_none, &calls, &removed, &strange), 0);
+	ck_assert_int_eq(store_sweep(&st, keep_none, &calls, &sw), 0);
 	ck_assert_int_eq(calls, 1);
-	ck_assert_uint_eq(removed, 1);
-	ck_assert_uint_eq(strange, 1);
+	ck_assert_uint_eq(sw.removed, 1);
+	ck_assert_uint_eq(sw.strange, 1);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	ck_assert_int_eq(access(odd, F_OK), 0);
+}
+END_TEST
+
+/* A node's own store: recovery runs before any promotion, so every orphan
+ * and every temporary file goes at once, however young. */
+START_TEST(store_sweep_of_own_store_removes_young_orphans_and_temps)
+{
+	char blob[PATH_MAX], tmp[PATH_MAX];
+	struct store_sweep_stats sw;
+	uint8_t sha[32];
+	char hex[65];
+	int calls = 0;
+
+	ck_assert_int_eq(store_init(&st), 0);
+	util_sha256("young orphan", 12, sha);
+	util_hex(sha, 32, hex);
+	plant((char[3]){ hex[0], hex[1], '\0' }, hex, "young orphan", blob, sizeof(blob));
+	plant((char[3]){ hex[0], hex[1], '\0' }, ".tmp-0123", "half a cop", tmp, sizeof(tmp));
+	ck_assert_int_eq(store_sweep(&st, keep_none, &calls, &sw), 0);
+	ck_assert_uint_eq(sw.removed, 1);
+	ck_assert_uint_eq(sw.temps, 1);
+	ck_assert_uint_eq(sw.young, 0);
+	ck_assert_int_eq(access(blob, F_OK), -1);
+	ck_assert_int_eq(access(tmp, F_OK), -1);
+}
+END_TEST
+
+/* A shared store: what another node may be about to commit stays. */
+START_TEST(store_sweep_of_shared_store_keeps_what_is_young)
+{
+	char old[PATH_MAX], young[PATH_MAX], kept[PATH_MAX], tmp_old[PATH_MAX];
+	char tmp_young[PATH_MAX], stray[PATH_MAX];
+	struct store_sweep_stats sw;
+	uint8_t s1[32], s2[32], s3[32];
+	char h1[65], h2[65], h3[65];
+	int calls = 0;
+
+	st.shared = 1;
+	ck_assert_int_eq(store_init(&st), 0);
+	util_sha256("old orphan", 10, s1);
+	util_sha256("young orphan", 12, s2);
+	util_sha256("just past", 9, s3);
+	util_hex(s1, 32, h1);
+	util_hex(s2, 32, h2);
+	util_hex(s3, 32, h3);
+	plant((char[3]){ h1[0], h1[1], '\0' }, h1, "old orphan", old, sizeof(old));
+	plant((char[3]){ h2[0], h2[1], '\0' }, h2, "young orphan", young, sizeof(young));
+	plant((char[3]){ h3[0], h3[1], '\0' }, h3, "just past", kept, sizeof(kept));
+	plant("ab", ".tmp-00112233445566778899aabbccddeeff", "stale", tmp_old, sizeof(tmp_old));
+	plant("ab", ".tmp-ffeeddccbbaa99887766554433221100", "copying", tmp_young,
+	    sizeof(tmp_young));
+	plant("ab", "notes.txt", "an operator's", stray, sizeof(stray));
+	age(old, 2 * STORE_SWEEP_GRACE);
+	age(young, STORE_SWEEP_GRACE / 2);
+	age(kept, STORE_SWEEP_GRACE - 60);        /* a minute short of the grace period */
+	age(tmp_old, STORE_SWEEP_GRACE + 60);
+	age(tmp_young, 10);
+	ck_assert_int_eq(store_sweep(&st, keep_none, &calls, &sw), 0);
+	ck_assert_int_eq(calls, 3);
+	ck_assert_uint_eq(sw.removed, 1);
+	ck_assert_uint_eq(sw.temps, 1);
+	ck_assert_uint_eq(sw.young, 3);
+	ck_assert_uint_eq(sw.strange, 1);
+	ck_assert_int_eq(access(old, F_OK), -1);
+	ck_assert_int_eq(access(young, F_OK), 0);
+	ck_assert_int_eq(access(kept, F_OK), 0);
+	ck_assert_int_eq(access(tmp_old, F_OK), -1);
+	ck_assert_int_eq(access(tmp_young, F_OK), 0);
+	ck_assert_int_eq(access(stray, F_OK), 0);
+	/* the sweep's own temporary name of the old blob is gone too */
+	ck_assert_int_eq(temp_files(), 1);
+	/* a blob from the future (a node whose clock is ahead) is young */
+	age(young, -600);
+	age(kept, 2 * STORE_SWEEP_GRACE);
+	ck_assert_int_eq(store_sweep(&st, keep_none, &calls, &sw), 0);
+	ck_assert_uint_eq(sw.removed, 1);
+	ck_assert_int_eq(access(young, F_OK), 0);
+	ck_assert_int_eq(access(kept, F_OK), -1);
+}
+END_TEST
+
+/* A shared store: finding the blob there touches it (a sweep must see it
+ * young), and a failed commit's blob is never removed. */
+START_TEST(store_shared_duplicate_is_touched_and_never_removed)
+{
+	char q[PATH_MAX], path[PATH_MAX];
+	uint8_t sha[32];
+	time_t before;
+
+	st.shared = 1;
+	ck_assert_int_eq(store_init(&st), 0);
+	util_sha256("shared content", 14, sha);
+	quarantined("shared content", q, sizeof(q));
+	age(q, 3 * STORE_SWEEP_GRACE);    /* an upload that sat long: promotion makes it now */
+	ck_assert_int_eq(store_commit(&st, q, sha, 14), 0);
+	st_blob_path(sha, path, sizeof(path));
+	ck_assert(mtime_of(path) > time(NULL) - 60);
+	age(path, 2 * STORE_SWEEP_GRACE);
+	before = mtime_of(path);
+	quarantined("shared content", q, sizeof(q));
+	ck_assert_int_eq(store_commit(&st, q, sha, 14), 1);
+	ck_assert(mtime_of(path) > before + STORE_SWEEP_GRACE);
+	ck_assert_int_eq(access(q, F_OK), -1);
+	ck_assert_int_eq(store_remove(&st, sha), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	/* a node's own store removes it */
+	st.shared = 0;
+	ck_assert_int_eq(store_remove(&st, sha), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(store_remove(&st, sha), 0);     /* absent is fine */
+}
+END_TEST
+
+/* The quarantine on one filesystem, the store on another (rename: EXDEV):
+ * the blob is copied into a .tmp- file, fsynced and renamed into place. */
+static void
+promote_across(int shared, const char *how)
+{
+	char store[PATH_MAX], q[PATH_MAX], path[PATH_MAX], *content, *back;
+	size_t len = (1u << 20) * 3 + 12345;       /* several copy buffers */
+	uint8_t sha[32];
+	struct stat qs, ss;
+	mode_t mask;
+	int fd;
+
+	if (other_filesystem(store, sizeof(store), how) == -1) {
+		fprintf(stderr, "# SKIPPED %s (%s): no second filesystem or mount (mount refused, "
+		    "/dev/shm on the same filesystem)\n", __func__, how);
+		return;
+	}
+	ck_assert_int_eq(store_setup(&st, cfg.data, store, shared), 0);
+	ck_assert_int_eq(store_init(&st), 0);
+	ck_assert_int_eq(stat(st.quarantine, &qs), 0);
+	ck_assert_int_eq(stat(st.dir, &ss), 0);
+	if (strcmp(how, "bind") == 0)
+		ck_assert_msg(qs.st_dev == ss.st_dev, "%s and %s not one filesystem", st.quarantine,
+		    st.dir);
+	else
+		ck_assert_msg(qs.st_dev != ss.st_dev, "%s and %s on one filesystem", st.quarantine,
+		    st.dir);
+	content = malloc(len);
+	back = malloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		content[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+	content[len - 1] = '\0';
+	len--;
+	util_sha256(content, len, sha);
+	quarantined(content, q, sizeof(q));
+	mask = umask(077);                                  /* the daemon's (systemd UMask=) */
+	ck_assert_int_eq(store_commit(&st, q, sha, len), 0);
+	umask(mask);
+	ck_assert_int_eq(access(q, F_OK), -1);              /* the quarantine copy is gone */
+	st_blob_path(sha, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(fstat(fd, &ss), 0);
+	ck_assert_int_eq(ss.st_mode & 07777, STORE_BLOB_MODE);
+	ck_assert_int_eq((size_t)ss.st_size, len);
+	ck_assert_int_eq(read(fd, back, len + 1), (ssize_t)len);
+	close(fd);
+	ck_assert_int_eq(memcmp(back, content, len), 0);
+	ck_assert_int_eq(temp_files(), 0);
+	/* the same content again: already stored, nothing copied */
+	quarantined(content, q, sizeof(q));
+	ck_assert_int_eq(store_commit(&st, q, sha, len), 1);
+	ck_assert_int_eq(access(q, F_OK), -1);
+	/* batch promotion: the same path, then one sync of the store's filesystem */
+	{
+		char dirout[PATH_MAX];
+		uint8_t sha2[32];
+
+		util_sha256("second", 6, sha2);
+		quarantined("second", q, sizeof(q));
+		ck_assert_int_eq(store_promote(&st, q, sha2, 6, dirout, sizeof(dirout)), 0);
+		ck_assert_int_eq(store_sync(&st), 0);
+		st_blob_path(sha2, path, sizeof(path));
+		ck_assert_int_eq(access(path, R_OK), 0);
+		ck_assert_int_eq(strncmp(path, dirout, strlen(dirout)), 0);
+	}
+	/* a size the file does not have: refused before anything is copied */
+	quarantined("short", q, sizeof(q));
+	util_sha256("short", 5, sha);
+	ck_assert_int_eq(store_commit(&st, q, sha, 6), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	st_blob_path(sha, path, sizeof(path));
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(temp_files(), 0);
+	free(content);
+	free(back);
+	if (mnt[0] == '\0') {
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+}
+
+START_TEST(store_promotes_across_filesystems)
+{
+	promote_across(0, "64m");
+}
+END_TEST
+
+START_TEST(store_promotes_across_filesystems_into_shared_store)
+{
+	promote_across(1, "64m");
+}
+END_TEST
+
+/* Two mounts of one filesystem: rename is EXDEV all the same (st_dev does
+ * not tell), and the copy goes through copy_file_range. */
+START_TEST(store_promotes_across_mounts_of_one_filesystem)
+{
+	promote_across(0, "bind");
+	store_teardown();
+	store_fixture();
+	promote_across(1, "bind");
+}
+END_TEST
+
+/* The copy fails midway (the other filesystem is full): nothing stays, not
+ * the temporary file, not the upload, and the error is the disk's. */
+START_TEST(store_failed_copy_leaves_nothing)
+{
+	char store[PATH_MAX], q[PATH_MAX], path[PATH_MAX], *content;
+	size_t len = 512u << 10;
+	uint8_t sha[32];
+
+	if (other_filesystem(store, sizeof(store), "128k") == -1) {
+		fprintf(stderr, "# SKIPPED %s: cannot mount a small tmpfs\n", __func__);
+		return;
+	}
+	ck_assert_int_eq(store_setup(&st, cfg.data, store, 1), 0);
+	ck_assert_int_eq(store_init(&st), 0);
+	content = malloc(len + 1);
+	memset(content, 'z', len);
+	content[len] = '\0';
+	util_sha256(content, len, sha);
+	quarantined(content, q, sizeof(q));
+	ck_assert_int_eq(store_commit(&st, q, sha, len), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	st_blob_path(sha, path, sizeof(path));
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(access(q, F_OK), -1);
+	ck_assert_int_eq(temp_files(), 0);
+	free(content);
 }
 END_TEST
 
@@ -915,16 +1404,25 @@ notary_suite(void)
 	tcase_add_test(tc, notary_refuses_key_symlink_and_garbage);
 	tcase_add_test(tc, notary_store_failure_is_not_recorded);
 	tcase_add_test(tc, notary_failed_commit_leaves_no_trace);
+	tcase_add_test(tc, notary_shared_store_keeps_blob_of_failed_commit_until_old);
 	tcase_add_test(tc, notary_receipt_carries_ref_digest_and_members);
 	tcase_add_test(tc, notary_rechecks_the_plan_a_letter_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("store");
-	tcase_add_checked_fixture(tc, store_setup, teardown);
+	tcase_add_checked_fixture(tc, store_fixture, store_teardown);
 	tcase_add_test(tc, store_quarantine_files_are_private_and_unique);
+	tcase_add_test(tc, store_default_layout_is_data_store);
 	tcase_add_test(tc, store_commit_replaces_damaged_blob);
 	tcase_add_test(tc, store_commit_refuses_symlink_and_foreign_paths);
 	tcase_add_test(tc, store_sweep_removes_only_blob_names);
+	tcase_add_test(tc, store_sweep_of_own_store_removes_young_orphans_and_temps);
+	tcase_add_test(tc, store_sweep_of_shared_store_keeps_what_is_young);
+	tcase_add_test(tc, store_shared_duplicate_is_touched_and_never_removed);
+	tcase_add_test(tc, store_promotes_across_filesystems);
+	tcase_add_test(tc, store_promotes_across_filesystems_into_shared_store);
+	tcase_add_test(tc, store_promotes_across_mounts_of_one_filesystem);
+	tcase_add_test(tc, store_failed_copy_leaves_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
