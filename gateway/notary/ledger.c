@@ -37,8 +37,11 @@ enum {
 
 #define ENTRY_COLS "idx, time, party, kind, filename, ref, size, sha256, type, " \
 	"verdict, entry, receipt, findings"
-#define LIST_FILTER "AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR verdict = ?3) " \
-	"AND (?4 IS NULL OR time >= ?4) ORDER BY idx LIMIT ?5"
+/* "CAST(?N AS TEXT) IS NULL": PostgreSQL must know a parameter's type
+ * where it first meets it; SQLite reads the same text. */
+#define LIST_FILTER "AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) " \
+	"AND (CAST(?3 AS TEXT) IS NULL OR verdict = ?3) " \
+	"AND (CAST(?4 AS TEXT) IS NULL OR time >= ?4) ORDER BY idx LIMIT ?5"
 
 static const char *ledger_sql[ST_COUNT] = {
 	[ST_HASH] = "SELECT hash FROM tree WHERE level = ?1 AND idx = ?2",
@@ -54,7 +57,7 @@ static const char *ledger_sql[ST_COUNT] = {
 	[ST_LIST_ACTOR] = "SELECT " ENTRY_COLS " FROM entries WHERE (party = ?6 OR "
 	    "(kind = '" KIND_SHARED_RESOURCE "' AND "
 	    "instr(entry, char(10) || 'agent: ' || ?6 || char(10)) > 0)) "
-	    "AND (?7 IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER,
+	    "AND (CAST(?7 AS TEXT) IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER,
 	[ST_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM entries",
 	[ST_REF] = "SELECT 1 FROM entries WHERE sha256 = ?1 AND verdict = 'accepted' LIMIT 1",
 	[ST_INS_ENTRY] = "INSERT INTO entries(idx, time, party, cert, kind, filename, ref, "
@@ -65,7 +68,7 @@ static const char *ledger_sql[ST_COUNT] = {
 	/* what the obligations register reads (DESIGN §8); entries_kind serves it */
 	[ST_OBLIGATIONS] = "SELECT " ENTRY_COLS " FROM entries WHERE kind IN ('intake-fact', "
 	    "'ssa-workbook', 'notification-agreement', 'remediation-plan', 'director-letter', "
-	    "'shared-resource-return') AND verdict = 'accepted' AND (?1 IS NULL OR party = ?1) "
+	    "'shared-resource-return') AND verdict = 'accepted' AND (CAST(?1 AS TEXT) IS NULL OR party = ?1) "
 	    "ORDER BY party, idx",
 };
 
@@ -73,7 +76,7 @@ static const char *ledger_sql[ST_COUNT] = {
 static const char ledger_sql_actor_pg[] = "SELECT " ENTRY_COLS " FROM entries WHERE "
     "(party = ?6 OR (kind = '" KIND_SHARED_RESOURCE "' AND "
     "strpos(entry, chr(10) || 'agent: ' || ?6 || chr(10)) > 0)) "
-    "AND (?7 IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER;
+    "AND (CAST(?7 AS TEXT) IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER;
 
 static const char ledger_schema[] =
 	"CREATE TABLE entries("

@@ -43,20 +43,21 @@ static const char *const links_ddl_pg[] = {
 
 /* The latest candidate of one tier. ?1 party, ?2 workbook, ?3 verdict,
  * ?4 ref or filename, ?5 SHA-256 blob or NULL (any). */
-#define LINKS_BYREF(hex) \
+#define LINKS_BYREF(hex, blob) \
 	"SELECT idx, " hex " FROM entries" \
 	" WHERE party = ?1 AND ref = ?4 AND idx <> ?2 AND verdict = ?3" \
-	" AND (?5 IS NULL OR sha256 = ?5) ORDER BY idx DESC LIMIT 1"
-#define LINKS_BYNAME(hex) \
+	" AND (CAST(?5 AS " blob ") IS NULL OR sha256 = ?5) ORDER BY idx DESC LIMIT 1"
+#define LINKS_BYNAME(hex, blob) \
 	"SELECT idx, " hex " FROM entries" \
 	" WHERE party = ?1 AND filename = ?4 AND (ref IS NULL OR ref = '')" \
 	" AND idx <> ?2 AND verdict = ?3" \
-	" AND (?5 IS NULL OR sha256 = ?5) ORDER BY idx DESC LIMIT 1"
-/* the hex of a blob: lower(hex(x)) in SQLite, encode(x, 'hex') in PostgreSQL */
-static const char links_sql_byref[] = LINKS_BYREF("lower(hex(sha256))");
-static const char links_sql_byname[] = LINKS_BYNAME("lower(hex(sha256))");
-static const char links_sql_byref_pg[] = LINKS_BYREF("encode(sha256, 'hex')");
-static const char links_sql_byname_pg[] = LINKS_BYNAME("encode(sha256, 'hex')");
+	" AND (CAST(?5 AS " blob ") IS NULL OR sha256 = ?5) ORDER BY idx DESC LIMIT 1"
+/* the hex of a blob: lower(hex(x)) in SQLite, encode(x, 'hex') in PostgreSQL;
+ * the blob type (PostgreSQL must know ?5's type where it first meets it) */
+static const char links_sql_byref[] = LINKS_BYREF("lower(hex(sha256))", "BLOB");
+static const char links_sql_byname[] = LINKS_BYNAME("lower(hex(sha256))", "BLOB");
+static const char links_sql_byref_pg[] = LINKS_BYREF("encode(sha256, 'hex')", "BYTEA");
+static const char links_sql_byname_pg[] = LINKS_BYNAME("encode(sha256, 'hex')", "BYTEA");
 static const char links_sql_unref[] =
 	"SELECT e.idx, e.filename FROM entries e"
 	" WHERE e.party = ?1 AND e.idx > ?2 AND e.verdict = 'accepted' AND e.kind <> ?3"
