@@ -31,6 +31,7 @@
 
 #include "common/errbuf.h"
 #include "common/log.h"
+#include "notary/db.h"
 #include "notary/entry.h"
 #include "notary/ledger.h"
 #include "notary/notary.h"
@@ -288,6 +289,12 @@ notary_start(struct notary *n, char *err, size_t errlen)
 	if ((n->ledger = ledger_open_dsn(n->data, n->shared ? n->dsn : NULL, 1, err,
 	    errlen)) == NULL)
 		return -1;
+	if (n->shared) {
+		char where[256];
+
+		db_pg_describe(n->dsn, where, sizeof(where));
+		log_info("ledger: postgresql %s (shared with other nodes)", where);
+	}
 	/* A ledger created just now must survive a crash by name too. */
 	if (notary_fsync_dir(n->data) == -1) {
 		errset(err, errlen, "data directory %s: fsync: %s", n->data,
