@@ -170,9 +170,10 @@ dbpg_in_tx(struct db *db)
 }
 
 /* SQL with ?N rewritten to $N (outside quotes) into a malloc'd copy; *MAX
- * is the highest N. NULL (errno) on failure. */
+ * is the highest N, USED[N-1] set for each N that occurs. NULL (errno) on
+ * failure. */
 static char *
-dbpg_rewrite(const char *sql, int *max)
+dbpg_rewrite(const char *sql, int *max, char used[DB_PARAMS_MAX])
 {
 	char *out, *o;
 	const char *s;
@@ -203,6 +204,7 @@ dbpg_rewrite(const char *sql, int *max)
 			}
 			if (n > *max)
 				*max = (int)n;
+			used[n - 1] = 1;
 		}
 	}
 	*o = '\0';
@@ -215,15 +217,16 @@ dbpg_prepare(struct db_stmt *st)
 	struct db *db = st->db;
 	struct db_pgname *p;
 	PGresult *res;
-	char *sql;
-	int max;
+	Oid types[DB_PARAMS_MAX];
+	char *sql, used[DB_PARAMS_MAX] = { 0 };
+	int i, max;
 
 	for (p = db->names; p != NULL; p = p->next)
 		if (strcmp(p->sql, st->sql) == 0) {
 			st->pn = p;
 			return 0;
 		}
-	if ((sql = dbpg_rewrite(st->sql, &max)) == NULL) {
+	if ((sql = dbpg_rewrite(st->sql, &max, used)) == NULL) {
 		snprintf(db->msg, sizeof(db->msg), "cannot rewrite the statement");
 		return -1;
 	}
@@ -236,7 +239,11 @@ dbpg_prepare(struct db_stmt *st)
 	}
 	snprintf(p->name, sizeof(p->name), "s%u", db->nnames);
 	p->nparams = max;
-	res = PQprepare(db->pg, p->name, sql, max, NULL);
+	/* a parameter the text never names (bound by a caller that binds
+	 * them all) is sent as text; the server infers the others */
+	for (i = 0; i < max; i++)
+		types[i] = used[i] ? 0 : 25 /* TEXTOID */;
+	res = PQprepare(db->pg, p->name, sql, max, types);
 	free(sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		dbpg_fail(db, res);

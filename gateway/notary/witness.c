@@ -322,7 +322,10 @@ fail:
 	return -1;
 }
 
-/* ---- the tables -------------------------------------------------------- */
+/* ---- the tables -------------------------------------------------------- *
+ * Every statement binds ?1 (the witness's name) and ?2 (a size); one that
+ * needs only one says "CAST(?N AS type) = ?N" for the other, so that
+ * PostgreSQL knows its type (SQLite reads the same text). */
 
 static int
 witness_sql(struct witness *w, const char *sql, struct db_stmt **st)
@@ -413,7 +416,7 @@ witness_maybe_publish(struct witness *w, uint64_t size, const char *note)
 	if ((full = malloc(cap)) == NULL)
 		goto out;
 	memcpy(full, note, len + 1);
-	if (witness_sql(w, "SELECT line FROM cosignatures WHERE size = ?2 AND ?1 = ?1 "
+	if (witness_sql(w, "SELECT line FROM cosignatures WHERE size = ?2 AND CAST(?1 AS TEXT) = ?1 "
 	    "ORDER BY witness", &st) == -1)
 		goto out;
 	db_bind_text(st, 1, w->cfg->name, -1);
@@ -526,7 +529,7 @@ witness_note(struct witness *w, uint64_t size)
 	struct db_stmt *st;
 	char *note = NULL;
 
-	if (witness_sql(w, "SELECT note FROM checkpoints WHERE size = ?2 AND ?1 = ?1", &st) == -1)
+	if (witness_sql(w, "SELECT note FROM checkpoints WHERE size = ?2 AND CAST(?1 AS TEXT) = ?1", &st) == -1)
 		return NULL;
 	db_bind_text(st, 1, w->cfg->name, -1);
 	db_bind_int64(st, 2, (int64_t)size);
@@ -573,8 +576,8 @@ witness_signed_size(struct witness *w, uint64_t size)
 
 	if (size == 0)
 		return 1;
-	return witness_query_u64(w, "SELECT size FROM checkpoints WHERE size = ?2 AND ?1 = ?1",
-	    size, &v) == 0;
+	return witness_query_u64(w, "SELECT size FROM checkpoints WHERE size = ?2 AND "
+	    "CAST(?1 AS TEXT) = ?1", size, &v) == 0;
 }
 
 /*
@@ -742,7 +745,7 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 	ws->w[0].ws = ws;
 	ws->w[0].cfg = &cfg->witnesses[0];
 	if (cfg->nwitnesses > 0 && witness_query_u64(&ws->w[0],
-	    "SELECT coalesce(max(size), 0) FROM published WHERE ?1 = ?1 AND ?2 = ?2", 0, &v) == 0)
+	    "SELECT coalesce(max(size), 0) FROM published WHERE CAST(?1 AS TEXT) = ?1 AND CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 		ws->published = v;
 	if (cfg->nwitnesses == 0) {
 		ledger_close(l);
@@ -762,10 +765,10 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 		if (w->l == NULL && (w->l = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 1, err, errlen)) == NULL)
 			goto fail;
 		if (witness_query_u64(w, "SELECT size FROM witness_state WHERE witness = ?1 AND "
-		    "?2 = ?2", 0, &v) == 0)
+		    "CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 			w->old = v;
 		if (witness_query_u64(w, "SELECT coalesce(max(size), 0) FROM cosignatures "
-		    "WHERE witness = ?1 AND ?2 = ?2", 0, &v) == 0)
+		    "WHERE witness = ?1 AND CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 			w->cosigned = v;
 		ws->n = i + 1;
 	}
