@@ -170,7 +170,7 @@ notary_first_checkpoint(struct notary *n)
 	uint8_t root[INTAKE_HASH_LEN];
 	char *text = NULL, *note = NULL;
 	uint64_t size;
-	int ret = -1;
+	int ret = -1, saved;
 
 	if (ledger_begin(n->ledger, &size) == -1)
 		return -1;
@@ -178,7 +178,15 @@ notary_first_checkpoint(struct notary *n)
 	    (text = intake_checkpoint_text(n->origin, 0, root)) == NULL ||
 	    (note = intake_note_sign(n->signer, text, strlen(text), NULL)) == NULL ||
 	    ledger_add_checkpoint(n->ledger, 0, note) == -1) {
+		saved = size != 0 ? EEXIST : errno;
 		ledger_rollback(n->ledger);
+		/* PostgreSQL: another node that started with us on the empty
+		 * ledger wrote it first (and may have appended since). */
+		if (n->shared && saved == EEXIST) {
+			log_info("ledger: another node wrote the first checkpoint");
+			ret = 0;
+		}
+		errno = saved;
 		goto out;
 	}
 	ret = ledger_commit(n->ledger);
