@@ -1,12 +1,17 @@
 /*
- * notary/ledger.c: the SQLite ledger (ledger.h).
+ * notary/ledger.c: the ledger (ledger.h), on SQLite or PostgreSQL through
+ * notary/db.h: one code for both, the dialect differences (schema, one list
+ * query) spelled out below.
  *
  * One connection per handle, guarded by a mutex: a reader function holds it
- * for its whole read transaction, the writer from ledger_begin to
+ * for its whole read transaction (a snapshot: SQLite BEGIN, PostgreSQL
+ * REPEATABLE READ READ ONLY), the writer from ledger_begin to
  * ledger_commit/ledger_rollback. Every statement is a constant string
  * prepared once at open with bound parameters; the schema is append-only
- * (triggers refuse UPDATE and DELETE), which guards against our own bugs, not
- * against someone with write access to the file: ledger_verify is for that.
+ * (triggers refuse UPDATE and DELETE, and TRUNCATE in PostgreSQL), which
+ * guards against our own bugs, not against someone with write access to the
+ * file or the database: ledger_verify is for that. With PostgreSQL, other
+ * nodes' notaries append to the same tables; ledger_begin serialises them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -68,7 +73,8 @@ static const char *ledger_sql[ST_COUNT] = {
 	/* what the obligations register reads (DESIGN §8); entries_kind serves it */
 	[ST_OBLIGATIONS] = "SELECT " ENTRY_COLS " FROM entries WHERE kind IN ('intake-fact', "
 	    "'ssa-workbook', 'notification-agreement', 'remediation-plan', 'director-letter', "
-	    "'shared-resource-return') AND verdict = 'accepted' AND (CAST(?1 AS TEXT) IS NULL OR party = ?1) "
+	    "'shared-resource-return') AND verdict = 'accepted' "
+	    "AND (CAST(?1 AS TEXT) IS NULL OR party = ?1) "
 	    "ORDER BY party, idx",
 };
 
@@ -773,8 +779,24 @@ out:
 }
 
 /*
+ * ledger_verify reads the log in windows of this many indices (all in its one
+ * read snapshot): a PostgreSQL result is held whole in memory, and a log of
+ * millions of entries must not be.
+ */
+#define LEDGER_VERIFY_WINDOW 4096
+
+/* Resets ST and binds ?1 = LO, ?2 = HI (an idx range). 0/-1. */
+static int
+ledger_bind_window(struct db_stmt *st, uint64_t lo, uint64_t hi)
+{
+	db_reset(st);
+	return ledger_bind_u64(st, 1, lo) == 0 && ledger_bind_u64(st, 2, hi) == 0 ? 0 : -1;
+}
+
+/*
  * ledger_verify, level 0: entries 0..SIZE-1 exist, contiguous, each receipt
- * starts with its entry, and tree(0, i) = leaf(entry i).
+ * starts with its entry, and tree(0, i) = leaf(entry i). Windows up to SIZE,
+ * then one to the end, where any row is an error.
  */
 static int
 ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
@@ -782,56 +804,67 @@ ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
 	struct db_stmt *se = NULL, *st = NULL;
 	uint8_t leaf[INTAKE_HASH_LEN];
 	const void *text, *rcpt;
-	uint64_t i = 0;
-	int rc, rt, n, rn, ret = -1;
+	uint64_t i = 0, lo, hi;
+	int rc, rt, n, rn, last, ret = -1;
 
-	if ((se = db_prepare(l->db, "SELECT idx, entry, receipt FROM entries ORDER BY idx")) == NULL ||
-	    (st = db_prepare(l->db, "SELECT idx, hash FROM tree WHERE level = 0 ORDER BY idx")) == NULL) {
+	if ((se = db_prepare(l->db, "SELECT idx, entry, receipt FROM entries "
+	    "WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")) == NULL ||
+	    (st = db_prepare(l->db, "SELECT idx, hash FROM tree WHERE level = 0 "
+	    "AND idx >= ?1 AND idx < ?2 ORDER BY idx")) == NULL) {
 		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
-	for (;;) {
-		rc = db_step(se);
-		rt = db_step(st);
-		if (rc == DB_DONE && rt == DB_DONE)
-			break;
-		if ((rc != DB_ROW && rc != DB_DONE) ||
-		    (rt != DB_ROW && rt != DB_DONE)) {
+	for (lo = 0, last = 0; !last; lo = hi) {
+		last = lo >= size;
+		hi = last ? INT64_MAX : lo + LEDGER_VERIFY_WINDOW;
+		if (ledger_bind_window(se, lo, hi) == -1 || ledger_bind_window(st, lo, hi) == -1) {
 			errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 			goto out;
 		}
-		if (rc != DB_ROW || rt != DB_ROW) {
-			errset(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
-			    rc == DB_ROW ? "entry" : "leaf hash", i,
-			    rc == DB_ROW ? "a leaf hash" : "an entry");
-			goto out;
+		for (;;) {
+			rc = db_step(se);
+			rt = db_step(st);
+			if (rc == DB_DONE && rt == DB_DONE)
+				break;
+			if ((rc != DB_ROW && rc != DB_DONE) ||
+			    (rt != DB_ROW && rt != DB_DONE)) {
+				errset(err, errlen, "ledger: %s", db_errmsg(l->db));
+				goto out;
+			}
+			if (rc != DB_ROW || rt != DB_ROW) {
+				errset(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
+				    rc == DB_ROW ? "entry" : "leaf hash", i,
+				    rc == DB_ROW ? "a leaf hash" : "an entry");
+				goto out;
+			}
+			if (ledger_col_u64(se, 0) != i || ledger_col_u64(st, 0) != i) {
+				errset(err, errlen, "ledger: entries or leaves not contiguous "
+				    "at %" PRIu64, i);
+				goto out;
+			}
+			if (i >= size) {
+				errset(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
+				    "last checkpoint (size %" PRIu64 ")", i, size);
+				goto out;
+			}
+			text = db_column_text(se, 1);
+			n = db_column_bytes(se, 1);
+			rcpt = db_column_text(se, 2);
+			rn = db_column_bytes(se, 2);
+			if (text == NULL || rcpt == NULL || rn < n || memcmp(text, rcpt, n) != 0) {
+				errset(err, errlen, "ledger: receipt %" PRIu64 " is not its "
+				    "entry", i);
+				goto out;
+			}
+			intake_merkle_leaf(text, n, leaf);
+			if (db_column_bytes(st, 1) != INTAKE_HASH_LEN ||
+			    memcmp(db_column_blob(st, 1), leaf, INTAKE_HASH_LEN) != 0) {
+				errset(err, errlen, "ledger: leaf hash %" PRIu64 " does not "
+				    "match its entry", i);
+				goto out;
+			}
+			i++;
 		}
-		if (ledger_col_u64(se, 0) != i || ledger_col_u64(st, 0) != i) {
-			errset(err, errlen, "ledger: entries or leaves not contiguous at %"
-			    PRIu64, i);
-			goto out;
-		}
-		if (i >= size) {
-			errset(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
-			    "last checkpoint (size %" PRIu64 ")", i, size);
-			goto out;
-		}
-		text = db_column_text(se, 1);
-		n = db_column_bytes(se, 1);
-		rcpt = db_column_text(se, 2);
-		rn = db_column_bytes(se, 2);
-		if (text == NULL || rcpt == NULL || rn < n || memcmp(text, rcpt, n) != 0) {
-			errset(err, errlen, "ledger: receipt %" PRIu64 " is not its entry", i);
-			goto out;
-		}
-		intake_merkle_leaf(text, n, leaf);
-		if (db_column_bytes(st, 1) != INTAKE_HASH_LEN ||
-		    memcmp(db_column_blob(st, 1), leaf, INTAKE_HASH_LEN) != 0) {
-			errset(err, errlen, "ledger: leaf hash %" PRIu64 " does not match "
-			    "its entry", i);
-			goto out;
-		}
-		i++;
 	}
 	if (i != size) {
 		errset(err, errlen, "ledger: %" PRIu64 " entries but the last checkpoint "
@@ -850,43 +883,55 @@ static int
 ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
     size_t errlen)
 {
-	static const char sql[] = "SELECT idx, hash FROM tree WHERE level = ?1 ORDER BY idx";
+	static const char sql[] = "SELECT idx, hash FROM tree WHERE idx >= ?1 AND idx < ?2 "
+	    "AND level = ?3 ORDER BY idx";
 	struct db_stmt *sc = NULL, *sp = NULL;
 	uint8_t kids[2][INTAKE_HASH_LEN], node[INTAKE_HASH_LEN];
-	uint64_t want = size >> level, k = 0;
-	int rc, j, ret = -1;
+	uint64_t want = size >> level, k = 0, lo, hi;
+	int rc = DB_DONE, j, last, ret = -1;
 
 	if ((sc = db_prepare(l->db, sql)) == NULL ||
 	    (sp = db_prepare(l->db, sql)) == NULL ||
-	    db_bind_int64(sc, 1, level - 1) != 0 ||
-	    db_bind_int64(sp, 1, level) != 0) {
+	    db_bind_int64(sc, 3, level - 1) != 0 ||
+	    db_bind_int64(sp, 3, level) != 0) {
 		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
-	while ((rc = db_step(sp)) == DB_ROW) {
-		if (k >= want || ledger_col_u64(sp, 0) != k ||
-		    db_column_bytes(sp, 1) != INTAKE_HASH_LEN) {
-			errset(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64 ")",
-			    level, ledger_col_u64(sp, 0));
+	/* windows of parents [LO, HI) and their children [2 LO, 2 HI) up to
+	 * WANT, then one to the end, where any parent is an error */
+	for (lo = 0, last = 0; !last && rc == DB_DONE; lo = hi) {
+		last = lo >= want;
+		hi = last ? INT64_MAX : lo + LEDGER_VERIFY_WINDOW;
+		if (ledger_bind_window(sp, lo, hi) == -1 ||
+		    ledger_bind_window(sc, 2 * lo, last ? INT64_MAX : 2 * hi) == -1) {
+			errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 			goto out;
 		}
-		for (j = 0; j < 2; j++) {
-			if (db_step(sc) != DB_ROW ||
-			    ledger_col_u64(sc, 0) != 2 * k + j ||
-			    db_column_bytes(sc, 1) != INTAKE_HASH_LEN) {
-				errset(err, errlen, "ledger: tree node (%u, %" PRIu64
-				    ") lacks its children", level, k);
+		while ((rc = db_step(sp)) == DB_ROW) {
+			if (k >= want || ledger_col_u64(sp, 0) != k ||
+			    db_column_bytes(sp, 1) != INTAKE_HASH_LEN) {
+				errset(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64
+				    ")", level, ledger_col_u64(sp, 0));
 				goto out;
 			}
-			memcpy(kids[j], db_column_blob(sc, 1), INTAKE_HASH_LEN);
+			for (j = 0; j < 2; j++) {
+				if (db_step(sc) != DB_ROW ||
+				    ledger_col_u64(sc, 0) != 2 * k + j ||
+				    db_column_bytes(sc, 1) != INTAKE_HASH_LEN) {
+					errset(err, errlen, "ledger: tree node (%u, %" PRIu64
+					    ") lacks its children", level, k);
+					goto out;
+				}
+				memcpy(kids[j], db_column_blob(sc, 1), INTAKE_HASH_LEN);
+			}
+			intake_merkle_node(kids[0], kids[1], node);
+			if (memcmp(node, db_column_blob(sp, 1), INTAKE_HASH_LEN) != 0) {
+				errset(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does "
+				    "not match its children", level, k);
+				goto out;
+			}
+			k++;
 		}
-		intake_merkle_node(kids[0], kids[1], node);
-		if (memcmp(node, db_column_blob(sp, 1), INTAKE_HASH_LEN) != 0) {
-			errset(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does not "
-			    "match its children", level, k);
-			goto out;
-		}
-		k++;
 	}
 	if (rc != DB_DONE) {
 		errset(err, errlen, "ledger: %s", db_errmsg(l->db));

@@ -529,7 +529,8 @@ witness_note(struct witness *w, uint64_t size)
 	struct db_stmt *st;
 	char *note = NULL;
 
-	if (witness_sql(w, "SELECT note FROM checkpoints WHERE size = ?2 AND CAST(?1 AS TEXT) = ?1", &st) == -1)
+	if (witness_sql(w, "SELECT note FROM checkpoints WHERE size = ?2 AND "
+	    "CAST(?1 AS TEXT) = ?1", &st) == -1)
 		return NULL;
 	db_bind_text(st, 1, w->cfg->name, -1);
 	db_bind_int64(st, 2, (int64_t)size);
@@ -745,7 +746,8 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 	ws->w[0].ws = ws;
 	ws->w[0].cfg = &cfg->witnesses[0];
 	if (cfg->nwitnesses > 0 && witness_query_u64(&ws->w[0],
-	    "SELECT coalesce(max(size), 0) FROM published WHERE CAST(?1 AS TEXT) = ?1 AND CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
+	    "SELECT coalesce(max(size), 0) FROM published WHERE CAST(?1 AS TEXT) = ?1 "
+	    "AND CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 		ws->published = v;
 	if (cfg->nwitnesses == 0) {
 		ledger_close(l);
@@ -762,7 +764,8 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 			snprintf(err, errlen, "witness %s: bad vkey", w->cfg->name);
 			goto fail;
 		}
-		if (w->l == NULL && (w->l = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 1, err, errlen)) == NULL)
+		if (w->l == NULL && (w->l = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 1,
+		    err, errlen)) == NULL)
 			goto fail;
 		if (witness_query_u64(w, "SELECT size FROM witness_state WHERE witness = ?1 AND "
 		    "CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
