@@ -6,9 +6,10 @@
 # logged, only host, port and dbname; the append-only triggers refuse another writer's UPDATE,
 # DELETE and TRUNCATE; `intake audit --data DIR --dsn DSN` verifies the whole log and every
 # stored file; when the database drops the daemon's connections (pg_terminate_backend, as a
-# database restart would) the process that notices exits, the daemon goes down with a non-zero
-# status and a log line, and started again it recovers: the receipts answered before verify
-# and uploads go on.
+# database restart would) the process that notices (the front on a read, the notary on a batch)
+# exits, the daemon goes down with a non-zero status and a log line, nothing unanswered is
+# recorded, and started again it recovers: the receipts answered before verify and uploads go
+# on.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ -z "${INTAKE_TEST_DSN:-}" ]; then
@@ -83,5 +84,19 @@ for i in 0 1; do
 done
 check_eq "and an upload is accepted" "$(iput alpha evidence d.pdf $T/a.pdf $T/d.json)" 201
 check "its receipt verifies with Go" goverify receipt $VKEY $T/d.json $T/a.pdf
+
+# again, and this time an upload (no read in the front): the notary notices
+sq "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+printf 'after the drop\n' >$T/e.txt
+code=$(iput alpha evidence e.txt $T/e.txt $T/e.json)
+check "the upload is not answered as recorded (got $code)" [ "$code" != 201 ]
+DEXIT=0; down_within 30; rc=$?
+check "the daemon goes down" [ $rc = 0 ]
+check "the notary says why" grep -Eq 'intaked-notary.*lost the PostgreSQL connection' "$RUN/daemon.log"
+it_launch || bail "intaked did not come back: $(tail -n 2 "$RUN/daemon.log")"
+check_eq "nothing was recorded of it" "$(sq 'SELECT count(*) FROM entries')" 3
+check_eq "the next upload -> 201" "$(iput alpha evidence e.txt $T/e.txt $T/e2.json)" 201
+check_eq "... at index 3" "$(jget $T/e2.json index)" 3
+check "... and it verifies with Go" goverify receipt $VKEY $T/e2.json $T/e.txt
 it_stop
 summary
