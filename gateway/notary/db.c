@@ -107,7 +107,8 @@ db_prepare(struct db *db, const char *sql)
 	return st;
 }
 
-/* PostgreSQL: parameter I (from 1) to send; NULL when out of range. */
+/* PostgreSQL: the slot of parameter I (from 1), its old copy freed; -1
+ * when out of range. */
 static int
 db_pg_param(struct db_stmt *st, int i)
 {
@@ -116,6 +117,8 @@ db_pg_param(struct db_stmt *st, int i)
 		errno = ERANGE;
 		return -1;
 	}
+	free(st->own[i - 1]);
+	st->own[i - 1] = NULL;
 	return i - 1;
 }
 
@@ -146,11 +149,22 @@ db_bind_text(struct db_stmt *st, int i, const char *s, int len)
 		return sqlite3_bind_text(st->lite, i, s, len, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
 	if ((k = db_pg_param(st, i)) == -1)
 		return -1;
-	/* text format is NUL-terminated: a shorter LEN must end at a NUL */
-	if (len >= 0 && s[len] != '\0') {
-		snprintf(st->db->msg, sizeof(st->db->msg), "text parameter %d not terminated", i);
-		errno = EINVAL;
-		return -1;
+	/* text goes NUL-terminated: counted text is copied, and may hold no NUL
+	 * (PostgreSQL text cannot) */
+	if (len >= 0) {
+		if (memchr(s, '\0', (size_t)len) != NULL) {
+			snprintf(st->db->msg, sizeof(st->db->msg), "text parameter %d holds "
+			    "a NUL byte", i);
+			errno = EINVAL;
+			return -1;
+		}
+		if ((st->own[k] = malloc((size_t)len + 1)) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		memcpy(st->own[k], s, (size_t)len);
+		st->own[k][len] = '\0';
+		s = st->own[k];
 	}
 	st->val[k] = s;
 	st->len[k] = 0;
@@ -297,6 +311,10 @@ db_clear(struct db_stmt *st)
 		sqlite3_clear_bindings(st->lite);
 		return;
 	}
+	for (int k = 0; k < DB_PARAMS_MAX; k++) {
+		free(st->own[k]);
+		st->own[k] = NULL;
+	}
 	memset(st->val, 0, sizeof(st->val));
 	memset(st->len, 0, sizeof(st->len));
 	memset(st->fmt, 0, sizeof(st->fmt));
@@ -309,8 +327,10 @@ db_finalize(struct db_stmt *st)
 		return;
 	if (st->db->backend == DB_SQLITE)
 		sqlite3_finalize(st->lite);
-	else
+	else {
 		dbpg_reset(st);      /* the server-side statement stays, cached by text */
+		db_clear(st);
+	}
 	free(st);
 }
 

@@ -39,6 +39,7 @@ struct db_stmt {
 	int           len[DB_PARAMS_MAX];
 	int           fmt[DB_PARAMS_MAX];
 	char          num[DB_PARAMS_MAX][24];
+	char         *own[DB_PARAMS_MAX];  /* NUL-terminated copies of counted text */
 	PGresult     *res;
 	int           row;           /* current row, -1 before the first step */
 	int           executed;

@@ -928,6 +928,81 @@ START_TEST(ledger_pg_bad_dsn_hides_password)
 }
 END_TEST
 
+/* A manifest is counted text, not NUL-terminated (it arrives in chunks):
+ * stored exactly, and one holding a NUL byte is refused by PostgreSQL. */
+START_TEST(ledger_append_stores_counted_manifest)
+{
+	static const char text[] = "a.pdf 12\nb.pdf 34";
+	struct ledger *l = small_log(1);
+	struct ledger_record r;
+	uint8_t sha[32];
+	char *entry, *receipt, *m, got[64] = "";
+	uint64_t size;
+	size_t len;
+
+	m = malloc(sizeof(text) - 1);          /* exactly its bytes, no NUL after */
+	ck_assert_ptr_nonnull(m);
+	memcpy(m, text, sizeof(text) - 1);
+	entry = make_entry(1, &plain, &len);
+	receipt = intake_note_sign(signer, entry, len, NULL);
+	memset(sha, 0x55, sizeof(sha));
+	memset(&r, 0, sizeof(r));
+	r.index = 1;
+	r.time = plain.time;
+	r.party = r.kind = "x";
+	r.cert = "00";
+	r.filename = r.type = "x";
+	r.ref = "";
+	r.sha256 = sha;
+	r.accepted = 1;
+	r.entry = entry;
+	r.entry_len = len;
+	r.receipt = receipt;
+	r.findings = "[]";
+	r.manifest = m;
+	r.manifest_len = sizeof(text) - 1;
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	ck_assert_int_eq(ledger_append(l, &r), 0);
+	checkpoint(l, 2);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	if (dsn != NULL) {
+		PGconn *c = PQconnectdb(dsn);
+		PGresult *res = PQexec(c, "SELECT manifest FROM entries WHERE idx = 1");
+
+		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+		snprintf(got, sizeof(got), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(c);
+		/* a NUL inside: PostgreSQL text cannot hold it, refused */
+		m[1] = '\0';
+		r.index = 2;
+		ck_assert_int_eq(ledger_begin(l, &size), 0);
+		ck_assert_int_eq(ledger_append(l, &r), -1);
+		ledger_rollback(l);
+	} else {
+		char path[128];
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		snprintf(path, sizeof(path), "%s/ledger.db", dir);
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT manifest FROM entries WHERE idx = 1",
+		    -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		snprintf(got, sizeof(got), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	ck_assert_str_eq(got, text);
+	ck_assert_int_eq(ledger_tree_size(l, &size), 0);
+	ck_assert_uint_eq(size, 2);
+	free(m);
+	free(entry);
+	free(receipt);
+	ledger_close(l);
+}
+END_TEST
+
 /* The cases that run on both backends. */
 static void
 add_core(TCase *tc)
@@ -951,6 +1026,7 @@ add_core(TCase *tc)
 	tcase_add_test(tc, ledger_verify_detects_forged_checkpoint);
 	tcase_add_test(tc, ledger_verify_detects_entry_beyond_checkpoint);
 	tcase_add_test(tc, ledger_verify_refuses_other_key_or_origin);
+	tcase_add_test(tc, ledger_append_stores_counted_manifest);
 }
 
 static Suite *
