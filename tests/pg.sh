@@ -15,8 +15,10 @@
 #                    database runs `createdb -h "$INTAKE_TEST_PGHOST" -U intake
 #                    NAME` and uses postgresql:///NAME?host=SOCKDIR&user=intake)
 # and stops the cluster and removes the directory on every exit path
-# (COMMAND's end, failure, or a signal). The exit status is COMMAND's; 1 if
-# the cluster cannot be started. Waits are bounded (pg_ctl -t).
+# (COMMAND's end, failure, or INT/TERM/HUP, which COMMAND gets as SIGTERM).
+# COMMAND's standard input is /dev/null. The exit status is COMMAND's (128+N
+# after signal N); 1 if the cluster cannot be started, 2 on usage. Waits are
+# bounded (pg_ctl -t).
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -39,10 +41,13 @@ mkdir "$top/data" "$top/sock"
 chown postgres: "$top/data" "$top/sock"
 chmod 0755 "$top/sock"
 started=0
+child=
 
 stop() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
+	[ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true
+	[ -z "$child" ] || wait "$child" 2>/dev/null || true
 	if [ "$started" = 1 ]; then
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$top/data" -m immediate -t 30 \
 		    stop >/dev/null 2>&1 || true
@@ -72,8 +77,14 @@ runuser -u postgres -- "$PGBIN/psql" -h "$top/sock" -U postgres -d postgres -q \
 
 export INTAKE_TEST_PGHOST="$top/sock"
 export INTAKE_TEST_DSN="postgresql:///intake?host=$top/sock&user=intake"
+# in the background, so that a signal to this script is handled at once (bash runs a
+# trap only when its foreground command ends): the command gets SIGTERM, then the cluster
+# stops. Its standard input is /dev/null.
 set +e
-"$@"
+"$@" </dev/null &
+child=$!
+wait "$child"
 rc=$?
+child=
 set -e
 exit "$rc"
