@@ -544,7 +544,11 @@ witness_note(struct witness *w, uint64_t size)
  * The checkpoint to ask for: all witnesses are asked for the same one (the
  * target) until it is published, so that a steady stream of new checkpoints
  * cannot leave each witness cosigning a different size and none reaching the
- * quorum; then the latest signed one becomes the next target.
+ * quorum; then the latest signed one becomes the next target. "Latest" is
+ * read from the ledger each time: with a PostgreSQL ledger shared by several
+ * nodes it is the latest any node signed. What a witness last cosigned
+ * (witness_state) is shared too; a node whose memory of it is behind another
+ * node's gets a 409 naming the size and resyncs from it.
  */
 static char *
 witness_target(struct witness *w, uint64_t *size)
