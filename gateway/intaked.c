@@ -231,7 +231,11 @@ front_main(const struct child *c)
 		fatalx("the parent is gone");
 	if ((f->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	if ((f->ledger = ledger_open(d.cfg.data, 0, err, sizeof(err))) == NULL)
+	/* PostgreSQL: connected here, before the front's seccomp filter; queries
+	 * on it need only send/recv/poll, which the filter allows. A lost
+	 * connection ends the front (db_pg.c), and with it the daemon. */
+	if ((f->ledger = ledger_open_dsn(d.cfg.data, config_ledger_dsn(&d.cfg), 0, err,
+	    sizeof(err))) == NULL)
 		fatalx("ledger: %s", err);
 	/* with witnesses, only checkpoints with the quorum are served and proven */
 	if (d.cfg.witness_quorum > 0 && ledger_set_witnessed(f->ledger) == -1)

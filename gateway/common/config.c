@@ -194,6 +194,8 @@ enum cfg_type {
 	CT_UINT,        /* a decimal count in [MIN, MAX] */
 	CT_SIZE64,      /* a size (K/M/G/T) in [MIN, MAX], stored as uint64_t */
 	CT_BYTES,       /* a size (config_parse_size) in [MIN, MAX] */
+	CT_BACKEND,     /* "sqlite" or "postgresql" */
+	CT_DSN,         /* a libpq connection URI or key=value string */
 };
 
 struct cfg_key {
@@ -251,11 +253,13 @@ static const struct cfg_key cfg_keys[] = {
 	{ "store", "path", CT_PATH, CF(store), 0, 0, 0, 0 },
 	{ "scan", "clamd", CT_PATH, CF(scan_clamd), 0, 0, 0, 0 },
 	{ "scan", "timeout", CT_UINT, CNUM(scan_timeout), 0, 1, TIMEOUT_MAX },
+	{ "ledger", "backend", CT_BACKEND, CF(ledger_backend), 0, 0, 0, 0 },
+	{ "ledger", "dsn", CT_DSN, CF(ledger_dsn_buf), 0, 0, 0, 0 },
 };
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
 
 static const char *const cfg_sections[] = { "server", "tls", "log", "policy", "limits", "scan",
-	"store" };
+	"store", "ledger" };
 #define CFG_NSECTIONS (sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
 struct cfg_state {
@@ -294,6 +298,31 @@ config_defaults(struct config *cfg)
 	cfg->resumable_bytes_party = (uint64_t)16 << 30;
 	cfg->witness_timeout = 10;
 	cfg->scan_timeout = 60;
+	snprintf(cfg->ledger_backend, sizeof(cfg->ledger_backend), "sqlite");
+}
+
+const char *
+config_ledger_dsn(const struct config *cfg)
+{
+	return strcmp(cfg->ledger_backend, "postgresql") == 0 && cfg->ledger_dsn_buf[0] != '\0' ?
+	    cfg->ledger_dsn_buf : NULL;
+}
+
+/* A DSN as libpq takes it: a postgresql:// or postgres:// URI, or
+ * key=value pairs; printable ASCII only (it goes to libpq whole). The value
+ * is never echoed in an error: it may hold a password. */
+static int
+cfg_dsn_ok(const char *v)
+{
+	const char *p;
+
+	if (strncmp(v, "postgresql://", 13) != 0 && strncmp(v, "postgres://", 11) != 0 &&
+	    strchr(v, '=') == NULL)
+		return 0;
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return 0;
+	return 1;
 }
 
 /* "url" of a [witness NAME]: http://host:port[/prefix], plain HTTP (the
@@ -515,6 +544,24 @@ cfg_on_key(struct ini_ctx *c, const char *key, const char *value)
 		}
 		*(unsigned *)(void *)(base + k->off) = (unsigned)v;
 		break;
+	case CT_BACKEND:
+		if (strcmp(value, "sqlite") != 0 && strcmp(value, "postgresql") != 0) {
+			ini_error(c, c->line, "key '%s': not sqlite or postgresql", key);
+			return -1;
+		}
+		snprintf(base + k->off, k->len, "%s", value);
+		break;
+	case CT_DSN:
+		if (!cfg_dsn_ok(value)) {
+			ini_error(c, c->line, "key '%s': not a postgresql:// URI or key=value "
+			    "connection string", key);
+			return -1;
+		}
+		if (ini_copy_str(base + k->off, k->len, value) == -1) {
+			ini_error(c, c->line, "key '%s': longer than %zu bytes", key, k->len - 1);
+			return -1;
+		}
+		break;
 	case CT_SIZE64:
 		if (config_parse_size(value, &v) == -1 || v < k->min || v > k->max) {
 			ini_error(c, c->line, "key '%s': not a size (N, NK, NM, NG, NT)", key);
@@ -686,6 +733,16 @@ config_load(const char *file, struct config *cfg, char *err, size_t errlen)
 			ini_error(c, line, "key 'path': %s", why);
 		else
 			ini_error(c, cfg_key_line(&st, "server", "data"), "key 'data': %s", why);
+		goto fail;
+	}
+	/* [ledger]: a DSN goes with postgresql, and only with it */
+	if (strcmp(cfg->ledger_backend, "postgresql") == 0 && cfg->ledger_dsn_buf[0] == '\0') {
+		ini_error(c, cfg_key_line(&st, "ledger", "backend"), "key 'dsn': missing (required with backend = postgresql)");
+		goto fail;
+	}
+	if (strcmp(cfg->ledger_backend, "sqlite") == 0 && cfg->ledger_dsn_buf[0] != '\0') {
+		ini_error(c, cfg_key_line(&st, "ledger", "dsn"), "key 'dsn': only with backend = postgresql (the sqlite "
+		    "ledger is DATA/ledger.db)");
 		goto fail;
 	}
 	/* [scan] without a socket would scan nothing while it says it does */

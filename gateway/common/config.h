@@ -63,16 +63,20 @@ enum match_type {
 	MATCH_SHA256,    /* "sha256:<64 hex>": the certificate's fingerprint */
 };
 
+#define CONFIG_DSN_MAX 1024
+
 struct config {
 	char     listen_host[256];
 	char     listen_port[16];
 	char     admin_host[256];
 	char     admin_port[16];      /* admin_host[0] == 0: no admin listener */
-	char     data[4096];          /* per node: ledger (for now), quarantine, partial uploads */
+	char     data[4096];          /* per node: quarantine, partial uploads (and the SQLite ledger) */
 	/* [store] path: the content store, default <data>/store; given, the
 	 * store is taken as shared with other nodes (notary/store.h) */
 	char     store[4096];
 	int      store_shared;        /* [store] path was given */
+	char     ledger_backend[16];  /* [ledger] backend: "sqlite" (default) or "postgresql" */
+	char     ledger_dsn_buf[CONFIG_DSN_MAX]; /* [ledger] dsn; may hold a password: never log it */
 	char     user[USER_NAME_MAX]; /* the children's user when started as root, default intaked */
 	char     tls_certificate[4096];
 	char     tls_key[4096];
@@ -155,6 +159,9 @@ struct parties {
 
 /* Fills CFG from FILE with defaults for what it does not say. 0/-1 (ERR). */
 int config_load(const char *file, struct config *cfg, char *err, size_t errlen);
+/* The PostgreSQL DSN of [ledger], or NULL for the SQLite ledger in data
+ * (what ledger_open_dsn takes). */
+const char *config_ledger_dsn(const struct config *cfg);
 
 /* Loads a policy file; *out is freed with policy_free. 0/-1 (ERR). */
 int policy_load(const char *file, struct policy **out, char *err, size_t errlen);

@@ -17,6 +17,7 @@
 #include "front/follow.h"
 #include "front/front.h"
 #include "front/spool.h"
+#include "notary/ledger.h"
 
 static void
 admin_healthz(struct evhttp_request *req, void *arg)
@@ -105,6 +106,20 @@ admin_scans(struct evbuffer *b, const struct front *f)
 	    &s->time, 1);
 }
 
+/* The tree size: as far as this front's own answers tell (SQLite: the one
+ * writer is our notary), or, with a PostgreSQL ledger that other nodes
+ * append to as well, the shared ledger's. */
+static uint64_t
+admin_log_size(struct front *f)
+{
+	uint64_t n;
+
+	if (config_ledger_dsn(f->cfg) != NULL && f->ledger != NULL &&
+	    ledger_tree_size(f->ledger, &n) == 0 && n > f->log_size)
+		return n;
+	return f->log_size;
+}
+
 static void
 admin_metrics(struct evhttp_request *req, void *arg)
 {
@@ -148,7 +163,7 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	admin_metric(b, "intake_followers", "gauge", "Tar uploads being inspected as they "
 	    "arrive now.", follow_active());
 	admin_metric(b, "intake_log_size", "gauge",
-	    "Entries in the transparency log (its tree size).", f->log_size);
+	    "Entries in the transparency log (its tree size).", admin_log_size(f));
 	admin_witnesses(b, f);
 	admin_scans(b, f);
 	metrics_write_uploads(b, &f->m_uploads);

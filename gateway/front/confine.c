@@ -87,7 +87,9 @@ static const int confine_allow[] = {
 	SCMP_SYS(getrusage), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sysinfo),
 	SCMP_SYS(uname), SCMP_SYS(prctl), SCMP_SYS(arch_prctl),
 	SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime), SCMP_SYS(eventfd2),
-	/* the loop and the sockets it was given or made before the filter */
+	/* the loop and the sockets it was given or made before the filter (the
+	 * PostgreSQL ledger's libpq connection too: poll, sendto, recvfrom; it
+	 * never reconnects, a lost connection ends the front, see db_pg.c) */
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
 	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),

@@ -11,8 +11,9 @@
  *   equal sizes and otherwise a consistency proof from the log that verifies
  *   (fork). Then FILE is replaced atomically (temp file, fsync, rename,
  *   directory fsync). One line on stdout on success, one on stderr otherwise.
- * Offline: intake audit --vkey VKEY --data DIR [--store STORE]
- *   opens DIR/ledger.db read-only, re-verifies the whole stored tree against
+ * Offline: intake audit --vkey VKEY --data DIR [--store STORE] [--dsn DSN]
+ *   opens DIR/ledger.db (with --dsn, the PostgreSQL ledger at DSN; the
+ *   stored files come from STORE, default DIR/store) read-only, re-verifies the whole stored tree against
  *   the last signed checkpoint (ledger_verify), then checks every entry by
  *   index: its receipt's signature, that the row is the signed entry, its leaf
  *   hash, and for accepted uploads the stored file's size and SHA-256
@@ -48,7 +49,7 @@
 #define AUDIT_USAGE \
 	"usage: intake audit --vkey VKEY --url URL --state FILE [--cacert F --cert F --key F]\n" \
 	"                    [--witness WVKEY]... [--quorum N]\n" \
-	"       intake audit --vkey VKEY --data DIR [--store STORE]\n"
+	"       intake audit --vkey VKEY --data DIR [--store STORE] [--dsn DSN]\n"
 #define AUDIT_ERR_MAX       512       /* one reason line */
 #define AUDIT_ERRBODY_MAX   (64u << 10) /* an error answer we only quote from */
 /* A consistency proof: at most INTAKE_PROOF_MAX lines of 44 base64 + "\n". */
@@ -442,7 +443,8 @@ out:
 }
 
 static int
-audit_data(const struct intake_verifier *v, const char *dir, const char *store)
+audit_data(const struct intake_verifier *v, const char *dir, const char *store,
+    const char *dsn)
 {
 	struct audit_data d;
 	struct intake_checkpoint cp;
@@ -465,7 +467,7 @@ audit_data(const struct intake_verifier *v, const char *dir, const char *store)
 		rc = cli_fail("audit", "out of memory");
 		goto out;
 	}
-	if ((l = ledger_open(dir, 0, err, sizeof(err))) == NULL) {
+	if ((l = ledger_open_dsn(dir, dsn, 0, err, sizeof(err))) == NULL) {
 		rc = cli_fail("audit", "%s", err);
 		goto out;
 	}
@@ -538,6 +540,7 @@ cmd_audit(int argc, char **argv)
 		{ "state",  required_argument, NULL, 's' },
 		{ "data",   required_argument, NULL, 'd' },
 		{ "store",  required_argument, NULL, 'S' },
+		{ "dsn",    required_argument, NULL, 'D' },
 		{ "cacert", required_argument, NULL, 'C' },
 		{ "cert",   required_argument, NULL, 'c' },
 		{ "key",    required_argument, NULL, 'K' },
@@ -549,6 +552,7 @@ cmd_audit(int argc, char **argv)
 	struct intake_verifier *v = NULL;
 	struct cli_witnesses ws = { .n = 0, .quorum = -1 };
 	const char *vkeyarg = NULL, *url = NULL, *state = NULL, *data = NULL, *store = NULL;
+	const char *dsn = NULL;
 	const char *cacert = NULL, *cert = NULL, *key = NULL;
 	int c, rc, quorum_given = 0;
 
@@ -559,6 +563,7 @@ cmd_audit(int argc, char **argv)
 		case 's': state = optarg; break;
 		case 'd': data = optarg; break;
 		case 'S': store = optarg; break;
+		case 'D': dsn = optarg; break;
 		case 'C': cacert = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'K': key = optarg; break;
@@ -594,6 +599,7 @@ cmd_audit(int argc, char **argv)
 	    (data == NULL && (url == NULL || state == NULL)) ||
 	    (data != NULL && (cacert != NULL || cert != NULL || key != NULL)) ||
 	    (store != NULL && (data == NULL || store[0] == '\0')) ||
+	    (dsn != NULL && data == NULL) ||
 	    (key != NULL && cert == NULL)) {
 		fputs(AUDIT_USAGE, stderr);
 		rc = CMD_USAGE;
@@ -604,7 +610,7 @@ cmd_audit(int argc, char **argv)
 		goto out;
 	}
 	if (data != NULL)
-		rc = audit_data(v, data, store);
+		rc = audit_data(v, data, store, dsn);
 	else
 		rc = audit_url(v, &ws, url, state, cacert, cert, key);
 out:

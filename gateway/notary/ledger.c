@@ -1,12 +1,17 @@
 /*
- * notary/ledger.c: the SQLite ledger (ledger.h).
+ * notary/ledger.c: the ledger (ledger.h), on SQLite or PostgreSQL through
+ * notary/db.h: one code for both, the dialect differences (schema, one list
+ * query) spelled out below.
  *
  * One connection per handle, guarded by a mutex: a reader function holds it
- * for its whole read transaction, the writer from ledger_begin to
+ * for its whole read transaction (a snapshot: SQLite BEGIN, PostgreSQL
+ * REPEATABLE READ READ ONLY), the writer from ledger_begin to
  * ledger_commit/ledger_rollback. Every statement is a constant string
  * prepared once at open with bound parameters; the schema is append-only
- * (triggers refuse UPDATE and DELETE), which guards against our own bugs, not
- * against someone with write access to the file: ledger_verify is for that.
+ * (triggers refuse UPDATE and DELETE, and TRUNCATE in PostgreSQL), which
+ * guards against our own bugs, not against someone with write access to the
+ * file or the database: ledger_verify is for that. With PostgreSQL, other
+ * nodes' notaries append to the same tables; ledger_begin serialises them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,18 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include <intake/receipt.h>
 
 #include "common/errbuf.h"
 #include "common/log.h"
+#include "notary/db.h"
 #include "notary/ledger.h"
 #include "notary/links.h"
 
 #define LEDGER_FILE           "ledger.db"
 #define LEDGER_SCHEMA_VERSION 1
-#define LEDGER_BUSY_MS        5000   /* wait this long for a lock before failing */
 
 enum {
 	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_LIST_ACTOR, ST_SIZE, ST_REF,
@@ -38,8 +42,11 @@ enum {
 
 #define ENTRY_COLS "idx, time, party, kind, filename, ref, size, sha256, type, " \
 	"verdict, entry, receipt, findings"
-#define LIST_FILTER "AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR verdict = ?3) " \
-	"AND (?4 IS NULL OR time >= ?4) ORDER BY idx LIMIT ?5"
+/* "CAST(?N AS TEXT) IS NULL": PostgreSQL must know a parameter's type
+ * where it first meets it; SQLite reads the same text. */
+#define LIST_FILTER "AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) " \
+	"AND (CAST(?3 AS TEXT) IS NULL OR verdict = ?3) " \
+	"AND (CAST(?4 AS TEXT) IS NULL OR time >= ?4) ORDER BY idx LIMIT ?5"
 
 static const char *ledger_sql[ST_COUNT] = {
 	[ST_HASH] = "SELECT hash FROM tree WHERE level = ?1 AND idx = ?2",
@@ -55,7 +62,7 @@ static const char *ledger_sql[ST_COUNT] = {
 	[ST_LIST_ACTOR] = "SELECT " ENTRY_COLS " FROM entries WHERE (party = ?6 OR "
 	    "(kind = '" KIND_SHARED_RESOURCE "' AND "
 	    "instr(entry, char(10) || 'agent: ' || ?6 || char(10)) > 0)) "
-	    "AND (?7 IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER,
+	    "AND (CAST(?7 AS TEXT) IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER,
 	[ST_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM entries",
 	[ST_REF] = "SELECT 1 FROM entries WHERE sha256 = ?1 AND verdict = 'accepted' LIMIT 1",
 	[ST_INS_ENTRY] = "INSERT INTO entries(idx, time, party, cert, kind, filename, ref, "
@@ -66,9 +73,16 @@ static const char *ledger_sql[ST_COUNT] = {
 	/* what the obligations register reads (DESIGN §8); entries_kind serves it */
 	[ST_OBLIGATIONS] = "SELECT " ENTRY_COLS " FROM entries WHERE kind IN ('intake-fact', "
 	    "'ssa-workbook', 'notification-agreement', 'remediation-plan', 'director-letter', "
-	    "'shared-resource-return') AND verdict = 'accepted' AND (?1 IS NULL OR party = ?1) "
+	    "'shared-resource-return') AND verdict = 'accepted' "
+	    "AND (CAST(?1 AS TEXT) IS NULL OR party = ?1) "
 	    "ORDER BY party, idx",
 };
+
+/* ST_LIST_ACTOR in PostgreSQL: strpos and chr for instr and char. */
+static const char ledger_sql_actor_pg[] = "SELECT " ENTRY_COLS " FROM entries WHERE "
+    "(party = ?6 OR (kind = '" KIND_SHARED_RESOURCE "' AND "
+    "strpos(entry, chr(10) || 'agent: ' || ?6 || chr(10)) > 0)) "
+    "AND (CAST(?7 AS TEXT) IS NULL OR party = ?7) AND idx > ?1 " LIST_FILTER;
 
 static const char ledger_schema[] =
 	"CREATE TABLE entries("
@@ -98,151 +112,165 @@ static const char ledger_schema[] =
 	" BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
 	"PRAGMA user_version = 1;";
 
+/* The same schema in PostgreSQL: BIGINT and BYTEA; the append-only rule is
+ * a PL/pgSQL trigger (rows and TRUNCATE); the version is a row of
+ * ledger_meta (there is no user_version). */
+static const char ledger_schema_pg[] =
+	"CREATE TABLE entries("
+	" idx BIGINT PRIMARY KEY, time TEXT NOT NULL, party TEXT NOT NULL,"
+	" cert TEXT NOT NULL, kind TEXT NOT NULL, filename TEXT NOT NULL,"
+	" ref TEXT NOT NULL, size BIGINT NOT NULL, sha256 BYTEA NOT NULL,"
+	" type TEXT NOT NULL,"
+	" verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),"
+	" entry TEXT NOT NULL, receipt TEXT NOT NULL, findings TEXT NOT NULL,"
+	" manifest TEXT);"
+	"CREATE INDEX entries_party ON entries(party, idx);"
+	"CREATE INDEX entries_sha256 ON entries(sha256);"
+	"CREATE TABLE tree(level BIGINT NOT NULL, idx BIGINT NOT NULL,"
+	" hash BYTEA NOT NULL, PRIMARY KEY (level, idx));"
+	"CREATE TABLE checkpoints(size BIGINT PRIMARY KEY, note TEXT NOT NULL);"
+	"CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+	" $$BEGIN RAISE EXCEPTION 'the ledger is append-only'; END$$;"
+	"CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries"
+	" FOR EACH ROW EXECUTE FUNCTION ledger_append_only();"
+	"CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries"
+	" FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();"
+	"CREATE TRIGGER tree_append_only BEFORE UPDATE OR DELETE ON tree"
+	" FOR EACH ROW EXECUTE FUNCTION ledger_append_only();"
+	"CREATE TRIGGER tree_no_truncate BEFORE TRUNCATE ON tree"
+	" FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();"
+	"CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON checkpoints"
+	" FOR EACH ROW EXECUTE FUNCTION ledger_append_only();"
+	"CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints"
+	" FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();"
+	"CREATE TABLE ledger_meta(version BIGINT NOT NULL);"
+	"INSERT INTO ledger_meta(version) VALUES (1);";
+
+/* The lock that serialises appenders across nodes (PostgreSQL), held until
+ * the appending transaction ends; any fixed 64-bit key of our own. */
+#define LEDGER_PG_LOCK "SELECT pg_advisory_xact_lock(7390182233917042529)"
+
 struct ledger {
-	sqlite3         *db;
-	sqlite3_stmt    *st[ST_COUNT];
+	struct db       *db;
+	struct db_stmt  *st[ST_COUNT];
 	int              writable;
 	pthread_mutex_t  mu;
 	int              in_tx;      /* a write transaction is open */
 	uint64_t         tx_size;    /* tree size inside it */
 };
 
-static int	ledger_errno(int rc);
 static int	ledger_exec(struct ledger *l, const char *sql);
 static int	ledger_read_hash(void *arg, unsigned level, uint64_t index,
 		    uint8_t out[INTAKE_HASH_LEN]);
-
-/* errno for an SQLite result code (what the front turns into a status). */
-static int
-ledger_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		return ENOSPC;
-	case SQLITE_NOMEM:
-		return ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EBUSY;
-	case SQLITE_READONLY:
-		return EROFS;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return EACCES;
-	case SQLITE_CONSTRAINT:
-		return EEXIST;
-	default:
-		return EIO;
-	}
-}
 
 /* A constant statement without parameters (transactions, pragmas, schema). */
 static int
 ledger_exec(struct ledger *l, const char *sql)
 {
-	char *msg = NULL;
-	int rc;
-
-	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
-		log_warnx("ledger: %s", msg != NULL ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		errno = ledger_errno(rc);
+	if (db_exec(l->db, sql) == -1) {
+		log_warnx("ledger: %s", db_errmsg(l->db));
 		return -1;
 	}
 	return 0;
 }
 
 static int
-ledger_step_err(struct ledger *l, sqlite3_stmt *st, int rc)
+ledger_step_err(struct ledger *l, struct db_stmt *st, int rc)
 {
-	log_warnx("ledger: %s: %s", sqlite3_sql(st), sqlite3_errmsg(l->db));
-	errno = ledger_errno(rc);
+	int saved = errno;
+
+	(void)rc;
+	log_warnx("ledger: %s: %s", db_sql(st), db_errmsg(l->db));
+	errno = saved;
 	return -1;
 }
 
 /* Integer column that must be >= 0. */
 static uint64_t
-ledger_col_u64(sqlite3_stmt *st, int col)
+ledger_col_u64(struct db_stmt *st, int col)
 {
-	sqlite3_int64 v = sqlite3_column_int64(st, col);
+	int64_t v = db_column_int64(st, col);
 
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
-/* Bind a uint64 as SQLite's signed 64-bit integer; -1 above INT64_MAX. */
+/* Bind a uint64 as a signed 64-bit integer; -1 above INT64_MAX. */
 static int
-ledger_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+ledger_bind_u64(struct db_stmt *st, int i, uint64_t v)
 {
 	if (v > INT64_MAX) {
 		errno = EOVERFLOW;
 		return -1;
 	}
-	return sqlite3_bind_int64(st, i, (sqlite3_int64)v) == SQLITE_OK ? 0 : -1;
+	return db_bind_int64(st, i, (int64_t)v);
 }
 
 static int
-ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
+ledger_bind_text(struct db_stmt *st, int i, const char *s)
 {
-	if (s == NULL)
-		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+	return db_bind_text(st, i, s, -1);
 }
 
-/* Sets the pragmas every connection uses. */
+/* The schema version: 0 none yet, -1 error. */
 static int
-ledger_configure(struct ledger *l)
+ledger_version(struct ledger *l)
 {
-	sqlite3_stmt *st = NULL;
-	const unsigned char *mode;
-	int rc, on = 1;
+	struct db_stmt *st;
+	int v = -1;
 
-	sqlite3_busy_timeout(l->db, LEDGER_BUSY_MS);
-	sqlite3_extended_result_codes(l->db, 1);
-	sqlite3_db_config(l->db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
-	sqlite3_db_config(l->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
-	sqlite3_db_config(l->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on);
-	if (ledger_exec(l, "PRAGMA foreign_keys = OFF") == -1)
+	if (db_backend(l->db) == DB_SQLITE)
+		st = db_prepare(l->db, "PRAGMA user_version");
+	else if ((st = db_prepare(l->db, "SELECT max(version) FROM ledger_meta")) == NULL &&
+	    errno == ENOENT)
+		return 0;
+	if (st == NULL)
 		return -1;
-	if (!l->writable)
-		return ledger_exec(l, "PRAGMA query_only = ON");
-	if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(st);
-	mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
-		sqlite3_finalize(st);
-		log_warnx("ledger: cannot switch to WAL mode");
-		errno = EIO;
-		return -1;
-	}
-	sqlite3_finalize(st);
-	return ledger_exec(l, "PRAGMA synchronous = FULL");
+	if (db_step(st) == DB_ROW)
+		v = (int)db_column_int64(st, 0);
+	db_finalize(st);
+	return v;
 }
 
 /* Creates the schema in a new ledger, checks its version in an old one. */
 static int
 ledger_schema_check(struct ledger *l, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int version = -1;
+	int pg = db_backend(l->db) == DB_POSTGRESQL, version;
 
-	if (l->writable && ledger_exec(l, "BEGIN IMMEDIATE") == -1)
+	if (l->writable && db_begin_write(l->db) == -1)
 		goto fail;
-	if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	/* two nodes starting on an empty database: one creates, one waits */
+	if (l->writable && pg && db_exec(l->db, LEDGER_PG_LOCK) == -1)
 		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
+	if (pg && l->writable) {
+		/* a missing table aborts a PostgreSQL transaction: ask the catalog */
+		struct db_stmt *st = db_prepare(l->db,
+		    "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'ledger_meta' "
+		    "AND schemaname = current_schema()");
+		int64_t n = -1;
+
+		if (st == NULL)
+			goto fail;
+		if (db_step(st) == DB_ROW)
+			n = db_column_int64(st, 0);
+		db_finalize(st);
+		if (n == -1)
+			goto fail;
+		version = n == 0 ? 0 : ledger_version(l);
+	} else
+		version = ledger_version(l);
 	if (version == 0 && l->writable) {
-		if (ledger_exec(l, ledger_schema) == -1)
+		if (ledger_exec(l, pg ? ledger_schema_pg : ledger_schema) == -1)
 			goto fail;
 		version = LEDGER_SCHEMA_VERSION;
 	}
 	if (version != LEDGER_SCHEMA_VERSION) {
-		errset(err, errlen, "ledger: unknown schema version %d", version);
+		if (version == 0)
+			errset(err, errlen, "ledger: no ledger in this database");
+		else
+			errset(err, errlen, "ledger: unknown schema version %d", version);
 		if (l->writable)
-			ledger_exec(l, "ROLLBACK");
+			db_rollback(l->db);
 		return -1;
 	}
 	/* The workbook link tables live beside the entries (links.h). */
@@ -252,53 +280,58 @@ ledger_schema_check(struct ledger *l, char *err, size_t errlen)
 	if (l->writable && ledger_exec(l, "CREATE INDEX IF NOT EXISTS entries_kind "
 	    "ON entries(kind, party, idx)") == -1)
 		goto fail;
-	if (l->writable && ledger_exec(l, "COMMIT") == -1)
+	if (l->writable && db_commit(l->db) == -1)
 		goto fail;
 	return 0;
 fail:
-	errset(err, errlen, "ledger: schema: %s", sqlite3_errmsg(l->db));
-	if (l->writable && !sqlite3_get_autocommit(l->db))
-		ledger_exec(l, "ROLLBACK");
+	errset(err, errlen, "ledger: schema: %s", db_errmsg(l->db));
+	if (l->writable)
+		db_rollback(l->db);
 	return -1;
 }
 
 struct ledger *
 ledger_open(const char *dir, int writable, char *err, size_t errlen)
 {
+	return ledger_open_dsn(dir, NULL, writable, err, errlen);
+}
+
+struct ledger *
+ledger_open_dsn(const char *dir, const char *dsn, int writable, char *err, size_t errlen)
+{
 	struct ledger *l;
 	char path[PATH_MAX];
-	int flags, i, n;
+	const char *sql;
+	int i, n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", dir, LEDGER_FILE);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errset(err, errlen, "ledger: path too long");
-		return NULL;
-	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		errset(err, errlen, "ledger: out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&l->mu, NULL);
 	l->writable = writable;
-	flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE |
-	    (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		errset(err, errlen, "ledger: %s: %s", path,
-		    l->db != NULL ? sqlite3_errmsg(l->db) : "out of memory");
-		goto fail;
+	if (dsn != NULL)
+		l->db = db_open_pg(dsn, writable, err, errlen);
+	else {
+		n = snprintf(path, sizeof(path), "%s/%s", dir, LEDGER_FILE);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			errset(err, errlen, "ledger: path too long");
+			goto fail;
+		}
+		l->db = db_open_sqlite(path, writable, err, errlen);
 	}
-	if (ledger_configure(l) == -1) {
-		errset(err, errlen, "ledger: %s: %s", path, sqlite3_errmsg(l->db));
+	if (l->db == NULL)
 		goto fail;
-	}
 	if (ledger_schema_check(l, err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < ST_COUNT; i++) {
 		if (!writable && i >= ST_INS_ENTRY)
 			continue;
-		if (sqlite3_prepare_v3(l->db, ledger_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		    &l->st[i], NULL) != SQLITE_OK) {
-			errset(err, errlen, "ledger: prepare: %s", sqlite3_errmsg(l->db));
+		sql = ledger_sql[i];
+		if (i == ST_LIST_ACTOR && db_backend(l->db) == DB_POSTGRESQL)
+			sql = ledger_sql_actor_pg;
+		if ((l->st[i] = db_prepare(l->db, sql)) == NULL) {
+			errset(err, errlen, "ledger: prepare: %s", db_errmsg(l->db));
 			goto fail;
 		}
 	}
@@ -318,9 +351,8 @@ ledger_close(struct ledger *l)
 	if (l->in_tx)
 		ledger_rollback(l);
 	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(l->st[i]);
-	if (l->db != NULL && sqlite3_close(l->db) != SQLITE_OK)
-		log_warnx("ledger: close: %s", sqlite3_errmsg(l->db));
+		db_finalize(l->st[i]);
+	db_close(l->db);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -330,7 +362,8 @@ static int
 ledger_rbegin(struct ledger *l)
 {
 	pthread_mutex_lock(&l->mu);
-	if (ledger_exec(l, "BEGIN") == -1) {
+	if (db_begin_read(l->db) == -1) {
+		log_warnx("ledger: %s", db_errmsg(l->db));
 		pthread_mutex_unlock(&l->mu);
 		return -1;
 	}
@@ -344,9 +377,9 @@ ledger_rend(struct ledger *l)
 
 	for (i = 0; i < ST_COUNT; i++)
 		if (l->st[i] != NULL)
-			sqlite3_reset(l->st[i]);
-	if (ledger_exec(l, "COMMIT") == -1)
-		ledger_exec(l, "ROLLBACK");
+			db_reset(l->st[i]);
+	if (db_commit(l->db) == -1)
+		log_warnx("ledger: %s", db_errmsg(l->db));
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -354,23 +387,23 @@ static int
 ledger_read_hash(void *arg, unsigned level, uint64_t index, uint8_t out[INTAKE_HASH_LEN])
 {
 	struct ledger *l = arg;
-	sqlite3_stmt *st = l->st[ST_HASH];
+	struct db_stmt *st = l->st[ST_HASH];
 	int rc, ret = -1;
 
-	sqlite3_reset(st);
-	if (sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
+	db_reset(st);
+	if (db_bind_int64(st, 1, level) != 0 ||
 	    ledger_bind_u64(st, 2, index) == -1)
 		goto out;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) == INTAKE_HASH_LEN) {
-			memcpy(out, sqlite3_column_blob(st, 0), INTAKE_HASH_LEN);
+	if ((rc = db_step(st)) == DB_ROW) {
+		if (db_column_bytes(st, 0) == INTAKE_HASH_LEN) {
+			memcpy(out, db_column_blob(st, 0), INTAKE_HASH_LEN);
 			ret = 0;
 		} else
 			log_warnx("ledger: tree(%u, %" PRIu64 ") is not a hash", level, index);
-	} else if (rc != SQLITE_DONE)
+	} else if (rc != DB_DONE)
 		ledger_step_err(l, st, rc);
 out:
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -378,45 +411,45 @@ out:
 static int
 ledger_cp_latest(struct ledger *l, char **note, uint64_t *size)
 {
-	sqlite3_stmt *st = l->st[ST_CP_LATEST];
-	const unsigned char *t;
+	struct db_stmt *st = l->st[ST_CP_LATEST];
+	const char *t;
 	int rc, ret = -1;
 
-	sqlite3_reset(st);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	db_reset(st);
+	rc = db_step(st);
+	if (rc == DB_DONE) {
 		ret = 1;
 		goto out;
 	}
-	if (rc != SQLITE_ROW) {
+	if (rc != DB_ROW) {
 		ledger_step_err(l, st, rc);
 		goto out;
 	}
 	*size = ledger_col_u64(st, 0);
 	if (note != NULL) {
-		if ((t = sqlite3_column_text(st, 1)) == NULL ||
+		if ((t = db_column_text(st, 1)) == NULL ||
 		    (*note = strdup((const char *)t)) == NULL)
 			goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
 static int
 ledger_size_locked(struct ledger *l, uint64_t *size)
 {
-	sqlite3_stmt *st = l->st[ST_SIZE];
+	struct db_stmt *st = l->st[ST_SIZE];
 	int rc, ret = -1;
 
-	sqlite3_reset(st);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_reset(st);
+	if ((rc = db_step(st)) == DB_ROW) {
 		*size = ledger_col_u64(st, 0);
 		ret = 0;
 	} else
 		ledger_step_err(l, st, rc);
-	sqlite3_reset(st);
+	db_reset(st);
 	return ret;
 }
 
@@ -446,10 +479,10 @@ ledger_tree_size(struct ledger *l, uint64_t *size)
 
 /* Copies text column COL into a fixed field; -1 if absent or too long. */
 static int
-ledger_col_copy(sqlite3_stmt *st, int col, char *out, size_t outlen)
+ledger_col_copy(struct db_stmt *st, int col, char *out, size_t outlen)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-	int n = sqlite3_column_bytes(st, col);
+	const char *t = db_column_text(st, col);
+	int n = db_column_bytes(st, col);
 
 	if (t == NULL || n < 0 || (size_t)n >= outlen)
 		return -1;
@@ -459,18 +492,18 @@ ledger_col_copy(sqlite3_stmt *st, int col, char *out, size_t outlen)
 }
 
 static char *
-ledger_col_dup(sqlite3_stmt *st, int col)
+ledger_col_dup(struct db_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const char *t = db_column_text(st, col);
 
 	return t == NULL ? NULL : strdup((const char *)t);
 }
 
 /* Fills E from a row of ENTRY_COLS. 0/-1. */
 static int
-ledger_row_entry(sqlite3_stmt *st, struct ledger_entry *e)
+ledger_row_entry(struct db_stmt *st, struct ledger_entry *e)
 {
-	const unsigned char *verdict;
+	const char *verdict;
 
 	memset(e, 0, sizeof(*e));
 	e->index = ledger_col_u64(st, 0);
@@ -482,10 +515,10 @@ ledger_row_entry(sqlite3_stmt *st, struct ledger_entry *e)
 	    ledger_col_copy(st, 8, e->type, sizeof(e->type)) == -1)
 		goto bad;
 	e->size = ledger_col_u64(st, 6);
-	if (sqlite3_column_bytes(st, 7) != 32)
+	if (db_column_bytes(st, 7) != 32)
 		goto bad;
-	memcpy(e->sha256, sqlite3_column_blob(st, 7), 32);
-	verdict = sqlite3_column_text(st, 9);
+	memcpy(e->sha256, db_column_blob(st, 7), 32);
+	verdict = db_column_text(st, 9);
 	e->accepted = verdict != NULL && strcmp((const char *)verdict, "accepted") == 0;
 	if ((e->entry = ledger_col_dup(st, 10)) == NULL ||
 	    (e->receipt = ledger_col_dup(st, 11)) == NULL ||
@@ -502,7 +535,7 @@ bad:
 int
 ledger_get(struct ledger *l, uint64_t index, struct ledger_entry *e)
 {
-	sqlite3_stmt *st = l->st[ST_GET];
+	struct db_stmt *st = l->st[ST_GET];
 	int rc, ret = -1;
 
 	memset(e, 0, sizeof(*e));
@@ -512,10 +545,10 @@ ledger_get(struct ledger *l, uint64_t index, struct ledger_entry *e)
 		return -1;
 	if (ledger_bind_u64(st, 1, index) == -1)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
+	rc = db_step(st);
+	if (rc == DB_DONE)
 		ret = 1;
-	else if (rc == SQLITE_ROW)
+	else if (rc == DB_ROW)
 		ret = ledger_row_entry(st, e);
 	else
 		ledger_step_err(l, st, rc);
@@ -611,19 +644,19 @@ out:
 /* Steps ST (bound, in a read transaction) and hands each row to CB until
  * it returns non-zero or the rows end. 0/-1. */
 static int
-ledger_rows(struct ledger *l, sqlite3_stmt *st,
+ledger_rows(struct ledger *l, struct db_stmt *st,
     int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
 {
 	struct ledger_entry e;
-	int rc = SQLITE_DONE, stop = 0;
+	int rc = DB_DONE, stop = 0;
 
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(st)) == DB_ROW) {
 		if (ledger_row_entry(st, &e) == -1)
 			return -1;
 		stop = cb(&e, arg);
 		ledger_entry_clear(&e);
 	}
-	if (!stop && rc != SQLITE_DONE) {
+	if (!stop && rc != DB_DONE) {
 		ledger_step_err(l, st, rc);
 		return -1;
 	}
@@ -634,7 +667,7 @@ int
 ledger_list(struct ledger *l, const struct ledger_filter *f,
     int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = -1;
 
 	if (f->limit == 0 || (f->has_after && f->after >= INT64_MAX)) {
@@ -645,19 +678,19 @@ ledger_list(struct ledger *l, const struct ledger_filter *f,
 	    ST_LIST_ANY];
 	if (ledger_rbegin(l) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, f->has_after ? (sqlite3_int64)f->after : -1) != SQLITE_OK ||
+	if (db_bind_int64(st, 1, f->has_after ? (int64_t)f->after : -1) != 0 ||
 	    ledger_bind_text(st, 2, f->kind) == -1 ||
 	    ledger_bind_text(st, 3, f->verdict == -1 ? NULL :
 	    f->verdict ? "accepted" : "rejected") == -1 ||
 	    ledger_bind_text(st, 4, f->since) == -1 ||
-	    sqlite3_bind_int64(st, 5, f->limit) != SQLITE_OK ||
+	    db_bind_int64(st, 5, f->limit) != 0 ||
 	    (f->actor == NULL && f->party != NULL && ledger_bind_text(st, 6, f->party) == -1) ||
 	    (f->actor != NULL && (ledger_bind_text(st, 6, f->actor) == -1 ||
 	    ledger_bind_text(st, 7, f->party) == -1)))
 		goto out;
 	ret = ledger_rows(l, st, cb, arg);
 out:
-	sqlite3_clear_bindings(st);
+	db_clear(st);
 	ledger_rend(l);
 	return ret;
 }
@@ -666,7 +699,7 @@ int
 ledger_obligation_rows(struct ledger *l, const char *party,
     int (*cb)(const struct ledger_entry *e, void *arg), void *arg)
 {
-	sqlite3_stmt *st = l->st[ST_OBLIGATIONS];
+	struct db_stmt *st = l->st[ST_OBLIGATIONS];
 	int ret = -1;
 
 	if (ledger_rbegin(l) == -1)
@@ -675,7 +708,7 @@ ledger_obligation_rows(struct ledger *l, const char *party,
 		goto out;
 	ret = ledger_rows(l, st, cb, arg);
 out:
-	sqlite3_clear_bindings(st);
+	db_clear(st);
 	ledger_rend(l);
 	return ret;
 }
@@ -683,23 +716,23 @@ out:
 int
 ledger_hash(struct ledger *l, unsigned level, uint64_t index, uint8_t out[32])
 {
-	sqlite3_stmt *st = l->st[ST_HASH];
+	struct db_stmt *st = l->st[ST_HASH];
 	int rc, ret = -1;
 
 	if (index > INT64_MAX || level > 63)
 		return 1;
 	if (ledger_rbegin(l) == -1)
 		return -1;
-	if (sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
+	if (db_bind_int64(st, 1, level) != 0 ||
 	    ledger_bind_u64(st, 2, index) == -1)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
+	rc = db_step(st);
+	if (rc == DB_DONE)
 		ret = 1;
-	else if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
-		memcpy(out, sqlite3_column_blob(st, 0), 32);
+	else if (rc == DB_ROW && db_column_bytes(st, 0) == 32) {
+		memcpy(out, db_column_blob(st, 0), 32);
 		ret = 0;
-	} else if (rc == SQLITE_ROW)
+	} else if (rc == DB_ROW)
 		errno = EIO;
 	else
 		ledger_step_err(l, st, rc);
@@ -725,88 +758,113 @@ ledger_links(struct ledger *l, uint64_t index, const char *party_or_null,
 int
 ledger_blob_referenced(struct ledger *l, const uint8_t sha256[32])
 {
-	sqlite3_stmt *st = l->st[ST_REF];
+	struct db_stmt *st = l->st[ST_REF];
 	int rc, ret = -1;
 
 	if (ledger_rbegin(l) == -1)
 		return -1;
-	if (sqlite3_bind_blob(st, 1, sha256, 32, SQLITE_STATIC) != SQLITE_OK)
+	if (db_bind_blob(st, 1, sha256, 32) != 0)
 		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		ret = 1;
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		ret = 0;
 	else
 		ledger_step_err(l, st, rc);
 out:
-	sqlite3_clear_bindings(st);
+	db_clear(st);
 	ledger_rend(l);
 	return ret;
 }
 
 /*
+ * ledger_verify reads the log in windows of this many indices (all in its one
+ * read snapshot): a PostgreSQL result is held whole in memory, and a log of
+ * millions of entries must not be.
+ */
+#define LEDGER_VERIFY_WINDOW 4096
+
+/* Resets ST and binds ?1 = LO, ?2 = HI (an idx range). 0/-1. */
+static int
+ledger_bind_window(struct db_stmt *st, uint64_t lo, uint64_t hi)
+{
+	db_reset(st);
+	return ledger_bind_u64(st, 1, lo) == 0 && ledger_bind_u64(st, 2, hi) == 0 ? 0 : -1;
+}
+
+/*
  * ledger_verify, level 0: entries 0..SIZE-1 exist, contiguous, each receipt
- * starts with its entry, and tree(0, i) = leaf(entry i).
+ * starts with its entry, and tree(0, i) = leaf(entry i). Windows up to SIZE,
+ * then one to the end, where any row is an error.
  */
 static int
 ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
 {
-	sqlite3_stmt *se = NULL, *st = NULL;
+	struct db_stmt *se = NULL, *st = NULL;
 	uint8_t leaf[INTAKE_HASH_LEN];
 	const void *text, *rcpt;
-	uint64_t i = 0;
-	int rc, rt, n, rn, ret = -1;
+	uint64_t i = 0, lo, hi;
+	int rc, rt, n, rn, last, ret = -1;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT idx, entry, receipt FROM entries ORDER BY idx",
-	    -1, &se, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(l->db, "SELECT idx, hash FROM tree WHERE level = 0 ORDER BY idx",
-	    -1, &st, NULL) != SQLITE_OK) {
-		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+	if ((se = db_prepare(l->db, "SELECT idx, entry, receipt FROM entries "
+	    "WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")) == NULL ||
+	    (st = db_prepare(l->db, "SELECT idx, hash FROM tree WHERE level = 0 "
+	    "AND idx >= ?1 AND idx < ?2 ORDER BY idx")) == NULL) {
+		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
-	for (;;) {
-		rc = sqlite3_step(se);
-		rt = sqlite3_step(st);
-		if (rc == SQLITE_DONE && rt == SQLITE_DONE)
-			break;
-		if ((rc != SQLITE_ROW && rc != SQLITE_DONE) ||
-		    (rt != SQLITE_ROW && rt != SQLITE_DONE)) {
-			errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+	for (lo = 0, last = 0; !last; lo = hi) {
+		last = lo >= size;
+		hi = last ? INT64_MAX : lo + LEDGER_VERIFY_WINDOW;
+		if (ledger_bind_window(se, lo, hi) == -1 || ledger_bind_window(st, lo, hi) == -1) {
+			errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 			goto out;
 		}
-		if (rc != SQLITE_ROW || rt != SQLITE_ROW) {
-			errset(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
-			    rc == SQLITE_ROW ? "entry" : "leaf hash", i,
-			    rc == SQLITE_ROW ? "a leaf hash" : "an entry");
-			goto out;
+		for (;;) {
+			rc = db_step(se);
+			rt = db_step(st);
+			if (rc == DB_DONE && rt == DB_DONE)
+				break;
+			if ((rc != DB_ROW && rc != DB_DONE) ||
+			    (rt != DB_ROW && rt != DB_DONE)) {
+				errset(err, errlen, "ledger: %s", db_errmsg(l->db));
+				goto out;
+			}
+			if (rc != DB_ROW || rt != DB_ROW) {
+				errset(err, errlen, "ledger: %s at index %" PRIu64 " without %s",
+				    rc == DB_ROW ? "entry" : "leaf hash", i,
+				    rc == DB_ROW ? "a leaf hash" : "an entry");
+				goto out;
+			}
+			if (ledger_col_u64(se, 0) != i || ledger_col_u64(st, 0) != i) {
+				errset(err, errlen, "ledger: entries or leaves not contiguous "
+				    "at %" PRIu64, i);
+				goto out;
+			}
+			if (i >= size) {
+				errset(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
+				    "last checkpoint (size %" PRIu64 ")", i, size);
+				goto out;
+			}
+			text = db_column_text(se, 1);
+			n = db_column_bytes(se, 1);
+			rcpt = db_column_text(se, 2);
+			rn = db_column_bytes(se, 2);
+			if (text == NULL || rcpt == NULL || rn < n || memcmp(text, rcpt, n) != 0) {
+				errset(err, errlen, "ledger: receipt %" PRIu64 " is not its "
+				    "entry", i);
+				goto out;
+			}
+			intake_merkle_leaf(text, n, leaf);
+			if (db_column_bytes(st, 1) != INTAKE_HASH_LEN ||
+			    memcmp(db_column_blob(st, 1), leaf, INTAKE_HASH_LEN) != 0) {
+				errset(err, errlen, "ledger: leaf hash %" PRIu64 " does not "
+				    "match its entry", i);
+				goto out;
+			}
+			i++;
 		}
-		if (ledger_col_u64(se, 0) != i || ledger_col_u64(st, 0) != i) {
-			errset(err, errlen, "ledger: entries or leaves not contiguous at %"
-			    PRIu64, i);
-			goto out;
-		}
-		if (i >= size) {
-			errset(err, errlen, "ledger: entry %" PRIu64 " is beyond the "
-			    "last checkpoint (size %" PRIu64 ")", i, size);
-			goto out;
-		}
-		text = sqlite3_column_text(se, 1);
-		n = sqlite3_column_bytes(se, 1);
-		rcpt = sqlite3_column_text(se, 2);
-		rn = sqlite3_column_bytes(se, 2);
-		if (text == NULL || rcpt == NULL || rn < n || memcmp(text, rcpt, n) != 0) {
-			errset(err, errlen, "ledger: receipt %" PRIu64 " is not its entry", i);
-			goto out;
-		}
-		intake_merkle_leaf(text, n, leaf);
-		if (sqlite3_column_bytes(st, 1) != INTAKE_HASH_LEN ||
-		    memcmp(sqlite3_column_blob(st, 1), leaf, INTAKE_HASH_LEN) != 0) {
-			errset(err, errlen, "ledger: leaf hash %" PRIu64 " does not match "
-			    "its entry", i);
-			goto out;
-		}
-		i++;
 	}
 	if (i != size) {
 		errset(err, errlen, "ledger: %" PRIu64 " entries but the last checkpoint "
@@ -815,8 +873,8 @@ ledger_verify_leaves(struct ledger *l, uint64_t size, char *err, size_t errlen)
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(se);
-	sqlite3_finalize(st);
+	db_finalize(se);
+	db_finalize(st);
 	return ret;
 }
 
@@ -825,46 +883,58 @@ static int
 ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
     size_t errlen)
 {
-	static const char sql[] = "SELECT idx, hash FROM tree WHERE level = ?1 ORDER BY idx";
-	sqlite3_stmt *sc = NULL, *sp = NULL;
+	static const char sql[] = "SELECT idx, hash FROM tree WHERE idx >= ?1 AND idx < ?2 "
+	    "AND level = ?3 ORDER BY idx";
+	struct db_stmt *sc = NULL, *sp = NULL;
 	uint8_t kids[2][INTAKE_HASH_LEN], node[INTAKE_HASH_LEN];
-	uint64_t want = size >> level, k = 0;
-	int rc, j, ret = -1;
+	uint64_t want = size >> level, k = 0, lo, hi;
+	int rc = DB_DONE, j, last, ret = -1;
 
-	if (sqlite3_prepare_v2(l->db, sql, -1, &sc, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(l->db, sql, -1, &sp, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int(sc, 1, (int)level - 1) != SQLITE_OK ||
-	    sqlite3_bind_int(sp, 1, (int)level) != SQLITE_OK) {
-		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+	if ((sc = db_prepare(l->db, sql)) == NULL ||
+	    (sp = db_prepare(l->db, sql)) == NULL ||
+	    db_bind_int64(sc, 3, level - 1) != 0 ||
+	    db_bind_int64(sp, 3, level) != 0) {
+		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
-	while ((rc = sqlite3_step(sp)) == SQLITE_ROW) {
-		if (k >= want || ledger_col_u64(sp, 0) != k ||
-		    sqlite3_column_bytes(sp, 1) != INTAKE_HASH_LEN) {
-			errset(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64 ")",
-			    level, ledger_col_u64(sp, 0));
+	/* windows of parents [LO, HI) and their children [2 LO, 2 HI) up to
+	 * WANT, then one to the end, where any parent is an error */
+	for (lo = 0, last = 0; !last && rc == DB_DONE; lo = hi) {
+		last = lo >= want;
+		hi = last ? INT64_MAX : lo + LEDGER_VERIFY_WINDOW;
+		if (ledger_bind_window(sp, lo, hi) == -1 ||
+		    ledger_bind_window(sc, 2 * lo, last ? INT64_MAX : 2 * hi) == -1) {
+			errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 			goto out;
 		}
-		for (j = 0; j < 2; j++) {
-			if (sqlite3_step(sc) != SQLITE_ROW ||
-			    ledger_col_u64(sc, 0) != 2 * k + j ||
-			    sqlite3_column_bytes(sc, 1) != INTAKE_HASH_LEN) {
-				errset(err, errlen, "ledger: tree node (%u, %" PRIu64
-				    ") lacks its children", level, k);
+		while ((rc = db_step(sp)) == DB_ROW) {
+			if (k >= want || ledger_col_u64(sp, 0) != k ||
+			    db_column_bytes(sp, 1) != INTAKE_HASH_LEN) {
+				errset(err, errlen, "ledger: unexpected tree node (%u, %" PRIu64
+				    ")", level, ledger_col_u64(sp, 0));
 				goto out;
 			}
-			memcpy(kids[j], sqlite3_column_blob(sc, 1), INTAKE_HASH_LEN);
+			for (j = 0; j < 2; j++) {
+				if (db_step(sc) != DB_ROW ||
+				    ledger_col_u64(sc, 0) != 2 * k + j ||
+				    db_column_bytes(sc, 1) != INTAKE_HASH_LEN) {
+					errset(err, errlen, "ledger: tree node (%u, %" PRIu64
+					    ") lacks its children", level, k);
+					goto out;
+				}
+				memcpy(kids[j], db_column_blob(sc, 1), INTAKE_HASH_LEN);
+			}
+			intake_merkle_node(kids[0], kids[1], node);
+			if (memcmp(node, db_column_blob(sp, 1), INTAKE_HASH_LEN) != 0) {
+				errset(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does "
+				    "not match its children", level, k);
+				goto out;
+			}
+			k++;
 		}
-		intake_merkle_node(kids[0], kids[1], node);
-		if (memcmp(node, sqlite3_column_blob(sp, 1), INTAKE_HASH_LEN) != 0) {
-			errset(err, errlen, "ledger: tree node (%u, %" PRIu64 ") does not "
-			    "match its children", level, k);
-			goto out;
-		}
-		k++;
 	}
-	if (rc != SQLITE_DONE) {
-		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+	if (rc != DB_DONE) {
+		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
 	if (k != want) {
@@ -874,8 +944,8 @@ ledger_verify_level(struct ledger *l, unsigned level, uint64_t size, char *err,
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(sc);
-	sqlite3_finalize(sp);
+	db_finalize(sc);
+	db_finalize(sp);
 	return ret;
 }
 
@@ -883,22 +953,22 @@ out:
 static int
 ledger_verify_top(struct ledger *l, unsigned level, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM tree WHERE level >= ?1", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_bind_int(st, 1, (int)level) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+	if ((st = db_prepare(l->db, "SELECT count(*) FROM tree WHERE level >= ?1")) == NULL ||
+	    db_bind_int64(st, 1, level) != 0 ||
+	    db_step(st) != DB_ROW) {
+		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
-	if (sqlite3_column_int64(st, 0) != 0) {
+	if (db_column_int64(st, 0) != 0) {
 		errset(err, errlen, "ledger: tree nodes above level %u", level - 1);
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -947,11 +1017,11 @@ ledger_verify(struct ledger *l, const struct intake_verifier *v, const char *ori
 	int r, ret = -1;
 
 	if (ledger_rbegin(l) == -1) {
-		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		return -1;
 	}
 	if ((r = ledger_cp_latest(l, &note, &cpsize)) == -1) {
-		errset(err, errlen, "ledger: %s", sqlite3_errmsg(l->db));
+		errset(err, errlen, "ledger: %s", db_errmsg(l->db));
 		goto out;
 	}
 	if (r == 1) {
@@ -1001,10 +1071,22 @@ ledger_begin(struct ledger *l, uint64_t *size)
 		return -1;
 	}
 	pthread_mutex_lock(&l->mu);
-	if (ledger_exec(l, "BEGIN IMMEDIATE") == -1)
+	if (db_begin_write(l->db) == -1) {
+		log_warnx("ledger: begin: %s", db_errmsg(l->db));
 		goto fail;
+	}
+	/* PostgreSQL: other nodes append to the same ledger. Serialise appenders
+	 * with a lock held until this transaction ends, THEN read the size (READ
+	 * COMMITTED: a statement after the lock sees every batch committed before
+	 * it), so that indices, tree hashes and the checkpoint signed in this
+	 * transaction extend exactly the tree the last committer left. The
+	 * primary keys would refuse a second row at an index anyway. */
+	if (db_backend(l->db) == DB_POSTGRESQL && ledger_exec(l, LEDGER_PG_LOCK) == -1) {
+		db_rollback(l->db);
+		goto fail;
+	}
 	if (ledger_size_locked(l, &l->tx_size) == -1) {
-		ledger_exec(l, "ROLLBACK");
+		db_rollback(l->db);
 		goto fail;
 	}
 	l->in_tx = 1;
@@ -1021,7 +1103,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r)
 	unsigned levels[64];
 	intake_hash hashes[64];
 	uint8_t leaf[INTAKE_HASH_LEN];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int i, n, rc, saved = EIO;
 
 	if (!l->in_tx || r->index != l->tx_size || r->entry == NULL ||
@@ -1037,20 +1119,20 @@ ledger_append(struct ledger *l, const struct ledger_record *r)
 	}
 	st = l->st[ST_INS_TREE];
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		if (sqlite3_bind_int(st, 1, (int)levels[i]) != SQLITE_OK ||
+		db_reset(st);
+		if (db_bind_int64(st, 1, levels[i]) != 0 ||
 		    ledger_bind_u64(st, 2, r->index >> levels[i]) == -1 ||
-		    sqlite3_bind_blob(st, 3, hashes[i], INTAKE_HASH_LEN, SQLITE_STATIC) != SQLITE_OK)
+		    db_bind_blob(st, 3, hashes[i], INTAKE_HASH_LEN) != 0)
 			goto fail;
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		if ((rc = db_step(st)) != DB_DONE) {
 			ledger_step_err(l, st, rc);
 			saved = errno;
 			goto fail;
 		}
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	st = l->st[ST_INS_ENTRY];
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ledger_bind_u64(st, 1, r->index) == -1 ||
 	    ledger_bind_text(st, 2, r->time) == -1 ||
 	    ledger_bind_text(st, 3, r->party) == -1 ||
@@ -1059,32 +1141,32 @@ ledger_append(struct ledger *l, const struct ledger_record *r)
 	    ledger_bind_text(st, 6, r->filename) == -1 ||
 	    ledger_bind_text(st, 7, r->ref != NULL ? r->ref : "") == -1 ||
 	    ledger_bind_u64(st, 8, r->size) == -1 ||
-	    sqlite3_bind_blob(st, 9, r->sha256, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    db_bind_blob(st, 9, r->sha256, 32) != 0 ||
 	    ledger_bind_text(st, 10, r->type) == -1 ||
 	    ledger_bind_text(st, 11, r->accepted ? "accepted" : "rejected") == -1 ||
-	    sqlite3_bind_text(st, 12, r->entry, (int)r->entry_len, SQLITE_STATIC) != SQLITE_OK ||
+	    db_bind_text(st, 12, r->entry, (int)r->entry_len) != 0 ||
 	    ledger_bind_text(st, 13, r->receipt) == -1 ||
 	    ledger_bind_text(st, 14, r->findings) == -1 ||
 	    (r->manifest != NULL ?
-	    sqlite3_bind_text(st, 15, r->manifest, (int)r->manifest_len, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, 15)) != SQLITE_OK)
+	    db_bind_text(st, 15, r->manifest, (int)r->manifest_len) :
+	    db_bind_null(st, 15)) != 0)
 		goto fail;
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+	if ((rc = db_step(st)) != DB_DONE) {
 		ledger_step_err(l, st, rc);
 		saved = errno;
 		goto fail;
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+	db_clear(st);
 	if (r->workbook != NULL && r->accepted &&
 	    links_record(l->db, r->index, r->workbook) == -1)
 		goto fail;
 	l->tx_size++;
 	return 0;
 fail:
-	sqlite3_reset(l->st[ST_INS_TREE]);
-	sqlite3_reset(l->st[ST_INS_ENTRY]);
-	sqlite3_clear_bindings(l->st[ST_INS_ENTRY]);
+	db_reset(l->st[ST_INS_TREE]);
+	db_reset(l->st[ST_INS_ENTRY]);
+	db_clear(l->st[ST_INS_ENTRY]);
 	errno = saved;
 	return -1;
 }
@@ -1113,41 +1195,39 @@ ledger_tx_inclusion(struct ledger *l, uint64_t index, uint64_t size,
 int
 ledger_add_checkpoint(struct ledger *l, uint64_t size, const char *note)
 {
-	sqlite3_stmt *st = l->st[ST_INS_CP];
+	struct db_stmt *st = l->st[ST_INS_CP];
 	int rc, ret = -1;
 
 	if (!l->in_tx || size != l->tx_size || note == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (ledger_bind_u64(st, 1, size) == -1 || ledger_bind_text(st, 2, note) == -1)
 		goto out;
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+	if ((rc = db_step(st)) != DB_DONE) {
 		ledger_step_err(l, st, rc);
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+	db_clear(st);
 	return ret;
 }
 
 int
 ledger_commit(struct ledger *l)
 {
-	int rc, saved;
+	int saved;
 
 	if (!l->in_tx) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-		saved = ledger_errno(rc);
-		log_warnx("ledger: commit: %s", sqlite3_errmsg(l->db));
-		if (!sqlite3_get_autocommit(l->db))
-			ledger_exec(l, "ROLLBACK");
+	if (db_commit(l->db) == -1) {
+		saved = errno;
+		log_warnx("ledger: commit: %s", db_errmsg(l->db));
 		l->in_tx = 0;
 		pthread_mutex_unlock(&l->mu);
 		errno = saved;
@@ -1163,8 +1243,7 @@ ledger_rollback(struct ledger *l)
 {
 	if (!l->in_tx)
 		return;
-	if (!sqlite3_get_autocommit(l->db))
-		ledger_exec(l, "ROLLBACK");
+	db_rollback(l->db);
 	l->in_tx = 0;
 	pthread_mutex_unlock(&l->mu);
 }
@@ -1177,22 +1256,24 @@ ledger_rollback(struct ledger *l)
 int
 ledger_set_witnessed(struct ledger *l)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 
-	if (sqlite3_prepare_v3(l->db, "SELECT size, note FROM published ORDER BY size DESC LIMIT 1",
-	    -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		log_warnx("ledger: %s", sqlite3_errmsg(l->db));
+	pthread_mutex_lock(&l->mu);
+	st = db_prepare(l->db, "SELECT size, note FROM published ORDER BY size DESC LIMIT 1");
+	pthread_mutex_unlock(&l->mu);
+	if (st == NULL) {
+		log_warnx("ledger: %s", db_errmsg(l->db));
 		return -1;
 	}
 	pthread_mutex_lock(&l->mu);
-	sqlite3_finalize(l->st[ST_CP_LATEST]);
+	db_finalize(l->st[ST_CP_LATEST]);
 	l->st[ST_CP_LATEST] = st;
 	pthread_mutex_unlock(&l->mu);
 	return 0;
 }
 
-struct sqlite3 *
-ledger_db(struct ledger *l)
+struct db *
+ledger_dbh(struct ledger *l)
 {
 	return l->db;
 }
@@ -1200,26 +1281,24 @@ ledger_db(struct ledger *l)
 int
 ledger_witness_size(struct ledger *l, const char *name, uint64_t *size)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int rc, ret = -1;
 
 	*size = 0;
 	pthread_mutex_lock(&l->mu);
-	rc = sqlite3_prepare_v2(l->db, "SELECT size FROM witness_state WHERE witness = ?1", -1,
-	    &st, NULL);
-	if (rc != SQLITE_OK) {
+	if ((st = db_prepare(l->db, "SELECT size FROM witness_state WHERE witness = ?1")) ==
+	    NULL) {
 		/* no table yet: the notary has not asked any witness */
-		ret = sqlite3_errcode(l->db) == SQLITE_ERROR ? 0 : -1;
+		ret = errno == ENOENT ? 0 : -1;
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*size = (uint64_t)sqlite3_column_int64(st, 0);
+	if (db_bind_text(st, 1, name, -1) == 0 && (rc = db_step(st)) != -1) {
+		if (rc == DB_ROW)
+			*size = (uint64_t)db_column_int64(st, 0);
 		ret = 0;
-	} else if (rc == SQLITE_DONE)
-		ret = 0;
+	}
 done:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	pthread_mutex_unlock(&l->mu);
 	return ret;
 }

@@ -1,13 +1,16 @@
 /*
- * notary/ledger.h: the SQLite ledger: entries, tree hashes, checkpoints.
+ * notary/ledger.h: the ledger: entries, tree hashes, checkpoints.
  *
- * Schema (one file, DATA/ledger.db, WAL, synchronous=FULL):
+ * Stored through notary/db.h: SQLite (the default: one file, DATA/ledger.db,
+ * WAL, synchronous=FULL) or PostgreSQL ([ledger] backend = postgresql, the
+ * same tables with BIGINT/BYTEA, shared by several nodes: ledger_begin then
+ * serialises appenders across nodes). Schema:
  *   entries(idx INTEGER PRIMARY KEY, time, party, cert, kind, filename, ref,
  *           size, sha256 BLOB, type, verdict, entry TEXT, receipt TEXT,
  *           findings TEXT (JSON array), manifest TEXT)
  *   tree(level INTEGER, idx INTEGER, hash BLOB, PRIMARY KEY(level, idx))
  *   checkpoints(size INTEGER PRIMARY KEY, note TEXT)
- * Writes happen only in the notary (ledger_open(.., 0, ..)); the front and
+ * Writes happen only in the notary (ledger_open(.., 1, ..)) of each node; the front and
  * the CLI open it read-only and read consistent snapshots: every read
  * function below runs in one read transaction, so a proof always matches the
  * checkpoint it names. All SQL is prepared with bound parameters.
@@ -56,6 +59,10 @@ struct ledger_filter {
 
 /* Opens (creating, when writable) DIR/ledger.db. NULL and ERR on failure. */
 struct ledger *ledger_open(const char *dir, int writable, char *err, size_t errlen);
+/* The same, or with DSN not NULL the PostgreSQL ledger there (DIR unused);
+ * callers pass the configuration's ledger_dsn. */
+struct ledger *ledger_open_dsn(const char *dir, const char *dsn, int writable, char *err,
+    size_t errlen);
 void ledger_close(struct ledger *l);
 
 /* The latest signed checkpoint note (malloc'd) and its size; 1 if none yet. */
@@ -129,7 +136,11 @@ struct ledger_record {
 	                                      * evidence references (links.h), else NULL */
 };
 
-/* BEGIN IMMEDIATE; *SIZE is the tree size at the start. 0/-1 (errno). */
+/* Opens the write transaction (SQLite BEGIN IMMEDIATE; PostgreSQL: READ
+ * COMMITTED and the appenders' lock, which other nodes wait for until this
+ * batch commits or rolls back); *SIZE is the tree size then, which with
+ * PostgreSQL may have grown since this handle's last batch (other nodes).
+ * 0/-1 (errno). */
 int ledger_begin(struct ledger *l, uint64_t *size);
 /* Appends R: the entry row, its leaf and the completed subtree hashes. 0/-1. */
 int ledger_append(struct ledger *l, const struct ledger_record *r);
@@ -140,7 +151,8 @@ int ledger_tx_inclusion(struct ledger *l, uint64_t index, uint64_t size,
     intake_hash proof[INTAKE_PROOF_MAX], size_t *n);
 /* Records the signed checkpoint NOTE of SIZE (must be the current size). 0/-1. */
 int ledger_add_checkpoint(struct ledger *l, uint64_t size, const char *note);
-/* COMMIT (durable on return: WAL, synchronous=FULL). On failure the batch is
+/* COMMIT (durable on return: WAL, synchronous=FULL; PostgreSQL
+ * synchronous_commit = on). On failure the batch is
  * rolled back and -1 returned with errno ENOSPC, EIO, ... */
 int ledger_commit(struct ledger *l);
 /* Abandons the batch. */
@@ -157,9 +169,10 @@ int ledger_links(struct ledger *l, uint64_t index, const char *party, struct jso
  * latest published one, the signed note with its witnesses' cosignatures
  * (table published, notary/witness.h). The table must exist. 0/-1. */
 int ledger_set_witnessed(struct ledger *l);
-/* The SQLite handle, for notary/witness.c's own tables (as links.c). */
-struct sqlite3;
-struct sqlite3 *ledger_db(struct ledger *l);
+/* The database handle, for notary/witness.c's own tables (as links.c). Its
+ * user must not use it while another thread uses the ledger handle. */
+struct db;
+struct db *ledger_dbh(struct ledger *l);
 /* The tree size witness NAME last cosigned (notary/witness.c's
  * witness_state), 0 when it has cosigned nothing yet. 0/-1. */
 int ledger_witness_size(struct ledger *l, const char *name, uint64_t *size);

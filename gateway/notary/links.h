@@ -37,9 +37,9 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "inspect/findings.h"
+#include "notary/db.h"
 
 /* At most this many unreferenced uploads are listed in one report; beyond,
  * the report carries "unreferenced_truncated": true. */
@@ -47,19 +47,19 @@
 
 /* Creates the tables and indexes (idempotent). Call after the entries table
  * exists. 0/-1 (logged). */
-int links_schema(sqlite3 *db);
+int links_schema(struct db *db);
 
 /* Records W's rows (and its tab name) for workbook entry WORKBOOK_INDEX, in
  * the caller's open transaction; the caller rolls back on -1. Recording the
  * same workbook twice fails (primary key). 0/-1 (logged). */
-int links_record(sqlite3 *db, uint64_t workbook_index, const struct workbook_refs *w);
+int links_record(struct db *db, uint64_t workbook_index, const struct workbook_refs *w);
 
 /* Builds the link report of workbook WORKBOOK_INDEX from the current state
  * into *OUT (a new reference; the caller json_decref's it). With
  * PARTY_OR_NULL set, a workbook of another Party is "not found". Returns 0,
  * 1 when INDEX is not an accepted validation workbook (or not that
  * Party's), -1 on a database error (logged). */
-int links_report(sqlite3 *db, uint64_t workbook_index, const char *party_or_null,
+int links_report(struct db *db, uint64_t workbook_index, const char *party_or_null,
     json_t **out);
 
 #endif

@@ -639,7 +639,8 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		notary_close(mon.notary);
 		_exit(1);
 	}
-	if ((mon.reader = ledger_open(cfg->data, 0, err, sizeof(err))) == NULL) {
+	if ((mon.reader = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 0, err,
+	    sizeof(err))) == NULL) {
 		log_warnx("notary: %s", err);
 		notary_close(mon.notary);
 		_exit(1);
@@ -653,7 +654,8 @@ notary_serve(int sock, const struct config *cfg, const struct proc_user *u)
 		_exit(1);
 	}
 	if (cfg->witness_quorum > 0) {
-		if ((mon.published = ledger_open(cfg->data, 0, err, sizeof(err))) == NULL ||
+		if ((mon.published = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 0, err,
+		    sizeof(err))) == NULL ||
 		    ledger_set_witnessed(mon.published) == -1) {
 			log_warnx("notary: %s", err);
 			notary_close(mon.notary);

@@ -34,6 +34,7 @@
 
 #include "common/errbuf.h"
 #include "common/log.h"
+#include "notary/db.h"
 #include "notary/entry.h"
 #include "notary/ledger.h"
 #include "notary/notary.h"
@@ -50,7 +51,9 @@ struct notary {
 	struct intake_signer    *signer;
 	char                    *vkey;
 	struct ledger           *ledger;
-	uint64_t                 size;        /* committed tree size */
+	uint64_t                 size;        /* tree size after this notary's last commit */
+	char                     dsn[CONFIG_DSN_MAX]; /* [ledger] PostgreSQL DSN, "" SQLite */
+	int                      shared_ledger; /* PostgreSQL: other nodes append too */
 
 	pthread_t                thread;
 	int                      started;
@@ -171,7 +174,7 @@ notary_first_checkpoint(struct notary *n)
 	uint8_t root[INTAKE_HASH_LEN];
 	char *text = NULL, *note = NULL;
 	uint64_t size;
-	int ret = -1;
+	int ret = -1, saved;
 
 	if (ledger_begin(n->ledger, &size) == -1)
 		return -1;
@@ -179,7 +182,15 @@ notary_first_checkpoint(struct notary *n)
 	    (text = intake_checkpoint_text(n->origin, 0, root)) == NULL ||
 	    (note = intake_note_sign(n->signer, text, strlen(text), NULL)) == NULL ||
 	    ledger_add_checkpoint(n->ledger, 0, note) == -1) {
+		saved = size != 0 ? EEXIST : errno;
 		ledger_rollback(n->ledger);
+		/* PostgreSQL: another node that started with us on the empty
+		 * ledger wrote it first (and may have appended since). */
+		if (n->shared_ledger && saved == EEXIST) {
+			log_info("ledger: another node wrote the first checkpoint");
+			ret = 0;
+		}
+		errno = saved;
 		goto out;
 	}
 	ret = ledger_commit(n->ledger);
@@ -317,6 +328,10 @@ notary_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (notary_store_init(n, err, errlen) == -1)
 		goto fail;
+	if (config_ledger_dsn(cfg) != NULL) {
+		snprintf(n->dsn, sizeof(n->dsn), "%s", config_ledger_dsn(cfg));
+		n->shared_ledger = 1;
+	}
 	return n;
 fail:
 	notary_close(n);
@@ -328,8 +343,15 @@ notary_start(struct notary *n, char *err, size_t errlen)
 {
 	int e;
 
-	if ((n->ledger = ledger_open(n->data, 1, err, errlen)) == NULL)
+	if ((n->ledger = ledger_open_dsn(n->data, n->shared_ledger ? n->dsn : NULL, 1, err,
+	    errlen)) == NULL)
 		return -1;
+	if (n->shared_ledger) {
+		char where[256];
+
+		db_pg_describe(n->dsn, where, sizeof(where));
+		log_info("ledger: postgresql %s (shared with other nodes)", where);
+	}
 	/* A ledger created just now must survive a crash by name too. */
 	if (notary_fsync_dir(n->data) == -1) {
 		errset(err, errlen, "data directory %s: fsync: %s", n->data,
@@ -521,7 +543,8 @@ notary_unfill(struct notary_job *j, int err)
  * (the transaction is then rolled back).
  */
 static int
-notary_record(struct notary *n, struct notary_item *it, size_t count, uint64_t *newsize)
+notary_record(struct notary *n, struct notary_item *it, size_t count, uint64_t *txsize,
+    uint64_t *newsize)
 {
 	intake_hash path[INTAKE_PROOF_MAX];
 	uint8_t root[INTAKE_HASH_LEN];
@@ -536,9 +559,16 @@ notary_record(struct notary *n, struct notary_item *it, size_t count, uint64_t *
 		return -1;
 	if (ledger_begin(n->ledger, &size) == -1)
 		return -1;
-	if (size != n->size)
+	/* SQLite: this notary is the only writer. PostgreSQL: other nodes
+	 * append between our batches; the appenders' lock that ledger_begin
+	 * holds makes SIZE the tree this batch extends. */
+	if (size != n->size && !n->shared_ledger)
 		fatalx("%s: ledger size %" PRIu64 " is not the notary's %" PRIu64
 		    ": another writer?", __func__, size, n->size);
+	if (size < n->size)
+		fatalx("%s: ledger size %" PRIu64 " is below %" PRIu64 ", which this "
+		    "notary committed", __func__, size, n->size);
+	*txsize = size;
 	next = size;
 	for (i = 0; i < count; i++) {
 		if (!it[i].recorded)
@@ -645,13 +675,45 @@ notary_unpromote(struct notary *n, struct notary_item *it, size_t count)
 	}
 }
 
+/* After a failed batch whose transaction began at tree size TXSIZE: 0 if
+ * none of its entries is in the ledger (what was answered as failed), -1 if
+ * it is or that cannot be told. SQLite: the size is still TXSIZE. PostgreSQL:
+ * other nodes may have appended since, so the entry now at TXSIZE must not
+ * be the batch's first. */
+static int
+notary_not_recorded(struct notary *n, struct notary_item *it, size_t count, uint64_t txsize)
+{
+	struct ledger_entry e;
+	const char *first = NULL;
+	uint64_t size;
+	size_t i;
+	int r, ret;
+
+	if (ledger_tree_size(n->ledger, &size) == -1)
+		return -1;
+	if (size == txsize)
+		return 0;
+	if (!n->shared_ledger || size < txsize)
+		return -1;
+	for (i = 0; i < count && first == NULL; i++)
+		if (it[i].recorded)
+			first = it[i].job->entry;
+	if (first == NULL)          /* nothing signed, nothing written */
+		return 0;
+	if ((r = ledger_get(n->ledger, txsize, &e)) != 0)
+		return -1;
+	ret = strcmp(e.entry, first) == 0 ? -1 : 0;
+	ledger_entry_clear(&e);
+	return ret;
+}
+
 static void
 notary_batch(struct notary *n, struct notary_job **jobs, size_t count)
 {
 	struct notary_item it[NOTARY_BATCH_MAX];
-	uint64_t newsize = 0, size;
+	uint64_t newsize = 0, txsize;
 	size_t i, nrec = 0;
-	int err;
+	int err, gone;
 
 	memset(it, 0, sizeof(it));
 	for (i = 0; i < count; i++)
@@ -660,7 +722,8 @@ notary_batch(struct notary *n, struct notary_job **jobs, size_t count)
 	for (i = 0; i < count; i++)
 		nrec += it[i].recorded;
 	if (nrec > 0) {
-		if (notary_record(n, it, count, &newsize) == 0) {
+		txsize = n->size;
+		if (notary_record(n, it, count, &txsize, &newsize) == 0) {
 			for (i = 0; i < count; i++)
 				if (it[i].recorded)
 					it[i].job->status = 0;
@@ -669,13 +732,14 @@ notary_batch(struct notary *n, struct notary_job **jobs, size_t count)
 			err = errno != 0 ? errno : EIO;
 			log_warnx("notary: a batch of %zu uploads was not recorded: %s",
 			    nrec, strerror(err));
+			/* What was answered as failed must not be in the ledger. */
+			gone = notary_not_recorded(n, it, count, txsize);
 			for (i = 0; i < count; i++)
 				if (it[i].recorded)
 					notary_unfill(it[i].job, err);
-			/* What was answered as failed must not be in the ledger. */
-			if (ledger_tree_size(n->ledger, &size) == -1 || size != n->size)
+			if (gone == -1)
 				fatalx("notary: the ledger is not in the state answered "
-				    "(size %" PRIu64 ")", n->size);
+				    "(size %" PRIu64 ")", txsize);
 		}
 	}
 	notary_unpromote(n, it, count);

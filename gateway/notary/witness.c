@@ -29,13 +29,13 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include <sqlite3.h>
 
 #include <intake/cosig.h>
 #include <intake/merkle.h>
 
 #include "common/log.h"
 #include "lib/util.h"
+#include "notary/db.h"
 #include "notary/ledger.h"
 #include "notary/witness.h"
 
@@ -78,6 +78,13 @@ static const char witness_schema[] =
 	"CREATE TABLE IF NOT EXISTS witness_state(witness TEXT PRIMARY KEY,"
 	" size INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS published(size INTEGER PRIMARY KEY, note TEXT NOT NULL);";
+/* The same in PostgreSQL (BIGINT). */
+static const char witness_schema_pg[] =
+	"CREATE TABLE IF NOT EXISTS cosignatures(size BIGINT NOT NULL, witness TEXT NOT NULL,"
+	" line TEXT NOT NULL, PRIMARY KEY (size, witness));"
+	"CREATE TABLE IF NOT EXISTS witness_state(witness TEXT PRIMARY KEY,"
+	" size BIGINT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS published(size BIGINT PRIMARY KEY, note TEXT NOT NULL);";
 
 /* ---- HTTP/1.1 over a plain socket ----------------------------------------- */
 
@@ -315,13 +322,16 @@ fail:
 	return -1;
 }
 
-/* ---- the tables -------------------------------------------------------- */
+/* ---- the tables -------------------------------------------------------- *
+ * Every statement binds ?1 (the witness's name) and ?2 (a size); one that
+ * needs only one says "CAST(?N AS type) = ?N" for the other, so that
+ * PostgreSQL knows its type (SQLite reads the same text). */
 
 static int
-witness_sql(struct witness *w, const char *sql, sqlite3_stmt **st)
+witness_sql(struct witness *w, const char *sql, struct db_stmt **st)
 {
-	if (sqlite3_prepare_v2(ledger_db(w->l), sql, -1, st, NULL) != SQLITE_OK) {
-		log_warnx("witness %s: %s", w->cfg->name, sqlite3_errmsg(ledger_db(w->l)));
+	if ((*st = db_prepare(ledger_dbh(w->l), sql)) == NULL) {
+		log_warnx("witness %s: %s", w->cfg->name, db_errmsg(ledger_dbh(w->l)));
 		return -1;
 	}
 	return 0;
@@ -331,19 +341,19 @@ witness_sql(struct witness *w, const char *sql, sqlite3_stmt **st)
 static int
 witness_query_u64(struct witness *w, const char *sql, uint64_t arg, uint64_t *out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, ret = 1;
 
 	if (witness_sql(w, sql, &st) == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, w->cfg->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)arg);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, w->cfg->name, -1);
+	db_bind_int64(st, 2, (int64_t)arg);
+	if ((rc = db_step(st)) == DB_ROW) {
+		*out = (uint64_t)db_column_int64(st, 0);
 		ret = 0;
-	} else if (rc != SQLITE_DONE)
+	} else if (rc != DB_DONE)
 		ret = -1;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -352,36 +362,37 @@ witness_query_u64(struct witness *w, const char *sql, uint64_t arg, uint64_t *ou
 static int
 witness_store(struct witness *w, uint64_t size, const char *line)
 {
-	sqlite3 *db = ledger_db(w->l);
-	sqlite3_stmt *st = NULL;
+	struct db *db = ledger_dbh(w->l);
+	struct db_stmt *st = NULL;
 	int ok = 0;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_begin_write(db) == -1)
 		return -1;
 	if (line != NULL) {
-		if (witness_sql(w, "INSERT OR REPLACE INTO cosignatures(size, witness, line) "
-		    "VALUES(?2, ?1, ?3)", &st) == -1)
+		if (witness_sql(w, "INSERT INTO cosignatures(size, witness, line) "
+		    "VALUES(?2, ?1, ?3) ON CONFLICT(size, witness) DO UPDATE SET "
+		    "line = excluded.line", &st) == -1)
 			goto out;
-		sqlite3_bind_text(st, 1, w->cfg->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-		sqlite3_bind_text(st, 3, line, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		db_bind_text(st, 1, w->cfg->name, -1);
+		db_bind_int64(st, 2, (int64_t)size);
+		db_bind_text(st, 3, line, -1);
+		if (db_step(st) != DB_DONE)
 			goto out;
-		sqlite3_finalize(st);
+		db_finalize(st);
 		st = NULL;
 	}
-	if (witness_sql(w, "INSERT OR REPLACE INTO witness_state(witness, size) VALUES(?1, ?2)",
-	    &st) == -1)
+	if (witness_sql(w, "INSERT INTO witness_state(witness, size) VALUES(?1, ?2) "
+	    "ON CONFLICT(witness) DO UPDATE SET size = excluded.size", &st) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, w->cfg->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	ok = sqlite3_step(st) == SQLITE_DONE;
+	db_bind_text(st, 1, w->cfg->name, -1);
+	db_bind_int64(st, 2, (int64_t)size);
+	ok = db_step(st) == DB_DONE;
 out:
-	sqlite3_finalize(st);
-	if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	db_finalize(st);
+	if (ok && db_commit(db) == 0)
 		return 0;
-	log_warnx("witness %s: cannot store its state: %s", w->cfg->name, sqlite3_errmsg(db));
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	log_warnx("witness %s: cannot store its state: %s", w->cfg->name, db_errmsg(db));
+	db_rollback(db);
 	return -1;
 }
 
@@ -390,8 +401,8 @@ static void
 witness_maybe_publish(struct witness *w, uint64_t size, const char *note)
 {
 	struct witnesses *ws = w->ws;
-	sqlite3 *db = ledger_db(w->l);
-	sqlite3_stmt *st = NULL;
+	struct db *db = ledger_dbh(w->l);
+	struct db_stmt *st = NULL;
 	char *full = NULL;
 	size_t len = strlen(note), n = 0, cap;
 	int rc, done = 0;
@@ -405,13 +416,13 @@ witness_maybe_publish(struct witness *w, uint64_t size, const char *note)
 	if ((full = malloc(cap)) == NULL)
 		goto out;
 	memcpy(full, note, len + 1);
-	if (witness_sql(w, "SELECT line FROM cosignatures WHERE size = ?2 AND ?1 = ?1 "
+	if (witness_sql(w, "SELECT line FROM cosignatures WHERE size = ?2 AND CAST(?1 AS TEXT) = ?1 "
 	    "ORDER BY witness", &st) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, w->cfg->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *line = (const char *)sqlite3_column_text(st, 0);
+	db_bind_text(st, 1, w->cfg->name, -1);
+	db_bind_int64(st, 2, (int64_t)size);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *line = (const char *)db_column_text(st, 0);
 		size_t ll = line ? strlen(line) : 0;
 		char *nf;
 
@@ -422,24 +433,25 @@ witness_maybe_publish(struct witness *w, uint64_t size, const char *note)
 		len += ll;
 		n++;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (n < ws->cfg->witness_quorum)
 		goto out;
-	if (witness_sql(w, "INSERT OR IGNORE INTO published(size, note) VALUES(?2, ?3)", &st) == -1)
+	if (witness_sql(w, "INSERT INTO published(size, note) VALUES(?2, ?3) "
+	    "ON CONFLICT(size) DO NOTHING", &st) == -1)
 		goto out;
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	sqlite3_bind_text(st, 3, full, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	db_bind_int64(st, 2, (int64_t)size);
+	db_bind_text(st, 3, full, -1);
+	if (db_step(st) != DB_DONE) {
 		log_warnx("witness: cannot publish checkpoint %" PRIu64 ": %s", size,
-		    sqlite3_errmsg(db));
+		    db_errmsg(db));
 		goto out;
 	}
 	ws->published = size;
 	done = 1;
 	log_info("witness: checkpoint %" PRIu64 " published with %zu cosignatures", size, n);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	pthread_mutex_unlock(&ws->mtx);
 	free(full);
 	if (done) {
@@ -514,16 +526,17 @@ witness_body(struct witness *w, const char *note, uint64_t size, size_t *len)
 static char *
 witness_note(struct witness *w, uint64_t size)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *note = NULL;
 
-	if (witness_sql(w, "SELECT note FROM checkpoints WHERE size = ?2 AND ?1 = ?1", &st) == -1)
+	if (witness_sql(w, "SELECT note FROM checkpoints WHERE size = ?2 AND "
+	    "CAST(?1 AS TEXT) = ?1", &st) == -1)
 		return NULL;
-	sqlite3_bind_text(st, 1, w->cfg->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-		note = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, w->cfg->name, -1);
+	db_bind_int64(st, 2, (int64_t)size);
+	if (db_step(st) == DB_ROW && db_column_text(st, 0) != NULL)
+		note = strdup((const char *)db_column_text(st, 0));
+	db_finalize(st);
 	return note;
 }
 
@@ -531,7 +544,11 @@ witness_note(struct witness *w, uint64_t size)
  * The checkpoint to ask for: all witnesses are asked for the same one (the
  * target) until it is published, so that a steady stream of new checkpoints
  * cannot leave each witness cosigning a different size and none reaching the
- * quorum; then the latest signed one becomes the next target.
+ * quorum; then the latest signed one becomes the next target. "Latest" is
+ * read from the ledger each time: with a PostgreSQL ledger shared by several
+ * nodes it is the latest any node signed. What a witness last cosigned
+ * (witness_state) is shared too; a node whose memory of it is behind another
+ * node's gets a 409 naming the size and resyncs from it.
  */
 static char *
 witness_target(struct witness *w, uint64_t *size)
@@ -564,8 +581,8 @@ witness_signed_size(struct witness *w, uint64_t size)
 
 	if (size == 0)
 		return 1;
-	return witness_query_u64(w, "SELECT size FROM checkpoints WHERE size = ?2 AND ?1 = ?1",
-	    size, &v) == 0;
+	return witness_query_u64(w, "SELECT size FROM checkpoints WHERE size = ?2 AND "
+	    "CAST(?1 AS TEXT) = ?1", size, &v) == 0;
 }
 
 /*
@@ -708,7 +725,6 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 {
 	struct witnesses *ws;
 	struct ledger *l;
-	char *msg = NULL;
 	uint64_t v;
 
 	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
@@ -722,11 +738,11 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 	pthread_cond_init(&ws->cond, NULL);
 	if (cfg->witness_quorum == 0 && cfg->nwitnesses == 0)
 		return ws;
-	if ((l = ledger_open(cfg->data, 1, err, errlen)) == NULL)
+	if ((l = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 1, err, errlen)) == NULL)
 		goto fail;
-	if (sqlite3_exec(ledger_db(l), witness_schema, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "witness: schema: %s", msg ? msg : "?");
-		sqlite3_free(msg);
+	if (db_exec(ledger_dbh(l), db_backend(ledger_dbh(l)) == DB_POSTGRESQL ?
+	    witness_schema_pg : witness_schema) == -1) {
+		snprintf(err, errlen, "witness: schema: %s", db_errmsg(ledger_dbh(l)));
 		ledger_close(l);
 		goto fail;
 	}
@@ -734,7 +750,8 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 	ws->w[0].ws = ws;
 	ws->w[0].cfg = &cfg->witnesses[0];
 	if (cfg->nwitnesses > 0 && witness_query_u64(&ws->w[0],
-	    "SELECT coalesce(max(size), 0) FROM published WHERE ?1 = ?1 AND ?2 = ?2", 0, &v) == 0)
+	    "SELECT coalesce(max(size), 0) FROM published WHERE CAST(?1 AS TEXT) = ?1 "
+	    "AND CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 		ws->published = v;
 	if (cfg->nwitnesses == 0) {
 		ledger_close(l);
@@ -751,13 +768,14 @@ witness_open(const struct config *cfg, witness_published_cb cb, void *arg, char 
 			snprintf(err, errlen, "witness %s: bad vkey", w->cfg->name);
 			goto fail;
 		}
-		if (w->l == NULL && (w->l = ledger_open(cfg->data, 1, err, errlen)) == NULL)
+		if (w->l == NULL && (w->l = ledger_open_dsn(cfg->data, config_ledger_dsn(cfg), 1,
+		    err, errlen)) == NULL)
 			goto fail;
 		if (witness_query_u64(w, "SELECT size FROM witness_state WHERE witness = ?1 AND "
-		    "?2 = ?2", 0, &v) == 0)
+		    "CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 			w->old = v;
 		if (witness_query_u64(w, "SELECT coalesce(max(size), 0) FROM cosignatures "
-		    "WHERE witness = ?1 AND ?2 = ?2", 0, &v) == 0)
+		    "WHERE witness = ?1 AND CAST(?2 AS BIGINT) = ?2", 0, &v) == 0)
 			w->cosigned = v;
 		ws->n = i + 1;
 	}

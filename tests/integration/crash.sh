@@ -9,7 +9,8 @@
 # Go's x/mod against the new tree, with the same verdict and the file's hash; each restart's
 # checkpoint is consistent with the one before (Go checks the proof); a clean SIGTERM; then,
 # offline, `intake audit --data` passes, every file in DATA/store is named by an accepted entry
-# of DATA/ledger.db (and the reverse), and DATA/quarantine is empty.
+# of the ledger (DATA/ledger.db, or the PostgreSQL ledger under tests/pg.sh) and the reverse,
+# and DATA/quarantine is empty.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROUNDS=${CRASH_ROUNDS:-5}               # kill -9 rounds
@@ -129,13 +130,19 @@ note "recovery: $(grep -c 'recovery:' $RUN/daemon.log) restarts cleaned up; $(gr
 it_stop
 
 # offline: the audit, orphans, the quarantine
-out=$("$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data 2>&1)
+out=$("$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data ${PGDSN:+--dsn "$PGDSN"} 2>&1)
 rc=$?
 note "intake audit --data: $(printf '%s' "$out" | tail -n 3)"
 check_eq "intake audit --vkey … --data DIR passes after $ROUNDS kill -9 rounds" "$rc" 0
-sqlite3 -readonly "file:$RUN/data/ledger.db?mode=ro" \
-	"SELECT lower(hex(sha256)) FROM entries WHERE verdict = 'accepted'" 2>$T/sql.err | sort -u >$T/accepted
-check "ledger.db readable with sqlite3 ($(wc -l <$T/accepted) accepted blobs)" \
+if [ -z "${PGDSN:-}" ]; then
+	sqlite3 -readonly "file:$RUN/data/ledger.db?mode=ro" \
+		"SELECT lower(hex(sha256)) FROM entries WHERE verdict = 'accepted'" 2>$T/sql.err |
+		sort -u >$T/accepted
+else
+	psql "$PGDSN" -XAtq -c "SELECT encode(sha256, 'hex') FROM entries WHERE verdict = 'accepted'" \
+		2>$T/sql.err | sort -u >$T/accepted
+fi
+check "the ledger is readable with ${PGDSN:+psql}${PGDSN:-sqlite3} ($(wc -l <$T/accepted) accepted blobs)" \
 	bash -c '[ ! -s "$1" ] && [ -s "$2" ]' _ $T/sql.err $T/accepted
 find $RUN/data/store -type f -printf '%f\n' | sort >$T/stored
 orphans=$(comm -13 $T/accepted $T/stored | wc -l)

@@ -71,7 +71,9 @@ N=$(log_size)
 # ---------------------------------------------------------------- the ledger is full
 # Each try: fill the tmpfs, free one page, upload a tiny accepted file (its quarantine file
 # takes that page). Until SQLite must grow a file, the commit succeeds; then it must fail.
+# A PostgreSQL ledger is not on this disk: that case is not made then.
 hit= tries=0
+[ -z "${PGDSN:-}" ] || { note "PostgreSQL ledger: the full ledger disk is not made"; LEDGER_TRIES=0; }
 for ((i = 1; i <= LEDGER_TRIES; i++)); do
 	tries=$i
 	fill
@@ -85,7 +87,9 @@ for ((i = 1; i <= LEDGER_TRIES; i++)); do
 	esac
 done
 note "ledger full after $tries tries: answer ${hit:-none}; $(grep -E 'not recorded|No space|disk is full|SQLITE' $RUN/daemon.log | tail -n 2 | tr '\n' '|')"
-if [ -z "$hit" ]; then
+if [ -n "${PGDSN:-}" ]; then
+	:
+elif [ -z "$hit" ]; then
 	check "the ledger commit hit ENOSPC within $LEDGER_TRIES tries (could not trigger)" false
 else
 	check "ledger commit without space -> 507 or 500 (got $hit)" bash -c '[ "$1" = 507 ] || [ "$1" = 500 ]' _ "$hit"
@@ -110,7 +114,7 @@ if [ -n "$hit" ]; then
 	[ "$code" = 201 ] && N=$((N + 1))
 fi
 it_stop
-out=$("$INTAKE" audit --vkey "$(cat $VKEY)" --data "$MNT" 2>&1)
+out=$("$INTAKE" audit --vkey "$(cat $VKEY)" --data "$MNT" ${PGDSN:+--dsn "$PGDSN"} 2>&1)
 rc=$?
 note "intake audit --data: $(printf '%s' "$out" | tail -n 2)"
 check_eq "intake audit --data passes after the disk-full cases" "$rc" 0

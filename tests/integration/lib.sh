@@ -210,6 +210,29 @@ it_config() {
 	file    = $policy
 	parties = $RUN/parties.conf
 	EOF
+	[ -z "${INTAKE_TEST_DSN:-}" ] || it_pg_ledger
+}
+
+# it_pg_ledger: with INTAKE_TEST_DSN (and INTAKE_TEST_PGHOST) set, as tests/pg.sh does, the
+# daemon keeps its ledger in a fresh PostgreSQL database of its own ([ledger] backend =
+# postgresql); PGDSN is its DSN (for intake audit --dsn, psql). Tests that want a second,
+# empty ledger for the same daemon call it_pg_fresh_ledger.
+it_pg_ledger() {
+	it_pg_newdb
+	# last: tests number the lines above, and append only whole sections
+	printf '[ledger]\nbackend = postgresql\ndsn     = %s\n' "$PGDSN" >>"$RUN/intaked.conf"
+}
+it_pg_fresh_ledger() {
+	it_pg_newdb
+	sed -i "s|^dsn     = .*|dsn     = ${PGDSN//&/\\&}|" "$RUN/intaked.conf"
+}
+it_pg_newdb() {
+	local db
+	[ -n "${INTAKE_TEST_PGHOST:-}" ] || bail "INTAKE_TEST_DSN without INTAKE_TEST_PGHOST (use tests/pg.sh)"
+	db=it_$(basename "$RUN" | tr -c 'a-zA-Z0-9_\n' _ | tr A-Z a-z)_$$_$RANDOM
+	createdb -h "$INTAKE_TEST_PGHOST" -U intake "$db" >>"$T/createdb.log" 2>&1 ||
+		bail "createdb $db: $(tail -n 1 "$T/createdb.log")"
+	PGDSN="postgresql:///$db?host=$INTAKE_TEST_PGHOST&user=intake"
 }
 
 # it_launch: starts intaked on $RUN/intaked.conf in its own process group; waits for it.

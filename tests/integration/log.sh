@@ -296,7 +296,7 @@ it_stop
 # of the database file, or the store's files. Index i is the upload of n$((i+1)).txt.
 # data_audit DIR: runs the offline audit; stdout in $T/da.out; exit status kept in DA_RC
 data_audit() {
-	"$INTAKE" audit --vkey "$VKEY" --data "$1" >$T/da.out 2>$T/da.err
+	"$INTAKE" audit --vkey "$VKEY" --data "$1" ${PGDSN:+--dsn "$PGDSN"} >$T/da.out 2>$T/da.err
 	DA_RC=$?
 }
 # tampered NAME INDICES LINE...: the audit of copy NAME exits 1, prints each LINE and reports
@@ -321,6 +321,9 @@ data_audit $RUN/data
 check_eq "intake audit --data: the untouched log passes" "$DA_RC" 0
 check "... and counts every entry and every stored file" grep -qx "OK $NENT entries, $NENT files verified" $T/da.out
 
+# the attacks on the SQLite file; a PostgreSQL ledger's are in unit/ledger (the files' below
+# apply to both)
+if [ -z "${PGDSN:-}" ]; then
 copy_data entry
 sq entry "DROP TRIGGER entries_no_update; UPDATE entries SET entry = replace(entry, 'filename: n4.txt', 'filename: forged.txt') WHERE idx = 3"
 check "entry row rewritten (sqlite3): reported at index 3" tampered entry "3" \
@@ -353,6 +356,9 @@ open(p, "wb").write(b.replace(b"filename: n9.txt\n", b"filename: n9.exe\n"))
 PY
 check "database bytes edited: reported at index 8" tampered bytes "8" \
 	"index 8: receipt signature does not verify" "index 8: entry does not match its leaf hash in the tree"
+else
+	note "PostgreSQL ledger: the attacks on ledger.db are skipped"
+fi
 copy_data missing
 rm -f "$(blob missing $T/u6.json)"
 check "stored file deleted: reported at index 5" tampered missing "5" "index 5: stored file missing"
@@ -364,7 +370,11 @@ copy_data grown
 f=$(blob grown $T/u10.json)
 chmod u+w "$f" && printf 'more\n' >>"$f"
 check "stored file appended to: reported at index 9" tampered grown "9" "index 9: stored file altered"
-check "the offline audit never wrote to the data" bash -c '[ "$(sqlite3 "$1/ledger.db" "SELECT count(*) FROM entries")" = "$2" ]' _ $RUN/data $NENT
+if [ -z "${PGDSN:-}" ]; then
+	check "the offline audit never wrote to the data" bash -c '[ "$(sqlite3 "$1/ledger.db" "SELECT count(*) FROM entries")" = "$2" ]' _ $RUN/data $NENT
+else
+	check "the offline audit never wrote to the ledger" bash -c '[ "$(psql "$1" -XAtq -c "SELECT count(*) FROM entries")" = "$2" ]' _ "$PGDSN" $NENT
+fi
 
 # ---------------------------------------------------------------- intake audit --url: a server that lies
 # mock_start ADDR: an mTLS server (the gateway's certificate) answering GET .../NAME from $T/mock/NAME;
@@ -462,6 +472,7 @@ mock_stop
 # A second log with the same key and origin but other entries: a fresh start (rollback), then a
 # different history of the same size (fork), then a longer one that does not extend ours (fork).
 sed -i "s|^data[[:space:]]*=.*|data = $RUN/data2|" $RUN/intaked.conf
+[ -z "${PGDSN:-}" ] || it_pg_fresh_ledger
 it_launch || bail "intaked on a second data directory did not start: $(tail -n 2 $RUN/daemon.log)"
 for i in $(seq 1 5); do printf 'other history %d\n' $i >$T/o$i.txt; iput alpha evidence o$i.txt $T/o$i.txt /dev/null >/dev/null; done
 check_eq "second log (same key) at size 5" "$(log_size)" 5

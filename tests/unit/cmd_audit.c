@@ -216,7 +216,7 @@ START_TEST(data_audit_of_empty_ledger_passes)
 	ck_assert_ptr_nonnull(v = intake_verifier_new(vkey));
 	ck_assert_ptr_nonnull(l = ledger_open(tmpdir, 1, err, sizeof(err)));
 	ledger_close(l);
-	ck_assert_int_eq(audit_data(v, tmpdir, NULL), CMD_OK);
+	ck_assert_int_eq(audit_data(v, tmpdir, NULL, NULL), CMD_OK);
 	intake_verifier_free(v);
 	intake_freezero(skey, strlen(skey));
 	free(vkey);
@@ -230,7 +230,7 @@ START_TEST(data_audit_without_ledger_fails)
 
 	ck_assert_int_eq(intake_keygen("audit.test/log", &skey, &vkey), 0);
 	ck_assert_ptr_nonnull(v = intake_verifier_new(vkey));
-	ck_assert_int_eq(audit_data(v, tmpdir, NULL), CMD_FAIL);
+	ck_assert_int_eq(audit_data(v, tmpdir, NULL, NULL), CMD_FAIL);
 	intake_verifier_free(v);
 	intake_freezero(skey, strlen(skey));
 	free(vkey);

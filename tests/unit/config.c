@@ -269,6 +269,91 @@ START_TEST(config_scan_refuses_no_socket_long_path_bad_timeout)
 }
 END_TEST
 
+START_TEST(config_ledger_defaults_to_sqlite_and_loads_postgresql)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	char text[4096];
+
+	touch_inputs();
+	ck_assert_int_eq(config_load(put("c.conf", GOOD_CONF), &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.ledger_backend, "sqlite");
+	ck_assert_ptr_null(config_ledger_dsn(&cfg));
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = sqlite\n", GOOD_CONF);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), 0);
+	ck_assert_ptr_null(config_ledger_dsn(&cfg));
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\n"
+	    "dsn = postgresql://db.example:5433/ledger?user=intake&password=pw&sslmode=require\n",
+	    GOOD_CONF);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.ledger_backend, "postgresql");
+	ck_assert_str_eq(config_ledger_dsn(&cfg),
+	    "postgresql://db.example:5433/ledger?user=intake&password=pw&sslmode=require");
+	snprintf(text, sizeof(text), "%s[ledger]\ndsn = host=/run/postgresql dbname=intake\n"
+	    "backend = postgresql\n", GOOD_CONF);
+	ck_assert_int_eq(config_load(put("c.conf", text), &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(config_ledger_dsn(&cfg), "host=/run/postgresql dbname=intake");
+}
+END_TEST
+
+START_TEST(config_ledger_refuses_missing_dsn_dsn_with_sqlite_unknown_backend)
+{
+	struct config cfg;
+	char err[CONFIG_ERR_MAX] = "";
+	char text[4096], longdsn[CONFIG_DSN_MAX + 16];
+	const char *f;
+
+	touch_inputs();
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'dsn': missing (required with backend = postgresql)");
+	snprintf(text, sizeof(text), "%s[ledger]\ndsn = postgresql://x/y\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'dsn': only with backend = postgresql");
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = sqlite\n\ndsn = postgresql://x/y\n",
+	    GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 17,
+	    "key 'dsn': only with backend = postgresql");
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = mysql\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'backend': not sqlite or postgresql");
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = PostgreSQL\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 15,
+	    "key 'backend': not sqlite or postgresql");
+	/* not a DSN: refused without echoing it (it may hold a password) */
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\ndsn = intake:s3cret@db\n",
+	    GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16, "key 'dsn': not a");
+	ck_assert_ptr_null(strstr(err, "s3cret"));
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\n"
+	    "dsn = postgresql://db/x?password=s3cret\xc3\xa9\n", GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16, "key 'dsn': not a");
+	ck_assert_ptr_null(strstr(err, "s3cret"));
+	memset(longdsn, 'a', sizeof(longdsn) - 1);
+	memcpy(longdsn, "host=", 5);
+	longdsn[sizeof(longdsn) - 1] = '\0';
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\ndsn = %s\n", GOOD_CONF,
+	    longdsn);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16, "key 'dsn': longer than");
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\nbackend = sqlite\n",
+	    GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 16, "key 'backend': repeated");
+	snprintf(text, sizeof(text), "%s[ledger]\nbackend = postgresql\ndsn = host=x\n[ledger]\n",
+	    GOOD_CONF);
+	f = put("c.conf", text);
+	expect_err(config_load(f, &cfg, err, sizeof(err)), err, f, 17, "section 'ledger': repeated");
+}
+END_TEST
+
 /* ---- the daemon configuration ------------------------------------------- */
 
 START_TEST(config_defaults_applied)
@@ -1746,6 +1831,8 @@ config_suite(void)
 	tcase_add_test(tc, mkdev_idempotent_keys_private);
 	tcase_add_test(tc, config_scan_off_by_default_and_loads);
 	tcase_add_test(tc, config_scan_refuses_no_socket_long_path_bad_timeout);
+	tcase_add_test(tc, config_ledger_defaults_to_sqlite_and_loads_postgresql);
+	tcase_add_test(tc, config_ledger_refuses_missing_dsn_dsn_with_sqlite_unknown_backend);
 	tcase_add_test(tc, config_witnesses_default_to_none);
 	tcase_add_test(tc, config_witness_sections_load);
 	tcase_add_test(tc, config_witness_rejects_log_key_as_vkey);

@@ -6,6 +6,11 @@
  * tampered tree row, a tampered entry or an entry beyond the last checkpoint.
  * The last case builds 100k entries in one transaction and prints how long a
  * proof takes (a benchmark: it asserts correctness only).
+ *
+ * With INTAKE_TEST_DSN set (a PostgreSQL database this test may empty, e.g.
+ * from tests/pg.sh), the same cases run again on the PostgreSQL backend
+ * (each on a freshly emptied schema), plus two writers appending at once
+ * through two handles; unset, that half is skipped with a SKIP line.
  */
 #include <sys/stat.h>
 
@@ -20,6 +25,8 @@
 
 #include <check.h>
 #include <openssl/sha.h>
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "intake/merkle.h"
@@ -33,6 +40,7 @@
 #define BENCH_PROOFS 2000  /* proofs timed */
 
 static char dir[64];
+static const char *dsn;                  /* NULL: SQLite in DIR */
 static struct intake_signer *signer;
 static struct intake_verifier *verifier;
 static uint8_t leaves[SMALL + 8][32];   /* reference leaf hashes of the small logs */
@@ -64,6 +72,31 @@ setup(void)
 	ck_assert_ptr_nonnull(verifier);
 	intake_freezero(skey, strlen(skey));
 	free(vkey);
+}
+
+/* Runs SQL on the PostgreSQL test database; 0 if it succeeded. */
+static int
+pg_run(const char *sql)
+{
+	PGconn *c = PQconnectdb(dsn);
+	PGresult *r;
+	int ok;
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
+static void
+setup_pg(void)
+{
+	setup();
+	dsn = getenv("INTAKE_TEST_DSN");
+	ck_assert_int_eq(pg_run("SET client_min_messages = warning; "
+	    "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"), 0);
 }
 
 static void
@@ -187,7 +220,7 @@ static struct ledger *
 small_log(uint64_t n)
 {
 	char err[256];
-	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct ledger *l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
 	uint64_t size;
 
 	ck_assert_msg(l != NULL, "%s", err);
@@ -202,12 +235,16 @@ small_log(uint64_t n)
 }
 
 static void
-tamper(const char *sql)
+tamper(const char *sql, const char *pgsql)
 {
 	char path[128];
 	sqlite3 *db;
 	char *msg = NULL;
 
+	if (dsn != NULL) {
+		ck_assert_int_eq(pg_run(pgsql), 0);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s", msg);
@@ -218,7 +255,7 @@ START_TEST(ledger_open_readonly_needs_existing_ledger)
 {
 	char err[256] = "";
 
-	ck_assert_ptr_null(ledger_open(dir, 0, err, sizeof(err)));
+	ck_assert_ptr_null(ledger_open_dsn(dir, dsn, 0, err, sizeof(err)));
 	ck_assert_str_ne(err, "");
 }
 END_TEST
@@ -282,7 +319,7 @@ START_TEST(ledger_append_refuses_wrong_index)
 	r.index = 2;
 	ck_assert_int_eq(ledger_append(l, &r), -1);
 	/* A read-only handle cannot write. */
-	ro = ledger_open(dir, 0, err, sizeof(err));
+	ro = ledger_open_dsn(dir, dsn, 0, err, sizeof(err));
 	ck_assert_msg(ro != NULL, "%s", err);
 	errno = 0;
 	ck_assert_int_eq(ledger_begin(ro, &size), -1);
@@ -297,7 +334,7 @@ END_TEST
 START_TEST(ledger_rollback_leaves_nothing)
 {
 	char err[256], *note = NULL;
-	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct ledger *l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
 	uint64_t size;
 
 	ck_assert_ptr_nonnull(l);
@@ -440,7 +477,7 @@ START_TEST(ledger_list_filters_party_kind_verdict_since_after_limit)
 		{ "ALPHA", "evidence",            "2026-11-06T00:00:00Z", NULL, 1, 6 },
 	};
 	char err[256];
-	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct ledger *l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
 	struct ledger_filter f;
 	uint64_t size;
 
@@ -505,7 +542,7 @@ START_TEST(ledger_reader_sees_only_committed_snapshot)
 	char err[256], *note = NULL;
 	uint64_t size;
 
-	r = ledger_open(dir, 0, err, sizeof(err));
+	r = ledger_open_dsn(dir, dsn, 0, err, sizeof(err));
 	ck_assert_msg(r != NULL, "%s", err);
 	ck_assert_int_eq(ledger_begin(w, &size), 0);
 	append(w, 2, &plain, 1);
@@ -529,7 +566,7 @@ START_TEST(ledger_blob_referenced_counts_only_accepted)
 {
 	static const struct spec rej = { "ALPHA", "evidence", "2026-11-29T06:40:00Z", NULL, 0, 0x22 };
 	char err[256];
-	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct ledger *l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
 	uint8_t sha[32];
 	uint64_t size;
 
@@ -556,6 +593,14 @@ START_TEST(ledger_refuses_update_and_delete)
 	sqlite3 *db;
 
 	ledger_close(l);
+	if (dsn != NULL) {
+		ck_assert_int_ne(pg_run("UPDATE tree SET hash = '\\x00'"), 0);
+		ck_assert_int_ne(pg_run("DELETE FROM entries"), 0);
+		ck_assert_int_ne(pg_run("DELETE FROM checkpoints"), 0);
+		ck_assert_int_ne(pg_run("TRUNCATE tree"), 0);
+		ck_assert_int_ne(pg_run("UPDATE entries SET party = 'X'"), 0);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_ne(sqlite3_exec(db, "UPDATE tree SET hash = zeroblob(32)", NULL, NULL,
@@ -571,7 +616,7 @@ START_TEST(ledger_refuses_update_and_delete)
 END_TEST
 
 static void
-expect_verify_fails(const char *sql, const char *why)
+expect_verify_fails(const char *sql, const char *pgsql, const char *why)
 {
 	char err[256] = "";
 	struct ledger *l = small_log(SMALL);
@@ -580,8 +625,8 @@ expect_verify_fails(const char *sql, const char *why)
 	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), 0);
 	ck_assert_uint_eq(size, SMALL);
 	ledger_close(l);
-	tamper(sql);
-	l = ledger_open(dir, 1, err, sizeof(err));
+	tamper(sql, pgsql);
+	l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
 	ck_assert_ptr_nonnull(l);
 	ck_assert_int_eq(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, why) != NULL, "error \"%s\" lacks \"%s\"", err, why);
@@ -592,6 +637,8 @@ START_TEST(ledger_verify_detects_tampered_leaf_row)
 {
 	expect_verify_fails("DROP TRIGGER tree_no_update;"
 	    "UPDATE tree SET hash = randomblob(32) WHERE level = 0 AND idx = 3",
+	    "ALTER TABLE tree DISABLE TRIGGER USER;"
+	    "UPDATE tree SET hash = sha256('x') WHERE level = 0 AND idx = 3",
 	    "leaf hash 3");
 }
 END_TEST
@@ -601,6 +648,8 @@ START_TEST(ledger_verify_detects_tampered_inner_row)
 	/* (1, 2) is used by no root of size 20 and no proof of the last leaf */
 	expect_verify_fails("DROP TRIGGER tree_no_update;"
 	    "UPDATE tree SET hash = randomblob(32) WHERE level = 1 AND idx = 2",
+	    "ALTER TABLE tree DISABLE TRIGGER USER;"
+	    "UPDATE tree SET hash = sha256('x') WHERE level = 1 AND idx = 2",
 	    "(1, 2)");
 }
 END_TEST
@@ -610,6 +659,8 @@ START_TEST(ledger_verify_detects_tampered_top_row)
 	/* (4, 0) is half of the root of 20 = node((4,0), (2,4)) */
 	expect_verify_fails("DROP TRIGGER tree_no_update;"
 	    "UPDATE tree SET hash = randomblob(32) WHERE level = 4 AND idx = 0",
+	    "ALTER TABLE tree DISABLE TRIGGER USER;"
+	    "UPDATE tree SET hash = sha256('x') WHERE level = 4 AND idx = 0",
 	    "(4, 0)");
 }
 END_TEST
@@ -618,6 +669,8 @@ START_TEST(ledger_verify_detects_tampered_entry)
 {
 	expect_verify_fails("DROP TRIGGER entries_no_update;"
 	    "UPDATE entries SET entry = replace(entry, 'ALPHA', 'BETA!') WHERE idx = 7",
+	    "ALTER TABLE entries DISABLE TRIGGER USER;"
+	    "UPDATE entries SET entry = replace(entry, 'ALPHA', 'BETA!') WHERE idx = 7",
 	    "7");
 }
 END_TEST
@@ -625,6 +678,8 @@ END_TEST
 START_TEST(ledger_verify_detects_missing_leaf)
 {
 	expect_verify_fails("DROP TRIGGER tree_no_delete;"
+	    "DELETE FROM tree WHERE level = 0 AND idx = 19",
+	    "ALTER TABLE tree DISABLE TRIGGER USER;"
 	    "DELETE FROM tree WHERE level = 0 AND idx = 19", "19");
 }
 END_TEST
@@ -633,7 +688,10 @@ START_TEST(ledger_verify_detects_forged_checkpoint)
 {
 	expect_verify_fails("DROP TRIGGER checkpoints_no_update;"
 	    "UPDATE checkpoints SET note = replace(note, '" ORIGIN "\n20\n', '" ORIGIN "\n21\n')"
-	    " WHERE size = 20", "checkpoint");
+	    " WHERE size = 20",
+	    "ALTER TABLE checkpoints DISABLE TRIGGER USER;"
+	    "UPDATE checkpoints SET note = replace(note, '" ORIGIN "' || chr(10) || '20' || chr(10),"
+	    " '" ORIGIN "' || chr(10) || '21' || chr(10)) WHERE size = 20", "checkpoint");
 }
 END_TEST
 
@@ -688,7 +746,7 @@ now_s(void)
 START_TEST(ledger_proofs_at_100k_entries_verify)
 {
 	char err[256], *proof, *note;
-	struct ledger *l = ledger_open(dir, 1, err, sizeof(err));
+	struct ledger *l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
 	struct intake_checkpoint cp;
 	intake_hash path[INTAKE_PROOF_MAX];
 	uint8_t leaf[32];
@@ -741,15 +799,214 @@ START_TEST(ledger_proofs_at_100k_entries_verify)
 }
 END_TEST
 
-static Suite *
-ledger_suite(void)
-{
-	Suite *s = suite_create("ledger");
-	TCase *tc = tcase_create("core");
-	TCase *bench = tcase_create("bench");
+/* ---- two writers on one PostgreSQL ledger --------------------------------- */
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+#define RACE_BATCHES 40
+#define RACE_BATCH   5
+
+struct racer {
+	struct ledger *l;
+	uint64_t       start[RACE_BATCHES];   /* the size each batch began at */
+	int            failed;
+};
+
+static void *
+race_main(void *arg)
+{
+	struct racer *r = arg;
+	static const struct spec sp = { "ALPHA", "evidence", "2026-11-29T06:40:00Z", NULL, 1,
+	    0x44 };
+	uint64_t size;
+
+	for (int b = 0; b < RACE_BATCHES; b++) {
+		if (ledger_begin(r->l, &size) == -1) {
+			r->failed = 1;
+			return NULL;
+		}
+		r->start[b] = size;
+		for (int k = 0; k < RACE_BATCH; k++)
+			append(r->l, size + (uint64_t)k, &sp, 1);
+		checkpoint(r->l, size + RACE_BATCH);
+		if (ledger_commit(r->l) == -1) {
+			r->failed = 1;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+START_TEST(ledger_two_writers_append_consistently)
+{
+	struct racer r[2];
+	pthread_t t[2];
+	uint64_t starts[2 * RACE_BATCHES], size, prev = 0, total = 2 * RACE_BATCHES * RACE_BATCH;
+	uint8_t prev_root[32];
+	struct intake_checkpoint cp;
+	intake_hash proof[INTAKE_PROOF_MAX];
+	size_t n;
+	char err[256] = "";
+	PGconn *c;
+	PGresult *res;
+	int i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 2; i++) {
+		r[i].l = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
+		ck_assert_msg(r[i].l != NULL, "%s", err);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_main, &r[i]), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(r[0].failed, 0);
+	ck_assert_int_eq(r[1].failed, 0);
+
+	/* the batches tile 0..total without a gap or an overlap */
+	memcpy(starts, r[0].start, sizeof(r[0].start));
+	memcpy(starts + RACE_BATCHES, r[1].start, sizeof(r[1].start));
+	qsort(starts, 2 * RACE_BATCHES, sizeof(starts[0]), cmp_u64);
+	for (i = 0; i < 2 * RACE_BATCHES; i++)
+		ck_assert_uint_eq(starts[i], (uint64_t)i * RACE_BATCH);
+
+	/* every checkpoint is consistent with the one before it */
+	c = PQconnectdb(dsn);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	res = PQexec(c, "SELECT size, note FROM checkpoints ORDER BY size");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	ck_assert_int_eq(PQntuples(res), 2 * RACE_BATCHES);
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *note = PQgetvalue(res, i, 1);
+
+		size = strtoull(PQgetvalue(res, i, 0), NULL, 10);
+		ck_assert_uint_eq(size, (uint64_t)(i + 1) * RACE_BATCH);
+		ck_assert_int_eq(intake_checkpoint_open(verifier, note, strlen(note), &cp), 0);
+		ck_assert_uint_eq(cp.size, size);
+		if (prev != 0) {
+			ck_assert_int_eq(ledger_consistency(r[0].l, prev, size, proof, &n), 0);
+			ck_assert_int_eq(intake_merkle_verify_consistency(prev, size, prev_root,
+			    cp.root, proof, n), 0);
+		}
+		prev = size;
+		memcpy(prev_root, cp.root, 32);
+	}
+	PQclear(res);
+	/* no index twice (the primary key) and exactly TOTAL of them */
+	res = PQexec(c, "SELECT count(*), count(DISTINCT idx), min(idx), max(idx) FROM entries");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	ck_assert_uint_eq(strtoull(PQgetvalue(res, 0, 0), NULL, 10), total);
+	ck_assert_uint_eq(strtoull(PQgetvalue(res, 0, 1), NULL, 10), total);
+	ck_assert_uint_eq(strtoull(PQgetvalue(res, 0, 2), NULL, 10), 0);
+	ck_assert_uint_eq(strtoull(PQgetvalue(res, 0, 3), NULL, 10), total - 1);
+	PQclear(res);
+	PQfinish(c);
+
+	ck_assert_int_eq(ledger_verify(r[0].l, verifier, ORIGIN, &size, err, sizeof(err)), 0);
+	ck_assert_uint_eq(size, total);
+	ck_assert_int_eq(ledger_verify(r[1].l, verifier, ORIGIN, &size, err, sizeof(err)), 0);
+	ledger_close(r[0].l);
+	ledger_close(r[1].l);
+}
+END_TEST
+
+/* A lost or wrong DSN is refused with the place, never the password. */
+START_TEST(ledger_pg_bad_dsn_hides_password)
+{
+	char err[512] = "";
+
+	ck_assert_ptr_null(ledger_open_dsn(dir, "postgresql://u:s3cret@127.0.0.1:1/nodb", 1,
+	    err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "127.0.0.1"));
+	ck_assert_ptr_null(strstr(err, "s3cret"));
+}
+END_TEST
+
+/* A manifest is counted text, not NUL-terminated (it arrives in chunks):
+ * stored exactly, and one holding a NUL byte is refused by PostgreSQL. */
+START_TEST(ledger_append_stores_counted_manifest)
+{
+	static const char text[] = "a.pdf 12\nb.pdf 34";
+	struct ledger *l = small_log(1);
+	struct ledger_record r;
+	uint8_t sha[32];
+	char *entry, *receipt, *m, got[64] = "";
+	uint64_t size;
+	size_t len;
+
+	m = malloc(sizeof(text) - 1);          /* exactly its bytes, no NUL after */
+	ck_assert_ptr_nonnull(m);
+	memcpy(m, text, sizeof(text) - 1);
+	entry = make_entry(1, &plain, &len);
+	receipt = intake_note_sign(signer, entry, len, NULL);
+	memset(sha, 0x55, sizeof(sha));
+	memset(&r, 0, sizeof(r));
+	r.index = 1;
+	r.time = plain.time;
+	r.party = r.kind = "x";
+	r.cert = "00";
+	r.filename = r.type = "x";
+	r.ref = "";
+	r.sha256 = sha;
+	r.accepted = 1;
+	r.entry = entry;
+	r.entry_len = len;
+	r.receipt = receipt;
+	r.findings = "[]";
+	r.manifest = m;
+	r.manifest_len = sizeof(text) - 1;
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	ck_assert_int_eq(ledger_append(l, &r), 0);
+	checkpoint(l, 2);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	if (dsn != NULL) {
+		PGconn *c = PQconnectdb(dsn);
+		PGresult *res = PQexec(c, "SELECT manifest FROM entries WHERE idx = 1");
+
+		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+		snprintf(got, sizeof(got), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(c);
+		/* a NUL inside: PostgreSQL text cannot hold it, refused */
+		m[1] = '\0';
+		r.index = 2;
+		ck_assert_int_eq(ledger_begin(l, &size), 0);
+		ck_assert_int_eq(ledger_append(l, &r), -1);
+		ledger_rollback(l);
+	} else {
+		char path[128];
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		snprintf(path, sizeof(path), "%s/ledger.db", dir);
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT manifest FROM entries WHERE idx = 1",
+		    -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		snprintf(got, sizeof(got), "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	ck_assert_str_eq(got, text);
+	ck_assert_int_eq(ledger_tree_size(l, &size), 0);
+	ck_assert_uint_eq(size, 2);
+	free(m);
+	free(entry);
+	free(receipt);
+	ledger_close(l);
+}
+END_TEST
+
+/* The cases that run on both backends. */
+static void
+add_core(TCase *tc)
+{
 	tcase_add_test(tc, ledger_open_readonly_needs_existing_ledger);
 	tcase_add_test(tc, ledger_append_then_get_round_trips);
 	tcase_add_test(tc, ledger_append_refuses_wrong_index);
@@ -769,7 +1026,33 @@ ledger_suite(void)
 	tcase_add_test(tc, ledger_verify_detects_forged_checkpoint);
 	tcase_add_test(tc, ledger_verify_detects_entry_beyond_checkpoint);
 	tcase_add_test(tc, ledger_verify_refuses_other_key_or_origin);
+	tcase_add_test(tc, ledger_append_stores_counted_manifest);
+}
+
+static Suite *
+ledger_suite(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("core");
+	TCase *bench = tcase_create("bench");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	add_core(tc);
 	suite_add_tcase(s, tc);
+
+	if (getenv("INTAKE_TEST_DSN") != NULL && getenv("INTAKE_TEST_DSN")[0] != '\0') {
+		TCase *pg = tcase_create("postgresql");
+
+		tcase_add_checked_fixture(pg, setup_pg, teardown);
+		tcase_set_timeout(pg, 120);
+		add_core(pg);
+		tcase_add_test(pg, ledger_two_writers_append_consistently);
+		tcase_add_test(pg, ledger_pg_bad_dsn_hides_password);
+		suite_add_tcase(s, pg);
+	} else
+		printf("SKIP: ledger on PostgreSQL: INTAKE_TEST_DSN is not set "
+		    "(tests/pg.sh sets it)\n");
 
 	tcase_add_checked_fixture(bench, setup, teardown);
 	tcase_set_timeout(bench, 300);

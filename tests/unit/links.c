@@ -1,6 +1,7 @@
 /*
- * tests/unit/links.c: notary/links.c against a real SQLite database whose
- * entries table is created here with the ledger's schema (ledger.h).
+ * tests/unit/links.c: notary/links.c against a real SQLite database (through
+ * notary/db.h) whose entries table is created here with the ledger's schema
+ * (ledger.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,21 +11,29 @@
 #include <check.h>
 #include <jansson.h>
 #include <openssl/sha.h>
-#include <sqlite3.h>
+#include <unistd.h>
 
 #include "inspect/inspect.h"
+#include "notary/db.h"
 #include "notary/links.h"
 
-static sqlite3 *db;
+static struct db *db;
+static char dbdir[] = "/tmp/intake-links-XXXXXX";
+static char dbpath[64];
 
 static void
 setup(void)
 {
-	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
+	char err[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(dbdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/links.db", dbdir);
+	db = db_open_sqlite(dbpath, 1, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(db_exec(db,
 	    "CREATE TABLE entries(idx INTEGER PRIMARY KEY, time, party, cert, kind,"
 	    " filename, ref, size, sha256 BLOB, type, verdict, entry TEXT, receipt TEXT,"
-	    " findings TEXT, manifest TEXT)", NULL, NULL, NULL), SQLITE_OK);
+	    " findings TEXT, manifest TEXT)"), 0);
 	ck_assert_int_eq(links_schema(db), 0);
 	/* idempotent, as the ledger calls it at every open */
 	ck_assert_int_eq(links_schema(db), 0);
@@ -33,8 +42,17 @@ setup(void)
 static void
 teardown(void)
 {
-	sqlite3_close(db);
+	char path[80];
+
+	db_close(db);
 	db = NULL;
+	unlink(dbpath);
+	snprintf(path, sizeof(path), "%s-wal", dbpath);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", dbpath);
+	unlink(path);
+	rmdir(dbdir);
+	memcpy(dbdir + sizeof(dbdir) - 7, "XXXXXX", 6);
 }
 
 static void
@@ -52,25 +70,25 @@ static void
 add(int64_t idx, const char *party, const char *kind, const char *filename,
     const char *ref, const char *content, int accepted)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	uint8_t d[32];
 
 	SHA256((const unsigned char *)content, strlen(content), d);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO entries(idx, time, party, cert,"
+	ck_assert_ptr_nonnull(st = db_prepare(db, "INSERT INTO entries(idx, time, party, cert,"
 	    " kind, filename, ref, size, sha256, type, verdict, entry, receipt, findings)"
 	    " VALUES (?1, '2024-01-01T00:00:00Z', ?2, 'c', ?3, ?4, ?5, ?6, ?7,"
-	    " 'application/pdf', ?8, 'e', 'r', '[]')", -1, &st, NULL), SQLITE_OK);
-	sqlite3_bind_int64(st, 1, idx);
-	sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, filename, -1, SQLITE_STATIC);
+	    " 'application/pdf', ?8, 'e', 'r', '[]')"));
+	db_bind_int64(st, 1, idx);
+	db_bind_text(st, 2, party, -1);
+	db_bind_text(st, 3, kind, -1);
+	db_bind_text(st, 4, filename, -1);
 	if (ref != NULL)
-		sqlite3_bind_text(st, 5, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (int64_t)strlen(content));
-	sqlite3_bind_blob(st, 7, d, 32, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, accepted ? "accepted" : "rejected", -1, SQLITE_STATIC);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
+		db_bind_text(st, 5, ref, -1);
+	db_bind_int64(st, 6, (int64_t)strlen(content));
+	db_bind_blob(st, 7, d, 32);
+	db_bind_text(st, 8, accepted ? "accepted" : "rejected", -1);
+	ck_assert_int_eq(db_step(st), DB_DONE);
+	db_finalize(st);
 }
 
 #define WB_ROWS_MAX_TEST 8
@@ -98,10 +116,10 @@ add_workbook(int64_t idx, const char *party, const char *tab, const struct rowsp
 		snprintf(w.v[i].sha256, sizeof(w.v[i].sha256), "%s",
 		    rows[i].sha256 ? rows[i].sha256 : "");
 	}
-	ck_assert_int_eq(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(db_exec(db, "BEGIN"), 0);
 	add(idx, party, KIND_VALIDATION_WORKBOOK, "workbook.xlsx", NULL, tab, 1);
 	ck_assert_int_eq(links_record(db, (uint64_t)idx, &w), 0);
-	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(db_exec(db, "COMMIT"), 0);
 	free(w.v);
 }
 
@@ -515,7 +533,7 @@ START_TEST(report_of_ten_thousand_rows)
 		snprintf(w.v[i].ref, sizeof(w.v[i].ref), "EV-%05zu", i);
 		snprintf(w.v[i].filename, sizeof(w.v[i].filename), "file-%05zu.pdf", i);
 	}
-	ck_assert_int_eq(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(db_exec(db, "BEGIN"), 0);
 	for (int i = 0; i < 5000; i++) {
 		char fn[64];
 
@@ -524,7 +542,7 @@ START_TEST(report_of_ten_thousand_rows)
 	}
 	add(6000, "ALPHA", KIND_VALIDATION_WORKBOOK, "wb.xlsx", NULL, "wb", 1);
 	ck_assert_int_eq(links_record(db, 6000, &w), 0);
-	ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(db_exec(db, "COMMIT"), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(links_report(db, 6000, "ALPHA", &r), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -6,6 +6,9 @@
  * orphan blobs, a tampered ledger refused, a key of another log refused),
  * a batch whose commit fails (file size limit) leaving no trace, and the
  * notary's own check of a director letter's ?plan= against the ledger.
+ * With INTAKE_TEST_DSN set (tests/pg.sh), two notaries ("nodes") share one
+ * PostgreSQL ledger: started at once on an empty database, then taking
+ * uploads at once, they give contiguous indices and proofs that verify.
  */
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -15,6 +18,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1384,6 +1388,92 @@ START_TEST(store_failed_copy_leaves_nothing)
 }
 END_TEST
 
+/* ---- two nodes on one PostgreSQL ledger ----------------------------------- */
+
+struct node_open {
+	struct notary *n;
+	char           err[512];
+};
+
+static void *
+node_open_main(void *arg)
+{
+	struct node_open *o = arg;
+
+	o->n = notary_open(&cfg, o->err, sizeof(o->err));
+	return NULL;
+}
+
+START_TEST(notary_two_nodes_share_a_postgresql_ledger)
+{
+	const char *dsn = getenv("INTAKE_TEST_DSN");
+	struct node_open o[2];
+	struct submitter subs[4];
+	pthread_t th[4];
+	struct waiter *w = waiter_new();
+	int seen[4 * PER_THREAD] = { 0 };
+	struct intake_verifier *v;
+	struct ledger *l;
+	char err[512] = "";
+	uint64_t size;
+	PGconn *c;
+	PGresult *r;
+
+	c = PQconnectdb(dsn);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, "SET client_min_messages = warning; "
+	    "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	PQfinish(c);
+	snprintf(cfg.ledger_backend, sizeof(cfg.ledger_backend), "postgresql");
+	snprintf(cfg.ledger_dsn_buf, sizeof(cfg.ledger_dsn_buf), "%s", dsn);
+
+	/* both start on the empty ledger at once: one writes checkpoint 0 */
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, node_open_main, &o[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_msg(o[0].n != NULL, "node 0: %s", o[0].err);
+	ck_assert_msg(o[1].n != NULL, "node 1: %s", o[1].err);
+
+	/* uploads to both at once: each node's batches extend the other's */
+	for (int t = 0; t < 4; t++) {
+		subs[t].n = o[t % 2].n;
+		subs[t].w = w;
+		subs[t].id = t;
+		ck_assert_int_eq(pthread_create(&th[t], NULL, submit_main, &subs[t]), 0);
+	}
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	wait_for(w, 4 * PER_THREAD);
+	for (int t = 0; t < 4; t++)
+		for (int i = 0; i < PER_THREAD; i++) {
+			struct notary_job *j = subs[t].jobs[i];
+
+			assert_verifies(j);
+			ck_assert_uint_lt(j->index, 4 * PER_THREAD);
+			ck_assert_int_eq(seen[j->index], 0);
+			seen[j->index] = 1;
+			free_job(j);
+		}
+	for (int i = 0; i < 4 * PER_THREAD; i++)
+		ck_assert_int_eq(seen[i], 1);
+	notary_close(o[0].n);
+	notary_close(o[1].n);
+
+	l = ledger_open_dsn(cfg.data, dsn, 0, err, sizeof(err));
+	ck_assert_msg(l != NULL, "%s", err);
+	v = intake_verifier_new(vkey);
+	ck_assert_msg(ledger_verify(l, v, ORIGIN, &size, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(size, 4 * PER_THREAD);
+	intake_verifier_free(v);
+	ledger_close(l);
+	free(w);
+}
+END_TEST
+
 static Suite *
 notary_suite(void)
 {
@@ -1408,6 +1498,16 @@ notary_suite(void)
 	tcase_add_test(tc, notary_receipt_carries_ref_digest_and_members);
 	tcase_add_test(tc, notary_rechecks_the_plan_a_letter_names);
 	suite_add_tcase(s, tc);
+
+	if (getenv("INTAKE_TEST_DSN") != NULL && getenv("INTAKE_TEST_DSN")[0] != '\0') {
+		tc = tcase_create("postgresql");
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, notary_two_nodes_share_a_postgresql_ledger);
+		suite_add_tcase(s, tc);
+	} else
+		printf("SKIP: notary on PostgreSQL: INTAKE_TEST_DSN is not set "
+		    "(tests/pg.sh sets it)\n");
 
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, store_fixture, store_teardown);
