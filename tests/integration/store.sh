@@ -132,6 +132,12 @@ A2=$(freeport)
 sed -e "s|^listen = .*|listen = 127.0.0.1:$P2|" -e "s|^admin  = .*|admin  = 127.0.0.1:$A2|" \
 	-e "s|^data   = .*|data   = $N2/data|" -e "s|^key    = .*|key    = $N2/log.key|" \
 	$RUN/intaked.conf >$N2/intaked.conf
+if [ -n "${INTAKE_TEST_DSN:-}" ]; then     # on PostgreSQL: a database of node 2's own
+	N1DSN=$PGDSN
+	it_pg_newdb
+	sed -i "s|^dsn     = .*|dsn     = ${PGDSN//&/\\&}|" $N2/intaked.conf
+	PGDSN=$N1DSN
+fi
 n2_start() {
 	local i
 	(cd $N2 && exec setsid "$INTAKED" -c $N2/intaked.conf) >>$N2/daemon.log 2>&1 &
@@ -238,16 +244,16 @@ it_stop
 rm -f $STORE/${h_young:0:2}/$h_young $STORE/ab/.tmp-ffeeddccbbaa99887766554433221100
 
 # ---------------------------------------------------------------- offline audit
-out=$("$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data --store $STORE 2>&1)
+out=$("$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data ${PGDSN:+--dsn "$PGDSN"} --store $STORE 2>&1)
 rc=$?
 check_eq "intake audit --data DATA --store STORE passes ($(printf '%s' "$out" | tail -n 1))" $rc 0
 check "it checked node 1's 22 files" grep -q '22 files verified' <<<"$out"
-"$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data >$T/nostore.out 2>&1
+"$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data ${PGDSN:+--dsn "$PGDSN"} >$T/nostore.out 2>&1
 check_eq "without --store it looks in DATA/store and finds no file" $? 1
 check "and says so" grep -q 'stored file missing' $T/nostore.out
 b=$(blob_of $T/big.json)
 chmod 644 "$b" && printf 'X' | dd of="$b" bs=1 seek=100 conv=notrunc 2>/dev/null
-"$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data --store $STORE >$T/altered.out 2>&1
+"$INTAKE" audit --vkey "$(cat $VKEY)" --data $RUN/data ${PGDSN:+--dsn "$PGDSN"} --store $STORE >$T/altered.out 2>&1
 check_eq "a blob altered in the store: the audit fails" $? 1
 check "and names it" grep -q 'stored file altered' $T/altered.out
 
