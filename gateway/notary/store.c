@@ -27,9 +27,8 @@
 #include "lib/util.h"
 #include "notary/store.h"
 
-#define QUARANTINE_RANDOM   16  /* random bytes in a quarantine file name */
-#define QUARANTINE_TRIES    8   /* attempts before giving up on name clashes */
-#define STORE_TMP_RANDOM    16  /* random bytes in a .tmp- name: no clash between nodes */
+#define STORE_NAME_RANDOM   16  /* random bytes in a quarantine or .tmp- name: no clash between nodes */
+#define STORE_NAME_TRIES    8   /* attempts before giving up on name clashes */
 #define STORE_COPY_BUF      (256u << 10)  /* read/write copy buffer, when copy_file_range cannot */
 #define STORE_COPY_CHUNK    (64u << 20)   /* bytes asked of one copy_file_range call */
 
@@ -191,32 +190,60 @@ store_quarantine_dir(const char *data, char *out, size_t outlen)
 	return 0;
 }
 
-int
-store_open_quarantine(const char *data, char *path, size_t pathlen)
+/* PREFIX and STORE_NAME_RANDOM random bytes in hex, into NAME. 0/-1. */
+static int
+store_random_name(const char *prefix, char *name, size_t namelen)
 {
-	uint8_t rnd[QUARANTINE_RANDOM];
-	char qdir[PATH_MAX], hex[2 * QUARANTINE_RANDOM + 1];
-	int fd, n, tries;
+	uint8_t rnd[STORE_NAME_RANDOM];
+	char hex[2 * STORE_NAME_RANDOM + 1];
+	int n;
 
-	if (store_quarantine_dir(data, qdir, sizeof(qdir)) == -1)
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return -1;
-	for (tries = 0; tries < QUARANTINE_TRIES; tries++) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	util_hex(rnd, sizeof(rnd), hex);
+	n = snprintf(name, namelen, "%s%s", prefix, hex);
+	if (n < 0 || (size_t)n >= namelen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A new file PREFIX<random hex> relative to DIRFD_ (AT_FDCWD: PREFIX is a
+ * path), created with O_EXCL and ACCESS (O_RDWR, O_WRONLY), never through a
+ * symbolic link; its name into NAME. A clash is retried with another name.
+ * fd, or -1 with errno.
+ */
+static int
+store_open_new(int dirfd_, const char *prefix, int access, mode_t mode, char *name,
+    size_t namelen)
+{
+	int fd, tries;
+
+	for (tries = 0; tries < STORE_NAME_TRIES; tries++) {
+		if (store_random_name(prefix, name, namelen) == -1)
 			return -1;
-		util_hex(rnd, sizeof(rnd), hex);
-		n = snprintf(path, pathlen, "%s/q-%s", qdir, hex);
-		if (n < 0 || (size_t)n >= pathlen) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW,
-		    QUARANTINE_MODE);
+		fd = openat(dirfd_, name, O_CREAT | O_EXCL | access | O_CLOEXEC | O_NOFOLLOW,
+		    mode);
 		if (fd != -1)
 			return fd;
 		if (errno != EEXIST)
 			return -1;
 	}
 	return -1;
+}
+
+int
+store_open_quarantine(const char *data, char *path, size_t pathlen)
+{
+	char prefix[PATH_MAX];
+
+	/* room left for the "/q-" appended */
+	if (store_quarantine_dir(data, prefix, sizeof(prefix) - 3) == -1)
+		return -1;
+	strcat(prefix, "/q-");
+	return store_open_new(AT_FDCWD, prefix, O_RDWR, QUARANTINE_MODE, path, pathlen);
 }
 
 /* QPATH must be S->quarantine/<one plain name>. */
@@ -236,34 +263,6 @@ store_check_qpath(const struct store *s, const char *qpath)
 	return 0;
 bad:
 	errno = EINVAL;
-	return -1;
-}
-
-/* A new STORE_TMP_PREFIX<random> file in the directory DIRFD_ (mode 0444
- * less the umask), open for writing; its name into NAME. fd, or -1. */
-static int
-store_open_tmp(int dirfd_, char *name, size_t namelen)
-{
-	uint8_t rnd[STORE_TMP_RANDOM];
-	char hex[2 * STORE_TMP_RANDOM + 1];
-	int fd, n, tries;
-
-	for (tries = 0; tries < QUARANTINE_TRIES; tries++) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return -1;
-		util_hex(rnd, sizeof(rnd), hex);
-		n = snprintf(name, namelen, "%s%s", STORE_TMP_PREFIX, hex);
-		if (n < 0 || (size_t)n >= namelen) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = openat(dirfd_, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-		    STORE_BLOB_MODE);
-		if (fd != -1)
-			return fd;
-		if (errno != EEXIST)
-			return -1;
-	}
 	return -1;
 }
 
@@ -341,7 +340,7 @@ fail:
 static int
 store_copy_in(const char *qpath, const char *dir, const char *dst, uint64_t size)
 {
-	char tmp[sizeof(STORE_TMP_PREFIX) + 2 * STORE_TMP_RANDOM];
+	char tmp[sizeof(STORE_TMP_PREFIX) + 2 * STORE_NAME_RANDOM];
 	struct stat st;
 	int in = -1, out = -1, dfd = -1, saved;
 
@@ -354,7 +353,8 @@ store_copy_in(const char *qpath, const char *dir, const char *dst, uint64_t size
 		goto fail;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    (out = store_open_tmp(dfd, tmp, sizeof(tmp))) == -1)
+	    (out = store_open_new(dfd, STORE_TMP_PREFIX, O_WRONLY, STORE_BLOB_MODE, tmp,
+	    sizeof(tmp))) == -1)
 		goto fail;
 	/* the mode of every blob, whatever the process's umask (open's is
 	 * masked by it) */
@@ -632,19 +632,15 @@ store_young(int dirfd_, const char *name, time_t now)
 static int
 store_sweep_orphan(int dirfd_, const char *name, time_t now)
 {
-	char tomb[sizeof(STORE_TMP_PREFIX) + 2 * STORE_TMP_RANDOM];
-	uint8_t rnd[STORE_TMP_RANDOM];
-	char hex[2 * STORE_TMP_RANDOM + 1];
+	char tomb[sizeof(STORE_TMP_PREFIX) + 2 * STORE_NAME_RANDOM];
 	int r;
 
 	if ((r = store_young(dirfd_, name, now)) == 1)
 		return 0;
 	if (r == -1)
 		return errno == ENOENT ? 2 : -1;
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (store_random_name(STORE_TMP_PREFIX, tomb, sizeof(tomb)) == -1)
 		return -1;
-	util_hex(rnd, sizeof(rnd), hex);
-	snprintf(tomb, sizeof(tomb), "%s%s", STORE_TMP_PREFIX, hex);
 	if (renameat(dirfd_, name, dirfd_, tomb) == -1)
 		return errno == ENOENT ? 2 : -1;   /* another node's sweep took it */
 	if ((r = store_young(dirfd_, tomb, now)) == -1)
