@@ -18,14 +18,22 @@
 #define PG_INT4OID 23
 #define PG_INT8OID 20
 
+/* PATH (SQLite) or DSN (PostgreSQL) opened with backend B. */
 static struct db *
-db_new(enum db_backend b, int writable)
+db_open(enum db_backend b, const char *target, int writable, char *err, size_t errlen)
 {
-	struct db *db = calloc(1, sizeof(*db));
+	struct db *db;
 
-	if (db != NULL) {
-		db->backend = b;
-		db->writable = writable;
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		errset(err, errlen, "ledger: out of memory");
+		return NULL;
+	}
+	db->backend = b;
+	db->writable = writable;
+	if ((b == DB_SQLITE ? dblite_open(db, target, err, errlen) :
+	    dbpg_open(db, target, err, errlen)) == -1) {
+		db_close(db);
+		return NULL;
 	}
 	return db;
 }
@@ -33,33 +41,13 @@ db_new(enum db_backend b, int writable)
 struct db *
 db_open_sqlite(const char *path, int writable, char *err, size_t errlen)
 {
-	struct db *db;
-
-	if ((db = db_new(DB_SQLITE, writable)) == NULL) {
-		errset(err, errlen, "ledger: out of memory");
-		return NULL;
-	}
-	if (dblite_open(db, path, err, errlen) == -1) {
-		db_close(db);
-		return NULL;
-	}
-	return db;
+	return db_open(DB_SQLITE, path, writable, err, errlen);
 }
 
 struct db *
 db_open_pg(const char *dsn, int writable, char *err, size_t errlen)
 {
-	struct db *db;
-
-	if ((db = db_new(DB_POSTGRESQL, writable)) == NULL) {
-		errset(err, errlen, "ledger: out of memory");
-		return NULL;
-	}
-	if (dbpg_open(db, dsn, err, errlen) == -1) {
-		db_close(db);
-		return NULL;
-	}
-	return db;
+	return db_open(DB_POSTGRESQL, dsn, writable, err, errlen);
 }
 
 void
