@@ -321,23 +321,44 @@ it_restart() {
 
 it_alive() { [ -n "$DPID" ] && kill -0 $DPID 2>/dev/null; }
 
+# it_down_within SECONDS: the daemon ends by itself within SECONDS (1 if not); its status in
+# DEXIT
+it_down_within() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		kill -0 $DPID 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $DPID 2>/dev/null && return 1
+	wait $DPID 2>/dev/null
+	DEXIT=$?
+	DPID=
+	return 0
+}
+
 # it_front: the pid of the daemon's front (intaked-front, a child of $DPID): the process
 # that holds the connections, spools and quarantine descriptors
 it_front() { pgrep -P "$DPID" -x intaked-front | head -1; }
 
-# it_stop [quiet]: SIGTERM to the daemon's group, SIGKILL after STOP_WAIT; sets DEXIT.
-# Unless quiet, checks that it exited 0 and that no sanitizer reported anything.
-it_stop() {
+# it_stop_group PID: SIGTERM to the process group PID (a daemon started with setsid), SIGKILL
+# after STOP_WAIT; returns the daemon's status.
+it_stop_group() {
 	local i
-	DEXIT=
-	[ -n "$DPID" ] || return 0
-	kill -TERM -- -$DPID 2>/dev/null
+	kill -TERM -- -$1 2>/dev/null
 	for ((i = 0; i < STOP_WAIT * 10; i++)); do
-		kill -0 $DPID 2>/dev/null || break
+		kill -0 $1 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL -- -$DPID 2>/dev/null
-	wait $DPID 2>/dev/null
+	kill -KILL -- -$1 2>/dev/null
+	wait $1 2>/dev/null
+}
+
+# it_stop [quiet]: it_stop_group of the daemon; sets DEXIT.
+# Unless quiet, checks that it exited 0 and that no sanitizer reported anything.
+it_stop() {
+	DEXIT=
+	[ -n "$DPID" ] || return 0
+	it_stop_group $DPID
 	DEXIT=$?
 	DPID=
 	[ "${1:-}" = quiet ] && return 0

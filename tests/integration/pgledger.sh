@@ -22,18 +22,6 @@ command -v psql >/dev/null || bail "no psql (postgresql-client)"
 it_pw_config() { sed -i "s|^dsn     = .*|&\\&password=hunter2pw|" "$RUN/intaked.conf"; }
 IT_AFTER_CONFIG=it_pw_config it_start pg
 sq() { psql "$PGDSN" -XAtq -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
-down_within() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 $DPID 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 $DPID 2>/dev/null && return 1
-	wait $DPID 2>/dev/null
-	DEXIT=$?
-	DPID=
-	return 0
-}
 
 check "the configuration holds the DSN's password" grep -q 'password=hunter2pw' "$RUN/intaked.conf"
 mkpdf $T/a.pdf
@@ -71,7 +59,7 @@ check "... without printing the password" bash -c '! grep -q s3cretpw "$1" "$2"'
 sq "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
 # a read in the front (under its seccomp filter) is the first to notice
 iget alpha /v1/receipts/0 $T/cp.txt >/dev/null
-DEXIT=0; down_within 30; rc=$?
+DEXIT=0; it_down_within 30; rc=$?
 check "a lost connection brings the daemon down" [ $rc = 0 ]
 check "the daemon's status is not 0 (got $DEXIT)" [ "$DEXIT" != 0 ]
 check "the front says why (not killed by its filter)" \
@@ -90,7 +78,7 @@ sq "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname 
 printf 'after the drop\n' >$T/e.txt
 code=$(iput alpha evidence e.txt $T/e.txt $T/e.json)
 check "the upload is not answered as recorded (got $code)" [ "$code" != 201 ]
-DEXIT=0; down_within 30; rc=$?
+DEXIT=0; it_down_within 30; rc=$?
 check "the daemon goes down" [ $rc = 0 ]
 check "the notary says why" grep -Eq 'intaked-notary.*lost the PostgreSQL connection' "$RUN/daemon.log"
 it_launch || bail "intaked did not come back: $(tail -n 2 "$RUN/daemon.log")"

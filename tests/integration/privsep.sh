@@ -18,19 +18,6 @@ procs() {
 }
 pid_of() { procs | awk -v n="$1" '$2 == n {print $1}'; }
 status_of() { awk -v k="$2:" '$1 == k {print $2}' /proc/$1/status 2>/dev/null; }
-# down_within SECONDS: the daemon ends by itself; its status in DEXIT
-down_within() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 $DPID 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 $DPID 2>/dev/null && return 1
-	wait $DPID 2>/dev/null
-	DEXIT=$?
-	DPID=
-	return 0
-}
 # receipts_verify N...: GET each index's receipt now; Go verifies it against today's checkpoint
 receipts_verify() {
 	local i
@@ -100,7 +87,7 @@ fi
 # ---------------------------------------------------------------- a notary killed
 off=$(log_size)
 kill -KILL $NOTARY
-DEXIT=0; down_within 30; rc=$?
+DEXIT=0; it_down_within 30; rc=$?
 check "a killed notary brings the daemon down" [ $rc = 0 ]
 check "the daemon's status is not 0 (got $DEXIT)" [ "$DEXIT" != 0 ]
 check "the parent logs why" grep -q 'intaked-notary ([0-9]*) ended by signal 9: stopping the daemon' "$RUN/daemon.log"
@@ -111,7 +98,7 @@ check_eq "and an upload is accepted" "$(iput alpha evidence a2.pdf $T/a.pdf $T/a
 
 # ---------------------------------------------------------------- a front killed
 kill -KILL $(pid_of intaked-front)
-DEXIT=0; down_within 30; rc=$?
+DEXIT=0; it_down_within 30; rc=$?
 check "a killed front brings the daemon down" [ $rc = 0 ]
 check "the daemon's status is not 0 (got $DEXIT)" [ "$DEXIT" != 0 ]
 check "the parent logs why" grep -q 'intaked-front ([0-9]*) ended by signal 9: stopping the daemon' "$RUN/daemon.log"

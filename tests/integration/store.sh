@@ -23,15 +23,8 @@ BIG=$((5 * 1024 * 1024 + 4321))         # bytes of the large upload: many copy b
 
 MNT= N2PID=
 n2_stop() {
-	local i
 	[ -n "$N2PID" ] || return 0
-	kill -TERM -- -$N2PID 2>/dev/null
-	for ((i = 0; i < STOP_WAIT * 10; i++)); do
-		kill -0 $N2PID 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL -- -$N2PID 2>/dev/null
-	wait $N2PID 2>/dev/null
+	it_stop_group $N2PID
 	N2EXIT=$?
 	N2PID=
 }
