@@ -490,6 +490,7 @@ main(int argc, char *argv[])
 	int ch, test = 0, sv[2], rc;
 	sigset_t set;
 
+	proc_malloc_tune();
 	while ((ch = getopt(argc, argv, "c:dI:t")) != -1) {
 		switch (ch) {
 		case 'c': file = optarg; break;

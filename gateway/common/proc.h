@@ -9,7 +9,7 @@
  * peer). Fails closed: a child whose drop fails must exit, never carry on
  * privileged (OpenSSH's sandbox habit of carrying on is not ours).
  *
- * API: proc_user_lookup, proc_drop.
+ * API: proc_user_lookup, proc_drop, proc_malloc_tune.
  */
 #ifndef INTAKE_PROC_H
 #define INTAKE_PROC_H
@@ -42,6 +42,11 @@ struct proc_limits {
 /* As root: looks NAME up in the password database (its uid and primary
  * gid); a missing user is an error naming it. Not as root: the current
  * user, with DROP 0, whatever NAME says. 0, or -1 with a reason in ERR. */
+/* Sets the allocator's thresholds for a process that allocates and frees
+ * the same fixed-size records for every upload (intaked, each child and
+ * the inspector; call it first, before any thread starts). */
+void proc_malloc_tune(void);
+
 int proc_user_lookup(const char *name, struct proc_user *u, char *err, size_t errlen);
 
 /* In a new child: sets its name (/proc/PID/comm) to COMM; with U->drop,
