@@ -406,6 +406,18 @@ store_prepare_shared(const char *qpath)
 	return 0;
 }
 
+/* Makes DIR, a fan-out directory of S's store, if it is missing; a new
+ * one is made durable in the store's directory at once. */
+static int
+store_fan_out(const struct store *s, const char *dir)
+{
+	int created;
+
+	if (store_mkdir(dir, &created) == -1)
+		return -1;
+	return created ? store_fsync_dir(s->dir) : 0;
+}
+
 /*
  * store_promote: everything of store_commit but making it durable: the
  * file is not fsynced and its directory not synced here (unless it is
@@ -420,7 +432,7 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 {
 	char dst[PATH_MAX], dir[PATH_MAX];
 	struct stat st, qst;
-	int created, saved, copy = 0;
+	int r, saved, copy = 0;
 
 	if (store_check_qpath(s, qpath) == -1)
 		return -1;	/* not ours to unlink */
@@ -442,10 +454,9 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
-	if (store_mkdir(dir, &created) == -1)
-		goto fail;
-	if (created && store_fsync_dir(s->dir) == -1)
-		goto fail;
+	/* The fan-out directory is made when the rename finds it missing
+	 * (below): it nearly always exists, and checking first cost every
+	 * upload a mkdir and an lstat. A missing directory is ENOENT here too. */
 	if (lstat(dst, &st) == 0) {
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
 			/* Same name, same size: the same content, kept once. In
@@ -472,14 +483,21 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 	 * quarantine file's fsync (its copy is fsynced); EXDEV is the final
 	 * word all the same (two mounts of one filesystem share st_dev). */
 	if (s->shared) {
-		if (stat(dir, &st) == -1)
+		if (store_fan_out(s, dir) == -1 || stat(dir, &st) == -1)
 			goto fail;
 		copy = st.st_dev != qst.st_dev;
 	}
 	if (!copy) {
 		if (s->shared && store_prepare_shared(qpath) == -1)
 			goto fail;
-		if (rename(qpath, dst) == -1) {
+		r = rename(qpath, dst);
+		if (r == -1 && errno == ENOENT && lstat(qpath, &st) == 0) {
+			/* the file is there: its directory in the store is not */
+			if (store_fan_out(s, dir) == -1)
+				goto fail;
+			r = rename(qpath, dst);
+		}
+		if (r == -1) {
 			if (errno != EXDEV)
 				goto fail;
 			copy = 1;
