@@ -41,6 +41,7 @@
                                              stops: pipelined requests wait for the client
                                              to read, so memory stays bounded */
 #define DRAIN_GRACE_SECONDS 30            /* SIGTERM: uploads in flight may finish this long */
+#define CONN_ONE_RECORD 16384             /* an answer up to a TLS record's plaintext is sent whole */
 
 /* After a spool says stop, the bufferevent may still hand over what it
  * holds (up to the watermark) and one more read: that must fit. */
@@ -314,8 +315,11 @@ void
 conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extra,
     const char *body, size_t len, int close)
 {
+	struct evbuffer *out;
+
 	if (c->state == CONN_CLOSED || c->bev == NULL)
 		return;
+	out = bufferevent_get_output(c->bev);
 	/* The request decides: no keep-alive asked (HTTP/1.0 without it,
 	 * Connection: close) means we close after this answer. */
 	if (c->front->draining || !c->keepalive)
@@ -324,7 +328,10 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 	 * 8.6), and it has no body. */
 	conn_head(c, status, ctype, extra, status == 304 ? len : body ? len : 0, close);
 	if (body && len && status != 304 && !c->head)
-		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+		evbuffer_add(out, body, len);
+	/* one piece: the TLS layer makes a record (and a write) of each */
+	if (evbuffer_get_length(out) <= CONN_ONE_RECORD)
+		(void)evbuffer_pullup(out, -1);
 	if (close)
 		conn_linger(c);
 }
