@@ -12,6 +12,7 @@
 #include "common/errbuf.h"
 #include "common/log.h"
 #include "notary/db_impl.h"
+#include "notary/walbuf.h"
 
 #define DBLITE_BUSY_MS 5000   /* wait this long for a lock before failing */
 
@@ -92,7 +93,9 @@ dblite_open(struct db *db, const char *path, char *err, size_t errlen)
 
 	flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE |
 	    (db->writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-	if (sqlite3_open_v2(path, &db->lite, flags, NULL) != SQLITE_OK) {
+	/* the writer gathers each commit's WAL frames into one write (walbuf.h) */
+	if (sqlite3_open_v2(path, &db->lite, flags, db->writable ? walbuf_vfs() : NULL) !=
+	    SQLITE_OK) {
 		errset(err, errlen, "ledger: %s: %s", path,
 		    db->lite != NULL ? sqlite3_errmsg(db->lite) : "out of memory");
 		return -1;
