@@ -133,7 +133,15 @@ valid_recorded(const void *p, size_t len)
 {
 	const struct msg_recorded *m = p;
 
-	return (m->status == 0 || m->status == -1) && STR_OK(m->time) ? 0 : -1;
+	if (!(m->status == 0 || m->status == -1) || !STR_OK(m->time))
+		return -1;
+	if (len == sizeof(*m))
+		return 0;
+	/* the texts inline: exactly their announced sizes (each is checked
+	 * before the sum, which then cannot wrap) */
+	return m->status == 0 && m->entry_len <= MSG_PAYLOAD_MAX &&
+	    m->receipt_len <= MSG_PAYLOAD_MAX && m->proof_len <= MSG_PAYLOAD_MAX &&
+	    len - sizeof(*m) == m->entry_len + m->receipt_len + m->proof_len ? 0 : -1;
 }
 
 #define FIXED(t, s, fd, f) { t, sizeof(s), sizeof(s), fd, f }
@@ -160,7 +168,8 @@ static const struct msg_rule to_notary[] = {
 	FIXED(MSG_HASH_DROP, struct msg_hash, MSG_FD_NONE, NULL),
 };
 static const struct msg_rule from_notary[] = {
-	FIXED(MSG_RECORDED, struct msg_recorded, MSG_FD_NONE, valid_recorded),
+	{ MSG_RECORDED, sizeof(struct msg_recorded), MSG_PAYLOAD_MAX, MSG_FD_NONE,
+	    valid_recorded },
 	CHUNK(MSG_TEXT, valid_text),
 	FIXED(MSG_READY, struct msg_ready, MSG_FD_NONE, valid_ready),
 };

@@ -180,8 +180,11 @@ struct msg_stream {
 	uint64_t size;
 };
 
-/* MSG_RECORDED: the notary's answer; on status 0 the entry, receipt and
- * proof follow as MSG_TEXT chunks of the sizes given. */
+/* MSG_RECORDED: the notary's answer. On status 0 the entry, receipt and
+ * proof of the sizes given come either in the same record, right after the
+ * struct and in that order (when all three fit: the usual case, one record
+ * per answer), or as MSG_TEXT chunks that follow it (the record is then
+ * the struct alone). */
 struct msg_recorded {
 	int32_t  status;                    /* 0 recorded, -1 not recorded */
 	int32_t  err;                       /* errno when not recorded (ENOSPC → 507) */

@@ -1,8 +1,8 @@
 /*
  * front/notaryc.c: the front's end of the notary process's socket (see
  * notaryc.h). Jobs in flight are a list keyed by id; the reader thread
- * takes MSG_RECORDED, then the announced bytes of entry, receipt and proof
- * as MSG_TEXT chunks, and calls the job's done().
+ * takes MSG_RECORDED with the announced bytes of entry, receipt and proof
+ * in it, or followed by them as MSG_TEXT chunks, and calls the job's done().
  */
 #include <sys/socket.h>
 
@@ -149,6 +149,17 @@ notaryc_main(void *arg)
 					if ((*texts[t] = malloc(want[t] + 1)) == NULL)
 						fatalx("front: out of memory");
 					(*texts[t])[want[t]] = '\0';
+				}
+				/* inline (msg.h): all three are here, their sizes checked */
+				if (m->hdr.len > sizeof(*a)) {
+					const uint8_t *p = (const uint8_t *)(a + 1);
+
+					for (int t = 0; t < 3; t++) {
+						if (want[t] > 0)
+							memcpy(*texts[t], p, want[t]);
+						have[t] = want[t];
+						p += want[t];
+					}
 				}
 			} else
 				want[0] = want[1] = want[2] = 0;

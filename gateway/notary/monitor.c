@@ -262,7 +262,7 @@ monitor_answer(struct notary_job *nj, void *arg)
 	const uint32_t whats[3] = { MSG_TEXT_ENTRY, MSG_TEXT_RECEIPT, MSG_TEXT_PROOF };
 	_Alignas(8) static uint8_t buf[MSG_PAYLOAD_MAX];
 	struct msg_chunk *c = (struct msg_chunk *)buf;
-	int ok = 1;
+	int ok = 1, chunks;
 
 	memset(&a, 0, sizeof(a));
 	a.status = nj->status == 0 ? 0 : -1;
@@ -275,10 +275,27 @@ monitor_answer(struct notary_job *nj, void *arg)
 		snprintf(a.time, sizeof(a.time), "%s", nj->time);
 		memcpy(a.sha256, nj->sha256, sizeof(a.sha256));
 	}
+	chunks = a.status == 0;
 	pthread_mutex_lock(&mon->send_mtx);
-	if (msg_send(mon->sock, MSG_RECORDED, j->id, &a, sizeof(a), -1) == -1)
+	if (a.status == 0 && a.entry_len + a.receipt_len + a.proof_len <=
+	    MSG_PAYLOAD_MAX - sizeof(a)) {
+		/* the usual case: one record carries the answer and its texts */
+		size_t len = sizeof(a);
+
+		memcpy(buf, &a, sizeof(a));
+		for (int t = 0; t < 3; t++) {
+			size_t n = texts[t] ? strlen(texts[t]) : 0;
+
+			if (n > 0)
+				memcpy(buf + len, texts[t], n);
+			len += n;
+		}
+		if (msg_send(mon->sock, MSG_RECORDED, j->id, buf, len, -1) == -1)
+			ok = 0;
+		chunks = 0;
+	} else if (msg_send(mon->sock, MSG_RECORDED, j->id, &a, sizeof(a), -1) == -1)
 		ok = 0;
-	for (int t = 0; ok && a.status == 0 && t < 3; t++) {
+	for (int t = 0; ok && chunks && t < 3; t++) {
 		size_t len = texts[t] ? strlen(texts[t]) : 0;
 
 		for (size_t off = 0; ok && off < len; off += c->len) {

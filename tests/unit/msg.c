@@ -219,6 +219,49 @@ START_TEST(record_request_and_answer_cross)
 }
 END_TEST
 
+/* MSG_RECORDED with the texts in the same record: exactly the announced
+ * sizes, on a success only. */
+START_TEST(an_answer_with_its_texts_inline_crosses_and_a_wrong_size_is_refused)
+{
+	_Alignas(8) static uint8_t buf[MSG_PAYLOAD_MAX + 1];
+	struct msg_recorded a = { .status = 0, .index = 3, .entry_len = 5, .receipt_len = 7,
+	    .proof_len = 2 };
+	const size_t n = sizeof(a) + 14;
+
+	strcpy(a.time, "2026-12-06T00:00:00Z");
+	memcpy(buf, &a, sizeof(a));
+	memcpy(buf + sizeof(a), "entryreceiptpf", 14);
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 4, buf, n, -1), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_from_notary, &m), 1);
+	ck_assert_uint_eq(m.hdr.len, n);
+	ck_assert_mem_eq(m.payload, buf, n);
+
+	/* one byte short, one byte over */
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 4, buf, n - 1, -1), 0);
+	expect_eproto(&msg_from_notary);
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 4, buf, n + 1, -1), 0);
+	expect_eproto(&msg_from_notary);
+	/* a failure carries no texts */
+	a.status = -1;
+	memcpy(buf, &a, sizeof(a));
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 4, buf, n, -1), 0);
+	expect_eproto(&msg_from_notary);
+	/* sizes whose sum would wrap are refused, not trusted */
+	a.status = 0;
+	a.entry_len = UINT64_MAX - 5;
+	a.receipt_len = 10;
+	a.proof_len = 10;
+	memcpy(buf, &a, sizeof(a));
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 4, buf, n, -1), 0);
+	expect_eproto(&msg_from_notary);
+	/* the struct alone (texts as chunks) still crosses */
+	a.entry_len = 3;
+	a.receipt_len = a.proof_len = 0;
+	ck_assert_int_eq(msg_send(sv[0], MSG_RECORDED, 4, &a, sizeof(a), -1), 0);
+	ck_assert_int_eq(msg_recv(sv[1], &msg_from_notary, &m), 1);
+}
+END_TEST
+
 START_TEST(largest_chunk_crosses_and_one_byte_more_is_refused_by_the_sender)
 {
 	static uint8_t buf[MSG_PAYLOAD_MAX + 1];
@@ -609,6 +652,7 @@ main(void)
 	tcase_add_test(tc, inspect_request_crosses_with_its_descriptor);
 	tcase_add_test(tc, every_verdict_message_crosses_both_hops);
 	tcase_add_test(tc, record_request_and_answer_cross);
+	tcase_add_test(tc, an_answer_with_its_texts_inline_crosses_and_a_wrong_size_is_refused);
 	tcase_add_test(tc, largest_chunk_crosses_and_one_byte_more_is_refused_by_the_sender);
 	tcase_add_test(tc, oversized_record_is_refused_by_the_receiver);
 	tcase_add_test(tc, truncated_records_are_refused);
