@@ -207,7 +207,9 @@ monitor_plan_claim(struct ledger *l, const char *kind, const char *party, int ha
 	return r == 1 ? 0 : 1;
 }
 
-/* SHA-256 of the whole of FD into OUT. 0/-1. */
+/* SHA-256 of the whole of FD into OUT, which must be SIZE bytes long: not
+ * one byte fewer or more. The last read asks for one byte past SIZE, so
+ * that a short answer proves the end without a read of its own. 0/-1. */
 static int
 monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
 {
@@ -215,25 +217,26 @@ monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
 	unsigned int len;
 	uint64_t off = 0;
 	ssize_t r;
-	int ret = -1;
+	int ret = -1, end = 0;
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while (off < size) {
-		size_t want = size - off < MONITOR_HASH_BUF ? (size_t)(size - off) : MONITOR_HASH_BUF;
+	if (size >= MONITOR_HASH_BUF)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while (!end) {
+		size_t want = size - off < MONITOR_HASH_BUF ? (size_t)(size - off) + 1 :
+		    MONITOR_HASH_BUF;
 
 		if ((r = pread(fd, mon->buf, want, (off_t)off)) == -1 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		/* an error, the end before SIZE, or a byte past it */
+		if (r == -1 || (r == 0 && off < size) || (uint64_t)r > size - off)
 			goto out;
 		if (EVP_DigestUpdate(ctx, mon->buf, (size_t)r) != 1)
 			goto out;
 		off += (uint64_t)r;
+		end = off == size && (size_t)r < want;
 	}
-	/* nothing past the claimed size */
-	if (pread(fd, mon->buf, 1, (off_t)size) != 0)
-		goto out;
 	ret = EVP_DigestFinal_ex(ctx, out, &len) == 1 ? 0 : -1;
 out:
 	EVP_MD_CTX_free(ctx);
