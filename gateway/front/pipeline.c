@@ -275,8 +275,9 @@ pipeline_worker(void *arg)
 			pipeline_inspect(p, ip, job);
 		pthread_mutex_lock(&p->mtx);
 		p->running[slot] = NULL;
-		/* a job held back for this Party may run now */
-		pthread_cond_broadcast(&p->cond);
+		/* a job held back for this Party may run now: one idle worker
+		 * is enough, as for a new job (pipeline_submit) */
+		pthread_cond_signal(&p->cond);
 		pthread_mutex_unlock(&p->mtx);
 		if (job->scan_down)
 			pipeline_scan_down(p, job);
@@ -392,8 +393,11 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 	else
 		p->todo = job;
 	p->todo_tail = job;
-	/* every idle worker looks: the first may find this job's Party busy */
-	pthread_cond_broadcast(&p->cond);
+	/* One idle worker is woken, not all: whether a job may run depends
+	 * only on the queue and on what all workers hold (pipeline_next), the
+	 * same for every idle worker, so a second one would find what the
+	 * first found. A busy worker looks at the queue before it waits. */
+	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->mtx);
 }
 
