@@ -127,15 +127,20 @@ pipeline_notary_done(struct notary_job *nj, void *arg)
 	event_active(p->ev_done, EV_READ, 0);
 }
 
-/* The inspection is done: the file's descriptor goes, the job goes on. */
+/* The inspection is done: the file's descriptor goes, the job goes on.
+ * Once submitted, the job belongs to the notary's answer: the loop thread
+ * may complete and free it before notaryc_submit has even returned here,
+ * so nothing of it is touched after (its descriptor is taken first). */
 static void
 pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 {
+	int fd = job->fd;
+
+	job->fd = -1;
 	job->nj.done = pipeline_notary_done;
 	job->nj.arg = p;
-	notaryc_submit(p->notary, &job->nj, job->fd);
-	close(job->fd);
-	job->fd = -1;
+	notaryc_submit(p->notary, &job->nj, fd);
+	close(fd);
 }
 
 /* Whether JOB is scanned: an upload whose body is all there (not a fact,
@@ -276,8 +281,10 @@ pipeline_worker(void *arg)
 		pthread_mutex_lock(&p->mtx);
 		p->running[slot] = NULL;
 		/* a job held back for this Party may run now: one idle worker
-		 * is enough, as for a new job (pipeline_submit) */
-		pthread_cond_signal(&p->cond);
+		 * is enough, as for a new job (pipeline_submit), and none when
+		 * nothing waits (it would look, find nothing and sleep again) */
+		if (p->todo != NULL)
+			pthread_cond_signal(&p->cond);
 		pthread_mutex_unlock(&p->mtx);
 		if (job->scan_down)
 			pipeline_scan_down(p, job);
