@@ -3,7 +3,7 @@
  * front_confine).
  *
  * Installed once by the front, after its privilege drop, its ledger open
- * and its worker threads, on every thread at once (TSYNC), before any
+ * and its scanner threads, on every thread at once (TSYNC), before any
  * network byte is read. An allowlist of what the front does: files
  * (quarantine, spools, the read-only ledger, reloads of policy, parties
  * and TLS files; resumable uploads in DATA/uploads: pwrite, fdatasync,

@@ -121,8 +121,9 @@ void conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const cha
 void front_drain(struct front *f);
 void front_free(struct front *f);
 
-/* pipeline.c: inspector workers. A job travels front -> inspector process
- * -> notary -> front; done() runs in the loop thread. */
+/* pipeline.c: inspection and record. A job travels front -> inspector
+ * process -> notary -> front, driven from the loop thread (scanned first by
+ * a scanner thread with [scan]); done() runs in the loop thread. */
 struct pipeline_job {
 	struct notary_job    nj;        /* what the notary records */
 	int                  fd;        /* quarantined file, read-only for the inspector */
@@ -137,8 +138,8 @@ struct pipeline_job {
 	struct pipeline_job *next;
 };
 
-/* Starts WORKERS worker threads, each with an inspector process running as
- * USER ([server] user: as root a missing user is an error). */
+/* Starts WORKERS inspector processes running as USER ([server] user: as
+ * root a missing user is an error), watched by BASE's loop. */
 struct pipeline *pipeline_new(struct event_base *base, struct notaryc *n,
     unsigned workers, const char *user, char *err, size_t errlen);
 void pipeline_submit(struct pipeline *p, struct pipeline_job *job);

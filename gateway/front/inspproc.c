@@ -107,30 +107,51 @@ inspproc_start(struct inspproc *ip, char *err, size_t errlen)
 static void
 inspproc_reap(struct inspproc *ip, int wait_ms, int quiet)
 {
-	int st = 0, i;
-	pid_t r = 0;
+	int st = 0, i, killed = 0;
+	pid_t r;
 
 	if (ip->sock != -1)
 		close(ip->sock);
 	ip->sock = -1;
 	if (ip->pid == -1)
 		return;
-	for (i = 0; i < wait_ms / 10; i++) {
-		if ((r = waitpid(ip->pid, &st, WNOHANG)) != 0)
+	/* at least one look: an inspector whose socket reads as closed is
+	 * usually gone already, and says how */
+	for (i = 0;; i++) {
+		if ((r = waitpid(ip->pid, &st, WNOHANG)) != 0 || i >= wait_ms / 10)
 			break;
 		usleep(10 * 1000);
 	}
 	if (r == 0) {
 		kill(ip->pid, SIGKILL);
+		killed = 1;
 		while ((r = waitpid(ip->pid, &st, 0)) == -1 && errno == EINTR)
 			;
-	} else if (!quiet && r == ip->pid) {
-		if (WIFSIGNALED(st))
+	}
+	if (!quiet && r == ip->pid) {
+		if (WIFSIGNALED(st) && !(killed && WTERMSIG(st) == SIGKILL))
 			log_warnx("inspector %d ended by signal %d", (int)ip->pid, WTERMSIG(st));
 		else if (WIFEXITED(st))
 			log_warnx("inspector %d exited with status %d", (int)ip->pid, WEXITSTATUS(st));
 	}
 	ip->pid = -1;
+}
+
+void
+inspproc_end(struct inspproc *ip, int quiet)
+{
+	inspproc_reap(ip, 0, quiet);
+}
+
+int64_t
+inspproc_start_in_ms(const struct inspproc *ip)
+{
+	int64_t since;
+
+	if (ip->started.tv_sec == 0 || (since = inspproc_ms_since(&ip->started)) >=
+	    INSPPROC_RESTART_MS)
+		return 0;
+	return INSPPROC_RESTART_MS - since;
 }
 
 void
@@ -193,9 +214,10 @@ crashed:
 }
 
 /* Sends REQ (STREAM: its body follows in a pipe) as a new job; its id, or 0
- * when the inspector could not be started or reached. */
+ * when the inspector could not be started or reached (then reaped, unless
+ * KEEP: the caller ends it, after it stopped watching its socket). */
 static uint64_t
-inspproc_request(struct inspproc *ip, const struct inspect_request *req, int stream)
+inspproc_request(struct inspproc *ip, const struct inspect_request *req, int stream, int keep)
 {
 	struct msg_inspect rq;
 	char err[256];
@@ -223,23 +245,67 @@ inspproc_request(struct inspproc *ip, const struct inspect_request *req, int str
 	id = ++ip->seq;
 	if (msg_send(ip->sock, MSG_INSPECT, id, &rq, sizeof(rq), req->fd) == -1) {
 		log_warn("%s: inspector %d", __func__, (int)ip->pid);
-		inspproc_reap(ip, 200, 0);
+		if (!keep)
+			inspproc_reap(ip, 200, 0);
 		return 0;
 	}
 	return id;
 }
 
 /* The deadline of REQ's answer, from now (ms). */
-static int64_t
+int64_t
 inspproc_deadline_ms(const struct inspect_request *req)
 {
 	return ((int64_t)req->policy->inspect_seconds + INSPPROC_GRACE) * 1000;
 }
 
-static size_t
+size_t
 inspproc_rows(const struct inspect_request *req)
 {
 	return req->policy->workbook_rows ? req->policy->workbook_rows : WB_ROWS_DEFAULT;
+}
+
+uint64_t
+inspproc_send(struct inspproc *ip, const struct inspect_request *req)
+{
+	if (ip->pid == -1)
+		return 0;
+	return inspproc_request(ip, req, 0, 1);
+}
+
+int
+inspproc_receive(struct inspproc *ip, struct verdict_rx *rx)
+{
+	struct msg *m = &ip->m;
+	int r;
+
+	for (;;) {
+		if ((r = msg_recv(ip->sock, &msg_from_inspect, m)) == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r == 0)
+			return -1;                      /* it died (or closed) */
+		if (r == -1) {
+			log_warnx("inspector %d: %s: %s", (int)ip->pid, msg_from_inspect.name,
+			    strerror(errno));
+			return -1;
+		}
+		if ((r = verdict_rx_take(rx, m)) == -1) {
+			log_warnx("inspector %d: %s: an answer that does not add up", (int)ip->pid,
+			    msg_from_inspect.name);
+			return -1;
+		}
+		if (r == 1) {
+			if (rx->res->need_file) {
+				/* only a streamed inspection may say it needs the file */
+				log_warnx("inspector %d: need_file for a file", (int)ip->pid);
+				inspect_result_clear(rx->res);
+				return -1;
+			}
+			return 1;
+		}
+	}
 }
 
 enum inspproc_outcome
@@ -250,7 +316,7 @@ inspproc_inspect(struct inspproc *ip, const struct inspect_request *req,
 	uint64_t id;
 
 	memset(res, 0, sizeof(*res));
-	if ((id = inspproc_request(ip, req, 0)) == 0)
+	if ((id = inspproc_request(ip, req, 0, 0)) == 0)
 		return INSPPROC_CRASHED;
 	o = inspproc_answer(ip, id, inspproc_rows(req), inspproc_deadline_ms(req), res);
 	if (o == INSPPROC_ANSWERED && res->need_file) {
@@ -280,7 +346,7 @@ inspproc_inspect_stream(struct inspproc *ip, const struct inspect_request *req,
 		log_warn("%s: pipe", __func__);
 		return INSPPROC_CRASHED;
 	}
-	if ((id = inspproc_request(ip, req, 1)) == 0 ||
+	if ((id = inspproc_request(ip, req, 1, 0)) == 0 ||
 	    msg_send(ip->sock, MSG_STREAM, id, &ms, sizeof(ms), p[0]) == -1) {
 		if (id != 0)
 			inspproc_reap(ip, 200, 0);

@@ -1,8 +1,10 @@
 /*
  * front/inspproc.h: the front's side of one inspector process.
  *
- * Runs in the front, in a pipeline worker thread (front/pipeline.c) that
- * owns one inspector process and one SOCK_SEQPACKET socketpair to it. The
+ * Runs in the front: in its loop thread (front/pipeline.c, whose slots
+ * each own one inspector process and one SOCK_SEQPACKET socketpair to it,
+ * through the non-blocking calls below) and in a follower's thread
+ * (front/follow.c, with its own inspector, through the blocking ones). The
  * inspector is the daemon's own binary run again (fork and exec through
  * posix_spawn: the front is multithreaded, so a child that did not exec
  * could deadlock on a lock another thread held, and exec gives it a fresh
@@ -11,15 +13,16 @@
  *
  * One job is one round trip: MSG_INSPECT with the read-only quarantine fd
  * (the bytes never cross), then the inspector's answer up to MSG_VERDICT,
- * read with poll() against a deadline of the policy's inspect_seconds plus
- * INSPPROC_GRACE. It trusts nothing the inspector says (common/verdict.h):
- * an inspector that breaks the protocol, dies or overruns is killed and
- * reaped, and the caller rejects that one upload. A fresh inspector is
- * started for the next job, at most one per INSPPROC_RESTART_MS per worker,
- * so that a crash loop does not spin.
+ * within a deadline of the policy's inspect_seconds plus INSPPROC_GRACE. It
+ * trusts nothing the inspector says (common/verdict.h): an inspector that
+ * breaks the protocol, dies or overruns is killed and reaped, and the
+ * caller rejects that one upload. A fresh inspector is started for the next
+ * job, at most one per INSPPROC_RESTART_MS per inspector, so that a crash
+ * loop does not spin.
  *
  * API: inspproc_conf_init; inspproc_start, inspproc_inspect,
- * inspproc_inspect_stream, inspproc_stop.
+ * inspproc_inspect_stream, inspproc_stop; without blocking: inspproc_send,
+ * inspproc_receive, inspproc_end, inspproc_start_in_ms.
  */
 #ifndef INTAKE_INSPPROC_H
 #define INTAKE_INSPPROC_H
@@ -81,5 +84,27 @@ enum inspproc_outcome inspproc_inspect_stream(struct inspproc *ip,
     void *arg, struct inspect_result *res);
 /* Ends IP's inspector (EOF, then SIGKILL after INSPPROC_STOP_MS) and reaps it. */
 void inspproc_stop(struct inspproc *ip);
+
+/*
+ * The same round trip for a caller that waits in its own event loop
+ * (front/pipeline.c), never blocking: inspproc_send sends REQ to IP's
+ * running inspector (its socket set non-blocking by the caller) and returns
+ * the job's id, or 0 when the inspector could not be reached (it is then
+ * ended). inspproc_receive takes what the inspector has sent so far into RX
+ * (verdict_rx_init with that id and inspproc_rows): 1 the answer is whole,
+ * 0 more is to come (wait for the socket), -1 the inspector broke the
+ * protocol or ended (RX's result is then to be cleared). inspproc_end ends
+ * IP's inspector at once (SIGKILL unless it is gone already) and reaps it,
+ * logging how it ended unless QUIET. inspproc_start_in_ms: how long until
+ * INSPPROC_RESTART_MS allows IP a fresh start (0: now).
+ */
+struct verdict_rx;
+uint64_t inspproc_send(struct inspproc *ip, const struct inspect_request *req);
+int inspproc_receive(struct inspproc *ip, struct verdict_rx *rx);
+void inspproc_end(struct inspproc *ip, int quiet);
+int64_t inspproc_start_in_ms(const struct inspproc *ip);
+/* REQ's limit of workbook rows, and its deadline from now (ms). */
+size_t inspproc_rows(const struct inspect_request *req);
+int64_t inspproc_deadline_ms(const struct inspect_request *req);
 
 #endif

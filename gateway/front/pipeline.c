@@ -2,34 +2,43 @@
  * front/pipeline.c: carries a finished upload from the front to an
  * inspector process, then to the notary, and back to the loop thread.
  *
- * Each worker thread takes jobs from the queue and owns one inspector
- * process (front/inspproc.h): it passes the read-only quarantine fd and the
- * kind's policy and waits for the verdict. An inspector that dies or runs
- * past its deadline rejects that one upload (`inspect-crashed`,
- * `inspect-timeout`: signed and recorded as any verdict) and is replaced;
- * the daemon never goes down for an inspector.
+ * Inspection is driven from the loop thread, without blocking: each of the
+ * `workers` slots owns one inspector process (front/inspproc.h) whose
+ * socket the loop watches. A job goes to an idle slot's inspector (the
+ * read-only quarantine fd and the kind's policy), the verdict is read as it
+ * arrives, and the job goes on to the notary from the loop thread too: no
+ * thread hand-off between the upload, its inspection and its record. An
+ * inspector that dies or runs past its deadline rejects that one upload
+ * (`inspect-crashed`, `inspect-timeout`: signed and recorded as any
+ * verdict) and is replaced, at most once per INSPPROC_RESTART_MS per slot
+ * (a timer, never a sleep); a slot whose inspector cannot be started
+ * rejects the oldest waiting upload the same way rather than let it wait
+ * unanswered. The daemon never goes down for an inspector.
  *
- * Fairness: with more than one worker, one Party's uploads hold at most
- * workers - 1 of them (pipeline_cap); a worker takes the oldest job whose
+ * Fairness: with more than one slot, one Party's uploads hold at most
+ * workers - 1 of them (pipeline_cap); a free slot takes the oldest job whose
  * Party is under that, so another Party's upload never waits behind one
  * Party's files, however slow those are to inspect (up to inspect_seconds
  * each). A job the front already decided needs no inspector and is never
  * held back. The notary (its process, through front/notaryc.c) calls back
- * from the reader thread; completions are
- * queued under a mutex and handed to the loop with event_active(), so that
- * every connection is only ever touched by the loop thread.
+ * from the reader thread; completions are queued under a mutex and handed
+ * to the loop with event_active(), so that every connection is only ever
+ * touched by the loop thread.
  *
- * Scanning ([scan], issue 19): with a clamd socket configured, a worker
- * first hands the quarantine fd to clamd (common/clamd.h; blocking, within
- * [scan] timeout), then inspects. Streamed tars inspected as they arrived
- * (follow.h) take a worker too, for the scan alone. A hit or a file clamd
- * could not scan whole is a finding like any other (`malware`,
- * `scan-incomplete`); clamd down, late or confused is no verdict at all:
- * the job is not recorded (scan_down), its quarantine file is removed and
- * the client is told 503. Each scan connects anew, so a clamd that comes
- * back is used at once. Without [scan] none of this runs.
+ * Scanning ([scan], issue 19): with a clamd socket configured, `workers`
+ * scanner threads first hand each job's quarantine fd to clamd
+ * (common/clamd.h; blocking, within [scan] timeout; the same fairness
+ * between Parties), then give the job back to the loop for its inspection.
+ * Streamed tars inspected as they arrived (follow.h) are scanned too. A hit
+ * or a file clamd could not scan whole is a finding like any other
+ * (`malware`, `scan-incomplete`); clamd down, late or confused is no
+ * verdict at all: the job is not recorded (scan_down), its quarantine file
+ * is removed and the client is told 503. Each scan connects anew, so a
+ * clamd that comes back is used at once. Without [scan] there are no
+ * threads here at all.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +52,7 @@
 
 #include "common/clamd.h"
 #include "common/log.h"
+#include "common/verdict.h"
 #include "front/front.h"
 #include "front/inspproc.h"
 #include "front/notaryc.h"
@@ -51,69 +61,96 @@
 #define WORKERS_MAX 64
 #define PIPELINE_TYPE_UNKNOWN "application/octet-stream"  /* an inspector gave no verdict */
 
+/* One inspector process and the job it inspects (loop thread only). */
+struct pipeline_slot {
+	struct pipeline       *p;
+	struct inspproc        ip;
+	struct pipeline_job   *job;          /* being inspected; NULL: idle */
+	struct event          *ev;           /* the inspector's socket is readable */
+	struct event          *deadline;     /* the job's inspection ran out of time */
+	struct event          *restart;      /* a fresh inspector may be started */
+	struct verdict_rx      rx;
+	struct inspect_result *pre;          /* the job's findings before inspection */
+	struct timespec        t0;
+};
+
 struct pipeline {
-	struct notaryc      *notary;
-	struct event        *ev_done;
-	pthread_mutex_t      mtx;
-	pthread_cond_t       cond;
-	struct pipeline_job *todo, *todo_tail;   /* waiting for a worker */
-	struct pipeline_job *done;               /* finished, for the loop */
-	unsigned             pending;            /* loop thread only */
-	int                  stop;
-	pthread_t            threads[WORKERS_MAX];
-	unsigned             nthreads;
-	unsigned             workers;                /* set before the first thread starts */
-	unsigned             nslots;                 /* under mtx: workers that took a slot */
-	const char          *running[WORKERS_MAX];   /* under mtx: the Party each worker
-	                                                inspects for, NULL when idle */
-	struct inspproc_conf inspconf;
-	struct inspproc     *insp;               /* one per worker, started before it */
-	struct histogram     inspect_time;       /* seconds per inspection (metrics.h) */
-	const char          *clamd;              /* [scan] clamd, NULL: no scanning */
-	unsigned             scan_timeout;
-	struct pipeline_scans scans;             /* by result, and their time */
+	struct event_base    *base;
+	struct notaryc       *notary;
+	struct event         *ev_done;
+	pthread_mutex_t       mtx;
+	pthread_cond_t        cond;
+	struct pipeline_job  *todo, *todo_tail;     /* loop: waiting for an inspector */
+	struct pipeline_job  *scanq, *scanq_tail;   /* under mtx: waiting for a scanner */
+	struct pipeline_job  *scanned;              /* under mtx: scanned, for the loop */
+	struct pipeline_job  *done;                 /* under mtx: answered, for the loop */
+	unsigned              pending;              /* loop thread only */
+	int                   stop;                 /* under mtx: scanners leave */
+	unsigned              workers;
+	struct pipeline_slot *slots;                /* WORKERS of them */
+	pthread_t             threads[WORKERS_MAX]; /* scanners, with [scan] */
+	unsigned              nthreads;
+	const char           *scanning[WORKERS_MAX]; /* under mtx: each scanner's Party */
+	struct inspproc_conf  inspconf;
+	struct histogram      inspect_time;         /* seconds per inspection (metrics.h) */
+	const char           *clamd;                /* [scan] clamd, NULL: no scanning */
+	unsigned              scan_timeout;
+	struct pipeline_scans scans;                /* by result, and their time */
 };
 
-/* What a worker hands pipeline_worker: the pipeline and its inspector. */
-struct pipeline_worker_arg {
-	struct pipeline *p;
-	struct inspproc *ip;
-};
+static void pipeline_dispatch(struct pipeline *p);
+static void pipeline_slot_start(struct pipeline_slot *s);
+static void pipeline_slot_readable(evutil_socket_t fd, short what, void *arg);
 
-/* The most inspectors one Party's uploads may hold at once. */
+/* The most inspectors (or scanners) one Party's uploads may hold at once. */
 static unsigned
 pipeline_cap(const struct pipeline *p)
 {
 	return p->workers > 1 ? p->workers - 1 : 1;
 }
 
-/* Unlinks and returns the oldest job that may run now (lock held), or NULL. */
+/* Unlinks and returns the oldest job of the queue *HEAD (tail *TAIL) that
+ * may run now, given the Parties in BUSY (N of them, NULL when free), or
+ * NULL. */
 static struct pipeline_job *
-pipeline_next(struct pipeline *p)
+pipeline_next(struct pipeline *p, struct pipeline_job **head, struct pipeline_job **tail,
+    const char *const *busy, unsigned n)
 {
 	struct pipeline_job *job, *prev = NULL;
-	unsigned i, busy;
+	unsigned i, held;
 
-	for (job = p->todo; job != NULL; prev = job, job = job->next) {
+	for (job = *head; job != NULL; prev = job, job = job->next) {
 		if (!job->reject_early) {
-			for (i = 0, busy = 0; i < p->nslots; i++)
-				if (p->running[i] != NULL && strcmp(p->running[i], job->nj.party) == 0)
-					busy++;
-			if (busy >= pipeline_cap(p))
+			for (i = 0, held = 0; i < n; i++)
+				if (busy[i] != NULL && strcmp(busy[i], job->nj.party) == 0)
+					held++;
+			if (held >= pipeline_cap(p))
 				continue;
 		}
 		if (prev != NULL)
 			prev->next = job->next;
 		else
-			p->todo = job->next;
-		if (p->todo_tail == job)
-			p->todo_tail = prev;
+			*head = job->next;
+		if (*tail == job)
+			*tail = prev;
 		job->next = NULL;
 		return job;
 	}
 	return NULL;
 }
 
+static void
+pipeline_append(struct pipeline_job **head, struct pipeline_job **tail, struct pipeline_job *job)
+{
+	job->next = NULL;
+	if (*tail)
+		(*tail)->next = job;
+	else
+		*head = job;
+	*tail = job;
+}
+
+/* The notary's reader thread: JOB is answered. */
 static void
 pipeline_notary_done(struct notary_job *nj, void *arg)
 {
@@ -127,10 +164,11 @@ pipeline_notary_done(struct notary_job *nj, void *arg)
 	event_active(p->ev_done, EV_READ, 0);
 }
 
-/* The inspection is done: the file's descriptor goes, the job goes on.
- * Once submitted, the job belongs to the notary's answer: the loop thread
- * may complete and free it before notaryc_submit has even returned here,
- * so nothing of it is touched after (its descriptor is taken first). */
+/* The job goes to the notary, with its file's descriptor. Once submitted,
+ * the job belongs to the notary's answer: its completion may run (in the
+ * loop thread, or here when this is the loop thread's next event) and
+ * free it, so nothing of it is touched after (its descriptor is taken
+ * first). */
 static void
 pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 {
@@ -140,7 +178,8 @@ pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 	job->nj.done = pipeline_notary_done;
 	job->nj.arg = p;
 	notaryc_submit(p->notary, &job->nj, fd);
-	close(fd);
+	if (fd != -1)
+		close(fd);
 }
 
 /* Whether JOB is scanned: an upload whose body is all there (not a fact,
@@ -151,8 +190,8 @@ pipeline_scans_job(const struct pipeline *p, const struct pipeline_job *job)
 	return p->clamd != NULL && !job->reject_early && job->nj.fact[0] == '\0';
 }
 
-/* Scans JOB with clamd. 0: a verdict (findings added, scan line set);
- * -1: no verdict, the job must not be recorded. */
+/* Scans JOB with clamd (a scanner thread). 0: a verdict (findings added,
+ * scan line set); -1: no verdict, the job must not be recorded. */
 static int
 pipeline_scan(struct pipeline *p, struct pipeline_job *job)
 {
@@ -184,12 +223,21 @@ pipeline_scan(struct pipeline *p, struct pipeline_job *job)
 	return 0;
 }
 
-/* No verdict: the job goes back to the loop unrecorded (status -1), and
- * its quarantine file goes. */
+/* Finishes JOB now (loop thread): the job's done() with P's count. */
+static void
+pipeline_complete_one(struct pipeline *p, struct pipeline_job *job)
+{
+	p->pending--;
+	job->done(job, job->arg);
+}
+
+/* No verdict from clamd: the job goes back unrecorded (status -1), and its
+ * quarantine file goes. Loop thread. */
 static void
 pipeline_scan_down(struct pipeline *p, struct pipeline_job *job)
 {
-	close(job->fd);
+	if (job->fd != -1)
+		close(job->fd);
 	job->fd = -1;
 	if (unlink(job->nj.quarantine) == -1)
 		log_warn("%s: unlink %s", __func__, job->nj.quarantine);
@@ -198,35 +246,136 @@ pipeline_scan_down(struct pipeline *p, struct pipeline_job *job)
 		notaryc_prehash_drop(p->notary, job->nj.prehash);
 		job->nj.prehash = 0;
 	}
-	job->scan_down = 1;
 	job->nj.status = -1;
 	job->nj.err = EAGAIN;
-	pipeline_notary_done(&job->nj, p);
+	pipeline_complete_one(p, job);
 }
 
-/* Inspects JOB in IP's inspector; a failure of the inspector is this
- * upload's rejection, never the daemon's. */
+/* A job the scanners are done with, or one that needs none: on to its
+ * inspection, or straight to the notary. Loop thread. */
 static void
-pipeline_inspect(struct pipeline *p, struct inspproc *ip, struct pipeline_job *job)
+pipeline_go_on(struct pipeline *p, struct pipeline_job *job)
 {
-	struct inspect_request req = {
-		.fd = job->fd, .size = job->nj.size,
-		.filename = job->nj.filename, .kind = job->kind,
-		.policy = job->rt->policy, .party = job->nj.party,
-		.scanned = 1, .nul_at = job->nul_at,
-	};
-	struct inspect_result *res = &job->nj.result;
-	/* The front may have added findings already (digest). */
-	struct inspect_result pre = *res;
-	enum inspproc_outcome o;
-	struct timespec t0, t1;
+	if (job->scan_down)
+		pipeline_scan_down(p, job);
+	else if (job->reject_early || job->inspected)
+		pipeline_to_notary(p, job);
+	else {
+		pipeline_append(&p->todo, &p->todo_tail, job);
+		pipeline_dispatch(p);
+	}
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	o = inspproc_inspect(ip, &req, res);
+static void *
+pipeline_scanner(void *arg)
+{
+	struct pipeline *p = arg;
+	struct pipeline_job *job;
+	unsigned slot;
+
+	pthread_setname_np(pthread_self(), "intaked-scanner");
+	pthread_mutex_lock(&p->mtx);
+	slot = p->nthreads++;
+	for (;;) {
+		/* on stop, the queue is drained first */
+		while ((job = pipeline_next(p, &p->scanq, &p->scanq_tail, p->scanning,
+		    p->workers)) == NULL && !(p->stop && p->scanq == NULL))
+			pthread_cond_wait(&p->cond, &p->mtx);
+		if (job == NULL)
+			break;
+		p->scanning[slot] = job->nj.party;
+		pthread_mutex_unlock(&p->mtx);
+
+		if (pipeline_scan(p, job) == -1)
+			job->scan_down = 1;
+
+		pthread_mutex_lock(&p->mtx);
+		p->scanning[slot] = NULL;
+		job->next = p->scanned;
+		p->scanned = job;
+		/* a job held back for this Party may be scanned now */
+		if (p->scanq != NULL)
+			pthread_cond_signal(&p->cond);
+		pthread_mutex_unlock(&p->mtx);
+		event_active(p->ev_done, EV_READ, 0);
+		pthread_mutex_lock(&p->mtx);
+	}
+	pthread_mutex_unlock(&p->mtx);
+	return NULL;
+}
+
+/* Reverses a list taken from a thread (newest first) into oldest first. */
+static struct pipeline_job *
+pipeline_oldest_first(struct pipeline_job *list)
+{
+	struct pipeline_job *job, *next, *rev = NULL;
+
+	for (job = list; job; job = next) {
+		next = job->next;
+		job->next = rev;
+		rev = job;
+	}
+	return rev;
+}
+
+/* Loop thread: jobs answered by the notary, and jobs the scanners are done
+ * with. */
+static void
+pipeline_complete(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipeline *p = arg;
+	struct pipeline_job *done, *scanned, *job, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&p->mtx);
+	done = p->done;
+	scanned = p->scanned;
+	p->done = p->scanned = NULL;
+	pthread_mutex_unlock(&p->mtx);
+	for (job = pipeline_oldest_first(done); job; job = next) {
+		next = job->next;
+		pipeline_complete_one(p, job);
+	}
+	for (job = pipeline_oldest_first(scanned); job; job = next) {
+		next = job->next;
+		pipeline_go_on(p, job);
+	}
+}
+
+/* --- the inspector slots (loop thread) --- */
+
+/* S takes JOB: the findings the front added already (digest, scan) are
+ * kept aside, to follow the inspector's. */
+static void
+pipeline_slot_take(struct pipeline_slot *s, struct pipeline_job *job)
+{
+	s->job = job;
+	s->pre->nfindings = 0;
+	if (job->nj.result.nfindings > 0)
+		*s->pre = job->nj.result;
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+}
+
+/* The slot's inspection ended with O: the job's result is the inspector's
+ * (O == INSPPROC_ANSWERED) or a rejection that says why not; the findings
+ * the front had added come after, and the job goes to the notary. */
+static void
+pipeline_slot_done(struct pipeline_slot *s, enum inspproc_outcome o)
+{
+	struct pipeline *p = s->p;
+	struct pipeline_job *job = s->job;
+	struct inspect_result *res = &job->nj.result;
+	struct timespec t1;
+
+	s->job = NULL;
+	event_del(s->deadline);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	metrics_observe(&p->inspect_time, (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	metrics_observe(&p->inspect_time, (double)(t1.tv_sec - s->t0.tv_sec) +
+	    (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9);
 	if (o != INSPPROC_ANSWERED) {
+		inspect_result_clear(res);
+		memset(res, 0, sizeof(*res));
 		res->accepted = 0;
 		/* no type was detected: the entry says so */
 		snprintf(res->type, sizeof(res->type), "%s", PIPELINE_TYPE_UNKNOWN);
@@ -239,85 +388,170 @@ pipeline_inspect(struct pipeline *p, struct inspproc *ip, struct pipeline_job *j
 		log_warnx("inspector %s: Party %s, kind %s, %llu bytes: rejected; a fresh "
 		    "inspector takes its place", o == INSPPROC_TIMEOUT ? "timed out" : "crashed",
 		    job->nj.party, job->nj.kind, (unsigned long long)job->nj.size);
+		event_del(s->ev);
+		inspproc_end(&s->ip, o == INSPPROC_TIMEOUT);
 	}
-	for (size_t i = 0; i < pre.nfindings; i++)
-		inspect_finding(res, 1, pre.findings[i].code,
-		    pre.findings[i].member, "%s", pre.findings[i].detail);
+	for (size_t i = 0; i < s->pre->nfindings; i++)
+		inspect_finding(res, 1, s->pre->findings[i].code, s->pre->findings[i].member, "%s",
+		    s->pre->findings[i].detail);
+	pipeline_to_notary(p, job);
+	if (s->ip.pid == -1)
+		pipeline_slot_start(s);
+	pipeline_dispatch(p);
 }
 
-static void *
-pipeline_worker(void *arg)
+/* The slot's inspector spoke or closed. */
+static void
+pipeline_slot_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct pipeline_worker_arg *wa = arg;
-	struct pipeline *p = wa->p;
-	struct inspproc *ip = wa->ip;
-	struct pipeline_job *job;
-	unsigned slot;
-	char err[256];
+	struct pipeline_slot *s = arg;
+	int r;
 
-	free(wa);
-	pthread_setname_np(pthread_self(), "intaked-worker");
-	pthread_mutex_lock(&p->mtx);
-	slot = p->nslots++;
-	pthread_mutex_unlock(&p->mtx);
+	(void)fd;
+	(void)what;
+	if (s->job == NULL) {
+		/* idle: it died, or spoke out of turn; either way it is replaced */
+		struct msg *m = &s->ip.m;
 
-	for (;;) {
-		pthread_mutex_lock(&p->mtx);
-		/* on stop, the queue is drained first: a job held back for its
-		 * Party runs once another worker lets go of one of that Party's */
-		while ((job = pipeline_next(p)) == NULL && !(p->stop && p->todo == NULL))
-			pthread_cond_wait(&p->cond, &p->mtx);
-		if (job == NULL) {
-			pthread_mutex_unlock(&p->mtx);
-			break;
+		if ((r = msg_recv(s->ip.sock, &msg_from_inspect, m)) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r == 1) {
+			log_warnx("inspector %d: a message with no job asked: replaced",
+			    (int)s->ip.pid);
+			if (m->fd != -1)
+				close(m->fd);
 		}
-		p->running[slot] = job->reject_early ? NULL : job->nj.party;
-		pthread_mutex_unlock(&p->mtx);
-
-		if (pipeline_scans_job(p, job) && pipeline_scan(p, job) == -1)
-			job->scan_down = 1;
-		else if (!job->reject_early && !job->inspected)
-			pipeline_inspect(p, ip, job);
-		pthread_mutex_lock(&p->mtx);
-		p->running[slot] = NULL;
-		/* a job held back for this Party may run now: one idle worker
-		 * is enough, as for a new job (pipeline_submit), and none when
-		 * nothing waits (it would look, find nothing and sleep again) */
-		if (p->todo != NULL)
-			pthread_cond_signal(&p->cond);
-		pthread_mutex_unlock(&p->mtx);
-		if (job->scan_down)
-			pipeline_scan_down(p, job);
-		else
-			pipeline_to_notary(p, job);
-		/* the next job finds a fresh inspector ready, if this one went */
-		if (ip->pid == -1 && inspproc_start(ip, err, sizeof(err)) == -1)
-			log_warnx("%s: %s", __func__, err);
+		event_del(s->ev);
+		inspproc_end(&s->ip, 0);
+		pipeline_slot_start(s);
+		return;
 	}
-	inspproc_stop(ip);
-	return NULL;
+	if ((r = inspproc_receive(&s->ip, &s->rx)) == 0)
+		return;
+	pipeline_slot_done(s, r == 1 ? INSPPROC_ANSWERED : INSPPROC_CRASHED);
 }
 
 static void
-pipeline_complete(evutil_socket_t fd, short what, void *arg)
+pipeline_slot_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct pipeline *p = arg;
-	struct pipeline_job *list, *job, *next, *rev = NULL;
+	struct pipeline_slot *s = arg;
 
-	pthread_mutex_lock(&p->mtx);
-	list = p->done;
-	p->done = NULL;
-	pthread_mutex_unlock(&p->mtx);
-	/* Oldest first. */
-	for (job = list; job; job = next) {
-		next = job->next;
-		job->next = rev;
-		rev = job;
+	(void)fd;
+	(void)what;
+	if (s->job != NULL)
+		pipeline_slot_done(s, INSPPROC_TIMEOUT);
+}
+
+/* Watches S's fresh inspector (its socket made non-blocking). 0/-1. */
+static int
+pipeline_slot_watch(struct pipeline_slot *s)
+{
+	int fl;
+
+	if ((fl = fcntl(s->ip.sock, F_GETFL)) == -1 ||
+	    fcntl(s->ip.sock, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    event_assign(s->ev, s->p->base, s->ip.sock, EV_READ | EV_PERSIST,
+	    pipeline_slot_readable, s) == -1 || event_add(s->ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Starts the slot's inspector when INSPPROC_RESTART_MS allows, else at the
+ * time it does (the restart timer). One that cannot be started rejects the
+ * oldest waiting job, so that nothing waits for an inspector that may
+ * never come, and is tried again later. */
+static void
+pipeline_slot_start(struct pipeline_slot *s)
+{
+	struct pipeline *p = s->p;
+	struct pipeline_job *job;
+	char err[256];
+	int64_t ms;
+
+	if ((ms = inspproc_start_in_ms(&s->ip)) > 0) {
+		struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+		evtimer_add(s->restart, &tv);
+		return;
 	}
-	for (job = rev; job; job = next) {
-		next = job->next;
-		p->pending--;
-		job->done(job, job->arg);
+	if (inspproc_start(&s->ip, err, sizeof(err)) == 0) {
+		if (pipeline_slot_watch(s) == 0)
+			return;
+		log_warnx("%s: cannot watch a fresh inspector", __func__);
+		inspproc_end(&s->ip, 1);
+	} else
+		log_warnx("%s: %s", __func__, err);
+	/* no inspector for now: the oldest waiting job is not left waiting */
+	if ((job = pipeline_next(p, &p->todo, &p->todo_tail, NULL, 0)) != NULL) {
+		pipeline_slot_take(s, job);
+		pipeline_slot_done(s, INSPPROC_CRASHED);
+		return;
+	}
+	struct timeval tv = { .tv_sec = INSPPROC_RESTART_MS / 1000,
+	    .tv_usec = INSPPROC_RESTART_MS % 1000 * 1000 };
+	evtimer_add(s->restart, &tv);
+}
+
+static void
+pipeline_slot_restart(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipeline_slot *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->ip.pid == -1)
+		pipeline_slot_start(s);
+	pipeline_dispatch(s->p);
+}
+
+/* Sends JOB to S's inspector. */
+static void
+pipeline_slot_send(struct pipeline_slot *s, struct pipeline_job *job)
+{
+	struct inspect_request req = {
+		.fd = job->fd, .size = job->nj.size,
+		.filename = job->nj.filename, .kind = job->kind,
+		.policy = job->rt->policy, .party = job->nj.party,
+		.scanned = 1, .nul_at = job->nul_at,
+	};
+	struct timeval tv;
+	int64_t ms = inspproc_deadline_ms(&req);
+	uint64_t id;
+
+	pipeline_slot_take(s, job);
+	/* the result is the inspector's from here (zeroed by verdict_rx_init) */
+	verdict_rx_init(&s->rx, 0, inspproc_rows(&req), &job->nj.result);
+	if ((id = inspproc_send(&s->ip, &req)) == 0) {
+		pipeline_slot_done(s, INSPPROC_CRASHED);
+		return;
+	}
+	s->rx.id = id;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = ms % 1000 * 1000;
+	evtimer_add(s->deadline, &tv);
+}
+
+/* Gives waiting jobs to idle inspectors. */
+static void
+pipeline_dispatch(struct pipeline *p)
+{
+	const char *busy[WORKERS_MAX];
+	struct pipeline_job *job;
+	unsigned i;
+
+	while (p->todo != NULL) {
+		struct pipeline_slot *idle = NULL;
+
+		for (i = 0; i < p->workers; i++) {
+			busy[i] = p->slots[i].job != NULL ? p->slots[i].job->nj.party : NULL;
+			if (idle == NULL && p->slots[i].job == NULL && p->slots[i].ip.pid != -1)
+				idle = &p->slots[i];
+		}
+		if (idle == NULL ||
+		    (job = pipeline_next(p, &p->todo, &p->todo_tail, busy, p->workers)) == NULL)
+			return;
+		pipeline_slot_send(idle, job);
 	}
 }
 
@@ -335,48 +569,45 @@ pipeline_new(struct event_base *base, struct notaryc *n, unsigned workers, const
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	p->base = base;
 	p->notary = n;
-	if (inspproc_conf_init(&p->inspconf, user, err, errlen) == -1) {
-		free(p);
-		return NULL;
-	}
-	if ((p->insp = calloc(workers, sizeof(*p->insp))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		free(p);
-		return NULL;
-	}
 	pthread_mutex_init(&p->mtx, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if ((p->ev_done = event_new(base, -1, 0, pipeline_complete, p)) == NULL) {
-		snprintf(err, errlen, "event_new failed");
-		free(p->insp);
-		free(p);
+	if (inspproc_conf_init(&p->inspconf, user, err, errlen) == -1) {
+		pipeline_free(p);
 		return NULL;
 	}
-	p->workers = workers;
-	for (p->nthreads = 0; p->nthreads < workers; p->nthreads++) {
-		struct inspproc *ip = &p->insp[p->nthreads];
-		struct pipeline_worker_arg *wa;
+	if ((p->slots = calloc(workers, sizeof(*p->slots))) == NULL ||
+	    (p->ev_done = event_new(base, -1, 0, pipeline_complete, p)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		pipeline_free(p);
+		return NULL;
+	}
+	for (p->workers = 0; p->workers < workers; p->workers++) {
+		struct pipeline_slot *s = &p->slots[p->workers];
 
-		ip->conf = &p->inspconf;
-		ip->pid = -1;
-		ip->sock = -1;
-		if (inspproc_start(ip, err, errlen) == -1) {
-			pipeline_free(p);
-			return NULL;
-		}
-		if ((wa = malloc(sizeof(*wa))) == NULL) {
+		s->p = p;
+		s->ip.conf = &p->inspconf;
+		s->ip.pid = -1;
+		s->ip.sock = -1;
+		if ((s->pre = calloc(1, sizeof(*s->pre))) == NULL ||
+		    (s->ev = event_new(base, -1, 0, pipeline_slot_readable, s)) == NULL ||
+		    (s->deadline = evtimer_new(base, pipeline_slot_timeout, s)) == NULL ||
+		    (s->restart = evtimer_new(base, pipeline_slot_restart, s)) == NULL) {
 			snprintf(err, errlen, "out of memory");
-			inspproc_stop(ip);
+			p->workers++;
 			pipeline_free(p);
 			return NULL;
 		}
-		wa->p = p;
-		wa->ip = ip;
-		if (pthread_create(&p->threads[p->nthreads], NULL, pipeline_worker, wa) != 0) {
-			snprintf(err, errlen, "cannot start inspector workers");
-			free(wa);
-			inspproc_stop(ip);
+		/* the first inspectors must start: a daemon without any is no use */
+		if (inspproc_start(&s->ip, err, errlen) == -1) {
+			p->workers++;
+			pipeline_free(p);
+			return NULL;
+		}
+		if (pipeline_slot_watch(s) == -1) {
+			snprintf(err, errlen, "cannot watch an inspector");
+			p->workers++;
 			pipeline_free(p);
 			return NULL;
 		}
@@ -389,23 +620,15 @@ pipeline_submit(struct pipeline *p, struct pipeline_job *job)
 {
 	job->next = NULL;
 	p->pending++;
-	if (job->inspected && !pipeline_scans_job(p, job)) {
-		/* Inspected while it arrived: straight to the notary. */
-		pipeline_to_notary(p, job);
+	if (pipeline_scans_job(p, job)) {
+		pthread_mutex_lock(&p->mtx);
+		pipeline_append(&p->scanq, &p->scanq_tail, job);
+		/* one idle scanner: whether a job may run is the same for all */
+		pthread_cond_signal(&p->cond);
+		pthread_mutex_unlock(&p->mtx);
 		return;
 	}
-	pthread_mutex_lock(&p->mtx);
-	if (p->todo_tail)
-		p->todo_tail->next = job;
-	else
-		p->todo = job;
-	p->todo_tail = job;
-	/* One idle worker is woken, not all: whether a job may run depends
-	 * only on the queue and on what all workers hold (pipeline_next), the
-	 * same for every idle worker, so a second one would find what the
-	 * first found. A busy worker looks at the queue before it waits. */
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->mtx);
+	pipeline_go_on(p, job);
 }
 
 const struct inspproc_conf *
@@ -419,6 +642,12 @@ pipeline_set_scan(struct pipeline *p, const char *clamd, unsigned timeout)
 {
 	p->clamd = clamd;
 	p->scan_timeout = timeout;
+	if (clamd == NULL)
+		return;
+	/* as many scanners as inspectors; they count themselves in */
+	for (unsigned i = 0; i < p->workers; i++)
+		if (pthread_create(&p->threads[i], NULL, pipeline_scanner, p) != 0)
+			fatalx("%s: cannot start scanner threads", __func__);
 }
 
 const struct pipeline_scans *
@@ -439,7 +668,8 @@ pipeline_pending(struct pipeline *p)
 	return p->pending;
 }
 
-/* Stops the workers after the queued jobs; the notary must still be open. */
+/* Stops the scanners after their queue (its jobs are then never answered:
+ * the loop has ended) and the inspectors. The notary must still be open. */
 void
 pipeline_free(struct pipeline *p)
 {
@@ -449,10 +679,24 @@ pipeline_free(struct pipeline *p)
 	p->stop = 1;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mtx);
-	for (unsigned i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
-	event_free(p->ev_done);
-	free(p->insp);
+	if (p->clamd != NULL)
+		for (unsigned i = 0; i < p->workers; i++)
+			pthread_join(p->threads[i], NULL);
+	for (unsigned i = 0; p->slots != NULL && i < p->workers; i++) {
+		struct pipeline_slot *s = &p->slots[i];
+
+		if (s->ev != NULL)
+			event_free(s->ev);
+		if (s->deadline != NULL)
+			event_free(s->deadline);
+		if (s->restart != NULL)
+			event_free(s->restart);
+		inspproc_stop(&s->ip);
+		free(s->pre);
+	}
+	if (p->ev_done != NULL)
+		event_free(p->ev_done);
+	free(p->slots);
 	pthread_mutex_destroy(&p->mtx);
 	pthread_cond_destroy(&p->cond);
 	free(p);

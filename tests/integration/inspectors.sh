@@ -7,7 +7,8 @@
 # accepted through them. An inspector killed with SIGKILL in the middle of a long inspection
 # (a zip of 9000 small members) rejects that one upload with `inspect-crashed`, whose receipt
 # Go verifies with the file's hash; the daemon lives on, a fresh inspector replaces the dead
-# one (reaped, no zombie) and the next upload is accepted; SIGTERM ends and reaps them all.
+# one (reaped, no zombie) and the next upload is accepted; inspectors killed while idle are
+# replaced too and the next upload is accepted; SIGTERM ends and reaps them all.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORKERS=2                               # [limits] workers, the default
@@ -109,6 +110,20 @@ printf 'Access review, second quarter: no findings.\n' >$T/review.txt
 check_eq "the next upload is accepted through the replacement" \
 	"$(iput alpha evidence review.txt $T/review.txt $T/r3.json)" 201
 check "its receipt verifies" goverify receipt $VKEY $T/r3.json $T/review.txt
+
+# Every inspector killed while idle: the front sees each socket close and starts a fresh one
+# (paced, at most one start a second each); uploads meanwhile wait for it, none is lost.
+idle=$(inspectors)
+for p in $idle; do kill -KILL $p; done
+printf 'Access review, third quarter: no findings.\n' >$T/review2.txt
+check_eq "with every idle inspector killed, the next upload is still accepted" \
+	"$(iput alpha evidence review2.txt $T/review2.txt $T/r4.json)" 201
+check "its receipt verifies" goverify receipt $VKEY $T/r4.json $T/review2.txt
+check "fresh inspectors take the place of the idle ones" wait_inspectors $WORKERS
+for p in $idle; do
+	check "the idle inspector $p is reaped (no zombie)" [ ! -e /proc/$p ]
+done
+check "the daemon is still running" it_alive
 
 last=$(inspectors)
 it_stop
