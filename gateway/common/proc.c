@@ -48,7 +48,7 @@ proc_dumpable_at_exit(void)
  * PROC_MMAP_MIN or more (a spool's) still come from mmap and go back when
  * freed.
  */
-#define PROC_TRIM_KEEP (4 * 1024 * 1024)
+#define PROC_TRIM_KEEP (2 * 1024 * 1024)
 #define PROC_MMAP_MIN  (1024 * 1024)
 
 void
