@@ -42,12 +42,12 @@ struct proc_limits {
 /* As root: looks NAME up in the password database (its uid and primary
  * gid); a missing user is an error naming it. Not as root: the current
  * user, with DROP 0, whatever NAME says. 0, or -1 with a reason in ERR. */
+int proc_user_lookup(const char *name, struct proc_user *u, char *err, size_t errlen);
+
 /* Sets the allocator's thresholds for a process that allocates and frees
  * the same fixed-size records for every upload (intaked, each child and
  * the inspector; call it first, before any thread starts). */
 void proc_malloc_tune(void);
-
-int proc_user_lookup(const char *name, struct proc_user *u, char *err, size_t errlen);
 
 /* In a new child: sets its name (/proc/PID/comm) to COMM; with U->drop,
  * sets its groups to U->gid alone, its real, effective and saved gid and

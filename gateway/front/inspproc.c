@@ -160,12 +160,39 @@ inspproc_stop(struct inspproc *ip)
 	inspproc_reap(ip, INSPPROC_STOP_MS, 1);
 }
 
+/* Reads one message of IP's answer into RX: 1 the answer is whole, 0 more
+ * is to come, 2 nothing was there to read, -1 the inspector broke the
+ * protocol or ended (logged). */
+static int
+inspproc_take(struct inspproc *ip, struct verdict_rx *rx)
+{
+	struct msg *m = &ip->m;
+	int r;
+
+	while ((r = msg_recv(ip->sock, &msg_from_inspect, m)) == -1 && errno == EINTR)
+		;
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 2;
+	if (r == 0)
+		return -1;                      /* it died (or closed) mid-answer */
+	if (r == -1) {
+		log_warnx("inspector %d: %s: %s", (int)ip->pid, msg_from_inspect.name,
+		    strerror(errno));
+		return -1;
+	}
+	if ((r = verdict_rx_take(rx, m)) == -1) {
+		log_warnx("inspector %d: %s: an answer that does not add up", (int)ip->pid,
+		    msg_from_inspect.name);
+		return -1;
+	}
+	return r;
+}
+
 /* The answer to job ID, up to DEADLINE_MS from now. */
 static enum inspproc_outcome
 inspproc_answer(struct inspproc *ip, uint64_t id, size_t rows_max, int64_t deadline_ms,
     struct inspect_result *res)
 {
-	struct msg *m = &ip->m;
 	struct verdict_rx rx;
 	struct timespec t0;
 	struct pollfd pfd = { .fd = ip->sock, .events = POLLIN };
@@ -183,25 +210,11 @@ inspproc_answer(struct inspproc *ip, uint64_t id, size_t rows_max, int64_t deadl
 			log_warn("%s: poll", __func__);
 			goto crashed;
 		}
-		if (r == 0)
+		if (r == 0 || (r = inspproc_take(ip, &rx)) == 0 || r == 2)
 			continue;
-		if ((r = msg_recv(ip->sock, &msg_from_inspect, m)) == -1 &&
-		    (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r == 0)
-			goto crashed;                   /* it died (or closed) mid-answer */
-		if (r == -1) {
-			log_warnx("inspector %d: %s: %s", (int)ip->pid, msg_from_inspect.name,
-			    strerror(errno));
+		if (r == -1)
 			goto crashed;
-		}
-		if ((r = verdict_rx_take(&rx, m)) == -1) {
-			log_warnx("inspector %d: %s: an answer that does not add up", (int)ip->pid,
-			    msg_from_inspect.name);
-			goto crashed;
-		}
-		if (r == 1)
-			return INSPPROC_ANSWERED;
+		return INSPPROC_ANSWERED;
 	}
 timeout:
 	inspect_result_clear(res);
@@ -276,36 +289,19 @@ inspproc_send(struct inspproc *ip, const struct inspect_request *req)
 int
 inspproc_receive(struct inspproc *ip, struct verdict_rx *rx)
 {
-	struct msg *m = &ip->m;
 	int r;
 
-	for (;;) {
-		if ((r = msg_recv(ip->sock, &msg_from_inspect, m)) == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (r == 0)
-			return -1;                      /* it died (or closed) */
-		if (r == -1) {
-			log_warnx("inspector %d: %s: %s", (int)ip->pid, msg_from_inspect.name,
-			    strerror(errno));
-			return -1;
-		}
-		if ((r = verdict_rx_take(rx, m)) == -1) {
-			log_warnx("inspector %d: %s: an answer that does not add up", (int)ip->pid,
-			    msg_from_inspect.name);
-			return -1;
-		}
-		if (r == 1) {
-			if (rx->res->need_file) {
-				/* only a streamed inspection may say it needs the file */
-				log_warnx("inspector %d: need_file for a file", (int)ip->pid);
-				inspect_result_clear(rx->res);
-				return -1;
-			}
-			return 1;
-		}
+	while ((r = inspproc_take(ip, rx)) == 0)
+		;
+	if (r != 1)
+		return r == 2 ? 0 : -1;
+	if (rx->res->need_file) {
+		/* only a streamed inspection may say it needs the file */
+		log_warnx("inspector %d: need_file for a file", (int)ip->pid);
+		inspect_result_clear(rx->res);
+		return -1;
 	}
+	return 1;
 }
 
 enum inspproc_outcome

@@ -573,46 +573,43 @@ pipeline_new(struct event_base *base, struct notaryc *n, unsigned workers, const
 	p->notary = n;
 	pthread_mutex_init(&p->mtx, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if (inspproc_conf_init(&p->inspconf, user, err, errlen) == -1) {
-		pipeline_free(p);
-		return NULL;
-	}
+	if (inspproc_conf_init(&p->inspconf, user, err, errlen) == -1)
+		goto fail;
 	if ((p->slots = calloc(workers, sizeof(*p->slots))) == NULL ||
 	    (p->ev_done = event_new(base, -1, 0, pipeline_complete, p)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		pipeline_free(p);
-		return NULL;
+		goto fail;
 	}
-	for (p->workers = 0; p->workers < workers; p->workers++) {
-		struct pipeline_slot *s = &p->slots[p->workers];
+	/* every slot is one pipeline_free can end, before any starts */
+	p->workers = workers;
+	for (unsigned i = 0; i < workers; i++) {
+		p->slots[i].p = p;
+		p->slots[i].ip.conf = &p->inspconf;
+		p->slots[i].ip.pid = -1;
+		p->slots[i].ip.sock = -1;
+	}
+	for (unsigned i = 0; i < workers; i++) {
+		struct pipeline_slot *s = &p->slots[i];
 
-		s->p = p;
-		s->ip.conf = &p->inspconf;
-		s->ip.pid = -1;
-		s->ip.sock = -1;
 		if ((s->pre = calloc(1, sizeof(*s->pre))) == NULL ||
 		    (s->ev = event_new(base, -1, 0, pipeline_slot_readable, s)) == NULL ||
 		    (s->deadline = evtimer_new(base, pipeline_slot_timeout, s)) == NULL ||
 		    (s->restart = evtimer_new(base, pipeline_slot_restart, s)) == NULL) {
 			snprintf(err, errlen, "out of memory");
-			p->workers++;
-			pipeline_free(p);
-			return NULL;
+			goto fail;
 		}
 		/* the first inspectors must start: a daemon without any is no use */
-		if (inspproc_start(&s->ip, err, errlen) == -1) {
-			p->workers++;
-			pipeline_free(p);
-			return NULL;
-		}
+		if (inspproc_start(&s->ip, err, errlen) == -1)
+			goto fail;
 		if (pipeline_slot_watch(s) == -1) {
 			snprintf(err, errlen, "cannot watch an inspector");
-			p->workers++;
-			pipeline_free(p);
-			return NULL;
+			goto fail;
 		}
 	}
 	return p;
+fail:
+	pipeline_free(p);
+	return NULL;
 }
 
 void
