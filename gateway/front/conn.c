@@ -25,6 +25,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/bufferevent_struct.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -273,6 +274,42 @@ conn_close_after(struct conn *c)
 		conn_linger(c);
 }
 
+/*
+ * Sends C's output now, instead of a loop turn later, when it is one answer
+ * of at most one TLS record that the caller added to an empty output:
+ * libevent's OpenSSL bufferevent only arms the write event when output is
+ * added, so a small answer would wait for every other event of the turn,
+ * then cost an epoll round of its own. One SSL_write of the whole,
+ * contiguous output; if it took it all, it is drained. Otherwise (the
+ * socket is full, an error) the output stays as it was and the
+ * bufferevent's own write retries it (at least as long, from the same
+ * bytes: what OpenSSL asks of a retry; libevent sets
+ * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) and reports an error as usual. With
+ * the output empty before, no write of the bufferevent's own is half done.
+ * Not while a download or paused pipelining waits on conn_write_cb, which a
+ * drain here never calls: only for an answer whose connection stays open.
+ */
+static void
+conn_push(struct conn *c, size_t before)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t n = evbuffer_get_length(out);
+	unsigned char *p;
+	SSL *ssl;
+	int r;
+
+	if (before != 0 || n == 0 || n > CONN_ONE_RECORD || c->dl != NULL || c->out_paused ||
+	    (c->state != CONN_READING && c->state != CONN_WAITING) ||
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL ||
+	    (p = evbuffer_pullup(out, -1)) == NULL)
+		return;
+	ERR_clear_error();
+	if ((r = SSL_write(ssl, p, (int)n)) == (int)n)
+		evbuffer_drain(out, n);
+	else
+		ERR_clear_error();   /* the bufferevent's retry sees it again */
+}
+
 /* Every answer says nosniff, and is no-store unless EXTRA has its own
  * Cache-Control (the console's files). */
 static void
@@ -316,10 +353,12 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
     const char *body, size_t len, int close)
 {
 	struct evbuffer *out;
+	size_t before;
 
 	if (c->state == CONN_CLOSED || c->bev == NULL)
 		return;
 	out = bufferevent_get_output(c->bev);
+	before = evbuffer_get_length(out);
 	/* The request decides: no keep-alive asked (HTTP/1.0 without it,
 	 * Connection: close) means we close after this answer. */
 	if (c->front->draining || !c->keepalive)
@@ -334,6 +373,8 @@ conn_respond_hdr(struct conn *c, int status, const char *ctype, const char *extr
 		(void)evbuffer_pullup(out, -1);
 	if (close)
 		conn_linger(c);
+	else
+		conn_push(c, before);
 }
 
 void
@@ -725,9 +766,14 @@ on_headers_complete(llhttp_t *p)
 			return conn_refuse(c, 500, "out of memory");
 		}
 		conn_set_timeout(c, c->front->cfg->body_timeout);
-		if (c->expect_continue)
-			evbuffer_add_printf(bufferevent_get_output(c->bev),
-			    "HTTP/1.1 100 Continue\r\n\r\n");
+		if (c->expect_continue) {
+			struct evbuffer *out = bufferevent_get_output(c->bev);
+			size_t before = evbuffer_get_length(out);
+
+			/* now: the client sends no body until it has this */
+			evbuffer_add_printf(out, "HTTP/1.1 100 Continue\r\n\r\n");
+			conn_push(c, before);
+		}
 		return 0;
 	}
 	if (method != HTTP_GET)
