@@ -264,6 +264,9 @@ struct audit_data {
 	uint64_t entries, files;
 	unsigned long problems;
 	unsigned char *buf;       /* CLI_HASH_CHUNK bytes for hashing */
+	uint8_t (*stash)[INTAKE_HASH_LEN]; /* blobs the stash holds whole, sorted */
+	size_t nstash, stash_cap;
+	uint64_t stashed;         /* files not (yet) in the store, held by the stash */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -292,9 +295,56 @@ audit_u64(const char *s, uint64_t *out)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
+static int
+audit_hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, INTAKE_HASH_LEN);
+}
+
+/* A stash row (ledger.h): kept when its bytes are its blob's, else reported. */
+static int
+audit_stash_row(const uint8_t sha256[32], const void *data, size_t len, void *arg)
+{
+	struct audit_data *d = arg;
+	uint8_t got[INTAKE_HASH_LEN];
+	char hex[2 * INTAKE_HASH_LEN + 1];
+
+	util_sha256(data, len, got);
+	if (memcmp(got, sha256, sizeof(got)) != 0) {
+		util_hex(sha256, INTAKE_HASH_LEN, hex);
+		printf("stash: the row for %s does not hold its bytes\n", hex);
+		d->problems++;
+		return 0;
+	}
+	if (d->nstash == d->stash_cap) {
+		size_t cap = d->stash_cap ? 2 * d->stash_cap : 64;
+		void *p = reallocarray(d->stash, cap, INTAKE_HASH_LEN);
+
+		if (p == NULL)
+			return -1;
+		d->stash = p;
+		d->stash_cap = cap;
+	}
+	memcpy(d->stash[d->nstash++], sha256, INTAKE_HASH_LEN);
+	return 0;
+}
+
+/* Whether the stash holds SHA's bytes: the daemon puts them back at start. */
+static int
+audit_stashed(struct audit_data *d, const uint8_t sha[INTAKE_HASH_LEN])
+{
+	if (d->nstash == 0 || bsearch(sha, d->stash, d->nstash, INTAKE_HASH_LEN,
+	    audit_hash_cmp) == NULL)
+		return 0;
+	d->stashed++;
+	return 1;
+}
+
 /*
  * The stored file of an accepted entry: STORE/../SHA256, a regular file
- * of SIZE bytes whose SHA-256 is SHA256. Reports what is wrong.
+ * of SIZE bytes whose SHA-256 is SHA256. Reports what is wrong, unless the
+ * stash holds the file's bytes (a power loss before the store was synced:
+ * the daemon puts it back when it starts).
  */
 static void
 audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_LEN],
@@ -311,6 +361,8 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 		return;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) == -1) {
+		if (errno == ENOENT && audit_stashed(d, sha))
+			return;
 		if (errno == ENOENT)
 			audit_report(d, index, "stored file missing");
 		else
@@ -332,7 +384,9 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 		audit_report(d, index, "cannot hash the stored file");
 		goto out;
 	}
-	if (total != size || memcmp(got, sha, INTAKE_HASH_LEN) != 0)
+	if ((total != size || memcmp(got, sha, INTAKE_HASH_LEN) != 0) && audit_stashed(d, sha))
+		;
+	else if (total != size || memcmp(got, sha, INTAKE_HASH_LEN) != 0)
 		audit_report(d, index, "stored file altered (%" PRIu64 " bytes, receipt says %"
 		    PRIu64 "; sha256 %s)", total, size,
 		    memcmp(got, sha, INTAKE_HASH_LEN) != 0 ? "differs" : "matches");
@@ -505,6 +559,12 @@ audit_data(const struct intake_verifier *v, const char *dir, const char *store,
 		goto out;
 	} else
 		d.cp_known = 1;  /* no checkpoint yet: every entry is beyond it */
+	if (ledger_stash_each(l, audit_stash_row, &d) != 0) {
+		rc = cli_fail("audit", "%s/ledger.db: cannot read the stash", dir);
+		goto out;
+	}
+	if (d.nstash > 0)
+		qsort(d.stash, d.nstash, INTAKE_HASH_LEN, audit_hash_cmp);
 	end = rows > d.cpsize ? rows : d.cpsize;
 	for (i = 0; i < end; i++)
 		audit_entry(&d, l, i);
@@ -519,6 +579,9 @@ audit_data(const struct intake_verifier *v, const char *dir, const char *store,
 		goto out;
 	}
 	printf("OK %" PRIu64 " entries, %" PRIu64 " files verified\n", d.entries, d.files);
+	if (d.stashed > 0)
+		printf("%" PRIu64 " file%s not in the store but held whole in the ledger's stash: "
+		    "put back when intaked starts\n", d.stashed, d.stashed == 1 ? "" : "s");
 	if (fflush(stdout) == EOF) {
 		rc = cli_fail("audit", "cannot write to stdout");
 		goto out;
@@ -528,6 +591,7 @@ out:
 	ledger_close(l);
 	free(note);
 	free(d.buf);
+	free(d.stash);
 	return rc;
 }
 

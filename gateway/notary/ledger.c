@@ -36,7 +36,8 @@
 enum {
 	ST_HASH, ST_CP_LATEST, ST_GET, ST_LIST_ANY, ST_LIST_PARTY, ST_LIST_ACTOR, ST_SIZE, ST_REF,
 	ST_OBLIGATIONS,
-	ST_INS_ENTRY, ST_INS_TREE, ST_INS_CP,   /* writers only: keep last */
+	ST_INS_ENTRY, ST_INS_TREE, ST_INS_CP, ST_STASH_ADD, ST_STASH_FORGET,
+	ST_STASH_TOP,                           /* writers only: keep last */
 	ST_COUNT
 };
 
@@ -70,6 +71,9 @@ static const char *ledger_sql[ST_COUNT] = {
 	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[ST_INS_TREE] = "INSERT INTO tree(level, idx, hash) VALUES(?1, ?2, ?3)",
 	[ST_INS_CP] = "INSERT INTO checkpoints(size, note) VALUES(?1, ?2)",
+	[ST_STASH_ADD] = "INSERT INTO stash(sha256, data) VALUES(?1, ?2)",
+	[ST_STASH_FORGET] = "DELETE FROM stash WHERE id <= ?1",
+	[ST_STASH_TOP] = "SELECT coalesce(max(id), 0) FROM stash",
 	/* what the obligations register reads (DESIGN §8); entries_kind serves it */
 	[ST_OBLIGATIONS] = "SELECT " ENTRY_COLS " FROM entries WHERE kind IN ('intake-fact', "
 	    "'ssa-workbook', 'notification-agreement', 'remediation-plan', 'director-letter', "
@@ -275,6 +279,14 @@ ledger_schema_check(struct ledger *l, char *err, size_t errlen)
 	}
 	/* The workbook link tables live beside the entries (links.h). */
 	if (l->writable && links_schema(l->db) == -1)
+		goto fail;
+	/* The stash (ledger.h): not part of the log, and the one table whose
+	 * rows are deleted; added to older ledgers as they open. */
+	if (l->writable && ledger_exec(l, pg ?
+	    "CREATE TABLE IF NOT EXISTS stash(id BIGSERIAL PRIMARY KEY, "
+	    "sha256 BYTEA NOT NULL, data BYTEA NOT NULL)" :
+	    "CREATE TABLE IF NOT EXISTS stash(id INTEGER PRIMARY KEY, "
+	    "sha256 BLOB NOT NULL, data BLOB NOT NULL)") == -1)
 		goto fail;
 	/* The obligations register's index; added to older ledgers as they open. */
 	if (l->writable && ledger_exec(l, "CREATE INDEX IF NOT EXISTS entries_kind "
@@ -776,6 +788,111 @@ out:
 	db_clear(st);
 	ledger_rend(l);
 	return ret;
+}
+
+int
+ledger_stash_each(struct ledger *l, int (*cb)(const uint8_t sha256[32], const void *data,
+    size_t len, void *arg), void *arg)
+{
+	struct db_stmt *st;
+	int rc, ret = 0;
+
+	if (db_backend(l->db) != DB_SQLITE)
+		return 0;	/* never stashed to (notary.c) */
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	/* a ledger from before the stash, opened read-only, has no table */
+	if ((st = db_prepare(l->db, "SELECT name FROM sqlite_master WHERE type = 'table' "
+	    "AND name = 'stash'")) == NULL) {
+		ledger_rend(l);
+		return -1;
+	}
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_ROW) {
+		ledger_rend(l);
+		return rc == DB_DONE ? 0 : -1;
+	}
+	if ((st = db_prepare(l->db, "SELECT sha256, data FROM stash ORDER BY id")) == NULL) {
+		ledger_rend(l);
+		return -1;
+	}
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (db_column_bytes(st, 0) != 32) {
+			log_warnx("ledger: a stash row without a SHA-256");
+			ret = -1;
+			break;
+		}
+		if ((ret = cb(db_column_blob(st, 0), db_column_blob(st, 1),
+		    (size_t)db_column_bytes(st, 1), arg)) != 0)
+			break;
+	}
+	if (rc != DB_ROW && rc != DB_DONE) {
+		ledger_step_err(l, st, rc);
+		ret = -1;
+	}
+	db_finalize(st);
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_stash(struct ledger *l, const uint8_t sha256[32], const void *data, size_t len)
+{
+	struct db_stmt *st = l->st[ST_STASH_ADD];
+	int rc;
+
+	if (!l->in_tx || len > INT32_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	db_reset(st);
+	if (db_bind_blob(st, 1, sha256, 32) != 0 || db_bind_blob(st, 2, data, len) != 0)
+		return -1;
+	if ((rc = db_step(st)) != DB_DONE)
+		return ledger_step_err(l, st, rc);
+	db_reset(st);
+	return 0;
+}
+
+int
+ledger_stash_top(struct ledger *l, int64_t *top)
+{
+	struct db_stmt *st = l->st[ST_STASH_TOP];
+	int rc, ret = -1;
+
+	if (st == NULL) {
+		errno = EROFS;
+		return -1;
+	}
+	if (ledger_rbegin(l) == -1)
+		return -1;
+	if ((rc = db_step(st)) == DB_ROW) {
+		*top = db_column_int64(st, 0);
+		ret = 0;
+	} else
+		ledger_step_err(l, st, rc);
+	ledger_rend(l);
+	return ret;
+}
+
+int
+ledger_stash_forget(struct ledger *l, int64_t upto)
+{
+	struct db_stmt *st = l->st[ST_STASH_FORGET];
+	int rc;
+
+	if (!l->in_tx) {
+		errno = EINVAL;
+		return -1;
+	}
+	db_reset(st);
+	if (db_bind_int64(st, 1, upto) != 0)
+		return -1;
+	if ((rc = db_step(st)) != DB_DONE)
+		return ledger_step_err(l, st, rc);
+	db_reset(st);
+	return 0;
 }
 
 /*

@@ -158,6 +158,26 @@ int ledger_commit(struct ledger *l);
 /* Abandons the batch. */
 void ledger_rollback(struct ledger *l);
 
+/*
+ * The stash: the bytes of small uploads whose store files are not known to
+ * be durable yet (notary.c). Not part of the log: its rows go in the batch's
+ * transaction with the entries that name them, so that one commit makes
+ * both durable, and are deleted once a syncfs of the store has made the
+ * files durable in their own right. After a power loss, start-up recovery
+ * puts back any stashed file that is missing or not its bytes.
+ */
+/* In the write transaction: stashes DATA, the LEN bytes of blob SHA256. 0/-1. */
+int ledger_stash(struct ledger *l, const uint8_t sha256[32], const void *data, size_t len);
+/* Outside a write transaction: the id of the last stash row, 0 none. 0/-1. */
+int ledger_stash_top(struct ledger *l, int64_t *top);
+/* In the write transaction: deletes the stash rows up to id UPTO. 0/-1. */
+int ledger_stash_forget(struct ledger *l, int64_t upto);
+/* Calls CB for each stash row, oldest first, in one read transaction (CB must
+ * not call into L); CB returns non-zero to stop, which is returned. A ledger
+ * without the table (older, read-only) has an empty stash. 0/-1. */
+int ledger_stash_each(struct ledger *l, int (*cb)(const uint8_t sha256[32],
+    const void *data, size_t len, void *arg), void *arg);
+
 /* The link report of Validation Workbook INDEX (DESIGN §5) as JSON (*out,
  * a new reference). PARTY not NULL: the workbook must be that Party's.
  * 0 found, 1 not found (or not a workbook), -1 error. */

@@ -209,16 +209,19 @@ monitor_plan_claim(struct ledger *l, const char *kind, const char *party, int ha
 
 /* SHA-256 of the whole of FD into OUT, which must be SIZE bytes long: not
  * one byte fewer or more. The last read asks for one byte past SIZE, so
- * that a short answer proves the end without a read of its own. 0/-1. */
+ * that a short answer proves the end without a read of its own. *WHOLE is
+ * set when one read brought it all: MON's buffer then holds the file.
+ * 0/-1. */
 static int
-monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
+monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32], int *whole)
 {
 	EVP_MD_CTX *ctx;
 	unsigned int len;
 	uint64_t off = 0;
 	ssize_t r;
-	int ret = -1, end = 0;
+	int ret = -1, end = 0, reads = 0;
 
+	*whole = 0;
 	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
 	if (size >= MONITOR_HASH_BUF)
@@ -236,8 +239,10 @@ monitor_hash(struct monitor *mon, int fd, uint64_t size, uint8_t out[32])
 			goto out;
 		off += (uint64_t)r;
 		end = off == size && (size_t)r < want;
+		reads++;
 	}
 	ret = EVP_DigestFinal_ex(ctx, out, &len) == 1 ? 0 : -1;
+	*whole = ret == 0 && reads == 1;
 out:
 	EVP_MD_CTX_free(ctx);
 	return ret;
@@ -431,7 +436,7 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	struct stat fst, qst;
 	uint8_t h[32];
 	size_t rows = 0, n;
-	int len, ph = 1, plan = 0;
+	int len, ph = 1, plan = 0, whole = 0;
 
 	if (fstat(m->fd, &fst) == -1 || !S_ISREG(fst.st_mode))
 		monitor_breach(mon, "a descriptor that is not a regular file");
@@ -459,8 +464,13 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		ph = prehash_finish(mon->prehash, r->prehash, m->fd, r->size, h);
 	if (ph == -1)
 		monitor_breach(mon, "a pre-hashed file that is not the record's or not its size");
-	if (ph == 1 && monitor_hash(mon, m->fd, r->size, h) == -1)
+	if (ph == 1 && monitor_hash(mon, m->fd, r->size, h, &whole) == -1)
 		monitor_breach(mon, "a file that cannot be read to its claimed size");
+	/* a small file's bytes are at hand: kept for the stash (notary.c); none
+	 * is no harm, the batch then makes the file durable itself */
+	if (whole && r->size <= NOTARY_STASH_MAX &&
+	    (j->nj.content = malloc(r->size > 0 ? (size_t)r->size : 1)) != NULL)
+		memcpy(j->nj.content, mon->buf, (size_t)r->size);
 	if (r->has_sha256 && memcmp(h, r->sha256, sizeof(h)) != 0)
 		monitor_breach(mon, "a SHA-256 that is not the file's");
 	j->mon = mon;

@@ -14,6 +14,20 @@
  *      for its graced start-up sweep: notary.h);
  *   5. call each job's done().
  * The key is read once at open and lives only in the signer (wiped on close).
+ *
+ * The stash (SQLite ledger, the node's own store): the syncfs of step 2 is a
+ * device flush of its own, besides the commit's. A new blob of at most
+ * NOTARY_STASH_MAX whose bytes the monitor read as it re-hashed them needs
+ * none: its bytes go into the stash table in step 3's transaction, so that
+ * the commit makes them durable with the entry that names them. A syncer
+ * thread later makes the stashed files durable in their own right (syncfs,
+ * every NOTARY_STASH_DRAIN of them, or once the notary is idle for
+ * NOTARY_STASH_IDLE_MS, and at close); only then are their rows deleted, in
+ * a later transaction. A file whose row is still there may be found by a
+ * later upload of the same bytes (a duplicate): its row stays until the
+ * syncfs, so that upload's entry is as safe. After a power loss, start-up
+ * recovery puts back from the stash any file that is missing or not its
+ * bytes, fsyncs, then empties the stash.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -27,6 +41,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <intake/note.h>
@@ -43,6 +58,8 @@
 #define NOTARY_BATCH_MAX  256     /* jobs grouped into one commit at most */
 #define NOTARY_KEY_MAX    4096    /* a private key file is one short line */
 #define NOTARY_DATA_MODE  0700    /* the data directory and its parents we create */
+#define NOTARY_STASH_DRAIN   256  /* stashed files that ask for a syncfs */
+#define NOTARY_STASH_IDLE_MS 200  /* idle this long, the stash is drained */
 
 struct notary {
 	char                     data[PATH_MAX];
@@ -61,6 +78,22 @@ struct notary {
 	pthread_cond_t           cv;
 	struct notary_job       *head, *tail;
 	int                      closing;
+
+	/* the stash (notary thread, and the closer once it has ended) */
+	int                      stash_on;    /* SQLite ledger, the node's own store */
+	size_t                   stashed;     /* rows added since the last drain began */
+	int64_t                  draining;    /* a drain's syncfs covers rows up to it, 0 none */
+	int64_t                  forget;      /* rows up to it are durable files: delete */
+	int                      drain_failed; /* not again until the next batch */
+
+	pthread_t                syncer;      /* runs a drain's syncfs (notary_syncer) */
+	int                      syncer_started;
+	pthread_mutex_t          smu;
+	pthread_cond_t           scv;
+	int                      sync_asked;  /* under smu: a syncfs is wanted */
+	int                      sync_ready;  /* under smu: it has returned */
+	int                      sync_err;    /* under smu: 0, or its errno */
+	int                      sync_stop;   /* under smu: the syncer ends */
 };
 
 /* A job of the batch being processed. */
@@ -68,9 +101,12 @@ struct notary_item {
 	struct notary_job *job;
 	int                recorded;   /* goes into the ledger */
 	int                promoted;   /* its blob may be in the store */
+	int                stash;      /* a new blob made durable by the stash */
 };
 
 static void	*notary_main(void *arg);
+static void	*notary_syncer(void *arg);
+static int	 notary_drain(struct notary *n);
 
 /* mkdir -p PATH, mode 0700 for what it creates. */
 static int
@@ -209,6 +245,66 @@ notary_keep_blob(const uint8_t sha256[32], void *arg)
 }
 
 /* Start-up recovery: see notary_open in notary.h. */
+struct notary_unstash {
+	struct notary *n;
+	unsigned       rows, put;
+	int            err;
+};
+
+static int
+notary_unstash_one(const uint8_t sha256[32], const void *data, size_t len, void *arg)
+{
+	struct notary_unstash *u = arg;
+	int r;
+
+	if ((r = store_put(&u->n->store, sha256, data, len)) == -1) {
+		u->err = errno != 0 ? errno : EIO;
+		return 1;
+	}
+	u->rows++;
+	u->put += r;
+	return 0;
+}
+
+/*
+ * Start-up: every stashed file is put back in the store unless it is there
+ * with exactly its bytes (after a power loss it may be missing, short or
+ * zeros), the store is synced, and the stash emptied. A file that cannot be
+ * put back stops the start: its entry was answered. 0, or -1 with ERR.
+ */
+static int
+notary_unstash(struct notary *n, char *err, size_t errlen)
+{
+	struct notary_unstash u = { .n = n };
+	uint64_t size;
+	int64_t top;
+	int r;
+
+	if ((r = ledger_stash_each(n->ledger, notary_unstash_one, &u)) != 0) {
+		errset(err, errlen, "cannot put back a stashed file in the store %s: %s",
+		    n->store.dir, strerror(r == 1 ? u.err : EIO));
+		return -1;
+	}
+	if (u.rows == 0)
+		return 0;
+	if (store_sync(&n->store) == -1 || ledger_stash_top(n->ledger, &top) == -1 ||
+	    ledger_begin(n->ledger, &size) == -1) {
+		errset(err, errlen, "cannot empty the stash: %s", strerror(errno));
+		return -1;
+	}
+	if (ledger_stash_forget(n->ledger, top) == -1) {
+		ledger_rollback(n->ledger);
+		errset(err, errlen, "cannot empty the stash: %s", strerror(errno));
+		return -1;
+	}
+	if (ledger_commit(n->ledger) == -1) {
+		errset(err, errlen, "cannot empty the stash: %s", strerror(errno));
+		return -1;
+	}
+	log_info("recovery: %u stashed files, %u of them put back in the store", u.rows, u.put);
+	return 0;
+}
+
 static int
 notary_recover(struct notary *n, char *err, size_t errlen)
 {
@@ -242,6 +338,9 @@ notary_recover(struct notary *n, char *err, size_t errlen)
 		}
 		n->size = 0;
 	}
+	/* Stashed files first: the sweep below keeps only what entries name. */
+	if (n->stash_on && notary_unstash(n, err, errlen) == -1)
+		goto out;
 	/* Only once the ledger is known good may it decide what to delete;
 	 * in a shared store, not what is younger than the grace period
 	 * (store.h: another node may be about to commit its entry). */
@@ -304,6 +403,8 @@ notary_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
+	pthread_mutex_init(&n->smu, NULL);
+	pthread_cond_init(&n->scv, NULL);
 	if (strlen(cfg->data) >= sizeof(n->data) ||
 	    strlen(cfg->log_origin) >= sizeof(n->origin) || cfg->log_origin[0] == '\0') {
 		errset(err, errlen, "data directory or log origin too long or empty");
@@ -332,6 +433,10 @@ notary_new(const struct config *cfg, char *err, size_t errlen)
 		snprintf(n->dsn, sizeof(n->dsn), "%s", config_ledger_dsn(cfg));
 		n->shared_ledger = 1;
 	}
+	/* PostgreSQL and a shared store: every batch syncs its files itself
+	 * (another node's recovery could not put back what our ledger stashed
+	 * before its rows are seen) */
+	n->stash_on = !n->shared_ledger && !n->store.shared;
 	return n;
 fail:
 	notary_close(n);
@@ -360,6 +465,11 @@ notary_start(struct notary *n, char *err, size_t errlen)
 	}
 	if (notary_recover(n, err, errlen) == -1)
 		return -1;
+	if ((e = pthread_create(&n->syncer, NULL, notary_syncer, n)) != 0) {
+		errset(err, errlen, "notary syncer thread: %s", strerror(e));
+		return -1;
+	}
+	n->syncer_started = 1;
 	if ((e = pthread_create(&n->thread, NULL, notary_main, n)) != 0) {
 		errset(err, errlen, "notary thread: %s", strerror(e));
 		return -1;
@@ -435,7 +545,9 @@ notary_job_clear(struct notary_job *job)
 	free(job->entry);
 	free(job->receipt);
 	free(job->proof);
+	free(job->content);
 	job->entry = job->receipt = job->proof = NULL;
+	job->content = NULL;
 	inspect_result_clear(&job->result);
 }
 
@@ -450,10 +562,22 @@ notary_close(struct notary *n)
 		pthread_cond_signal(&n->cv);
 		pthread_mutex_unlock(&n->mu);
 		pthread_join(n->thread, NULL);
+		/* a clean stop leaves the store durable and the stash empty */
+		if (n->stash_on && notary_drain(n) == -1)
+			log_warnx("notary: the stash is left for the next start");
+	}
+	if (n->syncer_started) {
+		pthread_mutex_lock(&n->smu);
+		n->sync_stop = 1;
+		pthread_cond_broadcast(&n->scv);
+		pthread_mutex_unlock(&n->smu);
+		pthread_join(n->syncer, NULL);
 	}
 	ledger_close(n->ledger);
 	intake_signer_free(n->signer);
 	free(n->vkey);
+	pthread_cond_destroy(&n->scv);
+	pthread_mutex_destroy(&n->smu);
 	pthread_cond_destroy(&n->cv);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
@@ -508,7 +632,10 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 		 * committed (or by this batch's own sync, when it came in an
 		 * earlier upload of this batch), so a batch of duplicates
 		 * needs no syncfs, only its ledger commit. */
-		if (r == 0)
+		/* A new blob: its bytes in the stash, or a syncfs for the batch. */
+		if (r == 0 && n->stash_on && j->content != NULL && j->size <= NOTARY_STASH_MAX)
+			it[i].stash = 1;
+		else if (r == 0)
 			promoted++;
 	}
 	/* One barrier for the whole batch: every blob's data, its rename and
@@ -620,6 +747,13 @@ notary_record(struct notary *n, struct notary_item *it, size_t count, uint64_t *
 	}
 	if (ledger_add_checkpoint(n->ledger, next, note) == -1)
 		goto fail;
+	for (i = 0; i < count; i++)
+		if (it[i].recorded && it[i].stash &&
+		    ledger_stash(n->ledger, it[i].job->sha256, it[i].job->content,
+		    (size_t)it[i].job->size) == -1)
+			goto fail;
+	if (n->forget > 0 && ledger_stash_forget(n->ledger, n->forget) == -1)
+		goto fail;
 	for (i = 0; i < count; i++) {
 		if (!it[i].recorded)
 			continue;
@@ -707,6 +841,119 @@ notary_not_recorded(struct notary *n, struct notary_item *it, size_t count, uint
 	return ret;
 }
 
+/* The syncer thread: one syncfs of the store's filesystem per request. */
+static void *
+notary_syncer(void *arg)
+{
+	struct notary *n = arg;
+	int r, e;
+
+	pthread_setname_np(pthread_self(), "intaked-syncfs");
+	pthread_mutex_lock(&n->smu);
+	for (;;) {
+		while (!n->sync_asked && !n->sync_stop)
+			pthread_cond_wait(&n->scv, &n->smu);
+		if (!n->sync_asked)
+			break;
+		pthread_mutex_unlock(&n->smu);
+		r = store_sync(&n->store);
+		e = errno != 0 ? errno : EIO;
+		pthread_mutex_lock(&n->smu);
+		n->sync_asked = 0;
+		n->sync_err = r == -1 ? e : 0;
+		n->sync_ready = 1;
+		pthread_cond_broadcast(&n->scv);
+	}
+	pthread_mutex_unlock(&n->smu);
+	return NULL;
+}
+
+/* A drain begins: the stash's rows so far (their files renamed into the
+ * store before their batch committed) are what the syncer's syncfs makes
+ * durable. 0/-1. */
+static int
+notary_drain_start(struct notary *n)
+{
+	int64_t top;
+
+	if (ledger_stash_top(n->ledger, &top) == -1)
+		return -1;
+	n->stashed = 0;
+	if (top <= n->forget)
+		return 0;	/* nothing new to make durable */
+	n->draining = top;
+	pthread_mutex_lock(&n->smu);
+	n->sync_asked = 1;
+	n->sync_ready = 0;
+	pthread_cond_broadcast(&n->scv);
+	pthread_mutex_unlock(&n->smu);
+	return 0;
+}
+
+/* The drain in flight, if any: WAIT for its syncfs, or only look. Once it
+ * has returned, its rows are to be deleted by the next transaction; a failed
+ * syncfs keeps them (a later drain tries again). */
+static void
+notary_drain_end(struct notary *n, int wait)
+{
+	int done, e;
+
+	if (n->draining == 0)
+		return;
+	pthread_mutex_lock(&n->smu);
+	while (wait && !n->sync_ready)
+		pthread_cond_wait(&n->scv, &n->smu);
+	done = n->sync_ready;
+	e = n->sync_err;
+	if (done)
+		n->sync_ready = 0;
+	pthread_mutex_unlock(&n->smu);
+	if (!done)
+		return;
+	if (e == 0)
+		n->forget = n->draining;
+	else {
+		errno = e;
+		log_warn("notary: syncfs of the store; stashed files kept in the ledger");
+	}
+	n->draining = 0;
+}
+
+/* Empties the stash now: every stashed file made durable, then its row
+ * deleted in a transaction of its own. 0/-1. */
+static int
+notary_drain(struct notary *n)
+{
+	uint64_t size;
+
+	notary_drain_end(n, 1);
+	if (notary_drain_start(n) == -1)
+		return -1;
+	notary_drain_end(n, 1);
+	if (n->forget == 0)
+		return 0;
+	if (ledger_begin(n->ledger, &size) == -1)
+		return -1;
+	if (ledger_stash_forget(n->ledger, n->forget) == -1) {
+		ledger_rollback(n->ledger);
+		return -1;
+	}
+	if (ledger_commit(n->ledger) == -1)
+		return -1;
+	n->forget = 0;
+	return 0;
+}
+
+/* After a batch: a drain that has ended frees its rows for the next
+ * transaction; enough new rows begin another. */
+static void
+notary_drain_step(struct notary *n)
+{
+	notary_drain_end(n, 0);
+	if (n->draining == 0 && n->stashed >= NOTARY_STASH_DRAIN && notary_drain_start(n) == -1)
+		log_warnx("notary: cannot read the stash; drained later");
+}
+
 static void
 notary_batch(struct notary *n, struct notary_job **jobs, size_t count)
 {
@@ -724,10 +971,13 @@ notary_batch(struct notary *n, struct notary_job **jobs, size_t count)
 	if (nrec > 0) {
 		txsize = n->size;
 		if (notary_record(n, it, count, &txsize, &newsize) == 0) {
-			for (i = 0; i < count; i++)
+			for (i = 0; i < count; i++) {
 				if (it[i].recorded)
 					it[i].job->status = 0;
+				n->stashed += it[i].recorded && it[i].stash;
+			}
 			n->size = newsize;
+			n->forget = 0;
 		} else {
 			err = errno != 0 ? errno : EIO;
 			log_warnx("notary: a batch of %zu uploads was not recorded: %s",
@@ -757,8 +1007,30 @@ notary_main(void *arg)
 	pthread_setname_np(pthread_self(), "intaked-notary");
 	for (;;) {
 		pthread_mutex_lock(&n->mu);
-		while (n->head == NULL && !n->closing)
-			pthread_cond_wait(&n->cv, &n->mu);
+		while (n->head == NULL && !n->closing) {
+			struct timespec ts;
+
+			if (!n->stash_on || n->drain_failed || (n->stashed == 0 &&
+			    n->draining == 0 && n->forget == 0)) {
+				pthread_cond_wait(&n->cv, &n->mu);
+				continue;
+			}
+			/* idle with files in the stash: drained if it stays so */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += NOTARY_STASH_IDLE_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			if (pthread_cond_timedwait(&n->cv, &n->mu, &ts) == ETIMEDOUT &&
+			    n->head == NULL && !n->closing) {
+				pthread_mutex_unlock(&n->mu);
+				if (notary_drain(n) == -1) {
+					log_warnx("notary: the stash could not be drained; "
+					    "tried again after the next batch");
+					n->drain_failed = 1;
+				}
+				pthread_mutex_lock(&n->mu);
+			}
+		}
 		if (n->head == NULL) {
 			pthread_mutex_unlock(&n->mu);
 			break;
@@ -772,6 +1044,10 @@ notary_main(void *arg)
 			n->tail = NULL;
 		pthread_mutex_unlock(&n->mu);
 		notary_batch(n, jobs, count);
+		if (n->stash_on) {
+			n->drain_failed = 0;
+			notary_drain_step(n);
+		}
 	}
 	return NULL;
 }

@@ -35,6 +35,7 @@
 #include "common/config.h"
 #include "inspect/findings.h"
 
+#define NOTARY_STASH_MAX   (64 * 1024)  /* an upload up to this is stashed (notary.c) */
 #define FILENAME_MAX_BYTES 255
 #define REF_MAX            128
 
@@ -59,6 +60,9 @@ struct notary_job {
 	char     recorded_by[PARTY_ID_MAX];/* the SECAS identity that recorded it */
 	char     scan[CLAMD_VERSION_MAX];  /* clamd's VERSION answer when scanned, "" = not scanned */
 	struct inspect_result result;      /* in: the inspector's verdict (moved in, freed by notary_job_clear) */
+	uint8_t *content;                  /* in: the upload's bytes when it is at most
+	                                    * NOTARY_STASH_MAX (read as it was re-hashed), else
+	                                    * NULL; malloc'd, freed by notary_job_clear */
 	/* extra finding lines the front adds (e.g. digest mismatch) go in result too */
 
 	/* out: filled by the notary before done() */
@@ -106,7 +110,7 @@ const char *notary_data(const struct notary *n);
 /* The store and this node's quarantine. */
 struct store;
 const struct store *notary_store(const struct notary *n);
-/* Frees what the job owns (entry, receipt, proof, inspect result). */
+/* Frees what the job owns (entry, receipt, proof, content, inspect result). */
 void notary_job_clear(struct notary_job *job);
 
 #endif

@@ -564,6 +564,97 @@ store_discard(const struct store *s, const char *qpath)
 	return 0;
 }
 
+/* Whether PATH is a regular file holding exactly DATA (LEN bytes). */
+static int
+store_holds(const char *path, const void *data, size_t len)
+{
+	uint8_t buf[4096];
+	struct stat st;
+	size_t off = 0;
+	ssize_t r;
+	int fd, same = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len)
+		goto out;
+	while (off < len) {
+		size_t want = len - off < sizeof(buf) ? len - off : sizeof(buf);
+
+		if ((r = pread(fd, buf, want, (off_t)off)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0 || memcmp(buf, (const uint8_t *)data + off, (size_t)r) != 0)
+			goto out;
+		off += (size_t)r;
+	}
+	same = 1;
+out:
+	close(fd);
+	return same;
+}
+
+int
+store_put(const struct store *s, const uint8_t sha256[32], const void *data, size_t len)
+{
+	char dst[PATH_MAX], dir[PATH_MAX], tmp[sizeof(STORE_TMP_PREFIX) + 2 * STORE_NAME_RANDOM];
+	uint8_t h[32];
+	const uint8_t *p = data;
+	size_t off = 0;
+	ssize_t w;
+	int out = -1, dfd = -1, saved;
+
+	util_sha256(data, len, h);
+	if (memcmp(h, sha256, sizeof(h)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (store_blob_path(s->dir, sha256, dst, sizeof(dst)) == -1 ||
+	    store_parent(dst, dir, sizeof(dir)) == -1)
+		return -1;
+	if (store_holds(dst, data, len))
+		return 0;
+	if (store_fan_out(s, dir) == -1 ||
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (out = store_open_new(dfd, STORE_TMP_PREFIX, O_WRONLY, STORE_BLOB_MODE, tmp,
+	    sizeof(tmp))) == -1)
+		goto fail;
+	if (fchmod(out, STORE_BLOB_MODE) == -1)
+		goto fail_tmp;
+	while (off < len) {
+		if ((w = write(out, p + off, len - off)) == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			goto fail_tmp;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(out) == -1)
+		goto fail_tmp;
+	if (close(out) == -1) {
+		out = -1;
+		goto fail_tmp;
+	}
+	out = -1;
+	if (renameat(dfd, tmp, AT_FDCWD, dst) == -1 || fsync(dfd) == -1)
+		goto fail_tmp;
+	close(dfd);
+	return 1;
+fail_tmp:
+	saved = errno;
+	(void)unlinkat(dfd, tmp, 0);
+	errno = saved;
+fail:
+	saved = errno;
+	if (out != -1)
+		close(out);
+	if (dfd != -1)
+		close(dfd);
+	errno = saved;
+	return -1;
+}
+
 int
 store_remove(const struct store *s, const uint8_t sha256[32])
 {

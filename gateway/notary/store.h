@@ -109,6 +109,12 @@ int store_sync(const struct store *s);
 /* Unlinks quarantine file QPATH (which must be S->quarantine/<name>;
  * absent is fine): a rejected or abandoned upload. */
 int store_discard(const struct store *s, const char *qpath);
+/* Makes SHA256's blob DATA (LEN bytes, which must hash to SHA256) durable in
+ * S: a file already there holding exactly DATA is kept, anything else is
+ * replaced (a .tmp- file, fsynced, renamed, directory fsynced). 0 kept,
+ * 1 written, -1 with errno. */
+int store_put(const struct store *s, const uint8_t sha256[32], const void *data,
+    size_t len);
 /* Removes the blob SHA256 (absent is fine) and fsyncs its directory. For a
  * node's own store only: refused (EPERM) for a shared one (see above). */
 int store_remove(const struct store *s, const uint8_t sha256[32]);

@@ -4,7 +4,10 @@
  * library, contiguous indices under concurrent submission, the store (mode,
  * content, rejected blobs never kept), start-up recovery (quarantine,
  * orphan blobs, a tampered ledger refused, a key of another log refused),
- * a batch whose commit fails (file size limit) leaving no trace, and the
+ * a batch whose commit fails (file size limit) leaving no trace, the stash
+ * (a small upload's bytes kept in the ledger until its file is durable:
+ * drained at close, put back at start when the file is missing or not its
+ * bytes, a row that is not its hash's bytes refused), and the
  * notary's own check of a director letter's ?plan= against the ledger.
  * With INTAKE_TEST_DSN set (tests/pg.sh), two notaries ("nodes") share one
  * PostgreSQL ledger: started at once on an empty database, then taking
@@ -467,6 +470,143 @@ START_TEST(notary_same_content_twice_is_stored_once)
 	free_job(a);
 	free_job(b);
 	notary_close(n);
+}
+END_TEST
+
+/* The stash rows of the ledger under DIR (read-only), their bytes summed. */
+static int
+stash_cb(const uint8_t sha256[32], const void *data, size_t len, void *arg)
+{
+	size_t *bytes = arg;
+
+	(void)sha256;
+	(void)data;
+	*bytes += len + 1;	/* + 1: an empty file counts too */
+	return 0;
+}
+
+static size_t
+stash_bytes(void)
+{
+	char err[256];
+	struct ledger *l = ledger_open(cfg.data, 0, err, sizeof(err));
+	size_t bytes = 0;
+
+	ck_assert_msg(l != NULL, "ledger_open: %s", err);
+	ck_assert_int_eq(ledger_stash_each(l, stash_cb, &bytes), 0);
+	ledger_close(l);
+	return bytes;
+}
+
+/* Stashes CONTENT as blob SHA256 in the ledger under DIR, as a batch would. */
+static void
+stash_row(const uint8_t sha256[32], const char *content)
+{
+	char err[256];
+	struct ledger *l = ledger_open(cfg.data, 1, err, sizeof(err));
+	uint64_t size;
+
+	ck_assert_msg(l != NULL, "ledger_open: %s", err);
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	ck_assert_int_eq(ledger_stash(l, sha256, content, strlen(content)), 0);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	ledger_close(l);
+}
+
+static void
+assert_blob_is(const uint8_t sha256[32], const char *content)
+{
+	char path[PATH_MAX], buf[256];
+	ssize_t r;
+	int fd;
+
+	blob_path(sha256, path, sizeof(path));
+	ck_assert_int_ne(fd = open(path, O_RDONLY), -1);
+	r = read(fd, buf, sizeof(buf));
+	close(fd);
+	ck_assert_int_eq(r, (ssize_t)strlen(content));
+	ck_assert(memcmp(buf, content, strlen(content)) == 0);
+}
+
+/* A small upload whose bytes came with it (the monitor's re-hash) is
+ * recorded with them in the stash; a clean close makes its file durable
+ * and empties the stash. */
+START_TEST(notary_stash_is_drained_at_close)
+{
+	static const char content[] = "%PDF-1.7 stashed evidence";
+	struct notary *n = open_notary();
+	struct waiter *w = waiter_new();
+	struct notary_job *a = make_job(content, 1, w), *b = make_job(content, 1, w);
+	uint8_t sha[32];
+
+	a->content = malloc(sizeof(content));
+	memcpy(a->content, content, sizeof(content));
+	b->content = malloc(sizeof(content));
+	memcpy(b->content, content, sizeof(content));
+	notary_submit(n, a);
+	wait_for(w, 1);
+	/* in the stash until the notary has been idle for 200 ms, or closes */
+	ck_assert_uint_eq(stash_bytes(), strlen(content) + 1);
+	notary_submit(n, b);   /* a duplicate of a stashed file */
+	wait_for(w, 2);
+	assert_verifies(a);
+	assert_verifies(b);
+	memcpy(sha, a->sha256, sizeof(sha));
+	assert_blob_is(sha, content);
+	free_job(a);
+	free_job(b);
+	free(w);
+	notary_close(n);
+	ck_assert_uint_eq(stash_bytes(), 0);
+	assert_blob_is(sha, content);
+}
+END_TEST
+
+/* After a power loss: stashed files missing or damaged in the store are put
+ * back at start, and the stash emptied; a row whose bytes are not its hash's
+ * stops the start. */
+START_TEST(notary_stash_puts_back_lost_files_at_start)
+{
+	static const char gone[] = "a file the power loss took", bad[] = "a file it damaged";
+	struct notary *n = open_notary();
+	struct notary_job *a = record(n, gone, 1), *b = record(n, bad, 1);
+	char path[PATH_MAX], err[512] = "";
+	uint8_t sha_a[32], sha_b[32], other[32];
+	int fd;
+
+	memcpy(sha_a, a->sha256, 32);
+	memcpy(sha_b, b->sha256, 32);
+	free_job(a);
+	free_job(b);
+	notary_close(n);
+	/* what the stash held when the power went */
+	stash_row(sha_a, gone);
+	stash_row(sha_b, bad);
+	ck_assert_uint_gt(stash_bytes(), 0);
+	blob_path(sha_a, path, sizeof(path));
+	ck_assert_int_eq(unlink(path), 0);
+	blob_path(sha_b, path, sizeof(path));
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, "A FILE IT DAMAGED", 17), 17);
+	close(fd);
+	n = open_notary();
+	assert_blob_is(sha_a, gone);
+	assert_blob_is(sha_b, bad);
+	blob_path(sha_b, path, sizeof(path));
+	{
+		struct stat st;
+
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_mode & 07777, 0444);
+	}
+	notary_close(n);
+	ck_assert_uint_eq(stash_bytes(), 0);
+	/* a row that is not the bytes of the hash it names */
+	util_sha256("something else", 14, other);
+	stash_row(other, gone);
+	ck_assert_ptr_null(notary_open(&cfg, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "stashed"));
 }
 END_TEST
 
@@ -1488,6 +1628,8 @@ notary_suite(void)
 	tcase_add_test(tc, notary_concurrent_submissions_get_contiguous_indices);
 	tcase_add_test(tc, notary_checkpoint_survives_reopen);
 	tcase_add_test(tc, notary_same_content_twice_is_stored_once);
+	tcase_add_test(tc, notary_stash_is_drained_at_close);
+	tcase_add_test(tc, notary_stash_puts_back_lost_files_at_start);
 	tcase_add_test(tc, notary_recovery_removes_orphan_blob_and_quarantine);
 	tcase_add_test(tc, notary_refuses_tampered_tree);
 	tcase_add_test(tc, notary_refuses_key_of_other_origin);
