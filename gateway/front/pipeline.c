@@ -19,7 +19,12 @@
  * workers - 1 of them (pipeline_cap); a free slot takes the oldest job whose
  * Party is under that, so another Party's upload never waits behind one
  * Party's files, however slow those are to inspect (up to inspect_seconds
- * each). A job the front already decided needs no inspector and is never
+ * each). While every waiting job is one Party's, a slot inspecting a small
+ * file of that Party is sent its next small file too (queued): the inspector
+ * takes it up as soon as it has answered, instead of idling until the loop
+ * has read the answer and sent the next. The queued job's clock starts
+ * then; an inspector that dies or runs out of time takes only its current
+ * job with it, and the queued one waits first in line for the next. A job the front already decided needs no inspector and is never
  * held back. The notary (its process, through front/notaryc.c) calls back
  * from the reader thread; completions are queued under a mutex and handed
  * to the loop with event_active(), so that every connection is only ever
@@ -59,6 +64,7 @@
 #include "inspect/inspect.h"
 
 #define WORKERS_MAX 64
+#define PIPELINE_QUEUE_MAX (1024 * 1024)  /* files at most this size are queued */
 #define PIPELINE_TYPE_UNKNOWN "application/octet-stream"  /* an inspector gave no verdict */
 
 /* One inspector process and the job it inspects (loop thread only). */
@@ -66,6 +72,8 @@ struct pipeline_slot {
 	struct pipeline       *p;
 	struct inspproc        ip;
 	struct pipeline_job   *job;          /* being inspected; NULL: idle */
+	struct pipeline_job   *queued;       /* sent after it, same Party; NULL: none */
+	uint64_t               queued_id;    /* its request id */
 	struct event          *ev;           /* the inspector's socket is readable */
 	struct event          *deadline;     /* the job's inspection ran out of time */
 	struct event          *restart;      /* a fresh inspector may be started */
@@ -101,6 +109,9 @@ struct pipeline {
 static void pipeline_dispatch(struct pipeline *p);
 static void pipeline_slot_start(struct pipeline_slot *s);
 static void pipeline_slot_readable(evutil_socket_t fd, short what, void *arg);
+static void pipeline_queue(struct pipeline *p);
+static void pipeline_slot_begin(struct pipeline_slot *s, struct pipeline_job *job, uint64_t id);
+static void pipeline_requeue(struct pipeline *p, struct pipeline_job *job);
 
 /* The most inspectors (or scanners) one Party's uploads may hold at once. */
 static unsigned
@@ -394,6 +405,15 @@ pipeline_slot_done(struct pipeline_slot *s, enum inspproc_outcome o)
 	for (size_t i = 0; i < s->pre->nfindings; i++)
 		inspect_finding(res, 1, s->pre->findings[i].code, s->pre->findings[i].member, "%s",
 		    s->pre->findings[i].detail);
+	if (s->queued != NULL) {
+		struct pipeline_job *next = s->queued;
+
+		s->queued = NULL;
+		if (o == INSPPROC_ANSWERED)
+			pipeline_slot_begin(s, next, s->queued_id);  /* at it already */
+		else
+			pipeline_requeue(p, next);
+	}
 	pipeline_to_notary(p, job);
 	if (s->ip.pid == -1)
 		pipeline_slot_start(s);
@@ -505,31 +525,108 @@ pipeline_slot_restart(evutil_socket_t fd, short what, void *arg)
 	pipeline_dispatch(s->p);
 }
 
-/* Sends JOB to S's inspector. */
+/* The inspection request of JOB. */
 static void
-pipeline_slot_send(struct pipeline_slot *s, struct pipeline_job *job)
+pipeline_request(const struct pipeline_job *job, struct inspect_request *req)
 {
-	struct inspect_request req = {
-		.fd = job->fd, .size = job->nj.size,
-		.filename = job->nj.filename, .kind = job->kind,
-		.policy = job->rt->policy, .party = job->nj.party,
-		.scanned = 1, .nul_at = job->nul_at,
-	};
-	struct timeval tv;
-	int64_t ms = inspproc_deadline_ms(&req);
-	uint64_t id;
+	memset(req, 0, sizeof(*req));
+	req->fd = job->fd;
+	req->size = job->nj.size;
+	req->filename = job->nj.filename;
+	req->kind = job->kind;
+	req->policy = job->rt->policy;
+	req->party = job->nj.party;
+	req->scanned = 1;
+	req->nul_at = job->nul_at;
+}
 
+/* S's inspector works on JOB, request ID, from now: its answer is read into
+ * the job's result, within the deadline. */
+static void
+pipeline_slot_begin(struct pipeline_slot *s, struct pipeline_job *job, uint64_t id)
+{
+	struct inspect_request req;
+	struct timeval tv;
+	int64_t ms;
+
+	pipeline_request(job, &req);
+	ms = inspproc_deadline_ms(&req);
 	pipeline_slot_take(s, job);
 	/* the result is the inspector's from here (zeroed by verdict_rx_init) */
-	verdict_rx_init(&s->rx, 0, inspproc_rows(&req), &job->nj.result);
-	if ((id = inspproc_send(&s->ip, &req)) == 0) {
-		pipeline_slot_done(s, INSPPROC_CRASHED);
-		return;
-	}
-	s->rx.id = id;
+	verdict_rx_init(&s->rx, id, inspproc_rows(&req), &job->nj.result);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = ms % 1000 * 1000;
 	evtimer_add(s->deadline, &tv);
+}
+
+/* Sends JOB to S's idle inspector. */
+static void
+pipeline_slot_send(struct pipeline_slot *s, struct pipeline_job *job)
+{
+	struct inspect_request req;
+	uint64_t id;
+
+	pipeline_request(job, &req);
+	if ((id = inspproc_send(&s->ip, &req)) == 0) {
+		pipeline_slot_take(s, job);
+		pipeline_slot_done(s, INSPPROC_CRASHED);
+		return;
+	}
+	pipeline_slot_begin(s, job, id);
+}
+
+/* Puts JOB first in line for an inspector (not its fault it was not
+ * inspected). */
+static void
+pipeline_requeue(struct pipeline *p, struct pipeline_job *job)
+{
+	job->next = p->todo;
+	p->todo = job;
+	if (p->todo_tail == NULL)
+		p->todo_tail = job;
+}
+
+/* While every waiting job is one Party's: each slot inspecting a small file
+ * of that Party, with nothing queued, is sent the oldest small one. */
+static void
+pipeline_queue(struct pipeline *p)
+{
+	struct pipeline_job *job, *prev;
+	const char *party;
+	unsigned i;
+
+	if (p->todo == NULL)
+		return;
+	party = p->todo->nj.party;
+	for (job = p->todo; job != NULL; job = job->next)
+		if (strcmp(job->nj.party, party) != 0)
+			return;
+	for (i = 0; i < p->workers && p->todo != NULL; i++) {
+		struct pipeline_slot *s = &p->slots[i];
+		struct inspect_request req;
+		uint64_t id;
+
+		if (s->job == NULL || s->queued != NULL || s->ip.pid == -1 ||
+		    s->job->nj.size > PIPELINE_QUEUE_MAX || strcmp(s->job->nj.party, party) != 0)
+			continue;
+		for (prev = NULL, job = p->todo; job != NULL; prev = job, job = job->next)
+			if (job->nj.size <= PIPELINE_QUEUE_MAX)
+				break;
+		if (job == NULL)
+			return;
+		pipeline_request(job, &req);
+		if ((id = inspproc_send(&s->ip, &req)) == 0)
+			continue;	/* its end shows on its socket; the job waits on */
+		if (prev != NULL)
+			prev->next = job->next;
+		else
+			p->todo = job->next;
+		if (p->todo_tail == job)
+			p->todo_tail = prev;
+		job->next = NULL;
+		s->queued = job;
+		s->queued_id = id;
+	}
 }
 
 /* Gives waiting jobs to idle inspectors. */
@@ -550,9 +647,10 @@ pipeline_dispatch(struct pipeline *p)
 		}
 		if (idle == NULL ||
 		    (job = pipeline_next(p, &p->todo, &p->todo_tail, busy, p->workers)) == NULL)
-			return;
+			break;
 		pipeline_slot_send(idle, job);
 	}
+	pipeline_queue(p);
 }
 
 struct pipeline *

@@ -8,7 +8,11 @@
 # (a zip of 9000 small members) rejects that one upload with `inspect-crashed`, whose receipt
 # Go verifies with the file's hash; the daemon lives on, a fresh inspector replaces the dead
 # one (reaped, no zombie) and the next upload is accepted; inspectors killed while idle are
-# replaced too and the next upload is accepted; SIGTERM ends and reaps them all.
+# replaced too and the next upload is accepted. One Party's small files queue at an inspector
+# busy with its small file (with the inspectors stopped, the second request lies in the same
+# socket as the first: ss shows its receive queue double): let go, both are accepted; the
+# inspector killed instead, the current one is rejected `inspect-crashed` and the queued one
+# is inspected by the replacement and accepted. SIGTERM ends and reaps them all.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORKERS=2                               # [limits] workers, the default
@@ -123,6 +127,54 @@ check "fresh inspectors take the place of the idle ones" wait_inspectors $WORKER
 for p in $idle; do
 	check "the idle inspector $p is reaped (no zombie)" [ ! -e /proc/$p ]
 done
+check "the daemon is still running" it_alive
+
+# queued: with the inspectors stopped, two small files of one Party
+# recvq: the largest receive queue (bytes) of the inspectors' sockets
+recvq() {
+	local p
+	for p in $(inspectors); do ss -xpn 2>/dev/null | awk -v p="pid=$p," 'index($0, p) {print $3}'; done |
+		sort -n | tail -n 1
+}
+# pending N: up to 10 s for N uploads in the pipeline
+pending() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(metric intake_pipeline_pending)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+queued_pair() {   # queued_pair TAG: uploads TAG-a and TAG-b with the inspectors stopped
+	stopped=$(inspectors)
+	for p in $stopped; do kill -STOP $p; done
+	printf 'Queued evidence %s, first.\n' $1 >$T/$1-a.txt
+	printf 'Queued evidence %s, second.\n' $1 >$T/$1-b.txt
+	iput alpha evidence $1-a.txt $T/$1-a.txt $T/$1-a.json >$T/$1-a.code &
+	qa=$!
+	pending 1
+	one=$(recvq)
+	iput alpha evidence $1-b.txt $T/$1-b.txt $T/$1-b.json >$T/$1-b.code &
+	qb=$!
+	pending 2
+	two=$(recvq)
+	check "a small file of the Party is queued at the inspector busy with its first (receive queue $one, then $two bytes)" \
+		bash -c '[ "$1" -gt 0 ] && [ "$2" = $(($1 * 2)) ]' _ "${one:-0}" "${two:-0}"
+}
+queued_pair go
+for p in $stopped; do kill -CONT $p; done
+wait $qa $qb
+check_eq "let go, the first is accepted" "$(cat $T/go-a.code)" 201
+check_eq "and the queued one too" "$(cat $T/go-b.code)" 201
+check "its receipt verifies" goverify receipt $VKEY $T/go-b.json $T/go-b.txt
+queued_pair kill
+for p in $stopped; do kill -KILL $p; done
+wait $qa $qb
+check_eq "its inspector killed, the first is rejected" "$(cat $T/kill-a.code)" 422
+check "its finding is inspect-crashed" grep -q '"inspect-crashed"' $T/kill-a.json
+check_eq "the queued one is inspected by the replacement and accepted" "$(cat $T/kill-b.code)" 201
+check "its receipt verifies" goverify receipt $VKEY $T/kill-b.json $T/kill-b.txt
+check "fresh inspectors take the place of the killed ones" wait_inspectors $WORKERS
 check "the daemon is still running" it_alive
 
 last=$(inspectors)
