@@ -332,44 +332,35 @@ fail:
 }
 
 /*
- * The quarantine file QPATH (SIZE bytes) into DST of the store, on another
- * filesystem: copied into a .tmp- file of DST's directory DIR, fsynced,
- * renamed into place. The temporary file is removed on failure (a crash
- * leaves it to the graced sweep). QPATH is left to the caller.
+ * A new blob DST in the store's directory DIR, its bytes written by FILL
+ * (0/-1) into a .tmp- file there: fsynced, renamed into place and, with
+ * SYNCDIR, DIR fsynced. The temporary file is removed on failure (a crash
+ * leaves it to the sweep). 0/-1 with errno.
  */
 static int
-store_copy_in(const char *qpath, const char *dir, const char *dst, uint64_t size)
+store_install(const char *dir, const char *dst, int (*fill)(int out, void *arg), void *arg,
+    int syncdir)
 {
 	char tmp[sizeof(STORE_TMP_PREFIX) + 2 * STORE_NAME_RANDOM];
-	struct stat st;
-	int in = -1, out = -1, dfd = -1, saved;
+	int out = -1, dfd, saved;
 
-	if ((in = open(qpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(in, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    (out = store_open_new(dfd, STORE_TMP_PREFIX, O_WRONLY, STORE_BLOB_MODE, tmp,
+	if ((out = store_open_new(dfd, STORE_TMP_PREFIX, O_WRONLY, STORE_BLOB_MODE, tmp,
 	    sizeof(tmp))) == -1)
 		goto fail;
 	/* the mode of every blob, whatever the process's umask (open's is
 	 * masked by it) */
-	if (fchmod(out, STORE_BLOB_MODE) == -1 || store_copy_fd(in, out, size) == -1 ||
-	    fsync(out) == -1)
+	if (fchmod(out, STORE_BLOB_MODE) == -1 || fill(out, arg) == -1 || fsync(out) == -1)
 		goto fail_tmp;
 	if (close(out) == -1) {
 		out = -1;
 		goto fail_tmp;
 	}
 	out = -1;
-	if (renameat(dfd, tmp, AT_FDCWD, dst) == -1)
+	if (renameat(dfd, tmp, AT_FDCWD, dst) == -1 || (syncdir && fsync(dfd) == -1))
 		goto fail_tmp;
 	close(dfd);
-	close(in);
 	return 0;
 fail_tmp:
 	saved = errno;
@@ -380,11 +371,49 @@ fail:
 	saved = errno;
 	if (out != -1)
 		close(out);
-	if (dfd != -1)
-		close(dfd);
-	close(in);
+	close(dfd);
 	errno = saved;
 	return -1;
+}
+
+struct store_copy {
+	int      in;
+	uint64_t size;
+};
+
+static int
+store_fill_copy(int out, void *arg)
+{
+	const struct store_copy *c = arg;
+
+	return store_copy_fd(c->in, out, c->size);
+}
+
+/*
+ * The quarantine file QPATH (SIZE bytes) into DST of the store, on another
+ * filesystem: copied into a .tmp- file of DST's directory DIR, fsynced,
+ * renamed into place (store_install). QPATH is left to the caller.
+ */
+static int
+store_copy_in(const char *qpath, const char *dir, const char *dst, uint64_t size)
+{
+	struct store_copy c = { .size = size };
+	struct stat st;
+	int r, saved;
+
+	if ((c.in = open(qpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(c.in, &st) == -1)
+		r = -1;
+	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+		errno = EINVAL;
+		r = -1;
+	} else
+		r = store_install(dir, dst, store_fill_copy, &c, 0);
+	saved = errno;
+	close(c.in);
+	errno = saved;
+	return r;
 }
 
 /* A shared store's rename: the file's bytes durable and its mtime now
@@ -593,15 +622,37 @@ out:
 	return same;
 }
 
+struct store_bytes {
+	const uint8_t *p;
+	size_t         len;
+};
+
+static int
+store_fill_bytes(int out, void *arg)
+{
+	const struct store_bytes *b = arg;
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < b->len) {
+		if ((w = write(out, b->p + off, b->len - off)) == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int
 store_put(const struct store *s, const uint8_t sha256[32], const void *data, size_t len)
 {
-	char dst[PATH_MAX], dir[PATH_MAX], tmp[sizeof(STORE_TMP_PREFIX) + 2 * STORE_NAME_RANDOM];
+	struct store_bytes b = { .p = data, .len = len };
+	char dst[PATH_MAX], dir[PATH_MAX];
 	uint8_t h[32];
-	const uint8_t *p = data;
-	size_t off = 0;
-	ssize_t w;
-	int out = -1, dfd = -1, saved;
 
 	util_sha256(data, len, h);
 	if (memcmp(h, sha256, sizeof(h)) != 0) {
@@ -613,46 +664,9 @@ store_put(const struct store *s, const uint8_t sha256[32], const void *data, siz
 		return -1;
 	if (store_holds(dst, data, len))
 		return 0;
-	if (store_fan_out(s, dir) == -1 ||
-	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    (out = store_open_new(dfd, STORE_TMP_PREFIX, O_WRONLY, STORE_BLOB_MODE, tmp,
-	    sizeof(tmp))) == -1)
-		goto fail;
-	if (fchmod(out, STORE_BLOB_MODE) == -1)
-		goto fail_tmp;
-	while (off < len) {
-		if ((w = write(out, p + off, len - off)) == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			goto fail_tmp;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(out) == -1)
-		goto fail_tmp;
-	if (close(out) == -1) {
-		out = -1;
-		goto fail_tmp;
-	}
-	out = -1;
-	if (renameat(dfd, tmp, AT_FDCWD, dst) == -1 || fsync(dfd) == -1)
-		goto fail_tmp;
-	close(dfd);
+	if (store_fan_out(s, dir) == -1 || store_install(dir, dst, store_fill_bytes, &b, 1) == -1)
+		return -1;
 	return 1;
-fail_tmp:
-	saved = errno;
-	(void)unlinkat(dfd, tmp, 0);
-	errno = saved;
-fail:
-	saved = errno;
-	if (out != -1)
-		close(out);
-	if (dfd != -1)
-		close(dfd);
-	errno = saved;
-	return -1;
 }
 
 int
