@@ -24,11 +24,12 @@
  * takes it up as soon as it has answered, instead of idling until the loop
  * has read the answer and sent the next. The queued job's clock starts
  * then; an inspector that dies or runs out of time takes only its current
- * job with it, and the queued one waits first in line for the next. A job the front already decided needs no inspector and is never
- * held back. The notary (its process, through front/notaryc.c) calls back
- * from the reader thread; completions are queued under a mutex and handed
- * to the loop with event_active(), so that every connection is only ever
- * touched by the loop thread.
+ * job with it, and the queued one waits first in line for the next. A job
+ * the front already decided needs no inspector and is never held back. The
+ * notary (its process, through front/notaryc.c) calls back from the reader
+ * thread; completions are queued under a mutex and handed to the loop with
+ * event_active(), so that every connection is only ever touched by the loop
+ * thread.
  *
  * Scanning ([scan], issue 19): with a clamd socket configured, `workers`
  * scanner threads first hand each job's quarantine fd to clamd

@@ -384,14 +384,12 @@ audit_file(struct audit_data *d, uint64_t index, const uint8_t sha[INTAKE_HASH_L
 		audit_report(d, index, "cannot hash the stored file");
 		goto out;
 	}
-	if ((total != size || memcmp(got, sha, INTAKE_HASH_LEN) != 0) && audit_stashed(d, sha))
-		;
-	else if (total != size || memcmp(got, sha, INTAKE_HASH_LEN) != 0)
+	if (total == size && memcmp(got, sha, INTAKE_HASH_LEN) == 0)
+		d->files++;
+	else if (!audit_stashed(d, sha))
 		audit_report(d, index, "stored file altered (%" PRIu64 " bytes, receipt says %"
 		    PRIu64 "; sha256 %s)", total, size,
 		    memcmp(got, sha, INTAKE_HASH_LEN) != 0 ? "differs" : "matches");
-	else
-		d->files++;
 out:
 	close(fd);
 }

@@ -244,7 +244,22 @@ notary_keep_blob(const uint8_t sha256[32], void *arg)
 	return ledger_blob_referenced(n->ledger, sha256);
 }
 
-/* Start-up recovery: see notary_open in notary.h. */
+/* Deletes the stash rows up to UPTO, their files durable, in a transaction
+ * of its own. 0/-1 with errno. */
+static int
+notary_forget(struct notary *n, int64_t upto)
+{
+	uint64_t size;
+
+	if (ledger_begin(n->ledger, &size) == -1)
+		return -1;
+	if (ledger_stash_forget(n->ledger, upto) == -1) {
+		ledger_rollback(n->ledger);
+		return -1;
+	}
+	return ledger_commit(n->ledger);
+}
+
 struct notary_unstash {
 	struct notary *n;
 	unsigned       rows, put;
@@ -276,7 +291,6 @@ static int
 notary_unstash(struct notary *n, char *err, size_t errlen)
 {
 	struct notary_unstash u = { .n = n };
-	uint64_t size;
 	int64_t top;
 	int r;
 
@@ -288,16 +302,7 @@ notary_unstash(struct notary *n, char *err, size_t errlen)
 	if (u.rows == 0)
 		return 0;
 	if (store_sync(&n->store) == -1 || ledger_stash_top(n->ledger, &top) == -1 ||
-	    ledger_begin(n->ledger, &size) == -1) {
-		errset(err, errlen, "cannot empty the stash: %s", strerror(errno));
-		return -1;
-	}
-	if (ledger_stash_forget(n->ledger, top) == -1) {
-		ledger_rollback(n->ledger);
-		errset(err, errlen, "cannot empty the stash: %s", strerror(errno));
-		return -1;
-	}
-	if (ledger_commit(n->ledger) == -1) {
+	    notary_forget(n, top) == -1) {
 		errset(err, errlen, "cannot empty the stash: %s", strerror(errno));
 		return -1;
 	}
@@ -305,6 +310,7 @@ notary_unstash(struct notary *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* Start-up recovery: see notary_open in notary.h. */
 static int
 notary_recover(struct notary *n, char *err, size_t errlen)
 {
@@ -629,10 +635,11 @@ notary_files(struct notary *n, struct notary_item *it, size_t count)
 		it[i].recorded = 1;
 		/* A duplicate (r == 1) adds nothing to the store: the blob it
 		 * names was made durable before the entry that brought it
-		 * committed (or by this batch's own sync, when it came in an
-		 * earlier upload of this batch), so a batch of duplicates
-		 * needs no syncfs, only its ledger commit. */
-		/* A new blob: its bytes in the stash, or a syncfs for the batch. */
+		 * committed, or its bytes are in the stash until it is (or
+		 * this batch makes it so, when it came in an earlier upload of
+		 * this batch), so a batch of duplicates needs no syncfs, only
+		 * its ledger commit. A new blob (r == 0): its bytes into the
+		 * stash, or a syncfs for the batch. */
 		if (r == 0 && n->stash_on && j->content != NULL && j->size <= NOTARY_STASH_MAX)
 			it[i].stash = 1;
 		else if (r == 0)
@@ -924,21 +931,13 @@ notary_drain_end(struct notary *n, int wait)
 static int
 notary_drain(struct notary *n)
 {
-	uint64_t size;
-
 	notary_drain_end(n, 1);
 	if (notary_drain_start(n) == -1)
 		return -1;
 	notary_drain_end(n, 1);
 	if (n->forget == 0)
 		return 0;
-	if (ledger_begin(n->ledger, &size) == -1)
-		return -1;
-	if (ledger_stash_forget(n->ledger, n->forget) == -1) {
-		ledger_rollback(n->ledger);
-		return -1;
-	}
-	if (ledger_commit(n->ledger) == -1)
+	if (notary_forget(n, n->forget) == -1)
 		return -1;
 	n->forget = 0;
 	return 0;
