@@ -40,15 +40,18 @@ inspectors() {
 		echo "${d#/proc/}"
 	done
 }
-# wait_inspectors N: up to 10 s for N of them
-wait_inspectors() {
+# within10 CMD...: up to 10 s for CMD to succeed
+within10() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(inspectors | wc -l)" = "$1" ] && return 0
+		"$@" && return 0
 		sleep 0.1
 	done
 	return 1
 }
+# wait_inspectors N: up to 10 s for N of them
+inspectors_are() { [ "$(inspectors | wc -l)" = "$1" ]; }
+wait_inspectors() { within10 inspectors_are "$1"; }
 # status_of PID KEY: a field of /proc/PID/status
 status_of() { awk -v k="$2:" '$1 == k {print $2}' /proc/$1/status 2>/dev/null; }
 # cpu_of PID: utime + stime in ticks
@@ -137,14 +140,8 @@ recvq() {
 		sort -n | tail -n 1
 }
 # pending N: up to 10 s for N uploads in the pipeline
-pending() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(metric intake_pipeline_pending)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+pending_are() { [ "$(metric intake_pipeline_pending)" = "$1" ]; }
+pending() { within10 pending_are "$1"; }
 queued_pair() {   # queued_pair TAG: uploads TAG-a and TAG-b with the inspectors stopped
 	stopped=$(inspectors)
 	for p in $stopped; do kill -STOP $p; done
