@@ -304,10 +304,21 @@ conn_push(struct conn *c, size_t before)
 	    (p = evbuffer_pullup(out, -1)) == NULL)
 		return;
 	ERR_clear_error();
-	if ((r = SSL_write(ssl, p, (int)n)) == (int)n)
+	if ((r = SSL_write(ssl, p, (int)n)) == (int)n) {
 		evbuffer_drain(out, n);
-	else
+		/* nothing left to write: no write event to arm, fire and
+		 * disarm (conn_output arms it again) */
+		bufferevent_disable(c->bev, EV_WRITE);
+	} else
 		ERR_clear_error();   /* the bufferevent's retry sees it again */
+}
+
+struct evbuffer *
+conn_output(struct conn *c)
+{
+	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		bufferevent_enable(c->bev, EV_WRITE);
+	return bufferevent_get_output(c->bev);
 }
 
 /* Every answer says nosniff, and is no-store unless EXTRA has its own
@@ -316,7 +327,7 @@ static void
 conn_head(struct conn *c, int status, const char *ctype, const char *extra, uint64_t len,
     int close)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = conn_output(c);
 
 	/* 204 carries no Content-Length (RFC 9110 8.6) */
 	if (status == 204)
@@ -767,7 +778,7 @@ on_headers_complete(llhttp_t *p)
 		}
 		conn_set_timeout(c, c->front->cfg->body_timeout);
 		if (c->expect_continue) {
-			struct evbuffer *out = bufferevent_get_output(c->bev);
+			struct evbuffer *out = conn_output(c);
 			size_t before = evbuffer_get_length(out);
 
 			/* now: the client sends no body until it has this */
@@ -914,7 +925,7 @@ conn_large_body(struct conn *c)
 	if (c->bev == NULL)
 		return;
 	bufferevent_set_max_single_read(c->bev, READ_HIGH_WATERMARK);
-	tls_read_ahead(bufferevent_openssl_get_ssl(c->bev));
+	tls_read_ahead(bufferevent_openssl_get_ssl(c->bev), 1);
 }
 
 void
@@ -1150,6 +1161,7 @@ conn_adopt(struct front *f, int fd, SSL *ssl, struct runtime *rt, const char *pe
 		goto fail;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	tls_read_ahead(ssl, 0);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATERMARK);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	c->next = f->conns;

@@ -145,6 +145,9 @@ void conn_respond_hdr(struct conn *c, int status, const char *ctype, const char 
  * EXTRA says one. Returns whether the connection must close after it. */
 int conn_respond_head(struct conn *c, int status, const char *ctype, const char *extra,
     uint64_t len);
+/* C's output, its write event enabled: what adds to an answer takes the
+ * buffer from here (a small answer written at once leaves writing off). */
+struct evbuffer *conn_output(struct conn *c);
 /* Closes the connection once what is queued has been sent. */
 void conn_close_after(struct conn *c);
 /* Refuses the request (counted, logged with Party and status): answers

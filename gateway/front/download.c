@@ -127,7 +127,7 @@ download_pump(struct conn *c)
 		download_free(c);
 		return -1;
 	}
-	out = bufferevent_get_output(c->bev);
+	out = conn_output(c);
 	while (d->left > 0 && evbuffer_get_length(out) < DOWNLOAD_LOW) {
 		struct evbuffer_iovec v;
 		size_t want = d->left < DOWNLOAD_CHUNK ? (size_t)d->left : DOWNLOAD_CHUNK;

@@ -55,7 +55,7 @@ fact_begin(struct conn *c, int method, const char *rest, const char *query)
 		return conn_refuse(c, 413, "a fact is a small JSON object");
 	c->fact_len = 0;
 	if (c->expect_continue)
-		evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+		evbuffer_add_printf(conn_output(c), "HTTP/1.1 100 Continue\r\n\r\n");
 	return 0;
 }
 

@@ -61,8 +61,9 @@ SSL_CTX *tls_ctx_new(const struct config *cfg, char *err, size_t errlen);
 /* Verifies CERT (with the untrusted CHAIN, may be NULL) as a handshake on
  * CTX would: its CA, CRL and purpose. 0, or -1 with the reason in *WHY. */
 int tls_verify_peer(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain, const char **why);
-/* Large bodies: TLS records read ahead, up to 128 KiB per recv. */
-void tls_read_ahead(SSL *ssl);
+/* TLS records read ahead: every established connection; LARGE (a large
+ * body): up to 128 KiB per recv. */
+void tls_read_ahead(SSL *ssl, int large);
 
 struct pipeline;
 struct notaryc;

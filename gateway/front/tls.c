@@ -73,16 +73,19 @@ tls_load_crl(X509_STORE *store, const char *file, char *err, size_t errlen)
 	return 0;
 }
 
-/* Read-ahead for a large body: one recv brings up to TLS_READ_BUFFER
- * bytes of records, not a 5-byte header and then its record (two syscalls
- * per 16 KiB). Not for handshakes and small requests, which it only makes
- * dearer (a 128 KiB buffer each). conn.c reads what read-ahead holds. */
+/* Read-ahead: one recv brings what records have arrived, not a 5-byte
+ * header and then its record (two syscalls per record). An established
+ * connection reads ahead into OpenSSL's default buffer (one record's size,
+ * released when empty); a large body (LARGE) into TLS_READ_BUFFER bytes,
+ * which handshakes and small requests would only pay for. conn.c reads
+ * what read-ahead holds. */
 void
-tls_read_ahead(SSL *ssl)
+tls_read_ahead(SSL *ssl, int large)
 {
-	if (ssl == NULL || SSL_get_read_ahead(ssl))
+	if (ssl == NULL)
 		return;
-	SSL_set_default_read_buffer_len(ssl, TLS_READ_BUFFER);
+	if (large)
+		SSL_set_default_read_buffer_len(ssl, TLS_READ_BUFFER);
 	SSL_set_read_ahead(ssl, 1);
 }
 
