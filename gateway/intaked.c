@@ -265,7 +265,7 @@ front_main(const struct child *c)
 	if ((f->pipeline = pipeline_new(f->base, f->notary, d.cfg.workers, d.cfg.user,
 	    err, sizeof(err))) == NULL)
 		fatalx("pipeline: %s", err);
-	if (notaryc_start(f->notary, err, sizeof(err)) == -1)
+	if (notaryc_start(f->notary, f->base, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (d.cfg.scan_clamd[0] != '\0')
 		pipeline_set_scan(f->pipeline, d.cfg.scan_clamd, d.cfg.scan_timeout);

@@ -259,8 +259,8 @@ msg_take_fds(struct msghdr *mh, int *fd)
 	return count;
 }
 
-int
-msg_recv(int sock, const struct msg_rules *allow, struct msg *m)
+static int
+msg_recv_flags(int sock, const struct msg_rules *allow, struct msg *m, int flags)
 {
 	struct iovec iov[2] = {
 		{ .iov_base = &m->hdr, .iov_len = sizeof(m->hdr) },
@@ -281,7 +281,7 @@ msg_recv(int sock, const struct msg_rules *allow, struct msg *m)
 	int nfd;
 
 	m->fd = -1;
-	if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) == -1)
+	if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags)) == -1)
 		return -1;
 	nfd = msg_take_fds(&mh, &m->fd);
 	if (n == 0 && nfd == 0)
@@ -304,4 +304,16 @@ fail:
 	m->fd = -1;
 	errno = EPROTO;
 	return -1;
+}
+
+int
+msg_recv(int sock, const struct msg_rules *allow, struct msg *m)
+{
+	return msg_recv_flags(sock, allow, m, 0);
+}
+
+int
+msg_recv_nowait(int sock, const struct msg_rules *allow, struct msg *m)
+{
+	return msg_recv_flags(sock, allow, m, MSG_DONTWAIT);
 }

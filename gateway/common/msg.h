@@ -15,7 +15,7 @@
  * message that breaks a rule is EPROTO, which the receiver treats as fatal
  * for that peer (OpenBSD's IMSG_SIZE_CHECK, `default: fatal`).
  *
- * API: msg_socketpair, msg_send, msg_recv, msg_chunk_len; the allowlists
+ * API: msg_socketpair, msg_send, msg_recv, msg_recv_nowait, msg_chunk_len; the allowlists
  * msg_to_inspect, msg_from_inspect, msg_to_notary, msg_from_notary.
  */
 #ifndef INTAKE_MSG_H
@@ -243,6 +243,9 @@ int msg_send(int sock, uint32_t type, uint64_t id, const void *payload, size_t l
  * wrong size, a truncated record, a missing or unexpected descriptor, a
  * field check) — nothing of it is kept and any descriptor is closed. */
 int msg_recv(int sock, const struct msg_rules *allow, struct msg *m);
+/* msg_recv without waiting, on a blocking socket too: EAGAIN when no
+ * message is there. */
+int msg_recv_nowait(int sock, const struct msg_rules *allow, struct msg *m);
 /* The payload length of a chunk of LEN data bytes. */
 size_t msg_chunk_len(size_t len);
 

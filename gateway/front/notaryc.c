@@ -1,8 +1,8 @@
 /*
  * front/notaryc.c: the front's end of the notary process's socket (see
- * notaryc.h). Jobs in flight are a list keyed by id; the reader thread
- * takes MSG_RECORDED with the announced bytes of entry, receipt and proof
- * in it, or followed by them as MSG_TEXT chunks, and calls the job's done().
+ * notaryc.h). Jobs in flight are a list keyed by id; the loop reads
+ * MSG_RECORDED with the announced bytes of entry, receipt and proof in it,
+ * or followed by them as MSG_TEXT chunks, and calls the job's done().
  */
 #include <sys/socket.h>
 
@@ -13,12 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "common/log.h"
 #include "front/notaryc.h"
 #include "common/verdict.h"
 
 /* An entry, a receipt or a proof is a few KiB; anything larger is a lie. */
 #define NOTARYC_TEXT_MAX (1024 * 1024)
+/* Messages read per wake-up of the loop, before it serves others. */
+#define NOTARYC_READ_MAX 64
 
 struct notaryc_wait {
 	uint64_t             id;
@@ -28,15 +32,18 @@ struct notaryc_wait {
 
 struct notaryc {
 	int                  sock;
-	pthread_t            reader;
-	int                  started;
+	struct event        *ev;           /* the loop's: the notary answered */
 	pthread_mutex_t      send_mtx;     /* one job's messages go out together */
-	pthread_mutex_t      mtx;          /* waiting, seq, closing */
+	pthread_mutex_t      mtx;          /* waiting, seq, hseq */
 	struct notaryc_wait *waiting;
 	uint64_t             seq;
 	uint64_t             hseq;         /* pre-hash tokens, strictly increasing */
-	int                  closing;
-	struct msg           m;            /* the reader's */
+	/* the loop's: the answer being read, whose texts may come in chunks */
+	struct msg           m;
+	struct notary_job   *job;
+	uint64_t             id;
+	size_t               want[3], have[3];
+	char               **texts[3];
 };
 
 struct notaryc *
@@ -92,109 +99,116 @@ notaryc_gone(struct notaryc *nc, const char *why)
 	_exit(1);
 }
 
-static void *
-notaryc_main(void *arg)
+/* One message of the notary's (loop thread): an answer, or a chunk of its
+ * texts; the job's done() once all of it is here. */
+static void
+notaryc_take_msg(struct notaryc *nc)
+{
+	struct msg *m = &nc->m;
+	size_t *want = nc->want, *have = nc->have;
+	char ***texts = nc->texts;
+
+	if (m->hdr.type == MSG_RECORDED) {
+		const struct msg_recorded *a = (const struct msg_recorded *)m->payload;
+		struct notary_job *job;
+
+		if (nc->job != NULL || (job = notaryc_take(nc, m->hdr.id)) == NULL)
+			notaryc_gone(nc, "an answer to no job");
+		nc->job = job;
+		nc->id = m->hdr.id;
+		job->status = a->status;
+		job->err = a->status == 0 ? 0 : (a->err != 0 ? a->err : EIO);
+		if (a->status == 0) {
+			if (a->entry_len == 0 || a->entry_len > NOTARYC_TEXT_MAX ||
+			    a->receipt_len == 0 || a->receipt_len > NOTARYC_TEXT_MAX ||
+			    a->proof_len > NOTARYC_TEXT_MAX)
+				notaryc_gone(nc, "an answer of impossible size");
+			job->index = a->index;
+			memcpy(job->time, a->time, sizeof(job->time));
+			/* the notary's own hash; the front's, if it made one,
+			 * was checked against it */
+			memcpy(job->sha256, a->sha256, sizeof(job->sha256));
+			want[0] = a->entry_len;
+			want[1] = a->receipt_len;
+			want[2] = a->proof_len;
+			texts[0] = &job->entry;
+			texts[1] = &job->receipt;
+			texts[2] = &job->proof;
+			/* no proof: a witnessed log's quorum was late (202) */
+			for (int t = 0; t < 3; t++) {
+				have[t] = 0;
+				if (want[t] == 0) {
+					*texts[t] = NULL;
+					continue;
+				}
+				if ((*texts[t] = malloc(want[t] + 1)) == NULL)
+					fatalx("front: out of memory");
+				(*texts[t])[want[t]] = '\0';
+			}
+			/* inline (msg.h): all three are here, their sizes checked */
+			if (m->hdr.len > sizeof(*a)) {
+				const uint8_t *p = (const uint8_t *)(a + 1);
+
+				for (int t = 0; t < 3; t++) {
+					if (want[t] > 0)
+						memcpy(*texts[t], p, want[t]);
+					have[t] = want[t];
+					p += want[t];
+				}
+			}
+		} else
+			want[0] = want[1] = want[2] = 0;
+	} else if (m->hdr.type == MSG_TEXT) {
+		const struct msg_chunk *c = (const struct msg_chunk *)m->payload;
+		int t = (int)c->what - MSG_TEXT_ENTRY;
+
+		if (nc->job == NULL || m->hdr.id != nc->id || want[0] == 0 ||
+		    c->len > want[t] - have[t] || (t > 0 && have[t - 1] != want[t - 1]))
+			notaryc_gone(nc, "a text that was not announced");
+		memcpy(*texts[t] + have[t], c->data, c->len);
+		have[t] += c->len;
+	} else
+		notaryc_gone(nc, "an unexpected message");
+	if (nc->job != NULL && (want[0] == 0 ||
+	    (have[0] == want[0] && have[1] == want[1] && have[2] == want[2]))) {
+		struct notary_job *done = nc->job;
+
+		nc->job = NULL;
+		want[0] = want[1] = want[2] = 0;
+		done->done(done, done->arg);
+	}
+}
+
+/* The loop: the notary's socket is readable. Answers are read as they come,
+ * in the loop's own thread: no thread of ours stands between the notary
+ * and the connection it answers. The end of the socket while the loop runs
+ * is the notary gone (the daemon goes down, as for a breach). */
+static void
+notaryc_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct notaryc *nc = arg;
-	struct msg *m = &nc->m;
-	struct notary_job *job = NULL;
-	uint64_t id = 0;
-	size_t want[3] = { 0 }, have[3] = { 0 };
-	char **texts[3] = { NULL };
-	int r, closing;
+	int r;
 
-	pthread_setname_np(pthread_self(), "intaked-notaryc");
-	for (;;) {
-		if ((r = msg_recv(nc->sock, &msg_from_notary, m)) == -1 && errno == EINTR)
-			continue;
-		if (r != 1) {
-			pthread_mutex_lock(&nc->mtx);
-			closing = nc->closing && nc->waiting == NULL && job == NULL;
-			pthread_mutex_unlock(&nc->mtx);
-			if (closing)
-				return NULL;
+	(void)fd;
+	(void)what;
+	for (int i = 0; i < NOTARYC_READ_MAX; i++) {
+		if ((r = msg_recv_nowait(nc->sock, &msg_from_notary, &nc->m)) == -1 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (r != 1)
 			notaryc_gone(nc, r == 0 ? "end of the notary's socket" : strerror(errno));
-		}
-		if (m->hdr.type == MSG_RECORDED) {
-			const struct msg_recorded *a = (const struct msg_recorded *)m->payload;
-
-			if (job != NULL || (job = notaryc_take(nc, m->hdr.id)) == NULL)
-				notaryc_gone(nc, "an answer to no job");
-			id = m->hdr.id;
-			job->status = a->status;
-			job->err = a->status == 0 ? 0 : (a->err != 0 ? a->err : EIO);
-			if (a->status == 0) {
-				if (a->entry_len == 0 || a->entry_len > NOTARYC_TEXT_MAX ||
-				    a->receipt_len == 0 || a->receipt_len > NOTARYC_TEXT_MAX ||
-				    a->proof_len > NOTARYC_TEXT_MAX)
-					notaryc_gone(nc, "an answer of impossible size");
-				job->index = a->index;
-				memcpy(job->time, a->time, sizeof(job->time));
-				/* the notary's own hash; the front's, if it made
-				 * one, was checked against it */
-				memcpy(job->sha256, a->sha256, sizeof(job->sha256));
-				want[0] = a->entry_len;
-				want[1] = a->receipt_len;
-				want[2] = a->proof_len;
-				texts[0] = &job->entry;
-				texts[1] = &job->receipt;
-				texts[2] = &job->proof;
-				/* no proof: a witnessed log's quorum was late (202) */
-				for (int t = 0; t < 3; t++) {
-					have[t] = 0;
-					if (want[t] == 0) {
-						*texts[t] = NULL;
-						continue;
-					}
-					if ((*texts[t] = malloc(want[t] + 1)) == NULL)
-						fatalx("front: out of memory");
-					(*texts[t])[want[t]] = '\0';
-				}
-				/* inline (msg.h): all three are here, their sizes checked */
-				if (m->hdr.len > sizeof(*a)) {
-					const uint8_t *p = (const uint8_t *)(a + 1);
-
-					for (int t = 0; t < 3; t++) {
-						if (want[t] > 0)
-							memcpy(*texts[t], p, want[t]);
-						have[t] = want[t];
-						p += want[t];
-					}
-				}
-			} else
-				want[0] = want[1] = want[2] = 0;
-		} else if (m->hdr.type == MSG_TEXT) {
-			const struct msg_chunk *c = (const struct msg_chunk *)m->payload;
-			int t = (int)c->what - MSG_TEXT_ENTRY;
-
-			if (job == NULL || m->hdr.id != id || want[0] == 0 ||
-			    c->len > want[t] - have[t] || (t > 0 && have[t - 1] != want[t - 1]))
-				notaryc_gone(nc, "a text that was not announced");
-			memcpy(*texts[t] + have[t], c->data, c->len);
-			have[t] += c->len;
-		} else
-			notaryc_gone(nc, "an unexpected message");
-		if (job != NULL && (want[0] == 0 ||
-		    (have[0] == want[0] && have[1] == want[1] && have[2] == want[2]))) {
-			struct notary_job *done = job;
-
-			job = NULL;
-			want[0] = want[1] = want[2] = 0;
-			done->done(done, done->arg);
-		}
+		notaryc_take_msg(nc);
 	}
 }
 
 int
-notaryc_start(struct notaryc *nc, char *err, size_t errlen)
+notaryc_start(struct notaryc *nc, struct event_base *base, char *err, size_t errlen)
 {
-	int e;
-
-	if ((e = pthread_create(&nc->reader, NULL, notaryc_main, nc)) != 0) {
-		snprintf(err, errlen, "notary reader thread: %s", strerror(e));
+	if ((nc->ev = event_new(base, nc->sock, EV_READ | EV_PERSIST, notaryc_readable,
+	    nc)) == NULL || event_add(nc->ev, NULL) == -1) {
+		snprintf(err, errlen, "cannot watch the notary's socket");
 		return -1;
 	}
-	nc->started = 1;
 	return 0;
 }
 
@@ -313,17 +327,31 @@ notaryc_prehash_drop(struct notaryc *nc, uint64_t token)
 void
 notaryc_close(struct notaryc *nc)
 {
+	struct notaryc_wait *w, *next;
+	unsigned late = 0;
+	int r;
+
 	if (nc == NULL)
 		return;
-	pthread_mutex_lock(&nc->mtx);
-	nc->closing = 1;
-	pthread_mutex_unlock(&nc->mtx);
-	/* the notary sees the end, finishes its queue and exits; the
-	 * reader sees the end of the notary's answers */
+	if (nc->ev != NULL)
+		event_free(nc->ev);
+	/* The notary sees the end, finishes its queue and exits. Answers
+	 * still to come are to jobs the drain's grace time gave up on (their
+	 * connections are closed, the pipeline gone): recorded all the same,
+	 * read here to the end and dropped. */
 	shutdown(nc->sock, SHUT_WR);
-	if (nc->started)
-		pthread_join(nc->reader, NULL);
+	while ((r = msg_recv(nc->sock, &msg_from_notary, &nc->m)) == 1 || (r == -1 &&
+	    errno == EINTR))
+		if (r == 1 && nc->m.hdr.type == MSG_RECORDED)
+			late++;
+	if (late > 0)
+		log_info("front: %u uploads recorded after the drain's grace time, "
+		    "unanswered", late);
 	close(nc->sock);
+	for (w = nc->waiting; w != NULL; w = next) {
+		next = w->next;
+		free(w);
+	}
 	pthread_mutex_destroy(&nc->send_mtx);
 	pthread_mutex_destroy(&nc->mtx);
 	free(nc);

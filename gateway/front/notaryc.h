@@ -5,7 +5,7 @@
  * an in-process notary_submit: the job goes to the notary (MSG_RECORD with
  * the quarantined file's descriptor, then the inspection's messages,
  * common/verdict.h) and its done() is called exactly once, from the
- * reader thread, when the notary has answered (after its commit is
+ * front's loop, when the notary has answered (after its commit is
  * durable). Any thread may submit; a job's messages go out contiguously.
  *
  * Trusts the notary's answers as far as the allowlist (msg_from_notary)
@@ -25,6 +25,7 @@
 #include "notary/notary.h"
 
 struct notaryc;
+struct event_base;
 
 /* Waits on SOCK (the front's end) for the notary's MSG_READY: recovery is
  * done and the ledger may be read. NULL with a reason in ERR when the
@@ -32,8 +33,8 @@ struct notaryc;
  * it announced go to VKEY and SIZE. */
 struct notaryc *notaryc_open(int sock, char vkey[MSG_VKEY_MAX], uint64_t *size,
     char *err, size_t errlen);
-/* Starts the reader thread. 0/-1 (ERR). */
-int notaryc_start(struct notaryc *nc, char *err, size_t errlen);
+/* Reads the notary's answers on BASE's loop from now on. 0/-1 (ERR). */
+int notaryc_start(struct notaryc *nc, struct event_base *base, char *err, size_t errlen);
 /* Sends JOB with the quarantined file FD (the caller closes its copy). */
 void notaryc_submit(struct notaryc *nc, struct notary_job *job, int fd);
 /* Pre-hashes (notary/prehash.h): the notary starts hashing the spooled
@@ -45,8 +46,8 @@ uint64_t notaryc_prehash_open(struct notaryc *nc, int fd);
 void notaryc_prehash_more(struct notaryc *nc, uint64_t token, uint64_t upto);
 /* TOKEN's upload will not be recorded. Any thread. */
 void notaryc_prehash_drop(struct notaryc *nc, uint64_t token);
-/* Every job answered: closes the socket (the notary finishes and exits)
- * and stops the reader. */
+/* After the loop: closes the socket once the notary has finished and
+ * exited (answers it still sends are dropped: their jobs are gone). */
 void notaryc_close(struct notaryc *nc);
 
 #endif

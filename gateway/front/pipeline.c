@@ -26,10 +26,10 @@
  * then; an inspector that dies or runs out of time takes only its current
  * job with it, and the queued one waits first in line for the next. A job
  * the front already decided needs no inspector and is never held back. The
- * notary (its process, through front/notaryc.c) calls back from the reader
- * thread; completions are queued under a mutex and handed to the loop with
- * event_active(), so that every connection is only ever touched by the loop
- * thread.
+ * loop itself reads the notary's answers (front/notaryc.c); like the
+ * scanners' results (below) they are queued under a mutex and taken up by
+ * the completion event (event_active()), oldest first, so that every
+ * connection is only ever touched by the loop thread.
  *
  * Scanning ([scan], issue 19): with a clamd socket configured, `workers`
  * scanner threads first hand each job's quarantine fd to clamd
@@ -162,7 +162,7 @@ pipeline_append(struct pipeline_job **head, struct pipeline_job **tail, struct p
 	*tail = job;
 }
 
-/* The notary's reader thread: JOB is answered. */
+/* The loop, reading the notary's answers: JOB is answered. */
 static void
 pipeline_notary_done(struct notary_job *nj, void *arg)
 {
