@@ -154,6 +154,24 @@ static const char ledger_schema_pg[] =
  * the appending transaction ends; any fixed 64-bit key of our own. */
 #define LEDGER_PG_LOCK "SELECT pg_advisory_xact_lock(7390182233917042529)"
 
+/*
+ * The writer's tree hashes at hand: a batch reads the same nodes for each
+ * of its appends and proofs (the left siblings, the roots of the complete
+ * subtrees), one query each. A node at (level, index) never changes once
+ * committed (append-only), so what the writer reads or appends is kept
+ * here, direct-mapped; a transaction that does not commit takes its own
+ * with it (the whole table is forgotten). Only the writer's own appends,
+ * roots and inclusion proofs use it: verification, and every reader,
+ * read the database.
+ */
+#define LEDGER_HASHES 1024   /* a power of two */
+
+struct ledger_hash_slot {
+	uint64_t index;
+	uint8_t  level;      /* the level + 1; 0: empty */
+	uint8_t  hash[INTAKE_HASH_LEN];
+};
+
 struct ledger {
 	struct db       *db;
 	struct db_stmt  *st[ST_COUNT];
@@ -161,10 +179,13 @@ struct ledger {
 	pthread_mutex_t  mu;
 	int              in_tx;      /* a write transaction is open */
 	uint64_t         tx_size;    /* tree size inside it */
+	struct ledger_hash_slot *hashes;   /* the writer's; NULL: none */
 };
 
 static int	ledger_exec(struct ledger *l, const char *sql);
 static int	ledger_read_hash(void *arg, unsigned level, uint64_t index,
+		    uint8_t out[INTAKE_HASH_LEN]);
+static int	ledger_tx_hash(void *arg, unsigned level, uint64_t index,
 		    uint8_t out[INTAKE_HASH_LEN]);
 
 /* A constant statement without parameters (transactions, pragmas, schema). */
@@ -322,6 +343,9 @@ ledger_open_dsn(const char *dir, const char *dsn, int writable, char *err, size_
 	}
 	pthread_mutex_init(&l->mu, NULL);
 	l->writable = writable;
+	/* none is no harm: every hash is then read from the database */
+	if (writable)
+		l->hashes = calloc(LEDGER_HASHES, sizeof(*l->hashes));
 	if (dsn != NULL)
 		l->db = db_open_pg(dsn, writable, err, errlen);
 	else {
@@ -366,6 +390,7 @@ ledger_close(struct ledger *l)
 		db_finalize(l->st[i]);
 	db_close(l->db);
 	pthread_mutex_destroy(&l->mu);
+	free(l->hashes);
 	free(l);
 }
 
@@ -417,6 +442,56 @@ ledger_read_hash(void *arg, unsigned level, uint64_t index, uint8_t out[INTAKE_H
 out:
 	db_reset(st);
 	return ret;
+}
+
+static struct ledger_hash_slot *
+ledger_hash_slot(struct ledger *l, unsigned level, uint64_t index)
+{
+	uint64_t h = (index ^ ((uint64_t)level << 56)) * 0x9e3779b97f4a7c15ULL;
+
+	return &l->hashes[h >> 54 & (LEDGER_HASHES - 1)];
+}
+
+static void
+ledger_hash_keep(struct ledger *l, unsigned level, uint64_t index,
+    const uint8_t hash[INTAKE_HASH_LEN])
+{
+	struct ledger_hash_slot *slot;
+
+	if (l->hashes == NULL || level >= 64)
+		return;
+	slot = ledger_hash_slot(l, level, index);
+	slot->index = index;
+	slot->level = (uint8_t)(level + 1);
+	memcpy(slot->hash, hash, INTAKE_HASH_LEN);
+}
+
+/* The writer's transaction did not commit: what it appended is gone. */
+static void
+ledger_hash_forget(struct ledger *l)
+{
+	if (l->hashes != NULL)
+		memset(l->hashes, 0, LEDGER_HASHES * sizeof(*l->hashes));
+}
+
+/* ledger_read_hash for the writer: from its table when there. */
+static int
+ledger_tx_hash(void *arg, unsigned level, uint64_t index, uint8_t out[INTAKE_HASH_LEN])
+{
+	struct ledger *l = arg;
+	struct ledger_hash_slot *slot;
+
+	if (l->hashes != NULL && level < 64) {
+		slot = ledger_hash_slot(l, level, index);
+		if (slot->level == level + 1 && slot->index == index) {
+			memcpy(out, slot->hash, INTAKE_HASH_LEN);
+			return 0;
+		}
+	}
+	if (ledger_read_hash(l, level, index, out) == -1)
+		return -1;
+	ledger_hash_keep(l, level, index, out);
+	return 0;
 }
 
 /* Latest checkpoint inside a transaction: 0, 1 none, -1 error. NOTE may be NULL. */
@@ -1229,7 +1304,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r)
 		return -1;
 	}
 	intake_merkle_leaf(r->entry, r->entry_len, leaf);
-	n = intake_merkle_append(r->index, leaf, ledger_read_hash, l, levels, hashes);
+	n = intake_merkle_append(r->index, leaf, ledger_tx_hash, l, levels, hashes);
 	if (n <= 0) {
 		errno = EIO;
 		return -1;
@@ -1246,6 +1321,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r)
 			saved = errno;
 			goto fail;
 		}
+		ledger_hash_keep(l, levels[i], r->index >> levels[i], hashes[i]);
 	}
 	db_reset(st);
 	st = l->st[ST_INS_ENTRY];
@@ -1295,7 +1371,7 @@ ledger_tx_root(struct ledger *l, uint64_t size, uint8_t root[32])
 		errno = EINVAL;
 		return -1;
 	}
-	return intake_merkle_root(size, ledger_read_hash, l, root);
+	return intake_merkle_root(size, ledger_tx_hash, l, root);
 }
 
 int
@@ -1306,7 +1382,7 @@ ledger_tx_inclusion(struct ledger *l, uint64_t index, uint64_t size,
 		errno = EINVAL;
 		return -1;
 	}
-	return intake_merkle_inclusion_proof(index, size, ledger_read_hash, l, proof, n);
+	return intake_merkle_inclusion_proof(index, size, ledger_tx_hash, l, proof, n);
 }
 
 int
@@ -1345,6 +1421,7 @@ ledger_commit(struct ledger *l)
 	if (db_commit(l->db) == -1) {
 		saved = errno;
 		log_warnx("ledger: commit: %s", db_errmsg(l->db));
+		ledger_hash_forget(l);
 		l->in_tx = 0;
 		pthread_mutex_unlock(&l->mu);
 		errno = saved;
@@ -1361,6 +1438,7 @@ ledger_rollback(struct ledger *l)
 	if (!l->in_tx)
 		return;
 	db_rollback(l->db);
+	ledger_hash_forget(l);
 	l->in_tx = 0;
 	pthread_mutex_unlock(&l->mu);
 }

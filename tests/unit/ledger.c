@@ -351,6 +351,58 @@ START_TEST(ledger_rollback_leaves_nothing)
 }
 END_TEST
 
+/* The writer keeps the tree hashes it read and appended (ledger.c). A batch
+ * that rolls back must take its nodes with it: when another writer then
+ * commits other entries at those indices (a second node on one database),
+ * this writer's next batch builds on theirs, not on what it undid. */
+START_TEST(ledger_rollback_forgets_the_writers_hashes)
+{
+	static const struct spec other = { "BRAVO", "evidence", "2026-11-29T07:00:00Z",
+	    NULL, 1, 0x22 };
+	struct ledger *l = small_log(5), *l2;
+	intake_hash path[INTAKE_PROOF_MAX];
+	uint8_t root[32], want[32];
+	uint64_t size;
+	size_t n;
+	char err[256];
+
+	/* entries 5..7 of one content, their nodes read and kept, then undone */
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	ck_assert_uint_eq(size, 5);
+	for (uint64_t i = 5; i < 8; i++)
+		append(l, i, &plain, 0);
+	ck_assert_int_eq(ledger_tx_root(l, 8, root), 0);
+	ck_assert_int_eq(ledger_tx_inclusion(l, 6, 8, path, &n), 0);
+	ledger_rollback(l);
+	/* another writer commits other entries at the same indices */
+	l2 = ledger_open_dsn(dir, dsn, 1, err, sizeof(err));
+	ck_assert_msg(l2 != NULL, "%s", err);
+	ck_assert_int_eq(ledger_begin(l2, &size), 0);
+	ck_assert_uint_eq(size, 5);
+	for (uint64_t i = 5; i < 8; i++)
+		append(l2, i, &other, 0);
+	checkpoint(l2, 8);
+	ck_assert_int_eq(ledger_commit(l2), 0);
+	ledger_close(l2);
+	/* the first writer's next batch: root and proofs of the committed tree */
+	ck_assert_int_eq(ledger_begin(l, &size), 0);
+	ck_assert_uint_eq(size, 8);
+	append(l, 8, &plain, 0);
+	ref_root(leaves, 9, want);
+	ck_assert_int_eq(ledger_tx_root(l, 9, root), 0);
+	ck_assert_mem_eq(root, want, 32);
+	for (uint64_t i = 0; i < 9; i++) {
+		ck_assert_int_eq(ledger_tx_inclusion(l, i, 9, path, &n), 0);
+		ck_assert_int_eq(intake_merkle_verify_inclusion(i, 9, leaves[i], path, n, want), 0);
+	}
+	checkpoint(l, 9);
+	ck_assert_int_eq(ledger_commit(l), 0);
+	ck_assert_msg(ledger_verify(l, verifier, ORIGIN, &size, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(size, 9);
+	ledger_close(l);
+}
+END_TEST
+
 START_TEST(ledger_stored_hashes_match_reference)
 {
 	struct ledger *l = small_log(SMALL);
@@ -1011,6 +1063,7 @@ add_core(TCase *tc)
 	tcase_add_test(tc, ledger_append_then_get_round_trips);
 	tcase_add_test(tc, ledger_append_refuses_wrong_index);
 	tcase_add_test(tc, ledger_rollback_leaves_nothing);
+	tcase_add_test(tc, ledger_rollback_forgets_the_writers_hashes);
 	tcase_add_test(tc, ledger_stored_hashes_match_reference);
 	tcase_add_test(tc, ledger_inclusion_proofs_verify_for_every_index);
 	tcase_add_test(tc, ledger_consistency_proofs_verify_between_every_pair);
