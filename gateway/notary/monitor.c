@@ -436,7 +436,7 @@ monitor_record(struct monitor *mon, const struct msg *m)
 	struct stat fst, qst;
 	uint8_t h[32];
 	size_t rows = 0, n;
-	int len, ph = 1, plan = 0, whole = 0;
+	int len, qd, ph = 1, plan = 0, whole = 0;
 
 	if (fstat(m->fd, &fst) == -1 || !S_ISREG(fst.st_mode))
 		monitor_breach(mon, "a descriptor that is not a regular file");
@@ -456,8 +456,11 @@ monitor_record(struct monitor *mon, const struct msg *m)
 		fatalx("notary: out of memory");
 	len = snprintf(j->nj.quarantine, sizeof(j->nj.quarantine), "%s/%s/%s",
 	    notary_data(mon->notary), QUARANTINE_DIR, r->quarantine);
+	/* a plain name (msg.c): looked up in the quarantine directory alone */
+	qd = notary_store(mon->notary)->qfd;
 	if (len < 0 || (size_t)len >= sizeof(j->nj.quarantine) ||
-	    lstat(j->nj.quarantine, &qst) == -1 || !S_ISREG(qst.st_mode) ||
+	    fstatat(qd != -1 ? qd : AT_FDCWD, qd != -1 ? r->quarantine : j->nj.quarantine, &qst,
+	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(qst.st_mode) ||
 	    qst.st_dev != fst.st_dev || qst.st_ino != fst.st_ino)
 		monitor_breach(mon, "a quarantine name that is not its file's");
 	if (r->prehash != 0)

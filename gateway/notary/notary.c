@@ -390,7 +390,7 @@ notary_store_init(struct notary *n, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (store_init(&n->store) == -1) {
+	if (store_init(&n->store) == -1 || store_open_dirs(&n->store) == -1) {
 		errset(err, errlen, "store %s or quarantine %s: %s", n->store.dir,
 		    n->store.quarantine, strerror(errno));
 		return -1;
@@ -407,6 +407,7 @@ notary_new(const struct config *cfg, char *err, size_t errlen)
 		errset(err, errlen, "out of memory");
 		return NULL;
 	}
+	n->store.dfd = n->store.qfd = -1;   /* notary_close may come before store_setup */
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
 	pthread_mutex_init(&n->smu, NULL);
@@ -580,6 +581,7 @@ notary_close(struct notary *n)
 		pthread_join(n->syncer, NULL);
 	}
 	ledger_close(n->ledger);
+	store_close_dirs(&n->store);
 	intake_signer_free(n->signer);
 	free(n->vkey);
 	pthread_cond_destroy(&n->scv);

@@ -140,7 +140,33 @@ store_setup(struct store *s, const char *data, const char *dir, int shared)
 		return -1;
 	}
 	s->shared = shared != 0;
+	s->dfd = s->qfd = -1;
 	return 0;
+}
+
+int
+store_open_dirs(struct store *s)
+{
+	int fl = O_PATH | O_DIRECTORY | O_CLOEXEC;
+
+	if ((s->dfd = open(s->dir, fl)) == -1 || (s->qfd = open(s->quarantine, fl)) == -1) {
+		int saved = errno;
+
+		store_close_dirs(s);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_close_dirs(struct store *s)
+{
+	if (s->dfd != -1)
+		close(s->dfd);
+	if (s->qfd != -1)
+		close(s->qfd);
+	s->dfd = s->qfd = -1;
 }
 
 int
@@ -461,23 +487,31 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 {
 	char dst[PATH_MAX], dir[PATH_MAX];
 	struct stat st, qst;
-	int r, saved, copy = 0;
+	const char *qname = qpath, *sname;
+	int qd = AT_FDCWD, sd = AT_FDCWD, r, saved, copy = 0;
 
 	if (store_check_qpath(s, qpath) == -1)
 		return -1;	/* not ours to unlink */
+	if (store_blob_path(s->dir, sha256, dst, sizeof(dst)) == -1 ||
+	    store_parent(dst, dir, sizeof(dir)) == -1)
+		goto fail;
+	sname = dst;
+	if (s->qfd != -1 && s->dfd != -1) {
+		/* one name looked up in each directory, not every component */
+		qd = s->qfd;
+		qname = qpath + strlen(s->quarantine) + 1;
+		sd = s->dfd;
+		sname = dst + strlen(s->dir) + 1;
+	}
 	/* lstat, not open: the quarantine is the daemon's own directory
 	 * (0700), and a symbolic link there is refused, not followed. */
-	if (lstat(qpath, &qst) == -1)
+	if (fstatat(qd, qname, &qst, AT_SYMLINK_NOFOLLOW) == -1)
 		goto fail;
 	if (!S_ISREG(qst.st_mode) || (uint64_t)qst.st_size != size) {
 		errno = S_ISLNK(qst.st_mode) ? ELOOP : EINVAL;   /* as open(O_NOFOLLOW) */
 		goto fail;
 	}
-	if ((qst.st_mode & 07777) != STORE_BLOB_MODE && chmod(qpath, STORE_BLOB_MODE) == -1)
-		goto fail;
-
-	if (store_blob_path(s->dir, sha256, dst, sizeof(dst)) == -1 ||
-	    store_parent(dst, dir, sizeof(dir)) == -1)
+	if ((qst.st_mode & 07777) != STORE_BLOB_MODE && fchmodat(qd, qname, STORE_BLOB_MODE, 0) == -1)
 		goto fail;
 	if (strlen(dir) >= dirlen) {
 		errno = ENAMETOOLONG;
@@ -486,7 +520,7 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 	/* The fan-out directory is made when the rename finds it missing
 	 * (below): it nearly always exists, and checking first cost every
 	 * upload a mkdir and an lstat. A missing directory is ENOENT here too. */
-	if (lstat(dst, &st) == 0) {
+	if (fstatat(sd, sname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
 			/* Same name, same size: the same content, kept once. In
 			 * a shared store it is touched first, so that a sweep
@@ -495,8 +529,9 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 			 * directory is synced: the node that renamed it there
 			 * may not have synced it yet, and the caller commits an
 			 * entry naming it without a sync of its own. */
-			if (!s->shared || utimensat(AT_FDCWD, dst, NULL, AT_SYMLINK_NOFOLLOW) == 0) {
-				if ((s->shared && store_fsync_dir(dir) == -1) || unlink(qpath) == -1)
+			if (!s->shared || utimensat(sd, sname, NULL, AT_SYMLINK_NOFOLLOW) == 0) {
+				if ((s->shared && store_fsync_dir(dir) == -1) ||
+				    unlinkat(qd, qname, 0) == -1)
 					goto fail;
 				return 1;
 			}
@@ -519,12 +554,12 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 	if (!copy) {
 		if (s->shared && store_prepare_shared(qpath) == -1)
 			goto fail;
-		r = rename(qpath, dst);
-		if (r == -1 && errno == ENOENT && lstat(qpath, &st) == 0) {
+		r = renameat(qd, qname, sd, sname);
+		if (r == -1 && errno == ENOENT && fstatat(qd, qname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			/* the file is there: its directory in the store is not */
 			if (store_fan_out(s, dir) == -1)
 				goto fail;
-			r = rename(qpath, dst);
+			r = renameat(qd, qname, sd, sname);
 		}
 		if (r == -1) {
 			if (errno != EXDEV)

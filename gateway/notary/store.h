@@ -73,6 +73,10 @@ struct store {
 	char dir[PATH_MAX];          /* the blobs: [store] path, default DATA/store */
 	char quarantine[PATH_MAX];   /* this node's: DATA/quarantine */
 	int  shared;                 /* [store] path given: other nodes may write DIR */
+	/* store_open_dirs: DIR and the quarantine as O_PATH descriptors, so
+	 * that a promotion looks up one name in each, not the whole paths;
+	 * -1 until then (the paths are used) */
+	int  dfd, qfd;
 };
 
 /* Fills S from DATA (the quarantine is DATA/quarantine) and DIR (the store;
@@ -81,6 +85,10 @@ int store_setup(struct store *s, const char *data, const char *dir, int shared);
 /* Creates the store and the quarantine (mode 0700) if missing; their
  * parents must exist. */
 int store_init(const struct store *s);
+/* Opens S's two directories for store_promote (store_close_dirs closes
+ * them). 0/-1 (errno). */
+int store_open_dirs(struct store *s);
+void store_close_dirs(struct store *s);
 /* DIR/<2 hex>/<64 hex>, the blob SHA256 of the store DIR (not DATA), into OUT. */
 int store_blob_path(const char *dir, const uint8_t sha256[32], char *out, size_t outlen);
 /* DATA/quarantine into OUT. */
