@@ -717,8 +717,15 @@ conn_authorise(struct conn *c)
 	if (c->rt != rt) {
 		runtime_unref(c->rt);
 		c->rt = runtime_ref(rt);
+		c->authorised = 0;
 	}
-	c->party = parties_match(c->rt->parties, c->cert, NULL);
+	/* The certificate is the connection's, the parties the snapshot's:
+	 * matched once per snapshot, not per request. */
+	if (!c->authorised) {
+		c->auth_party = parties_match(c->rt->parties, c->cert, NULL);
+		c->authorised = 1;
+	}
+	c->party = c->auth_party;
 	if (c->party == NULL) {
 		c->party_id[0] = '\0';
 		return -1;

@@ -103,6 +103,8 @@ struct conn {
 	int                 expect_continue;
 	int                 in_body;
 	const struct party *party;        /* in rt->parties, for this request */
+	const struct party *auth_party;   /* the certificate's in rt->parties, */
+	int                 authorised;   /* once matched (until rt changes) */
 	char                party_id[PARTY_ID_MAX];
 	enum role           role;
 	struct upload       up;
