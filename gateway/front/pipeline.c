@@ -20,12 +20,16 @@
  * Party is under that, so another Party's upload never waits behind one
  * Party's files, however slow those are to inspect (up to inspect_seconds
  * each). While every waiting job is one Party's, a slot inspecting a small
- * file of that Party is sent its next small file too (queued): the inspector
- * takes it up as soon as it has answered, instead of idling until the loop
- * has read the answer and sent the next. The queued job's clock starts
- * then; an inspector that dies or runs out of time takes only its current
- * job with it, and the queued one waits first in line for the next. A job
- * the front already decided needs no inspector and is never held back. The
+ * file of that Party is sent its next small files too (queued, at most
+ * PIPELINE_QUEUE_DEPTH): the inspector takes each up as soon as it has
+ * answered the one before, instead of idling until the loop has read the
+ * answer and sent the next, and the loop reads several answers per wake-up.
+ * A queued job's clock starts when its turn comes; an inspector that dies or
+ * runs out of time takes only its current job with it, and the queued ones
+ * wait first in line, in their order, for the next. Another Party's upload
+ * arriving meanwhile takes a free slot (one Party holds at most workers - 1)
+ * or, with one worker, waits behind the queued small files. A job the front
+ * already decided needs no inspector and is never held back. The
  * loop itself reads the notary's answers (front/notaryc.c); like the
  * scanners' results (below) they are queued under a mutex and taken up by
  * the completion event (event_active()), oldest first, so that every
@@ -66,6 +70,7 @@
 
 #define WORKERS_MAX 64
 #define PIPELINE_QUEUE_MAX (1024 * 1024)  /* files at most this size are queued */
+#define PIPELINE_QUEUE_DEPTH 4            /* and at most this many behind a job */
 #define PIPELINE_TYPE_UNKNOWN "application/octet-stream"  /* an inspector gave no verdict */
 
 /* One inspector process and the job it inspects (loop thread only). */
@@ -73,8 +78,9 @@ struct pipeline_slot {
 	struct pipeline       *p;
 	struct inspproc        ip;
 	struct pipeline_job   *job;          /* being inspected; NULL: idle */
-	struct pipeline_job   *queued;       /* sent after it, same Party; NULL: none */
-	uint64_t               queued_id;    /* its request id */
+	struct pipeline_job   *queued[PIPELINE_QUEUE_DEPTH];  /* sent after it, same Party */
+	uint64_t               queued_id[PIPELINE_QUEUE_DEPTH];  /* their request ids */
+	unsigned               nqueued;
 	struct event          *ev;           /* the inspector's socket is readable */
 	struct event          *deadline;     /* the job's inspection ran out of time */
 	struct event          *restart;      /* a fresh inspector may be started */
@@ -406,14 +412,18 @@ pipeline_slot_done(struct pipeline_slot *s, enum inspproc_outcome o)
 	for (size_t i = 0; i < s->pre->nfindings; i++)
 		inspect_finding(res, 1, s->pre->findings[i].code, s->pre->findings[i].member, "%s",
 		    s->pre->findings[i].detail);
-	if (s->queued != NULL) {
-		struct pipeline_job *next = s->queued;
+	if (s->nqueued > 0 && o == INSPPROC_ANSWERED) {
+		struct pipeline_job *next = s->queued[0];
+		uint64_t id = s->queued_id[0];
 
-		s->queued = NULL;
-		if (o == INSPPROC_ANSWERED)
-			pipeline_slot_begin(s, next, s->queued_id);  /* at it already */
-		else
-			pipeline_requeue(p, next);
+		s->nqueued--;
+		memmove(&s->queued[0], &s->queued[1], s->nqueued * sizeof(s->queued[0]));
+		memmove(&s->queued_id[0], &s->queued_id[1], s->nqueued * sizeof(s->queued_id[0]));
+		pipeline_slot_begin(s, next, id);  /* at it already */
+	} else if (s->nqueued > 0) {
+		/* back first in line, in their order */
+		while (s->nqueued > 0)
+			pipeline_requeue(p, s->queued[--s->nqueued]);
 	}
 	pipeline_to_notary(p, job);
 	if (s->ip.pid == -1)
@@ -588,7 +598,8 @@ pipeline_requeue(struct pipeline *p, struct pipeline_job *job)
 }
 
 /* While every waiting job is one Party's: each slot inspecting a small file
- * of that Party, with nothing queued, is sent the oldest small one. */
+ * of that Party is sent the oldest small ones, up to PIPELINE_QUEUE_DEPTH
+ * behind it. */
 static void
 pipeline_queue(struct pipeline *p)
 {
@@ -607,26 +618,28 @@ pipeline_queue(struct pipeline *p)
 		struct inspect_request req;
 		uint64_t id;
 
-		if (s->job == NULL || s->queued != NULL || s->ip.pid == -1 ||
+		if (s->job == NULL || s->ip.pid == -1 ||
 		    s->job->nj.size > PIPELINE_QUEUE_MAX || strcmp(s->job->nj.party, party) != 0)
 			continue;
-		for (prev = NULL, job = p->todo; job != NULL; prev = job, job = job->next)
-			if (job->nj.size <= PIPELINE_QUEUE_MAX)
-				break;
-		if (job == NULL)
-			return;
-		pipeline_request(job, &req);
-		if ((id = inspproc_send(&s->ip, &req)) == 0)
-			continue;	/* its end shows on its socket; the job waits on */
-		if (prev != NULL)
-			prev->next = job->next;
-		else
-			p->todo = job->next;
-		if (p->todo_tail == job)
-			p->todo_tail = prev;
-		job->next = NULL;
-		s->queued = job;
-		s->queued_id = id;
+		while (s->nqueued < PIPELINE_QUEUE_DEPTH) {
+			for (prev = NULL, job = p->todo; job != NULL; prev = job, job = job->next)
+				if (job->nj.size <= PIPELINE_QUEUE_MAX)
+					break;
+			if (job == NULL)
+				return;
+			pipeline_request(job, &req);
+			if ((id = inspproc_send(&s->ip, &req)) == 0)
+				break;	/* its end shows on its socket; the job waits on */
+			if (prev != NULL)
+				prev->next = job->next;
+			else
+				p->todo = job->next;
+			if (p->todo_tail == job)
+				p->todo_tail = prev;
+			job->next = NULL;
+			s->queued[s->nqueued] = job;
+			s->queued_id[s->nqueued++] = id;
+		}
 	}
 }
 

@@ -8,11 +8,13 @@
 # (a zip of 9000 small members) rejects that one upload with `inspect-crashed`, whose receipt
 # Go verifies with the file's hash; the daemon lives on, a fresh inspector replaces the dead
 # one (reaped, no zombie) and the next upload is accepted; inspectors killed while idle are
-# replaced too and the next upload is accepted. One Party's small files queue at an inspector
-# busy with its small file (with the inspectors stopped, the second request lies in the same
-# socket as the first: ss shows its receive queue double): let go, both are accepted; the
-# inspector killed instead, the current one is rejected `inspect-crashed` and the queued one
-# is inspected by the replacement and accepted. SIGTERM ends and reaps them all.
+# replaced too and the next upload is accepted. One Party's small files queue, four at most,
+# at an inspector busy with its small file (with the inspectors stopped, each next request lies
+# in the same socket as the first: ss shows its receive queue grow by one request each, up to
+# five, and a sixth upload waits in the front): let go, all six are accepted; the inspector
+# killed instead, the current one is rejected `inspect-crashed` and the queued ones are
+# inspected by the replacement and accepted, recorded in the order they came. SIGTERM ends and
+# reaps them all.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORKERS=2                               # [limits] workers, the default
@@ -132,7 +134,7 @@ for p in $idle; do
 done
 check "the daemon is still running" it_alive
 
-# queued: with the inspectors stopped, two small files of one Party
+# queued: with the inspectors stopped, six small files of one Party, one after the other
 # recvq: the largest receive queue (bytes) of the inspectors' sockets
 recvq() {
 	local p
@@ -142,35 +144,47 @@ recvq() {
 # pending N: up to 10 s for N uploads in the pipeline
 pending_are() { [ "$(metric intake_pipeline_pending)" = "$1" ]; }
 pending() { within10 pending_are "$1"; }
-queued_pair() {   # queued_pair TAG: uploads TAG-a and TAG-b with the inspectors stopped
+QUEUED=4                                # PIPELINE_QUEUE_DEPTH: small files sent behind one
+queued_run() {   # queued_run TAG: uploads TAG-1 .. TAG-6 with the inspectors stopped
+	local i q
 	stopped=$(inspectors)
 	for p in $stopped; do kill -STOP $p; done
-	printf 'Queued evidence %s, first.\n' $1 >$T/$1-a.txt
-	printf 'Queued evidence %s, second.\n' $1 >$T/$1-b.txt
-	iput alpha evidence $1-a.txt $T/$1-a.txt $T/$1-a.json >$T/$1-a.code &
-	qa=$!
-	pending 1
-	one=$(recvq)
-	iput alpha evidence $1-b.txt $T/$1-b.txt $T/$1-b.json >$T/$1-b.code &
-	qb=$!
-	pending 2
-	two=$(recvq)
-	check "a small file of the Party is queued at the inspector busy with its first (receive queue $one, then $two bytes)" \
-		bash -c '[ "$1" -gt 0 ] && [ "$2" = $(($1 * 2)) ]' _ "${one:-0}" "${two:-0}"
+	qpids= queues=
+	for i in $(seq $((QUEUED + 2))); do
+		printf 'Queued evidence %s, number %d.\n' $1 $i >$T/$1-$i.txt
+		iput alpha evidence $1-$i.txt $T/$1-$i.txt $T/$1-$i.json >$T/$1-$i.code &
+		qpids="$qpids $!"
+		pending $i
+		q=$(recvq)
+		queues="$queues ${q:-0}"
+	done
+	check "small files of the Party queue behind the first at its inspector, $QUEUED at most (receive queues:$queues bytes)" \
+		$PY -c 'import sys
+q = [int(x) for x in sys.argv[2:]]; n = int(sys.argv[1])
+sys.exit(not (q[0] > 0 and q[:n + 1] == [q[0] * (k + 1) for k in range(n + 1)] and q[n + 1] == q[n]))' $QUEUED $queues
 }
-queued_pair go
+# indices TAG: the indices of TAG-2 .. TAG-6's receipts, in upload order
+indices() {
+	local i
+	for i in $(seq 2 $((QUEUED + 2))); do
+		$PY -c 'import json, sys; print(json.load(open(sys.argv[1])).get("index", ""))' $T/$1-$i.json
+	done | tr '\n' ' '
+}
+ascending() { $PY -c 'import sys; l = [int(x) for x in sys.argv[1:]]; sys.exit(not (len(l) > 1 and l == sorted(set(l))))' "$@"; }
+queued_run go
 for p in $stopped; do kill -CONT $p; done
-wait $qa $qb
-check_eq "let go, the first is accepted" "$(cat $T/go-a.code)" 201
-check_eq "and the queued one too" "$(cat $T/go-b.code)" 201
-check "its receipt verifies" goverify receipt $VKEY $T/go-b.json $T/go-b.txt
-queued_pair kill
+wait $qpids
+check_eq "let go, all six are accepted" "$(cat $T/go-?.code | tr -d '\n')" 201201201201201201
+check "the last one's receipt verifies" goverify receipt $VKEY $T/go-6.json $T/go-6.txt
+queued_run kill
 for p in $stopped; do kill -KILL $p; done
-wait $qa $qb
-check_eq "its inspector killed, the first is rejected" "$(cat $T/kill-a.code)" 422
-check "its finding is inspect-crashed" grep -q '"inspect-crashed"' $T/kill-a.json
-check_eq "the queued one is inspected by the replacement and accepted" "$(cat $T/kill-b.code)" 201
-check "its receipt verifies" goverify receipt $VKEY $T/kill-b.json $T/kill-b.txt
+wait $qpids
+check_eq "its inspector killed, the first is rejected" "$(cat $T/kill-1.code)" 422
+check "its finding is inspect-crashed" grep -q '"inspect-crashed"' $T/kill-1.json
+check_eq "the queued ones and the one waiting are inspected by the replacement and accepted" \
+	"$(cat $T/kill-[2-6].code | tr -d '\n')" 201201201201201
+check "recorded in the order they came (indices $(indices kill))" ascending $(indices kill)
+check "the queued one's receipt verifies" goverify receipt $VKEY $T/kill-2.json $T/kill-2.txt
 check "fresh inspectors take the place of the killed ones" wait_inspectors $WORKERS
 check "the daemon is still running" it_alive
 
