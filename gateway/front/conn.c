@@ -1085,6 +1085,9 @@ conn_handshake_done(struct conn *c)
 		const struct party *p = parties_match(c->rt->parties, cert, c->cert_sha256);
 		struct party_usage *u = p ? limits_usage(c->front->limits, p->id, c->front->cfg) : NULL;
 
+		c->auth_party = p;	/* conn_authorise's, for this snapshot */
+		c->authorised = 1;
+
 		/* Over the Party's connection limit: answered 429 at its first request. */
 		if (u && limits_conn_open(u, c->front->cfg) == 0)
 			c->usage = u;
