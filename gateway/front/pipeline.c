@@ -78,8 +78,10 @@ struct pipeline_slot {
 	struct pipeline       *p;
 	struct inspproc        ip;
 	struct pipeline_job   *job;          /* being inspected; NULL: idle */
-	struct pipeline_job   *queued[PIPELINE_QUEUE_DEPTH];  /* sent after it, same Party */
-	uint64_t               queued_id[PIPELINE_QUEUE_DEPTH];  /* their request ids */
+	struct {
+		struct pipeline_job *job;
+		uint64_t             id;    /* its request id */
+	}                      queued[PIPELINE_QUEUE_DEPTH];  /* sent after it, same Party */
 	unsigned               nqueued;
 	struct event          *ev;           /* the inspector's socket is readable */
 	struct event          *deadline;     /* the job's inspection ran out of time */
@@ -413,17 +415,16 @@ pipeline_slot_done(struct pipeline_slot *s, enum inspproc_outcome o)
 		inspect_finding(res, 1, s->pre->findings[i].code, s->pre->findings[i].member, "%s",
 		    s->pre->findings[i].detail);
 	if (s->nqueued > 0 && o == INSPPROC_ANSWERED) {
-		struct pipeline_job *next = s->queued[0];
-		uint64_t id = s->queued_id[0];
+		struct pipeline_job *next = s->queued[0].job;
+		uint64_t id = s->queued[0].id;
 
 		s->nqueued--;
 		memmove(&s->queued[0], &s->queued[1], s->nqueued * sizeof(s->queued[0]));
-		memmove(&s->queued_id[0], &s->queued_id[1], s->nqueued * sizeof(s->queued_id[0]));
 		pipeline_slot_begin(s, next, id);  /* at it already */
 	} else if (s->nqueued > 0) {
 		/* back first in line, in their order */
 		while (s->nqueued > 0)
-			pipeline_requeue(p, s->queued[--s->nqueued]);
+			pipeline_requeue(p, s->queued[--s->nqueued].job);
 	}
 	pipeline_to_notary(p, job);
 	if (s->ip.pid == -1)
@@ -637,8 +638,8 @@ pipeline_queue(struct pipeline *p)
 			if (p->todo_tail == job)
 				p->todo_tail = prev;
 			job->next = NULL;
-			s->queued[s->nqueued] = job;
-			s->queued_id[s->nqueued++] = id;
+			s->queued[s->nqueued].job = job;
+			s->queued[s->nqueued++].id = id;
 		}
 	}
 }

@@ -166,9 +166,7 @@ sys.exit(not (q[0] > 0 and q[:n + 1] == [q[0] * (k + 1) for k in range(n + 1)] a
 # indices TAG: the indices of TAG-2 .. TAG-6's receipts, in upload order
 indices() {
 	local i
-	for i in $(seq 2 $((QUEUED + 2))); do
-		$PY -c 'import json, sys; print(json.load(open(sys.argv[1])).get("index", ""))' $T/$1-$i.json
-	done | tr '\n' ' '
+	for i in $(seq 2 $((QUEUED + 2))); do jget $T/$1-$i.json index; done | tr '\n' ' '
 }
 ascending() { $PY -c 'import sys; l = [int(x) for x in sys.argv[1:]]; sys.exit(not (len(l) > 1 and l == sorted(set(l))))' "$@"; }
 queued_run go
