@@ -696,10 +696,10 @@ upload_finish(struct conn *c)
 		    "body exceeds max_upload of %llu bytes; the first %llu bytes are recorded",
 		    (unsigned long long)u->max, (unsigned long long)u->stored);
 	}
-	/* The inspector reads its own read-only descriptor. The file is
-	 * read-only from now on, as it will be in the store. */
+	/* The inspector reads its own read-only descriptor. The file was
+	 * made read-only (store_open_quarantine): with this, the last writable
+	 * descriptor is gone. */
 	fd = open(u->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	(void)fchmod(u->fd, 0444);
 	close(u->fd);
 	u->fd = -1;
 	EVP_MD_CTX_free(u->sha256);

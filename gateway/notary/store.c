@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +218,55 @@ store_quarantine_dir(const char *data, char *out, size_t outlen)
 	return 0;
 }
 
+/*
+ * Random bytes for names, drawn from getrandom STORE_NAME_BATCH names at a
+ * time: a quarantine file is made for every upload, and on a busy day one
+ * system call per name is a measurable share of the front's. Each thread
+ * keeps its own pool; a child process never uses its parent's (the pool of
+ * the forking thread is copied into the child: the generation, moved on in
+ * the child by pthread_atfork, tells it apart), so two processes never draw
+ * the same bytes. O_EXCL remains the final word on a clash.
+ */
+#define STORE_NAME_BATCH 32
+static pthread_once_t store_rnd_once = PTHREAD_ONCE_INIT;
+static _Atomic unsigned store_rnd_gen;
+static _Thread_local struct {
+	uint8_t  buf[STORE_NAME_BATCH * STORE_NAME_RANDOM];
+	size_t   off;         /* bytes of buf drawn */
+	unsigned gen;         /* store_rnd_gen when filled */
+	int      filled;
+} store_rnd;
+
+static void
+store_rnd_forked(void)
+{
+	store_rnd_gen++;
+}
+
+static void
+store_rnd_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, store_rnd_forked);
+}
+
+static int
+store_random(uint8_t out[STORE_NAME_RANDOM])
+{
+	(void)pthread_once(&store_rnd_once, store_rnd_init);
+	if (!store_rnd.filled || store_rnd.gen != store_rnd_gen ||
+	    store_rnd.off + STORE_NAME_RANDOM > sizeof(store_rnd.buf)) {
+		if (getrandom(store_rnd.buf, sizeof(store_rnd.buf), 0) !=
+		    (ssize_t)sizeof(store_rnd.buf))
+			return -1;
+		store_rnd.off = 0;
+		store_rnd.gen = store_rnd_gen;
+		store_rnd.filled = 1;
+	}
+	memcpy(out, store_rnd.buf + store_rnd.off, STORE_NAME_RANDOM);
+	store_rnd.off += STORE_NAME_RANDOM;	/* each byte is drawn once */
+	return 0;
+}
+
 /* PREFIX and STORE_NAME_RANDOM random bytes in hex, into NAME. 0/-1. */
 static int
 store_random_name(const char *prefix, char *name, size_t namelen)
@@ -224,7 +275,7 @@ store_random_name(const char *prefix, char *name, size_t namelen)
 	char hex[2 * STORE_NAME_RANDOM + 1];
 	int n;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (store_random(rnd) == -1)
 		return -1;
 	util_hex(rnd, sizeof(rnd), hex);
 	n = snprintf(name, namelen, "%s%s", prefix, hex);
@@ -269,7 +320,9 @@ store_open_quarantine(const char *data, char *path, size_t pathlen)
 	if (store_quarantine_dir(data, prefix, sizeof(prefix) - 3) == -1)
 		return -1;
 	strcat(prefix, "/q-");
-	return store_open_new(AT_FDCWD, prefix, O_RDWR, QUARANTINE_MODE, path, pathlen);
+	/* Read-only from the start (the descriptor returned is not): the
+	 * mode it will have in the store, with no chmod per upload. */
+	return store_open_new(AT_FDCWD, prefix, O_RDWR, STORE_BLOB_MODE, path, pathlen);
 }
 
 /* QPATH must be S->quarantine/<one plain name>. */
@@ -517,6 +570,13 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
+	/* Nearly always new content in a store of our own: one rename that
+	 * refuses to replace a name, instead of looking the name up first.
+	 * Anything else (the name is taken, the fan-out directory is missing,
+	 * another filesystem, one without RENAME_NOREPLACE) is the general
+	 * case below, which starts with that lookup. */
+	if (!s->shared && renameat2(qd, qname, sd, sname, RENAME_NOREPLACE) == 0)
+		goto stored;
 	/* The fan-out directory is made when the rename finds it missing
 	 * (below): it nearly always exists, and checking first cost every
 	 * upload a mkdir and an lstat. A missing directory is ENOENT here too. */
@@ -575,6 +635,7 @@ store_promote(const struct store *s, const char *qpath, const uint8_t sha256[32]
 			log_warn("%s: stored, but cannot remove %s (left to recovery)", __func__,
 			    qpath);
 	}
+stored:
 	memcpy(dirout, dir, strlen(dir) + 1);
 	return 0;
 fail:

@@ -54,7 +54,6 @@
 #define QUARANTINE_DIR "quarantine"      /* under DATA, always per node */
 #define STORE_DIR_MODE 0700     /* data, store, fan-out and quarantine directories */
 #define STORE_BLOB_MODE 0444    /* promoted blobs are read-only */
-#define QUARANTINE_MODE 0600    /* files being received */
 #define STORE_TMP_PREFIX ".tmp-"         /* temporary names inside the store */
 /*
  * How old (seconds, by mtime) an unreferenced blob or .tmp- file of a shared
@@ -94,7 +93,8 @@ int store_blob_path(const char *dir, const uint8_t sha256[32], char *out, size_t
 /* DATA/quarantine into OUT. */
 int store_quarantine_dir(const char *data, char *out, size_t outlen);
 /* Creates a new file in DATA/quarantine with a random name (O_CREAT|O_EXCL,
- * 0600); returns its fd (O_RDWR|O_CLOEXEC) and writes its path to PATH, or -1. */
+ * mode 0444 as in the store: only the descriptor returned can write it);
+ * returns that fd (O_RDWR|O_CLOEXEC) and writes its path to PATH, or -1. */
 int store_open_quarantine(const char *data, char *path, size_t pathlen);
 /* Promotes quarantine file QPATH (which must be S->quarantine/<name>, a
  * regular file of SIZE bytes) to the store as SHA256: fsync, chmod 0444,

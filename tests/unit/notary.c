@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1132,8 +1133,10 @@ START_TEST(store_quarantine_files_are_private_and_unique)
 	ck_assert_int_eq(store_quarantine_dir(cfg.data, qdir, sizeof(qdir)), 0);
 	ck_assert_str_eq(qdir, st.quarantine);
 	ck_assert_int_eq(strncmp(a, qdir, strlen(qdir)), 0);
+	/* read-only as it will be in the store; only the descriptor writes */
 	ck_assert_int_eq(fstat(fa, &sb), 0);
-	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(sb.st_mode & 0777, STORE_BLOB_MODE);
+	ck_assert_int_eq(write(fa, "x", 1), 1);
 	ck_assert_int_eq(fcntl(fa, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	ck_assert_int_eq(stat(qdir, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0700);
@@ -1142,6 +1145,48 @@ START_TEST(store_quarantine_files_are_private_and_unique)
 	/* a path too long for the buffer is refused, not truncated */
 	ck_assert_int_eq(store_open_quarantine(cfg.data, a, 10), -1);
 	ck_assert_int_eq(errno, ENAMETOOLONG);
+}
+END_TEST
+
+/* Names come from a pool of random bytes: a child process draws its own,
+ * not the ones its parent draws next (its name is made in another data
+ * directory, so that O_EXCL cannot hide a repeat). */
+START_TEST(store_quarantine_names_differ_after_fork)
+{
+	char a[PATH_MAX], b[PATH_MAX], other[PATH_MAX], q[PATH_MAX];
+	int fd, p[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(store_init(&st), 0);
+	fd = store_open_quarantine(cfg.data, a, sizeof(a));   /* the pool is filled */
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+	ck_assert_int_lt(snprintf(other, sizeof(other) - 16, "%s/../other", cfg.data),
+	    (int)sizeof(other) - 16);
+	ck_assert_int_lt(snprintf(q, sizeof(q), "%.*s/quarantine", (int)sizeof(other) - 16, other),
+	    (int)sizeof(q));
+	ck_assert_int_eq(mkdir(other, 0700), 0);
+	ck_assert_int_eq(mkdir(q, 0700), 0);
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		close(p[0]);
+		fd = store_open_quarantine(other, b, sizeof(b));
+		_exit(fd == -1 || write(p[1], strrchr(b, '/') + 1, strlen(strrchr(b, '/') + 1)) < 1);
+	}
+	close(p[1]);
+	memset(b, 0, sizeof(b));
+	n = read(p[0], b, sizeof(b) - 1);
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_gt(n, 2);
+	fd = store_open_quarantine(cfg.data, a, sizeof(a));
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+	ck_assert_str_ne(strrchr(a, '/') + 1, b);
 }
 END_TEST
 
@@ -1654,6 +1699,7 @@ notary_suite(void)
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, store_fixture, store_teardown);
 	tcase_add_test(tc, store_quarantine_files_are_private_and_unique);
+	tcase_add_test(tc, store_quarantine_names_differ_after_fork);
 	tcase_add_test(tc, store_default_layout_is_data_store);
 	tcase_add_test(tc, store_commit_replaces_damaged_blob);
 	tcase_add_test(tc, store_commit_refuses_symlink_and_foreign_paths);
