@@ -823,6 +823,7 @@ static int
 on_message_complete(llhttp_t *p)
 {
 	struct conn *c = p->data;
+	int end = 1;
 
 	if (c->req_timer)
 		evtimer_del(c->req_timer);
@@ -832,10 +833,11 @@ on_message_complete(llhttp_t *p)
 	if (c->route != NULL && c->route->end != NULL)
 		c->in_body = 0;   /* the body is in; END may answer and read on */
 	if (c->route != NULL && c->route->finish != NULL &&
-	    (c->route->end == NULL || c->route->end(c) == 1)) {
+	    (c->route->end == NULL || (end = c->route->end(c)) != 0)) {
 		c->state = CONN_WAITING;
 		conn_set_timeout(c, 0);
-		c->route->finish(c);
+		if (end == 1)
+			c->route->finish(c);
 		return HPE_PAUSED;
 	}
 	if (c->route == NULL || c->route->end == NULL) {

@@ -33,7 +33,9 @@ struct spool {
 	int              flush_want;           /* under mtx: a request is pending */
 	int              flush_stop;           /* under mtx: the writer is done */
 	int              flush_errno;          /* under mtx: first fdatasync error */
-	uint64_t         wrote;                /* thread: bytes written */
+	uint64_t         wrote;                /* thread: bytes written, in order */
+	uint64_t         start;                /* file offset of the first byte written */
+	int              joined;               /* loop: the thread has been joined */
 	uint64_t         flushed_at;           /* thread: WROTE at the last request */
 	void           (*on_written)(void *, uint64_t, uint64_t);   /* spool_on_written */
 	void            *ow_arg;
@@ -331,7 +333,7 @@ spool_start(struct event_base *base, int fd, uint64_t offset, int direct,
 	s->wake = wake;
 	s->arg = arg;
 	s->fill[0] = s->skip[0] = head;
-	s->at[0] = start;
+	s->at[0] = s->start = start;
 	s->next = offset;
 	s->filling = 1;
 	if ((s->ev = event_new(base, -1, 0, spool_event, s)) == NULL)
@@ -467,6 +469,45 @@ spool_done(struct spool *s, int *write_errno)
 	return done;
 }
 
+/* Waits for the spool's threads; with CANCEL, what is queued is dropped
+ * unless the spool finished. */
+static void
+spool_join(struct spool *s, int cancel)
+{
+	if (s->joined)
+		return;
+	pthread_mutex_lock(&s->mtx);
+	if (cancel && !s->finished)
+		s->cancel = 1;
+	pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->mtx);
+	pthread_join(s->thread, NULL);
+	s->joined = 1;
+}
+
+/* The file offset up to which every byte is written: one thread writes
+ * the buffers in turn, from s->start on. */
+static uint64_t
+spool_upto(const struct spool *s, int *write_errno)
+{
+	*write_errno = s->write_errno;
+	return s->start + s->wrote;
+}
+
+uint64_t
+spool_halt(struct spool *s, int *write_errno)
+{
+	spool_join(s, 1);
+	return spool_upto(s, write_errno);
+}
+
+uint64_t
+spool_wait(struct spool *s, int *write_errno)
+{
+	spool_join(s, 0);
+	return spool_upto(s, write_errno);
+}
+
 void
 spool_free(struct spool *s)
 {
@@ -474,12 +515,7 @@ spool_free(struct spool *s)
 
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->mtx);
-	if (!s->finished)
-		s->cancel = 1;
-	pthread_cond_broadcast(&s->work);
-	pthread_mutex_unlock(&s->mtx);
-	pthread_join(s->thread, NULL);
+	spool_join(s, 1);
 	if ((fl = fcntl(s->fd, F_GETFL)) != -1 && (fl & O_DIRECT))
 		(void)fcntl(s->fd, F_SETFL, fl & ~O_DIRECT);
 	pthread_mutex_destroy(&s->mtx);

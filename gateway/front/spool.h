@@ -66,6 +66,15 @@ int spool_done(struct spool *s, int *write_errno);
 /* Stops the thread (what is queued is dropped unless spool_done) and frees
  * the spool; the descriptor and the contexts stay the caller's. */
 void spool_free(struct spool *s);
+/* Stops the thread as spool_free does, without freeing the spool: returns
+ * the file offset up to which the bytes are written, each one of them
+ * (what was queued after it is dropped), and the first write error in
+ * *WRITE_ERRNO (0 if none). */
+uint64_t spool_halt(struct spool *s, int *write_errno);
+/* After spool_end: blocks until everything handed over is written (or a
+ * write failed), then answers as spool_halt. For a resumable upload's
+ * PATCH cut short, which keeps every byte it received (tus.c). */
+uint64_t spool_wait(struct spool *s, int *write_errno);
 /* Before the first spool_add: the SHA-256 context is no longer the spool's
  * to update (the notary hashes this body itself); the caller frees it. */
 void spool_drop_sha256(struct spool *s);

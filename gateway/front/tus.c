@@ -104,6 +104,7 @@ struct tus {
 };
 
 static void tus_forget(struct tus *t, struct tus_upload *u, int remove_files);
+static int tus_patch_finish(struct conn *c, struct tus_upload *u);
 
 /* --- files --- */
 
@@ -954,6 +955,36 @@ tus_patch_end(struct conn *c, struct tus_upload *u, int keep)
 	struct tus *t = c->front->tus;
 	int r = 0;
 
+	if (c->up.spool != NULL) {
+		/* Cut short, a PATCH that is kept waits for the spool to write
+		 * every byte it received (the loop blocks, as for the
+		 * fdatasync below); one that is not drops what is queued. Its
+		 * bytes are what the spool wrote, in order. */
+		int err = 0;
+		uint64_t upto;
+
+		if (keep && !u->werr) {
+			spool_end(c->up.spool);
+			upto = spool_wait(c->up.spool, &err);
+		} else
+			upto = spool_halt(c->up.spool, &err);
+
+		if (upto < u->offset + u->written) {
+			u->written = upto > u->offset ? upto - u->offset : 0;
+			/* a NUL seen in the bytes dropped is not in the file */
+			if (u->nul_at != u->nul_at0 && u->nul_at >= u->offset + u->written)
+				u->nul_at = u->nul_at0;
+		}
+		if (err != 0 && !u->werr) {
+			errno = err;
+			log_warn("resumable upload %s: write", u->id);
+			u->werr = err;
+		}
+		spool_free(c->up.spool);
+		c->up.spool = NULL;
+		c->up.spool_ended = 0;
+		c->pending = 0;
+	}
 	if (keep && u->written > 0 && !u->werr) {
 		/* the expiry moves on with each PATCH that adds bytes */
 		u->expires = tus_now() + c->front->cfg->resumable_expiry;
@@ -1003,6 +1034,50 @@ tus_abort(struct conn *c)
 	log_info("resumable upload %s party=%s: a PATCH cut short after %llu bytes; "
 	    "stands at %llu of %llu", u->id, u->owner, (unsigned long long)written,
 	    (unsigned long long)u->offset, (unsigned long long)u->length);
+}
+
+/* Whether a spool may write U's bytes with O_DIRECT: not when its kind
+ * admits archives, whose inspection reads every byte again (upload.c). */
+static int
+tus_direct(const struct conn *c, const struct tus_upload *u)
+{
+	const struct kind *k = policy_kind(c->rt->policy, u->kind);
+
+	if (k == NULL)
+		return 0;
+	for (size_t i = 0; i < k->ntypes; i++)
+		if (types_is_archive(k->types[i]))
+			return 0;
+	return 1;
+}
+
+/* In the loop thread: the PATCH's spool has room again, or has finished. */
+static void
+tus_spool_wake(void *arg)
+{
+	struct conn *c = arg;
+	struct tus_upload *u = c->up.tus;
+	int err;
+
+	if (c->up.spool == NULL || u == NULL)
+		return;
+	if (c->up.spool_ended) {
+		if (!spool_done(c->up.spool, &err))
+			return;
+		/* the PATCH's end, as tus_end would have made it */
+		if (tus_patch_finish(c, u) == 1)
+			upload_finish(c);
+		else if (c->state == CONN_WAITING)
+			conn_resume(c);
+		/* The client went away meanwhile and nothing refers to it. */
+		if (c->state == CONN_CLOSED && !c->pending)
+			conn_release(c);
+		return;
+	}
+	if (spool_room(c->up.spool) && c->bev && c->state == CONN_READING && c->in_body) {
+		bufferevent_enable(c->bev, EV_READ);
+		conn_read_more(c);
+	}
 }
 
 /* PATCH /v1/uploads/<id>: headers. */
@@ -1059,6 +1134,13 @@ tus_patch_begin(struct conn *c, struct tus_upload *u)
 	c->up.tus = u;
 	c->up.nul_at = UINT64_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &c->up.began);
+	/* A PATCH of at least SPOOL_AFTER bytes goes through a spool, as a
+	 * PUT's body does: the loop copies, threads hash (an Upload-Checksum)
+	 * and write, with O_DIRECT unless the kind admits archives. */
+	c->up.declared = (c->parser.flags & F_CHUNKED) ? UINT64_MAX : c->parser.content_length;
+	c->up.nospool = (c->up.declared == UINT64_MAX ? u->length - u->offset :
+	    c->up.declared) < SPOOL_AFTER;
+	c->up.direct = tus_direct(c, u);
 	if (u->length - u->offset >= SPOOL_AFTER)
 		conn_large_body(c);
 	return 1;
@@ -1124,6 +1206,19 @@ tus_body(struct conn *c, const char *at, size_t len)
 
 		if (z != NULL)
 			u->nul_at = pos + (uint64_t)(z - at);
+	}
+	if (c->up.spool == NULL && !c->up.nospool && pos >= SPOOL_AFTER) {
+		/* past the first SPOOL_AFTER bytes of the file, which stay in
+		 * the page cache for the inspector to type, as a PUT's do */
+		c->up.spool = spool_start(c->front->base, u->fd, pos, c->up.direct, u->check,
+		    NULL, tus_spool_wake, c);
+		c->up.nospool = c->up.spool == NULL;
+	}
+	if (c->up.spool != NULL) {
+		u->written += len;
+		if (spool_add(c->up.spool, at, len) && c->bev)
+			bufferevent_disable(c->bev, EV_READ);   /* until tus_spool_wake */
+		return 0;
 	}
 	if (u->check)
 		EVP_DigestUpdate(u->check, at, len);
@@ -1253,6 +1348,39 @@ tus_end(struct conn *c)
 	/* PATCH: the body is in. */
 	if (c->up.tus != u)
 		return 0;   /* ended already (answered) */
+	if (c->up.spool != NULL) {
+		/* tus_spool_wake ends the PATCH once all of it is written */
+		spool_end(c->up.spool);
+		c->up.spool_ended = 1;
+		c->pending = 1;
+		if (c->bev)
+			bufferevent_disable(c->bev, EV_READ);
+		return 2;
+	}
+	return tus_patch_finish(c, u);
+}
+
+/* The PATCH's body is in and written: checked, made durable and answered
+ * (0), or the upload is complete and goes on as a PUT's body (1). */
+static int
+tus_patch_finish(struct conn *c, struct tus_upload *u)
+{
+	char extra[128];
+
+	if (c->up.spool != NULL) {
+		int err = 0;
+
+		(void)spool_done(c->up.spool, &err);
+		if (err != 0 && !u->werr) {
+			errno = err;
+			log_warn("resumable upload %s: write", u->id);
+			u->werr = err;
+		}
+		spool_free(c->up.spool);
+		c->up.spool = NULL;
+		c->up.spool_ended = 0;
+		c->pending = 0;
+	}
 	if (u->werr) {
 		int e = u->werr;
 

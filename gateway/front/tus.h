@@ -54,7 +54,10 @@ void tus_metadata(struct conn *c, const char *at, size_t len);
  * "". tus_begin: 0 a PATCH body follows (tus_body); 1 no body, answered
  * at the end; -1 refused (answered). tus_end, at the end of the request:
  * 1 the upload is complete and c->up is ready for upload_finish, the
- * route's FINISH (it goes on exactly as a PUT's body); 0 answered. */
+ * route's FINISH (it goes on exactly as a PUT's body); 0 answered; 2 a
+ * spooled PATCH is still being written: the connection waits, and once it
+ * is written the PATCH is answered, or handed to upload_finish, from the
+ * spool's wake-up. */
 int tus_begin(struct conn *c, int method, const char *rest, const char *query);
 int tus_body(struct conn *c, const char *at, size_t len);
 int tus_end(struct conn *c);

@@ -42,7 +42,9 @@ struct url_route {
 	/* A GET: answers at once; the path after PATH and the query ("" when none). */
 	void      (*get)(struct conn *c, const char *rest, const char *query);
 	/* At the end of a request, before FINISH: 1 hands it on to FINISH, 0
-	 * means END has answered and the connection reads on (NULL: FINISH). */
+	 * means END has answered and the connection reads on, 2 that the
+	 * connection waits for END's own work to answer or hand it on to
+	 * FINISH later (NULL: FINISH). */
 	int       (*end)(struct conn *c);
 };
 

@@ -215,6 +215,27 @@ s=$(patch alpha $UP 1048576 $T/k.2)
 check_eq "resumed after the crash: 201" "$s" 201
 check "Go verifies it against the whole file" goverify receipt $VKEY $T/b $T/k.txt
 
+note "a large PATCH its client cuts short keeps what was written, in order"
+# past the file's first MiB a PATCH goes through the spool (its threads write
+# it); the client gives up mid-body and the daemon stays up
+head -c $((12 * 1024 * 1024)) $T/big.txt >$T/c.txt
+create alpha $((12 * 1024 * 1024)) "$(meta kind evidence filename c.txt)"
+head -c 1048576 $T/c.txt >$T/c.1
+tail -c +1048577 $T/c.txt >$T/c.2
+patch alpha $UP 0 $T/c.1 >/dev/null
+icurl alpha -X PATCH "${TR[@]}" "${OCT[@]}" -H 'Upload-Offset: 1048576' -T $T/c.2 --limit-rate 3M \
+	--max-time 2 -o /dev/null "https://localhost:$PORT$UP"
+s=$(tus alpha HEAD $UP "${TR[@]}")
+off=$(hdr Upload-Offset)
+check "the PATCH cut short kept part of its bytes (offset $off)" \
+	bash -c "[ '$off' -gt 1048576 ] && [ '$off' -lt $((12 * 1024 * 1024)) ]"
+check_eq "the partial file is that long" "$(stat -c %s "$RUN/data/uploads/${UP##*/}.part")" "$off"
+check "the daemon logged the PATCH cut short" grep -q "a PATCH cut short after" "$RUN/daemon.log"
+tail -c +$((off + 1)) $T/c.txt >$T/c.3
+s=$(patch alpha $UP "$off" $T/c.3)
+check_eq "resumed from there: 201" "$s" 201
+check "Go verifies it against the whole file" goverify receipt $VKEY $T/b $T/c.txt
+
 note "tus-js-client (Node) as an independent client, interrupted and resumed"
 # tusjs_install: tus-js-client as tests/tus-js/package-lock.json pins it, once per build tree
 tusjs_install() {
