@@ -887,14 +887,44 @@ tus_create(struct conn *c)
 	return 0;
 }
 
+/* H's PATCH of U has all its body and its spool has written it (or is
+ * about to: the loop waits): the PATCH ends as tus_end would have ended
+ * it, answered on H, or handed on as a PUT's body when it completes the
+ * upload (U is then gone). */
+static void
+tus_patch_settle(struct conn *h, struct tus_upload *u)
+{
+	int err;
+
+	(void)spool_wait(h->up.spool, &err);
+	if (tus_patch_finish(h, u) == 1)
+		upload_finish(h);
+	else if (h->state == CONN_WAITING)
+		conn_resume(h);
+	/* The client went away meanwhile and nothing refers to it. */
+	if (h->state == CONN_CLOSED && !h->pending)
+		conn_release(h);
+}
+
 /* A PATCH of the same Party is in flight on another connection (a client
  * that lost it and came back before we noticed): it ends now, keeping
- * what it wrote, so that the offset answered is the truth. */
-static void
-tus_take_over(struct tus_upload *u)
+ * what it wrote, so that the offset answered is the truth. One whose body
+ * is all in, still being written by its spool, ends as it would have
+ * (tus_patch_settle). Returns U, or NULL when that completed the upload. */
+static struct tus_upload *
+tus_take_over(struct tus *t, struct tus_upload *u)
 {
+	char id[TUS_ID_LEN + 1];
+
+	if (u->holder != NULL && u->holder->up.spool_ended) {
+		snprintf(id, sizeof(id), "%s", u->id);
+		tus_patch_settle(u->holder, u);
+		if ((u = tus_find(t, id)) == NULL)
+			return NULL;
+	}
 	if (u->holder)
 		conn_drop(u->holder, "the upload was resumed on another connection");
+	return u;
 }
 
 /* The upload named by ID for this Party, or NULL (answered). */
@@ -1062,16 +1092,8 @@ tus_spool_wake(void *arg)
 	if (c->up.spool == NULL || u == NULL)
 		return;
 	if (c->up.spool_ended) {
-		if (!spool_done(c->up.spool, &err))
-			return;
-		/* the PATCH's end, as tus_end would have made it */
-		if (tus_patch_finish(c, u) == 1)
-			upload_finish(c);
-		else if (c->state == CONN_WAITING)
-			conn_resume(c);
-		/* The client went away meanwhile and nothing refers to it. */
-		if (c->state == CONN_CLOSED && !c->pending)
-			conn_release(c);
+		if (spool_done(c->up.spool, &err))
+			tus_patch_settle(c, u);
 		return;
 	}
 	if (spool_room(c->up.spool) && c->bev && c->state == CONN_READING && c->in_body) {
@@ -1092,7 +1114,8 @@ tus_patch_begin(struct conn *c, struct tus_upload *u)
 		    "Content-Type must be application/offset+octet-stream");
 	if (!c->treq.has_offset || c->treq.bad_number)
 		return tus_refuse(c, 400, u, NULL, "Upload-Offset: a decimal number is required");
-	tus_take_over(u);
+	if ((u = tus_take_over(t, u)) == NULL)
+		return tus_refuse(c, 404, NULL, NULL, "no such upload");
 	if (c->treq.offset != u->offset) {
 		snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n",
 		    (unsigned long long)u->offset);
@@ -1331,14 +1354,20 @@ tus_end(struct conn *c)
 		return 0;
 	}
 	if (c->tus_method == HTTP_HEAD) {
-		tus_take_over(u);
+		if ((u = tus_take_over(t, u)) == NULL) {
+			tus_refuse(c, 404, NULL, NULL, "no such upload");
+			return 0;
+		}
 		snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\nUpload-Length: %llu\r\n",
 		    (unsigned long long)u->offset, (unsigned long long)u->length);
 		tus_answer(c, 200, u, extra, NULL, 0);
 		return 0;
 	}
 	if (c->tus_method == HTTP_DELETE) {
-		tus_take_over(u);
+		if ((u = tus_take_over(t, u)) == NULL) {
+			tus_refuse(c, 404, NULL, NULL, "no such upload");
+			return 0;
+		}
 		log_info("resumable upload %s party=%s terminated at %llu of %llu bytes", u->id,
 		    u->owner, (unsigned long long)u->offset, (unsigned long long)u->length);
 		tus_forget(t, u, 1);
