@@ -7,7 +7,9 @@
 # with a restart of intaked between them gives a receipt whose sha256 is the whole file's
 # (Go verifies it); nothing is logged before the last PATCH; a stale offset is 409, a wrong
 # checksum 460 (nothing of that PATCH kept), another Party's HEAD 404; DELETE then HEAD 404;
-# a kill -9 in the middle of a PATCH loses at most that PATCH; expiry, the per-Party count and
+# a kill -9 in the middle of a PATCH loses at most that PATCH; a large PATCH its client cuts
+# short keeps what was written; a HEAD on another connection while a PATCH's spool still writes
+# it (its writer held with ptrace, as root) ends that PATCH first; expiry, the per-Party count and
 # byte quota, the metadata size and hostile headers. Then tus-js-client (Node) as a second,
 # independent client, and `intake upload` of a large file across a restart of intaked.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -235,6 +237,106 @@ tail -c +$((off + 1)) $T/c.txt >$T/c.3
 s=$(patch alpha $UP "$off" $T/c.3)
 check_eq "resumed from there: 201" "$s" 201
 check "Go verifies it against the whole file" goverify receipt $VKEY $T/b $T/c.txt
+
+note "a take-over while a PATCH's spool still writes it ends that PATCH first"
+# hold_writer PID FLAG: stops the spool's writer thread of PID (intaked-write), with ptrace and
+# that thread only, at the end of its first write; writes FLAG.held, and lets it go on when
+# FLAG.go appears (at most 30 s later)
+hold_writer() {
+	$PY - "$1" "$2" <<'EOP'
+import ctypes, os, sys, time
+pid, flag = int(sys.argv[1]), sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+SEIZE, INTERRUPT, DETACH, WALL = 0x4206, 0x4207, 17, 0x40000000
+def writer():
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                if f.read().strip() == "intaked-write":
+                    return int(t)
+        except OSError:
+            pass
+    return None
+tid, end = None, time.time() + 15
+while tid is None and time.time() < end:
+    tid = writer()
+    if tid is None:
+        time.sleep(0.002)
+if tid is None:
+    sys.exit("no spool writer thread appeared")
+PWRITE64 = {"x86_64": "18", "aarch64": "68"}[os.uname().machine]
+def in_pwrite():
+    try:
+        with open("/proc/%d/task/%d/syscall" % (pid, tid)) as f:
+            return f.read().split()[0] == PWRITE64
+    except (OSError, IndexError):
+        return False
+# stopped in its first write, which it makes holding no lock and waiting on no condition
+# variable: it stops as the write returns. A writer stopped while it waits on one would
+# block the loop's next broadcast (glibc waits for the woken waiters), or stopped holding
+# the spool's mutex, the loop's next lock.
+while not in_pwrite() and time.time() < end:
+    time.sleep(0.0005)
+if libc.ptrace(SEIZE, tid, None, None) or libc.ptrace(INTERRUPT, tid, None, None):
+    sys.exit("ptrace: " + os.strerror(ctypes.get_errno()))
+os.waitpid(tid, WALL)
+open(flag + ".held", "w").close()
+end = time.time() + 30
+while not os.path.exists(flag + ".go") and time.time() < end:
+    time.sleep(0.01)
+libc.ptrace(DETACH, tid, None, None)
+EOP
+}
+if [ "$(id -u)" = 0 ]; then
+	head -c $((20 * 1048576)) $T/big.txt >$T/w.txt
+	create alpha $((20 * 1048576)) "$(meta kind evidence filename w.txt)"
+	head -c 1048576 $T/w.txt >$T/w.1
+	head -c $((9 * 1048576)) $T/w.txt | tail -c +1048577 >$T/w.2   # its bytes 1-9 MiB
+	tail -c +$((9 * 1048576 + 1)) $T/w.txt >$T/w.3
+	patch alpha $UP 0 $T/w.1 >/dev/null
+	rm -f $T/hold.held $T/hold.go
+	hold_writer "$(it_front)" $T/hold 2>$T/hold.err &
+	hpid=$!
+	b0=$(metric intake_upload_bytes_total)
+	icurl alpha -X PATCH "${TR[@]}" "${OCT[@]}" -H 'Upload-Offset: 1048576' -T $T/w.2 \
+		--limit-rate 4M -o /dev/null -w '%{http_code}' "https://localhost:$PORT$UP" >$T/s2 &
+	ppid=$!
+	# 8 MiB fit in the spool's buffers: the body is all in, the PATCH waits for its writer
+	for ((i = 0; i < 300; i++)); do
+		[ -e $T/hold.held ] &&
+			[ $(($(metric intake_upload_bytes_total) - b0)) -ge $((8 * 1048576)) ] && break
+		sleep 0.1
+	done
+	got=$(($(metric intake_upload_bytes_total) - b0))
+	check "the PATCH's body is all in ($got bytes), its spool's writer held" \
+		bash -c "[ -e $T/hold.held ] && [ $got -ge $((8 * 1048576)) ]"
+	tus alpha HEAD $UP "${TR[@]}" >$T/s3 &   # on another connection: a take-over
+	xpid=$!
+	# let the writer go once the HEAD is answered, or once the front's loop has waited on a
+	# futex (the writer's join: tus_patch_settle) for 0.1 s on end (at most 10 s)
+	front=$(it_front) waits=0
+	for ((i = 0; i < 500 && waits < 5; i++)); do
+		kill -0 $xpid 2>/dev/null || break
+		case $(cat /proc/$front/task/$front/wchan 2>/dev/null) in
+		*futex*) waits=$((waits + 1)) ;;
+		*) waits=0 ;;
+		esac
+		sleep 0.02
+	done
+	touch $T/hold.go
+	wait $xpid
+	wait $ppid
+	wait $hpid
+	check_eq "the PATCH was answered on its own connection" "$(cat $T/s2)" 204
+	check_eq "the HEAD on another connection: 200" "$(cat $T/s3)" 200
+	check_eq "with the offset after that PATCH" "$(hdr Upload-Offset)" $((9 * 1048576))
+	s=$(patch alpha $UP $((9 * 1048576)) $T/w.3)
+	check_eq "the rest: 201" "$s" 201
+	check "Go verifies it against the whole file" goverify receipt $VKEY $T/b $T/w.txt
+else
+	note "skipped: holding one thread of the daemon (ptrace) needs root"
+fi
 
 note "tus-js-client (Node) as an independent client, interrupted and resumed"
 # tusjs_install: tus-js-client as tests/tus-js/package-lock.json pins it, once per build tree
