@@ -186,6 +186,8 @@ void conn_release(struct conn *c);
  * as the PUT path checks them (tus.c creates with it too); 0 or -1 refused. */
 int upload_claims(struct conn *c, const char *path, const char *query);
 void upload_abort(struct conn *c);
+/* Whether a spool may write an upload of kind K with O_DIRECT (spool.h). */
+int upload_direct(const struct kind *k);
 /* Filename validation (exported for unit tests): percent-decodes IN (LEN
  * bytes) into OUT (OUTLEN); 0 if it is a valid upload filename, -1 with a
  * reason in WHY. */

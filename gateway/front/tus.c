@@ -976,6 +976,39 @@ tus_checksum_start(struct conn *c, struct tus_upload *u)
 	return 0;
 }
 
+/* Ends the PATCH's spool; its bytes are what the spool wrote, in order.
+ * KEEP: it waits for the spool to write every byte it was handed (at once
+ * when the spool is done; cut short, the loop blocks, as for the PATCH's
+ * fdatasync); else what is still queued is dropped. A write error becomes
+ * the PATCH's. */
+static void
+tus_spool_close(struct conn *c, struct tus_upload *u, int keep)
+{
+	int err = 0;
+	uint64_t upto;
+
+	if (keep && !u->werr) {
+		spool_end(c->up.spool);
+		upto = spool_wait(c->up.spool, &err);
+	} else
+		upto = spool_halt(c->up.spool, &err);
+	if (upto < u->offset + u->written) {
+		u->written = upto > u->offset ? upto - u->offset : 0;
+		/* a NUL seen in the bytes dropped is not in the file */
+		if (u->nul_at != u->nul_at0 && u->nul_at >= u->offset + u->written)
+			u->nul_at = u->nul_at0;
+	}
+	if (err != 0 && !u->werr) {
+		errno = err;
+		log_warn("resumable upload %s: write", u->id);
+		u->werr = err;
+	}
+	spool_free(c->up.spool);
+	c->up.spool = NULL;
+	c->up.spool_ended = 0;
+	c->pending = 0;
+}
+
 /* Ends the PATCH in progress, without an answer. KEEP: what it wrote
  * counts (fdatasync'ed and recorded); else it is cut back. 0, or -1 when
  * keeping failed (then it was cut back). */
@@ -985,36 +1018,8 @@ tus_patch_end(struct conn *c, struct tus_upload *u, int keep)
 	struct tus *t = c->front->tus;
 	int r = 0;
 
-	if (c->up.spool != NULL) {
-		/* Cut short, a PATCH that is kept waits for the spool to write
-		 * every byte it received (the loop blocks, as for the
-		 * fdatasync below); one that is not drops what is queued. Its
-		 * bytes are what the spool wrote, in order. */
-		int err = 0;
-		uint64_t upto;
-
-		if (keep && !u->werr) {
-			spool_end(c->up.spool);
-			upto = spool_wait(c->up.spool, &err);
-		} else
-			upto = spool_halt(c->up.spool, &err);
-
-		if (upto < u->offset + u->written) {
-			u->written = upto > u->offset ? upto - u->offset : 0;
-			/* a NUL seen in the bytes dropped is not in the file */
-			if (u->nul_at != u->nul_at0 && u->nul_at >= u->offset + u->written)
-				u->nul_at = u->nul_at0;
-		}
-		if (err != 0 && !u->werr) {
-			errno = err;
-			log_warn("resumable upload %s: write", u->id);
-			u->werr = err;
-		}
-		spool_free(c->up.spool);
-		c->up.spool = NULL;
-		c->up.spool_ended = 0;
-		c->pending = 0;
-	}
+	if (c->up.spool != NULL)
+		tus_spool_close(c, u, keep);
 	if (keep && u->written > 0 && !u->werr) {
 		/* the expiry moves on with each PATCH that adds bytes */
 		u->expires = tus_now() + c->front->cfg->resumable_expiry;
@@ -1064,21 +1069,6 @@ tus_abort(struct conn *c)
 	log_info("resumable upload %s party=%s: a PATCH cut short after %llu bytes; "
 	    "stands at %llu of %llu", u->id, u->owner, (unsigned long long)written,
 	    (unsigned long long)u->offset, (unsigned long long)u->length);
-}
-
-/* Whether a spool may write U's bytes with O_DIRECT: not when its kind
- * admits archives, whose inspection reads every byte again (upload.c). */
-static int
-tus_direct(const struct conn *c, const struct tus_upload *u)
-{
-	const struct kind *k = policy_kind(c->rt->policy, u->kind);
-
-	if (k == NULL)
-		return 0;
-	for (size_t i = 0; i < k->ntypes; i++)
-		if (types_is_archive(k->types[i]))
-			return 0;
-	return 1;
 }
 
 /* In the loop thread: the PATCH's spool has room again, or has finished. */
@@ -1163,7 +1153,7 @@ tus_patch_begin(struct conn *c, struct tus_upload *u)
 	c->up.declared = (c->parser.flags & F_CHUNKED) ? UINT64_MAX : c->parser.content_length;
 	c->up.nospool = (c->up.declared == UINT64_MAX ? u->length - u->offset :
 	    c->up.declared) < SPOOL_AFTER;
-	c->up.direct = tus_direct(c, u);
+	c->up.direct = upload_direct(policy_kind(c->rt->policy, u->kind));
 	if (u->length - u->offset >= SPOOL_AFTER)
 		conn_large_body(c);
 	return 1;
@@ -1396,20 +1386,8 @@ tus_patch_finish(struct conn *c, struct tus_upload *u)
 {
 	char extra[128];
 
-	if (c->up.spool != NULL) {
-		int err = 0;
-
-		(void)spool_done(c->up.spool, &err);
-		if (err != 0 && !u->werr) {
-			errno = err;
-			log_warn("resumable upload %s: write", u->id);
-			u->werr = err;
-		}
-		spool_free(c->up.spool);
-		c->up.spool = NULL;
-		c->up.spool_ended = 0;
-		c->pending = 0;
-	}
+	if (c->up.spool != NULL)
+		tus_spool_close(c, u, 1);
 	if (u->werr) {
 		int e = u->werr;
 

@@ -245,12 +245,7 @@ upload_begin(struct conn *c, int method, const char *path, const char *query)
 	    utf8_check(u->digest_hdr, strlen(u->digest_hdr), NULL) != UTF8_OK)
 		return conn_refuse(c, 400, "Content-Digest: a character a receipt cannot hold");
 	u->max = policy_max_upload(c->rt->policy, u->kind);
-	/* A kind that admits archives has all of its bytes read again by the
-	 * inspector: keep them in the page cache (no O_DIRECT). */
-	u->direct = 1;
-	for (size_t i = 0; i < u->kind->ntypes; i++)
-		if (types_is_archive(u->kind->types[i]))
-			u->direct = 0;
+	u->direct = upload_direct(u->kind);
 	/* What the request is decides first (411, 413): a request refused for
 	 * itself is answered as such, and never charged to the Party's limits. */
 	if (!(c->parser.flags & F_CHUNKED) && (c->parser.flags & F_CONTENT_LENGTH) == 0)
@@ -296,6 +291,20 @@ upload_begin(struct conn *c, int method, const char *path, const char *query)
 }
 
 static void upload_spool_wake(void *);
+
+/* Whether a spool may write an upload of kind K with O_DIRECT: not when K
+ * admits archives, whose bytes the inspector reads all again (they stay
+ * in the page cache). NULL (no such kind any more): no. */
+int
+upload_direct(const struct kind *k)
+{
+	if (k == NULL)
+		return 0;
+	for (size_t i = 0; i < k->ntypes; i++)
+		if (types_is_archive(k->types[i]))
+			return 0;
+	return 1;
+}
 
 /* In the spool's writer thread: the file is written up to UPTO. */
 static void
