@@ -232,10 +232,9 @@ static pthread_once_t store_rnd_once = PTHREAD_ONCE_INIT;
 static _Atomic unsigned store_rnd_gen;
 static _Thread_local struct {
 	uint8_t  buf[STORE_NAME_BATCH * STORE_NAME_RANDOM];
-	size_t   off;         /* bytes of buf drawn */
+	size_t   off;         /* bytes of buf drawn: all of them until the first fill */
 	unsigned gen;         /* store_rnd_gen when filled */
-	int      filled;
-} store_rnd;
+} store_rnd = { .off = STORE_NAME_BATCH * STORE_NAME_RANDOM };
 
 static void
 store_rnd_forked(void)
@@ -253,14 +252,13 @@ static int
 store_random(uint8_t out[STORE_NAME_RANDOM])
 {
 	(void)pthread_once(&store_rnd_once, store_rnd_init);
-	if (!store_rnd.filled || store_rnd.gen != store_rnd_gen ||
+	if (store_rnd.gen != store_rnd_gen ||
 	    store_rnd.off + STORE_NAME_RANDOM > sizeof(store_rnd.buf)) {
 		if (getrandom(store_rnd.buf, sizeof(store_rnd.buf), 0) !=
 		    (ssize_t)sizeof(store_rnd.buf))
 			return -1;
 		store_rnd.off = 0;
 		store_rnd.gen = store_rnd_gen;
-		store_rnd.filled = 1;
 	}
 	memcpy(out, store_rnd.buf + store_rnd.off, STORE_NAME_RANDOM);
 	store_rnd.off += STORE_NAME_RANDOM;	/* each byte is drawn once */
