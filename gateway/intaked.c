@@ -247,6 +247,14 @@ front_main(const struct child *c)
 	f->log_size = size;
 	if (proc_drop(c->user, FRONT_COMM, &lim, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* The front creates each quarantine file with the store's blob mode,
+	 * 0444 (store_open_quarantine: only the descriptor returned writes
+	 * it), so that the notary renames it into the store as it is. The
+	 * daemon's umask, 077, made it 0400 and cost the notary's batch a chmod
+	 * per upload. Every other file or directory the front creates names
+	 * its own mode (0600 resumable uploads, 0700 directories), which 022
+	 * leaves whole; the inspectors it starts create nothing. */
+	umask(022);
 	/* the parent gone, the front drains and goes too (set after the
 	 * drop: a change of credentials clears it) */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1 || getppid() != parent)

@@ -50,6 +50,14 @@ qflags() {          # the open flags (octal) of the front's quarantine descripto
 	done
 }
 direct() { local f; f=$(qflags); [ -n "$f" ] || { echo "no descriptor"; return; }; (((8#$f & 8#40000) != 0)) && echo yes || echo no; }
+qmode() {           # the mode of the file behind that descriptor: the store's 0444 from the start
+	local fd fp=$(it_front)
+	for fd in /proc/$fp/fd/*; do
+		case $(readlink "$fd") in
+		*/quarantine/q-*) stat -L -c %a "$fd"; return ;;
+		esac
+	done
+}
 mkdir -p $T/tarsrc
 text $T/tarsrc/a.txt 'member a' $((12 * MIB))
 text $T/tarsrc/b.txt 'member b' $((12 * MIB))
@@ -63,6 +71,7 @@ for up in "evidence-bundle b.tar yes 1" "evidence-bundle b.zip no 0" "evidence s
 	sleep 1.5
 	check_eq "$2 ($1) mid-body: one spool" "$(spools)" 1
 	check_eq "$2 ($1) mid-body: O_DIRECT" "$(direct)" $3
+	check_eq "$2 ($1) mid-body: quarantine file mode (no chmod later)" "$(qmode)" 444
 	check_eq "$2 ($1) mid-body: followers" "$(metric intake_followers)" $4
 	wait $pid
 	check_eq "$2 -> 201" "$(cat $T/$2.code)" 201
