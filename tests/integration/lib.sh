@@ -156,8 +156,27 @@ goverify() {
 	"$bin" "$@"
 }
 
+# freeport: a loopback port that is free now, for a daemon to listen on. Taken at random below
+# the kernel's ephemeral range: a port from that range (bind to port 0), once released, may be
+# given to any client socket of the tests running beside this one before the daemon binds it.
 freeport() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	$PY - <<-'EOF'
+	import random, socket
+	low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+	for _ in range(1000):
+	    port = random.randint(10000, low - 1) if low > 10000 else 0
+	    s = socket.socket()
+	    try:
+	        s.bind(("127.0.0.1", port))
+	        print(s.getsockname()[1])
+	        break
+	    except OSError:
+	        pass
+	    finally:
+	        s.close()
+	else:
+	    raise SystemExit("no free port below the ephemeral range")
+	EOF
 }
 
 # ---------------------------------------------------------------- daemon
