@@ -41,22 +41,20 @@ check "chunked: Go verifies receipt and file" goverify receipt $VKEY $T/ch.json 
 # reads either again. A zip's inspection reads every byte again: spooled too, but buffered,
 # and not followed.
 spools() { metric intake_spools; }
-qflags() {          # the open flags (octal) of the front's quarantine descriptor
-	local fd fp=$(it_front)
-	for fd in /proc/$fp/fd/*; do
-		case $(readlink "$fd") in
-		*/quarantine/q-*) awk '/^flags:/ {print $2}' /proc/$fp/fdinfo/"${fd##*/}"; return ;;
-		esac
+qfd() {             # /proc/PID/fd/N of the front's (first) quarantine descriptor
+	local fd
+	for fd in /proc/$(it_front)/fd/*; do
+		case $(readlink "$fd") in */quarantine/q-*) echo "$fd"; return ;; esac
 	done
 }
+qflags() {          # the open flags (octal) of that descriptor
+	local fd=$(qfd)
+	[ -n "$fd" ] && awk '/^flags:/ {print $2}' "${fd%/fd/*}/fdinfo/${fd##*/}"
+}
 direct() { local f; f=$(qflags); [ -n "$f" ] || { echo "no descriptor"; return; }; (((8#$f & 8#40000) != 0)) && echo yes || echo no; }
-qmode() {           # the mode of the file behind that descriptor: the store's 0444 from the start
-	local fd fp=$(it_front)
-	for fd in /proc/$fp/fd/*; do
-		case $(readlink "$fd") in
-		*/quarantine/q-*) stat -L -c %a "$fd"; return ;;
-		esac
-	done
+qmode() {           # the mode of the file behind it: the store's 0444 from the start
+	local fd=$(qfd)
+	[ -n "$fd" ] && stat -L -c %a "$fd"
 }
 mkdir -p $T/tarsrc
 text $T/tarsrc/a.txt 'member a' $((12 * MIB))
