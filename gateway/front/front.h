@@ -134,6 +134,7 @@ struct pipeline_job {
 	int                  inspected;  /* inspected as it arrived (follow.h): result filled */
 	int                  scan_down;  /* [scan]: clamd gave no verdict; not recorded (503) */
 	uint64_t             nul_at;    /* first NUL at or past TYPES_MAGIC_BYTES, UINT64_MAX none */
+	struct timespec      to_notary; /* CLOCK_MONOTONIC, when it went to the notary */
 	void               (*done)(struct pipeline_job *job, void *arg);
 	void                *arg;
 	struct pipeline_job *next;
@@ -148,6 +149,8 @@ void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 unsigned pipeline_pending(struct pipeline *p);
 /* Seconds per inspection, for /metrics. */
 const struct histogram *pipeline_inspect_time(const struct pipeline *p);
+/* Seconds from a job's hand-off to the notary to its answer, for /metrics. */
+const struct histogram *pipeline_record_time(const struct pipeline *p);
 /* How P starts inspector processes (a follower starts its own). */
 const struct inspproc_conf *pipeline_inspconf(const struct pipeline *p);
 /* [scan]: scans by result (enum clamd_status) and their time, for /metrics. */

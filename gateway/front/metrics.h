@@ -20,7 +20,7 @@
 
 #include "common/config.h"
 
-#define METRICS_BUCKETS    15   /* upper bounds below, +Inf apart */
+#define METRICS_BUCKETS    18   /* upper bounds below, +Inf apart */
 #define METRICS_KINDS_MAX  64   /* kinds named in the upload histogram */
 
 struct evbuffer;

@@ -110,6 +110,7 @@ struct pipeline {
 	const char           *scanning[WORKERS_MAX]; /* under mtx: each scanner's Party */
 	struct inspproc_conf  inspconf;
 	struct histogram      inspect_time;         /* seconds per inspection (metrics.h) */
+	struct histogram      record_time;          /* seconds from the notary's job to its answer */
 	const char           *clamd;                /* [scan] clamd, NULL: no scanning */
 	unsigned              scan_timeout;
 	struct pipeline_scans scans;                /* by result, and their time */
@@ -176,7 +177,11 @@ pipeline_notary_done(struct notary_job *nj, void *arg)
 {
 	struct pipeline *p = arg;
 	struct pipeline_job *job = (struct pipeline_job *)nj;  /* nj is the first member */
+	struct timespec now;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	metrics_observe(&p->record_time, (double)(now.tv_sec - job->to_notary.tv_sec) +
+	    (double)(now.tv_nsec - job->to_notary.tv_nsec) / 1e9);
 	pthread_mutex_lock(&p->mtx);
 	job->next = p->done;
 	p->done = job;
@@ -195,6 +200,7 @@ pipeline_to_notary(struct pipeline *p, struct pipeline_job *job)
 	int fd = job->fd;
 
 	job->fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &job->to_notary);
 	job->nj.done = pipeline_notary_done;
 	job->nj.arg = p;
 	notaryc_submit(p->notary, &job->nj, fd);
@@ -770,6 +776,12 @@ const struct histogram *
 pipeline_inspect_time(const struct pipeline *p)
 {
 	return &p->inspect_time;
+}
+
+const struct histogram *
+pipeline_record_time(const struct pipeline *p)
+{
+	return &p->record_time;
 }
 
 unsigned

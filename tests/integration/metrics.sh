@@ -2,7 +2,7 @@
 # tests/integration/metrics.sh: /metrics as Prometheus reads it, from the real daemon after an
 # accepted and a rejected upload. The text parses with python3-prometheus-client's parser;
 # every family has HELP and TYPE; the upload duration histogram has one series per kind and
-# verdict seen, cumulative buckets ending in +Inf = count; inspections are timed; the log's size
+# verdict seen, cumulative buckets ending in +Inf = count; inspections and records are timed; the log's size
 # is the checkpoint's; the daemon logs one line per upload with Party, kind, size, SHA-256,
 # verdict and duration, and nothing of the file's contents.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,6 +54,15 @@ ins = fams["intake_inspection_duration_seconds"]
 count = [s.value for s in ins.samples if s.name.endswith("_count")][0]
 print("inspections timed:", count)
 assert count >= 2
+
+# both uploads went to the notary and were answered; the time is real
+rec = fams["intake_record_duration_seconds"]
+assert types["intake_record_duration_seconds"] == "histogram"
+count = [s.value for s in rec.samples if s.name.endswith("_count")][0]
+total = [s.value for s in rec.samples if s.name.endswith("_sum")][0]
+inf = [s.value for s in rec.samples if s.name.endswith("_bucket") and s.labels["le"] == "+Inf"][0]
+print("records timed:", count, "seconds in all:", total)
+assert count == inf == 2 and 0 < total < 60, (count, inf, total)
 
 size = [s.value for s in fams["intake_log_size"].samples][0]
 print("intake_log_size:", size, "checkpoint size:", want_size)

@@ -34,14 +34,18 @@ START_TEST(observation_lands_in_the_first_bucket_that_holds_it)
 	metrics_observe(&h, 0.0051);
 	metrics_observe(&h, 1000);    /* past every bound: +Inf only */
 	metrics_observe(&h, -1);      /* a clock that went back counts as 0 */
+	metrics_observe(&h, 0.0007);  /* a small file's commit: under a millisecond */
 	metrics_write_histogram(b, "t_seconds", "help", "", &h, 1);
 	s = text(b);
 	ck_assert_ptr_nonnull(strstr(s, "# HELP t_seconds help\n# TYPE t_seconds histogram\n"));
-	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.005\"} 2\n"));
-	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.01\"} 3\n"));
-	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"300\"} 3\n"));
-	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"+Inf\"} 4\n"));
-	ck_assert_ptr_nonnull(strstr(s, "t_seconds_count 4\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.0005\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.001\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.0025\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.005\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"0.01\"} 4\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"300\"} 4\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_bucket{le=\"+Inf\"} 5\n"));
+	ck_assert_ptr_nonnull(strstr(s, "t_seconds_count 5\n"));
 	ck_assert_ptr_nonnull(strstr(s, "t_seconds_sum 1000.010"));
 	free(s);
 	evbuffer_free(b);
