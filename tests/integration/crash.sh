@@ -46,7 +46,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for ((c = 1; c <= CLIENTS; c++)); do
 		n=$((SIZE_MIN + RANDOM * 128 % (SIZE_MAX - SIZE_MIN)))
 		if ((c % 2)); then
-			head -c $n /dev/urandom | base64 -w 76 >$T/up/r$r-c$c.txt
+			randtext $((n * 4 / 3)) >$T/up/r$r-c$c.txt
 		else
 			head -c $n /dev/urandom >$T/up/r$r-c$c.bin
 		fi

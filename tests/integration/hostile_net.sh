@@ -313,7 +313,7 @@ check "trickled body: no 2xx (got $st)" not_2xx "$st"
 check "trickled body: the daemon names body_min_rate" log_since $off 'under body_min_rate' 5
 check "trickled body: quarantine empty" quarantine_empty
 check_eq "trickled body: not logged" "$(log_size)" "$S0"
-head -c 24000 /dev/urandom | base64 -w 76 | head -c 24000 >$T/slow.txt
+randtext 24000 >$T/slow.txt
 t0=$(date +%s.%N)
 code=$(iput secas evidence slow.txt $T/slow.txt $T/slow.json --limit-rate 4K)
 t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')

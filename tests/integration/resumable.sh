@@ -115,7 +115,7 @@ check_eq "creation with a body (not advertised): 400" "$s" 400
 check_eq "nothing stored by refused creations" "$(uploads_count)" 0
 
 note "30 MiB in two PATCHes, a restart of intaked between them"
-$PY -c 'import os,base64,sys; sys.stdout.buffer.write(base64.encodebytes(os.urandom(30*1024*1024*3//4))[:30*1024*1024])' >$T/big.txt
+randtext $((30 * 1024 * 1024)) >$T/big.txt
 half=$((15 * 1024 * 1024))
 head -c $half $T/big.txt >$T/big.1
 tail -c +$((half + 1)) $T/big.txt >$T/big.2

@@ -339,7 +339,7 @@ it_start_limits rb handshake_timeout=$HANDSHAKE_T header_timeout=$HEADER_T body_
 S0=$(log_size)
 check "the log starts empty and its checkpoint verifies (size $S0)" [ "$S0" = 0 ]
 
-head -c 20000000 /dev/urandom | base64 -w 76 >$T/big.txt       # ~27 MB of text
+randtext 27000000 >$T/big.txt                                  # 27 MB of text
 # curl itself in the background (not a function's subshell), so that kill reaches it
 curl -s --max-time 60 --resolve "localhost:$PORT:127.0.0.1" --cacert $PKI/ca.crt --cert $PKI/alpha.crt \
 	--key $PKI/alpha.key --limit-rate 1M -T $T/big.txt -o $T/killed.json \

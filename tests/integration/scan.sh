@@ -159,10 +159,11 @@ with tarfile.open(os.path.join(d, "big.tar.gz"), "w:gz", compresslevel=1) as t:
     def add(name, data):
         i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
     for n in range(8):
-        add("logs/part-%d.txt" % n, base64.encodebytes(os.urandom(7 * (1 << 20) + 512 * 1024)))
+        add("logs/part-%d.txt" % n, b"random text, part %d\n" % n +
+            base64.encodebytes(os.urandom(7 * (1 << 20) + 512 * 1024)))
     add("logs/zz-last.txt", b"the last member, which carries " + marker + b"\n")
 PY
-head -c $((2 * MIB)) /dev/urandom | base64 >"$T/twomib.txt"
+randtext $((2 * MIB * 4 / 3)) >"$T/twomib.txt"
 BIG=$(stat -c %s "$T/big.tar.gz")
 check "the tar.gz is over 60 MB ($BIG bytes)" [ "$BIG" -ge $((60 * 1000 * 1000)) ]
 

@@ -93,14 +93,14 @@ check_eq "download of the duplicate's file -> 200" \
 	"$(iget beta /v1/receipts/$(jget $T/dup.json index)/file $T/dup.back)" 200
 check "the duplicate downloads byte for byte" cmp $T/small.txt $T/dup.back
 
-head -c $((BIG * 3 / 4)) /dev/urandom | base64 -w 76 | head -c $BIG >$T/big.txt
+randtext $BIG >$T/big.txt
 check_eq "an upload of $BIG bytes -> 201" "$(iput alpha evidence big.txt $T/big.txt $T/big.json)" 201
 check "its blob is in the store, whole" cmp $T/big.txt "$(blob_of $T/big.json)"
 check_eq "download of the large file -> 200" \
 	"$(iget alpha /v1/receipts/$(jget $T/big.json index)/file $T/big.back)" 200
 check "the large download is the upload, byte for byte" cmp $T/big.txt $T/big.back
 
-head -c 300000 /dev/urandom | base64 -w 76 >$T/resumable.txt
+randtext 400000 >$T/resumable.txt
 "$INTAKE" upload --url "https://localhost:$PORT" --kind evidence --chunk 64K \
 	--cacert $PKI/ca.crt --cert $PKI/alpha.crt --key $PKI/alpha.key \
 	$T/resumable.txt >$T/res.json 2>$T/res.err
@@ -151,7 +151,7 @@ n2_put() {      # n2_put NAME FILE OUT: PUT to node 2 as ALPHA; prints the statu
 n2_start || bail "node 2 did not start: $(tail -n 3 $N2/daemon.log)"
 mkdir -p $T/two
 for ((i = 0; i < 12; i++)); do
-	head -c $((20000 + i * 7919)) /dev/urandom | base64 -w 76 >$T/two/f$i.txt
+	randtext $(((20000 + i * 7919) * 4 / 3)) >$T/two/f$i.txt
 done
 # the same files to both nodes at once: each promotes (or finds) the same blobs
 ok1=0 ok2=0
@@ -164,6 +164,10 @@ wait_all
 for ((i = 0; i < 12; i++)); do
 	[ "$(cat $T/two/n1-$i.code)" = 201 ] && ok1=$((ok1 + 1))
 	[ "$(cat $T/two/n2-$i.code)" = 201 ] && ok2=$((ok2 + 1))
+	for n in n1 n2; do     # what a failure was, for the log
+		[ "$(cat $T/two/$n-$i.code)" = 201 ] ||
+			note "f$i.txt to $n: $(cat $T/two/$n-$i.code) $(head -c 300 $T/two/$n-$i.json 2>/dev/null)"
+	done
 done
 check_eq "12 uploads to node 1 while node 2 took the same: all 201" $ok1 12
 check_eq "and the same 12 to node 2: all 201" $ok2 12
@@ -172,7 +176,7 @@ check_eq "one blob per content in the shared store" \
 check_eq "no temporary file left" "$(temps)" 0
 # node 1 goes on storing while node 2 restarts; node 2's recovery must leave all of it
 for ((i = 0; i < 6; i++)); do
-	head -c $((30000 + i * 104729)) /dev/urandom | base64 -w 76 >$T/two/g$i.txt
+	randtext $(((30000 + i * 104729) * 4 / 3)) >$T/two/g$i.txt
 done
 (for ((i = 0; i < 6; i++)); do
 	iput alpha evidence g$i.txt $T/two/g$i.txt $T/two/g$i.json >$T/two/g$i.code
