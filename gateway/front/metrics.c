@@ -12,7 +12,8 @@
 /* Seconds: from a small document's commit (a millisecond or less) to a
  * 4 GiB upload. */
 static const double metrics_bounds[METRICS_BUCKETS] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+	30, 60, 120, 300,
 };
 
 void
