@@ -30,6 +30,15 @@ metrics_observe(struct histogram *h, double seconds)
 	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
 }
 
+double
+metrics_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 void
 metrics_upload(struct upload_metrics *m, const char *kind, int accepted, double seconds)
 {

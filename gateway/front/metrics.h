@@ -9,7 +9,7 @@
  * METRICS_KINDS_MAX of them by name; beyond, they are counted as "other" so
  * that a policy cannot make the table grow.
  *
- * API: metrics_observe, metrics_upload, metrics_write_histogram,
+ * API: metrics_observe, metrics_since, metrics_upload, metrics_write_histogram,
  * metrics_write_uploads.
  */
 #ifndef INTAKE_METRICS_H
@@ -17,6 +17,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/config.h"
 
@@ -40,6 +41,8 @@ struct upload_metrics {
 
 /* Adds one observation of SECONDS to H (any thread). */
 void metrics_observe(struct histogram *h, double seconds);
+/* Seconds from T0, a CLOCK_MONOTONIC reading, to now. */
+double metrics_since(const struct timespec *t0);
 /* Adds an upload of KIND with its verdict, answered SECONDS after it began. */
 void metrics_upload(struct upload_metrics *m, const char *kind, int accepted, double seconds);
 /* Writes H as family NAME (with HELP text, and LABELS such as `kind="x",` or ""). The

@@ -177,11 +177,8 @@ pipeline_notary_done(struct notary_job *nj, void *arg)
 {
 	struct pipeline *p = arg;
 	struct pipeline_job *job = (struct pipeline_job *)nj;  /* nj is the first member */
-	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	metrics_observe(&p->record_time, (double)(now.tv_sec - job->to_notary.tv_sec) +
-	    (double)(now.tv_nsec - job->to_notary.tv_nsec) / 1e9);
+	metrics_observe(&p->record_time, metrics_since(&job->to_notary));
 	pthread_mutex_lock(&p->mtx);
 	job->next = p->done;
 	p->done = job;
@@ -223,14 +220,12 @@ pipeline_scan(struct pipeline *p, struct pipeline_job *job)
 {
 	struct inspect_result *res = &job->nj.result;
 	struct clamd_verdict v;
-	struct timespec t0, t1;
+	struct timespec t0;
 	enum clamd_status st;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = clamd_scan(p->clamd, job->fd, (unsigned long long)job->nj.size, p->scan_timeout, &v);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	metrics_observe(&p->scans.time, (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	metrics_observe(&p->scans.time, metrics_since(&t0));
 	atomic_fetch_add(&p->scans.n[st], 1);
 	if (st == CLAMD_ERROR) {
 		log_warnx("scan: clamd %s: %s: Party %s, %llu bytes answered 503", p->clamd, v.why,
@@ -392,13 +387,10 @@ pipeline_slot_done(struct pipeline_slot *s, enum inspproc_outcome o)
 	struct pipeline *p = s->p;
 	struct pipeline_job *job = s->job;
 	struct inspect_result *res = &job->nj.result;
-	struct timespec t1;
 
 	s->job = NULL;
 	event_del(s->deadline);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	metrics_observe(&p->inspect_time, (double)(t1.tv_sec - s->t0.tv_sec) +
-	    (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9);
+	metrics_observe(&p->inspect_time, metrics_since(&s->t0));
 	if (o != INSPPROC_ANSWERED) {
 		inspect_result_clear(res);
 		memset(res, 0, sizeof(*res));

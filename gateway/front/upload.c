@@ -532,7 +532,6 @@ upload_done(struct pipeline_job *job, void *arg)
 		json_t *j;
 		char hex[65];
 
-		struct timespec now;
 		double secs;
 
 		util_hex(nj->sha256, 32, hex);
@@ -542,9 +541,7 @@ upload_done(struct pipeline_job *job, void *arg)
 			f->n_rejected++;
 		if (nj->index + 1 > f->log_size)
 			f->log_size = nj->index + 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		secs = (double)(now.tv_sec - c->up.began.tv_sec) +
-		    (double)(now.tv_nsec - c->up.began.tv_nsec) / 1e9;
+		secs = metrics_since(&c->up.began);
 		metrics_upload(&f->m_uploads, nj->kind, nj->result.accepted, secs);
 		log_info("%s index=%llu party=%s kind=%s size=%llu sha256=%s type=%s "
 		    "duration=%.3fs%s%s",
