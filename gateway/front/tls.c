@@ -29,7 +29,7 @@
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define SESSION_CONTEXT "intaked"
 #define TLS_READ_BUFFER (128 * 1024)   /* bytes of records one read may bring */
-#define TLS_SESSIONS    1024           /* resumable sessions kept per context (~5 KiB each) */
+#define TLS_SESSIONS    512            /* resumable sessions kept per context (~7 KiB each) */
 #define TLS_SESSION_SECONDS 300        /* how long a session may be resumed */
 
 static void
