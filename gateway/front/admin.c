@@ -170,6 +170,10 @@ admin_metrics(struct evhttp_request *req, void *arg)
 	metrics_write_histogram(b, "intake_inspection_duration_seconds",
 	    "Seconds an inspector process took per upload (or until it was stopped).", "",
 	    pipeline_inspect_time(f->pipeline), 1);
+	metrics_write_histogram(b, "intake_inspection_wait_seconds",
+	    "Seconds an upload waited for an inspector process: in line, or queued behind "
+	    "another file of its Party at one.", "",
+	    pipeline_wait_time(f->pipeline), 1);
 	metrics_write_histogram(b, "intake_record_duration_seconds",
 	    "Seconds from an upload's hand-off to the notary to its answer: the notary's "
 	    "queue, its checks, and the batch that made it durable and signed it.", "",

@@ -134,6 +134,7 @@ struct pipeline_job {
 	int                  inspected;  /* inspected as it arrived (follow.h): result filled */
 	int                  scan_down;  /* [scan]: clamd gave no verdict; not recorded (503) */
 	uint64_t             nul_at;    /* first NUL at or past TYPES_MAGIC_BYTES, UINT64_MAX none */
+	struct timespec      ready;     /* CLOCK_MONOTONIC, when it began to wait for an inspector */
 	struct timespec      to_notary; /* CLOCK_MONOTONIC, when it went to the notary */
 	void               (*done)(struct pipeline_job *job, void *arg);
 	void                *arg;
@@ -149,6 +150,9 @@ void pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 unsigned pipeline_pending(struct pipeline *p);
 /* Seconds per inspection, for /metrics. */
 const struct histogram *pipeline_inspect_time(const struct pipeline *p);
+/* Seconds a job waited for an inspector (queued, or behind another file of
+ * its Party at one), for /metrics. */
+const struct histogram *pipeline_wait_time(const struct pipeline *p);
 /* Seconds from a job's hand-off to the notary to its answer, for /metrics. */
 const struct histogram *pipeline_record_time(const struct pipeline *p);
 /* How P starts inspector processes (a follower starts its own). */

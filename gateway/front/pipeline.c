@@ -110,6 +110,7 @@ struct pipeline {
 	const char           *scanning[WORKERS_MAX]; /* under mtx: each scanner's Party */
 	struct inspproc_conf  inspconf;
 	struct histogram      inspect_time;         /* seconds per inspection (metrics.h) */
+	struct histogram      wait_time;            /* seconds a job waited for an inspector */
 	struct histogram      record_time;          /* seconds from the notary's job to its answer */
 	const char           *clamd;                /* [scan] clamd, NULL: no scanning */
 	unsigned              scan_timeout;
@@ -282,6 +283,7 @@ pipeline_go_on(struct pipeline *p, struct pipeline_job *job)
 	else if (job->reject_early || job->inspected)
 		pipeline_to_notary(p, job);
 	else {
+		clock_gettime(CLOCK_MONOTONIC, &job->ready);
 		pipeline_append(&p->todo, &p->todo_tail, job);
 		pipeline_dispatch(p);
 	}
@@ -376,6 +378,7 @@ pipeline_slot_take(struct pipeline_slot *s, struct pipeline_job *job)
 	if (job->nj.result.nfindings > 0)
 		*s->pre = job->nj.result;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	metrics_observe(&s->p->wait_time, metrics_since(&job->ready));
 }
 
 /* The slot's inspection ended with O: the job's result is the inspector's
@@ -768,6 +771,12 @@ const struct histogram *
 pipeline_inspect_time(const struct pipeline *p)
 {
 	return &p->inspect_time;
+}
+
+const struct histogram *
+pipeline_wait_time(const struct pipeline *p)
+{
+	return &p->wait_time;
 }
 
 const struct histogram *

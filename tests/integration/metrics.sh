@@ -2,9 +2,9 @@
 # tests/integration/metrics.sh: /metrics as Prometheus reads it, from the real daemon after an
 # accepted and a rejected upload. The text parses with python3-prometheus-client's parser;
 # every family has HELP and TYPE; the upload duration histogram has one series per kind and
-# verdict seen, cumulative buckets ending in +Inf = count; inspections and records are timed; the log's size
-# is the checkpoint's; the daemon logs one line per upload with Party, kind, size, SHA-256,
-# verdict and duration, and nothing of the file's contents.
+# verdict seen, cumulative buckets ending in +Inf = count; inspections, the waits for them and
+# records are timed; the log's size is the checkpoint's; the daemon logs one line per upload
+# with Party, kind, size, SHA-256, verdict and duration, and nothing of the file's contents.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 $PY -c 'import prometheus_client.parser' 2>/dev/null || bail "python3-prometheus-client is missing (scripts/deps installs it)"
@@ -54,6 +54,15 @@ ins = fams["intake_inspection_duration_seconds"]
 count = [s.value for s in ins.samples if s.name.endswith("_count")][0]
 print("inspections timed:", count)
 assert count >= 2
+
+# every inspection began after a wait for its inspector, timed (zero or more)
+wt = fams["intake_inspection_wait_seconds"]
+assert types["intake_inspection_wait_seconds"] == "histogram"
+waits = [s.value for s in wt.samples if s.name.endswith("_count")][0]
+wsum = [s.value for s in wt.samples if s.name.endswith("_sum")][0]
+winf = [s.value for s in wt.samples if s.name.endswith("_bucket") and s.labels["le"] == "+Inf"][0]
+print("waits for an inspector timed:", waits, "seconds in all:", wsum)
+assert waits == winf == count and 0 <= wsum < 60, (waits, winf, count, wsum)
 
 # both uploads went to the notary and were answered; the time is real
 rec = fams["intake_record_duration_seconds"]
