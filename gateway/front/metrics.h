@@ -9,8 +9,8 @@
  * METRICS_KINDS_MAX of them by name; beyond, they are counted as "other" so
  * that a policy cannot make the table grow.
  *
- * API: metrics_observe, metrics_since, metrics_upload, metrics_write_histogram,
- * metrics_write_uploads.
+ * API: metrics_observe, metrics_between, metrics_since, metrics_upload,
+ * metrics_write_histogram, metrics_write_uploads.
  */
 #ifndef INTAKE_METRICS_H
 #define INTAKE_METRICS_H
@@ -41,6 +41,8 @@ struct upload_metrics {
 
 /* Adds one observation of SECONDS to H (any thread). */
 void metrics_observe(struct histogram *h, double seconds);
+/* Seconds from T0 to T1, two CLOCK_MONOTONIC readings. */
+double metrics_between(const struct timespec *t0, const struct timespec *t1);
 /* Seconds from T0, a CLOCK_MONOTONIC reading, to now. */
 double metrics_since(const struct timespec *t0);
 /* Adds an upload of KIND with its verdict, answered SECONDS after it began. */

@@ -378,7 +378,7 @@ pipeline_slot_take(struct pipeline_slot *s, struct pipeline_job *job)
 	if (job->nj.result.nfindings > 0)
 		*s->pre = job->nj.result;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
-	metrics_observe(&s->p->wait_time, metrics_since(&job->ready));
+	metrics_observe(&s->p->wait_time, metrics_between(&job->ready, &s->t0));
 }
 
 /* The slot's inspection ended with O: the job's result is the inspector's

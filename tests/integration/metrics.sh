@@ -55,21 +55,21 @@ count = [s.value for s in ins.samples if s.name.endswith("_count")][0]
 print("inspections timed:", count)
 assert count >= 2
 
+def histogram(name):
+    """An unlabelled histogram's count, sum and +Inf bucket."""
+    assert types[name] == "histogram", (name, types.get(name))
+    ss = fams[name].samples
+    return ([s.value for s in ss if s.name.endswith("_count")][0],
+            [s.value for s in ss if s.name.endswith("_sum")][0],
+            [s.value for s in ss if s.name.endswith("_bucket") and s.labels["le"] == "+Inf"][0])
+
 # every inspection began after a wait for its inspector, timed (zero or more)
-wt = fams["intake_inspection_wait_seconds"]
-assert types["intake_inspection_wait_seconds"] == "histogram"
-waits = [s.value for s in wt.samples if s.name.endswith("_count")][0]
-wsum = [s.value for s in wt.samples if s.name.endswith("_sum")][0]
-winf = [s.value for s in wt.samples if s.name.endswith("_bucket") and s.labels["le"] == "+Inf"][0]
+waits, wsum, winf = histogram("intake_inspection_wait_seconds")
 print("waits for an inspector timed:", waits, "seconds in all:", wsum)
 assert waits == winf == count and 0 <= wsum < 60, (waits, winf, count, wsum)
 
 # both uploads went to the notary and were answered; the time is real
-rec = fams["intake_record_duration_seconds"]
-assert types["intake_record_duration_seconds"] == "histogram"
-count = [s.value for s in rec.samples if s.name.endswith("_count")][0]
-total = [s.value for s in rec.samples if s.name.endswith("_sum")][0]
-inf = [s.value for s in rec.samples if s.name.endswith("_bucket") and s.labels["le"] == "+Inf"][0]
+count, total, inf = histogram("intake_record_duration_seconds")
 print("records timed:", count, "seconds in all:", total)
 assert count == inf == 2 and 0 < total < 60, (count, inf, total)
 
